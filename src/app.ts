@@ -1,0 +1,114 @@
+// buildApp(config, deps): the whole gateway as a Fastify instance, ready to listen or to be
+// exercised with inject(). Services are created here (or passed in by tests) and shared
+// through `app.services`; the reconciler runs while the app is open.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { DestinationStream } from 'pino';
+import type { Config } from './config.js';
+import { createLogger } from './logger.js';
+import { useErrorHandler } from './plugins/error-handler.js';
+import { useStrictValidation } from './plugins/validation.js';
+import { adminRoutes } from './routes/admin/index.js';
+import { healthRoutes } from './routes/health.js';
+import { v2Routes } from './routes/v2/index.js';
+import { systemClock, type Clock } from './services/clock.js';
+import { createJobGateway, type JobGateway } from './services/job-gateway.js';
+import { createJobListing, type JobListing } from './services/job-listing.js';
+import { createReconciler, type Reconciler } from './services/reconciler.js';
+import { createMemoryStore } from './services/store/memory-store.js';
+import { connectRedis, createRedisStore } from './services/store/redis-store.js';
+import type { Store } from './services/store/types.js';
+import { createUpstreamClient, type UpstreamClient } from './services/upstream.js';
+
+export interface Services {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  upstream: UpstreamClient;
+  jobs: JobGateway;
+  listing: JobListing;
+  reconciler: Reconciler;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+  }
+}
+
+export interface AppDeps {
+  store?: Store;
+  clock?: Clock;
+  logDestination?: DestinationStream;
+  /** Run the background reconciler while the app is open (default true). */
+  reconcile?: boolean;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const logger = createLogger({
+    level: config.LOG_LEVEL,
+    secrets: [config.APIFRAME_API_KEY, config.ADMIN_TOKEN ?? ''],
+    ...(deps.logDestination && { destination: deps.logDestination }),
+  });
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const clock = deps.clock ?? systemClock;
+  const store = deps.store ?? openStore(config, logger);
+  const upstream = createUpstreamClient({
+    baseUrl: config.APIFRAME_BASE_URL,
+    apiKey: config.APIFRAME_API_KEY,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    connections: config.UPSTREAM_CONNECTIONS,
+  });
+  const jobs = createJobGateway({
+    store,
+    upstream,
+    pricing: config.pricing,
+    clock,
+    reservationLeaseMs: config.reservationLeaseMs,
+    logger,
+  });
+  const reconciler = createReconciler({
+    store,
+    gateway: jobs,
+    clock,
+    intervalMs: config.RECONCILE_INTERVAL_MS,
+    logger,
+  });
+  app.decorate('services', { config, store, clock, upstream, jobs, listing: createJobListing(store, jobs), reconciler });
+
+  app.removeContentTypeParser('text/plain');
+  useStrictValidation(app);
+  useErrorHandler(app, config.BODY_LIMIT_BYTES);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(healthRoutes);
+  await app.register(v2Routes, { prefix: '/v2' });
+  if (config.ADMIN_TOKEN) await app.register(adminRoutes, { prefix: '/admin', token: config.ADMIN_TOKEN });
+
+  if (deps.reconcile !== false) app.addHook('onReady', async () => reconciler.start());
+  app.addHook('onClose', async () => {
+    await reconciler.stop();
+    await upstream.close();
+    await store.close();
+  });
+  return app;
+}
+
+function openStore(config: Config, logger: { warn(message: string): void }): Store {
+  if (config.REDIS_URL) return createRedisStore(connectRedis(config.REDIS_URL, config.REDIS_TIMEOUT_MS));
+  logger.warn('REDIS_URL is not set: using the embedded in-memory store (one instance only, lost on restart)');
+  return createMemoryStore();
+}

@@ -1,0 +1,127 @@
+// The gateway's configuration: one TypeBox schema is the source of truth for validation,
+// types and the documented configuration table. loadConfig() validates the environment once
+// and returns a frozen object; any bad value becomes a ConfigError naming the variable.
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { SUPPORTED_MODELS } from './schemas/generate.js';
+
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'TCP port the gateway listens on.' }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'Interface the gateway binds to.' }),
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
+    default: 'development',
+    description: '`production` refuses to start without `REDIS_URL`.',
+  }),
+  APIFRAME_API_KEY: Type.String({
+    minLength: 1,
+    description: "The company's real Apiframe key (`afk_…`). Sent upstream only; never logged or returned.",
+  }),
+  APIFRAME_BASE_URL: Type.String({
+    pattern: '^https?://[^\\s]+$',
+    default: 'https://api.apiframe.ai',
+    description: 'Base URL of the Apiframe API (or of the bundled simulator).',
+  }),
+  REDIS_URL: Type.Optional(
+    Type.String({
+      pattern: '^rediss?://',
+      description: 'Redis 7 connection URL. Unset: an embedded in-memory store (single instance, lost on restart).',
+    }),
+  ),
+  ADMIN_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description: 'Bearer token for the `/admin` API (at least 16 characters). Unset: admin routes are off.',
+    }),
+  ),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info', description: 'pino log level.' },
+  ),
+  PRICING: Type.String({
+    default: '{"seedream-4":3}',
+    description: 'JSON object of enabled models and their credits per generation.',
+  }),
+  UPSTREAM_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    default: 30_000,
+    description: 'Time allowed for Apiframe to answer (headers and body) before the caller gets 504.',
+  }),
+  UPSTREAM_CONNECTIONS: Type.Integer({
+    minimum: 1,
+    default: 128,
+    description: 'Keep-alive connections the gateway may open to Apiframe.',
+  }),
+  REDIS_TIMEOUT_MS: Type.Integer({
+    minimum: 50,
+    default: 2_000,
+    description: 'Time allowed for one Redis command; past it the request fails closed with 503.',
+  }),
+  RECONCILE_INTERVAL_MS: Type.Integer({
+    minimum: 100,
+    default: 5_000,
+    description: 'How often the reconciler polls Apiframe for unsettled jobs and releases abandoned reservations.',
+  }),
+  BODY_LIMIT_BYTES: Type.Integer({
+    minimum: 1_024,
+    default: 65_536,
+    description: 'Largest request body accepted; larger bodies get 413.',
+  }),
+});
+
+export type RawConfig = Static<typeof ConfigSchema>;
+
+export interface Config extends Omit<RawConfig, 'PRICING'> {
+  /** Credits charged per generation, by model; only these models are accepted. */
+  readonly pricing: Readonly<Record<string, number>>;
+  /** Milliseconds a reservation may stay unattached before the reconciler releases it. */
+  readonly reservationLeaseMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const PricingSchema = Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9.-]*$' }), Type.Integer({ minimum: 0 }));
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.keys(ConfigSchema.properties);
+  const input: Record<string, string> = {};
+  for (const name of known) {
+    const value = env[name];
+    if (value !== undefined && value !== '') input[name] = value;
+  }
+  const candidate = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, input));
+  const firstError = Value.Errors(ConfigSchema, candidate).First();
+  if (firstError) {
+    const variable = firstError.path.split('/')[1] || 'configuration';
+    const problem = input[variable] === undefined ? 'is required' : `is invalid (${firstError.message})`;
+    throw new ConfigError(`${variable} ${problem}`);
+  }
+  const raw = candidate as RawConfig;
+  if (raw.NODE_ENV === 'production' && raw.REDIS_URL === undefined) {
+    throw new ConfigError('REDIS_URL is required when NODE_ENV=production (the in-memory store is for trials only)');
+  }
+  const { PRICING, ...rest } = raw;
+  return Object.freeze({
+    ...rest,
+    pricing: Object.freeze(parsePricing(PRICING)),
+    reservationLeaseMs: raw.UPSTREAM_TIMEOUT_MS * 2 + 10_000,
+  });
+}
+
+function parsePricing(text: string): Record<string, number> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError('PRICING is invalid (not JSON)');
+  }
+  if (!Value.Check(PricingSchema, parsed) || Object.keys(parsed).length === 0) {
+    throw new ConfigError('PRICING is invalid (expected a non-empty object of model name to whole credits)');
+  }
+  const unknown = Object.keys(parsed).filter((model) => !(SUPPORTED_MODELS as readonly string[]).includes(model));
+  if (unknown.length > 0) {
+    throw new ConfigError(`PRICING is invalid (unsupported model ${unknown.join(', ')}; supported: ${SUPPORTED_MODELS.join(', ')})`);
+  }
+  return parsed;
+}

@@ -1,0 +1,46 @@
+// The gateway's error table: every error a caller can see has a stable GW_* code, an HTTP status
+// and a message that is safe to show (never a secret, never a caller's key). The error handler
+// turns them into Apiframe-shaped bodies: {"error": message, "code": code, ...extra}.
+import createError from '@fastify/error';
+
+export const errors = {
+  Unauthorized: createError('GW_UNAUTHORIZED', 'Missing API key', 401),
+  InvalidKey: createError('GW_INVALID_KEY', 'Invalid API key', 401),
+  KeyRevoked: createError('GW_KEY_REVOKED', 'API key revoked', 401),
+  KeyExpired: createError('GW_KEY_EXPIRED', 'API key expired', 401),
+  AdminUnauthorized: createError('GW_ADMIN_UNAUTHORIZED', 'Invalid or missing admin token', 401),
+  ValidationFailed: createError('GW_VALIDATION_FAILED', 'Validation failed', 400),
+  InvalidJson: createError('GW_INVALID_JSON', 'Request body is not valid JSON', 400),
+  UnsupportedMediaType: createError('GW_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json', 415),
+  BodyTooLarge: createError('GW_BODY_TOO_LARGE', 'Request body is larger than %s bytes', 413),
+  JobNotFound: createError('GW_JOB_NOT_FOUND', 'Job not found', 404),
+  KeyNotFound: createError('GW_KEY_NOT_FOUND', 'Key not found', 404),
+  RouteNotFound: createError('GW_ROUTE_NOT_FOUND', 'Route %s %s not found', 404),
+  InsufficientCredits: createError('GW_INSUFFICIENT_CREDITS', 'Insufficient credits', 402),
+  UpstreamCredentials: createError(
+    'GW_UPSTREAM_CREDENTIALS',
+    'Upstream credentials rejected; your key is fine, contact the gateway operator',
+    502,
+  ),
+  UpstreamOutOfCredits: createError(
+    'GW_UPSTREAM_OUT_OF_CREDITS',
+    'Upstream account out of credits; contact the gateway operator',
+    503,
+  ),
+  UpstreamRateLimited: createError('GW_UPSTREAM_RATE_LIMITED', 'Upstream rate limit reached; retry later', 429),
+  UpstreamUnavailable: createError('GW_UPSTREAM_UNAVAILABLE', 'Upstream service error; retry later', 502),
+  UpstreamTimeout: createError('GW_UPSTREAM_TIMEOUT', 'Upstream did not answer in time', 504),
+  StoreUnavailable: createError('GW_STORE_UNAVAILABLE', 'Credit store unavailable; nothing was charged, retry later', 503),
+} as const;
+
+/** Extra fields an error adds to its JSON body (validation details, credit figures, Retry-After). */
+export interface ErrorExtras {
+  details?: Record<string, string[]>;
+  creditsRequired?: number;
+  creditsAvailable?: number;
+  retryAfter?: string;
+}
+
+export function withExtras<E extends Error>(error: E, extras: ErrorExtras): E & ErrorExtras {
+  return Object.assign(error, extras);
+}

@@ -1,0 +1,58 @@
+// One place shapes every error: Apiframe's envelope {"error", "details"?} plus a stable
+// `code`. Client mistakes keep their 4xx; anything unexpected is logged and answered with a
+// bare 500 that reveals nothing.
+import type { ErrorObject } from 'ajv';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { errors, type ErrorExtras } from '../errors.js';
+import { validationDetails } from './validation.js';
+
+type GatewayError = FastifyError & ErrorExtras;
+
+/** Fastify's own client errors, re-expressed in the gateway's table. */
+function fromFastify(error: FastifyError): GatewayError | null {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new errors.BodyTooLarge(String(error.message.match(/\d+/)?.[0] ?? 'the allowed number of'));
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new errors.UnsupportedMediaType();
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new errors.InvalidJson();
+  }
+  if (error instanceof SyntaxError) return new errors.InvalidJson();
+  return null;
+}
+
+export function useErrorHandler(app: FastifyInstance, bodyLimit: number): void {
+  app.setErrorHandler<GatewayError>((raw, request, reply) => {
+    if (raw.validation) {
+      return reply.code(400).send({
+        error: 'Validation failed',
+        code: 'GW_VALIDATION_FAILED',
+        details: validationDetails(raw.validation as ErrorObject[]),
+      });
+    }
+    const error = raw.code?.startsWith('FST_') || raw instanceof SyntaxError ? (fromFastify(raw) ?? raw) : raw;
+    if (error.code === 'GW_BODY_TOO_LARGE') error.message = `Request body is larger than ${bodyLimit} bytes`;
+    const status = error.statusCode ?? 500;
+
+    if (status >= 500 && !error.code?.startsWith('GW_')) {
+      request.log.error({ err: error }, 'unexpected error');
+      return reply.code(500).send({ error: 'Internal gateway error', code: 'GW_INTERNAL' });
+    }
+    if (status >= 500) request.log.warn({ err: error.cause ?? error, code: error.code }, error.message);
+
+    const { details, creditsRequired, creditsAvailable, retryAfter } = error;
+    if (retryAfter !== undefined) reply.header('retry-after', retryAfter);
+    return reply.code(status).send({
+      error: error.message,
+      code: error.code,
+      ...(details && { details }),
+      ...(creditsRequired !== undefined && { creditsRequired, creditsAvailable }),
+    });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: `Route ${request.method} ${request.url.split('?')[0]} not found`, code: 'GW_ROUTE_NOT_FOUND' });
+  });
+}

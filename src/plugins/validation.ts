@@ -1,0 +1,64 @@
+// Validation wiring. Bodies are checked strictly (no coercion, unknown fields rejected, every
+// error reported); query strings and path parameters are coerced from text. Ajv's errors become
+// Apiframe's `details`: messages keyed by the JSON path of the field (`$` is the whole body).
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { FastifyInstance } from 'fastify';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+function createAjv(coerce: boolean): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    coerceTypes: coerce ? 'array' : false,
+    useDefaults: coerce,
+    removeAdditional: false,
+    verbose: true,
+    strict: false,
+  });
+  addFormats(ajv);
+  return ajv;
+}
+
+export function useStrictValidation(app: FastifyInstance): void {
+  const bodies = createAjv(false);
+  const textParts = createAjv(true);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodies : textParts).compile(schema));
+}
+
+function describe(error: ErrorObject): string {
+  const custom = (error.parentSchema as { errorMessage?: unknown } | undefined)?.errorMessage;
+  if (typeof custom === 'string') return custom;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return 'is not a recognised field';
+    case 'required':
+      return 'is required';
+    case 'enum':
+      return `must be one of: ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+    default:
+      return error.message ?? 'is invalid';
+  }
+}
+
+function pathOf(error: ErrorObject): string {
+  const segments = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const params = error.params as { additionalProperty?: string; missingProperty?: string };
+  if (error.keyword === 'additionalProperties' && params.additionalProperty) segments.push(params.additionalProperty);
+  if (error.keyword === 'required' && params.missingProperty) segments.push(params.missingProperty);
+  return segments.length > 0 ? segments.join('.') : '$';
+}
+
+export function validationDetails(validation: ErrorObject[]): Record<string, string[]> {
+  const details: Record<string, string[]> = {};
+  for (const error of validation) {
+    const path = pathOf(error);
+    const message = describe(error);
+    const messages = (details[path] ??= []);
+    if (!messages.includes(message)) messages.push(message);
+  }
+  return details;
+}

@@ -1,0 +1,44 @@
+// GET /v2/me in Apiframe's shape, describing the team key (never the upstream account):
+// `team.credits` is what the key may still spend (null when neither it nor its team has a budget).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ErrorResponse, Nullable } from '../../schemas/common.js';
+import { budgetStatus } from '../../services/budget-status.js';
+
+const Me = Type.Object(
+  {
+    user: Type.Object({ id: Type.String(), email: Type.String(), role: Type.String() }),
+    team: Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      credits: Nullable(Type.Integer({ minimum: 0 })),
+      plan: Type.String(),
+      customerId: Nullable(Type.String()),
+    }),
+    apiKey: Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String(), prefix: Type.String() }),
+  },
+  { $id: 'Me' },
+);
+
+export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { store, clock } = app.services;
+  app.get(
+    '/me',
+    {
+      schema: {
+        tags: ['Account'],
+        summary: 'Get the authenticated team key',
+        response: { 200: Me, 401: ErrorResponse, 503: ErrorResponse },
+      },
+    },
+    async (request) => {
+      const { key, teamBudget } = request.caller;
+      const { remaining } = await budgetStatus(store, key, teamBudget, clock());
+      return {
+        user: { id: key.id, email: `${key.id}@keys.apiframe-gateway.invalid`, role: 'MEMBER' },
+        team: { id: key.team, name: key.team, credits: remaining, plan: 'gateway', customerId: null },
+        apiKey: { id: key.id, name: key.name, prefix: key.prefix },
+      };
+    },
+  );
+};

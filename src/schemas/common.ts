@@ -1,0 +1,47 @@
+// Schemas shared by every surface: Apiframe's error envelopes and small building blocks.
+import { Type, type TSchema, type TUnsafe } from '@sinclair/typebox';
+
+/** A string restricted to a fixed list, emitted as a plain JSON Schema `enum`. */
+export function StringEnum<const T extends readonly string[]>(
+  values: T,
+  options: Record<string, unknown> = {},
+): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+export function Nullable<T extends TSchema>(schema: T) {
+  return Type.Union([schema, Type.Null()]);
+}
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.String({ description: 'What went wrong, safe to show.' }),
+    code: Type.Optional(Type.String({ description: 'Stable gateway error code (GW_*).' })),
+  },
+  { $id: 'ErrorResponse', description: "Apiframe's error envelope." },
+);
+
+export const ValidationErrorResponse = Type.Object(
+  {
+    error: Type.String(),
+    code: Type.Optional(Type.String()),
+    details: Type.Optional(
+      Type.Record(Type.String(), Type.Array(Type.String()), {
+        description: 'Messages keyed by JSON path of the offending field (`$` is the whole body).',
+      }),
+    ),
+  },
+  { $id: 'ValidationError' },
+);
+
+export const InsufficientCreditsResponse = Type.Object(
+  {
+    error: Type.Literal('Insufficient credits'),
+    code: Type.Optional(Type.String()),
+    creditsRequired: Type.Integer({ minimum: 0 }),
+    creditsAvailable: Type.Integer({ minimum: 0 }),
+  },
+  { $id: 'InsufficientCredits' },
+);
+
+export const Uuid = Type.String({ format: 'uuid' });

@@ -1,0 +1,194 @@
+// The generate → poll → settle loop. A generation reserves its price before anything is sent
+// upstream; the reservation becomes the job's when Apiframe accepts it and is released on any
+// refusal or failure. A job is settled exactly once, when it is first seen in a terminal state.
+import { randomUUID } from 'node:crypto';
+import { errors, withExtras } from '../errors.js';
+import type { Budget } from './budget-window.js';
+import { windowOf, windowsAt } from './budget-window.js';
+import type { Clock } from './clock.js';
+import type { BudgetCheck, JobRecord, Store, TeamKeyRecord } from './store/types.js';
+import { UpstreamFailure, type UpstreamClient, type UpstreamResponse } from './upstream.js';
+
+export const TERMINAL_STATUSES = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+export interface Caller {
+  key: TeamKeyRecord;
+  teamBudget: Budget | null;
+}
+
+export interface GatewayAnswer {
+  status: number;
+  /** JSON text exactly as Apiframe sent it. */
+  body: string;
+}
+
+export interface Logger {
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+export interface JobGatewayDeps {
+  store: Store;
+  upstream: UpstreamClient;
+  pricing: Readonly<Record<string, number>>;
+  clock: Clock;
+  reservationLeaseMs: number;
+  logger: Logger;
+}
+
+export function budgetCheck(budget: Budget | null, now: number): BudgetCheck | null {
+  return budget ? { window: windowOf(budget.period, now), limit: budget.credits } : null;
+}
+
+export function createJobGateway(deps: JobGatewayDeps) {
+  const { store, upstream, pricing, clock, logger } = deps;
+
+  async function submit(caller: Caller, body: { model: string }, requestId: string): Promise<GatewayAnswer> {
+    const { key } = caller;
+    const credits = pricing[body.model]!;
+    const now = clock();
+    const windows = windowsAt(now);
+    const reservationId = randomUUID();
+    const reservation = await store.reserve({
+      reservationId,
+      team: key.team,
+      keyId: key.id,
+      model: body.model,
+      credits,
+      windows,
+      keyBudget: budgetCheck(key.budget, now),
+      teamBudget: budgetCheck(caller.teamBudget, now),
+      now,
+      leaseUntil: now + deps.reservationLeaseMs,
+    });
+    if (!reservation.ok) {
+      throw withExtras(new errors.InsufficientCredits(), {
+        creditsRequired: credits,
+        creditsAvailable: reservation.available,
+      });
+    }
+
+    let response: UpstreamResponse;
+    let jobId: string;
+    try {
+      response = await upstream.submitGenerate(JSON.stringify(body), requestId);
+      if (response.status !== 202 && response.status !== 200 && response.status !== 201) {
+        throw upstreamRefusal(response);
+      }
+      jobId = acceptedJobId(response.body);
+    } catch (error) {
+      await releaseQuietly(key.team, reservationId, requestId);
+      throw asCallerError(error);
+    }
+
+    try {
+      await store.attachJob({ reservationId, jobId, team: key.team, keyId: key.id, model: body.model, windows, now: clock() });
+    } catch (error) {
+      logger.error({ err: error, requestId, jobId, team: key.team }, 'accepted job could not be recorded');
+      throw error;
+    }
+    return { status: response.status, body: response.body };
+  }
+
+  async function poll(caller: Caller, jobId: string, requestId: string): Promise<GatewayAnswer> {
+    const record = await store.getJob(caller.key.team, jobId);
+    if (!record) throw new errors.JobNotFound();
+    if (record.finalBody !== null) return { status: 200, body: record.finalBody };
+    const body = await fetchJob(jobId, requestId);
+    await settleIfTerminal(record, body);
+    return { status: 200, body };
+  }
+
+  /** The job's current state from Apiframe, as JSON text; errors mapped for the caller. */
+  async function fetchJob(jobId: string, requestId: string): Promise<string> {
+    try {
+      const response = await upstream.getJob(jobId, requestId);
+      if (response.status === 404) throw new errors.JobNotFound();
+      if (response.status !== 200) throw upstreamRefusal(response);
+      return response.body;
+    } catch (error) {
+      throw asCallerError(error);
+    }
+  }
+
+  /** Settles `record` when `body` shows a terminal state; true when this call settled it. */
+  async function settleIfTerminal(record: JobRecord, body: string): Promise<boolean> {
+    const job = parseJob(body);
+    if (!job || !TERMINAL_STATUSES.has(job.status)) return false;
+    const credits = job.status === 'COMPLETED' ? (job.creditCost ?? pricing[record.model] ?? record.reserved) : 0;
+    return store.settle({ team: record.team, jobId: record.jobId, status: job.status, credits, finalBody: body, now: clock() });
+  }
+
+  async function releaseQuietly(team: string, reservationId: string, requestId: string): Promise<void> {
+    try {
+      await store.release(team, reservationId);
+    } catch (error) {
+      // The reservation keeps its lease; the reconciler releases it when the lease runs out.
+      logger.warn({ err: error, requestId, reservationId }, 'release failed; left to the reconciler');
+    }
+  }
+
+  return { submit, poll, fetchJob, settleIfTerminal };
+}
+
+export type JobGateway = ReturnType<typeof createJobGateway>;
+
+function acceptedJobId(body: string): string {
+  const parsed = parseJson(body) as { jobId?: unknown } | undefined;
+  if (typeof parsed?.jobId !== 'string' || parsed.jobId.length === 0 || parsed.jobId.length > 128) {
+    throw new errors.UpstreamUnavailable();
+  }
+  return parsed.jobId;
+}
+
+interface UpstreamJob {
+  status: string;
+  creditCost: number | null;
+}
+
+function parseJob(body: string): UpstreamJob | null {
+  const parsed = parseJson(body) as { status?: unknown; creditCost?: unknown } | undefined;
+  if (typeof parsed?.status !== 'string') return null;
+  const cost = parsed.creditCost;
+  return {
+    status: parsed.status,
+    creditCost: typeof cost === 'number' && Number.isInteger(cost) && cost >= 0 ? cost : null,
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An upstream answer that is not a success, as the error the caller should see. */
+function upstreamRefusal(response: UpstreamResponse): Error {
+  const { status } = response;
+  if (status === 401 || status === 403) return new errors.UpstreamCredentials();
+  if (status === 402) return new errors.UpstreamOutOfCredits();
+  if (status === 429) return withExtras(new errors.UpstreamRateLimited(), { retryAfter: response.retryAfter ?? '1' });
+  if (status === 400 || status === 422) return validationFromUpstream(response.body);
+  return new errors.UpstreamUnavailable();
+}
+
+/** Apiframe rejected the input: pass its message and details on, and nothing else. */
+function validationFromUpstream(body: string): Error {
+  const parsed = parseJson(body) as { error?: unknown; details?: unknown } | undefined;
+  const details: Record<string, string[]> = {};
+  if (parsed?.details && typeof parsed.details === 'object') {
+    for (const [path, messages] of Object.entries(parsed.details)) {
+      if (Array.isArray(messages)) details[path] = messages.filter((m): m is string => typeof m === 'string');
+    }
+  }
+  return withExtras(new errors.ValidationFailed(), { details });
+}
+
+function asCallerError(error: unknown): unknown {
+  if (error instanceof UpstreamFailure) {
+    return error.kind === 'timeout' ? new errors.UpstreamTimeout() : new errors.UpstreamUnavailable();
+  }
+  return error;
+}

@@ -1,0 +1,86 @@
+// Settles what nobody polls. One gateway instance at a time (a store lease) walks every team:
+// it releases reservations whose lease ran out (their request died before Apiframe answered)
+// and asks Apiframe about pending jobs, settling those that reached a terminal state. Jobs
+// still running are checked again later, less often the older they get.
+import { randomUUID } from 'node:crypto';
+import type { Clock } from './clock.js';
+import type { JobGateway, Logger } from './job-gateway.js';
+import type { JobRecord, Store } from './store/types.js';
+
+export interface ReconcilerDeps {
+  store: Store;
+  gateway: JobGateway;
+  clock: Clock;
+  intervalMs: number;
+  logger: Logger;
+}
+
+const BATCH = 100;
+const MAX_RECHECK_MS = 10 * 60_000;
+
+export function createReconciler(deps: ReconcilerDeps) {
+  const { store, gateway, clock, intervalMs, logger } = deps;
+  const holder = randomUUID();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+
+  async function releaseExpired(team: string, now: number): Promise<number> {
+    const expired = await store.expiredReservations(team, now, BATCH);
+    for (const { reservationId } of expired) await store.release(team, reservationId);
+    return expired.length;
+  }
+
+  async function checkJob(job: JobRecord, now: number): Promise<boolean> {
+    try {
+      const body = await gateway.fetchJob(job.jobId, `reconciler-${randomUUID()}`);
+      if (await gateway.settleIfTerminal(job, body)) return true;
+    } catch (error) {
+      logger.warn({ err: error, jobId: job.jobId, team: job.team }, 'reconciler could not check job');
+    }
+    const age = now - job.createdAt;
+    await store.deferJob(job.team, job.jobId, now + Math.min(Math.max(age / 10, intervalMs), MAX_RECHECK_MS));
+    return false;
+  }
+
+  /** One pass over every team; returns what it did. Safe to call while another instance runs. */
+  async function reconcileOnce(): Promise<{ released: number; settled: number; skipped: boolean }> {
+    if (!(await store.acquireLease('reconciler', holder, intervalMs * 3))) {
+      return { released: 0, settled: 0, skipped: true };
+    }
+    let released = 0;
+    let settled = 0;
+    const now = clock();
+    for (const team of await store.teams()) {
+      released += await releaseExpired(team, now);
+      const due = await store.pendingJobs(team, now, BATCH);
+      const results = await Promise.all(due.map((job) => checkJob(job, now)));
+      settled += results.filter(Boolean).length;
+    }
+    return { released, settled, skipped: false };
+  }
+
+  function tick(): void {
+    if (running) return;
+    running = reconcileOnce()
+      .then(() => undefined)
+      .catch((error: unknown) => logger.warn({ err: error }, 'reconciler pass failed'))
+      .finally(() => {
+        running = undefined;
+      });
+  }
+
+  return {
+    reconcileOnce,
+    start(): void {
+      timer ??= setInterval(tick, intervalMs);
+      timer.unref();
+    },
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}
+
+export type Reconciler = ReturnType<typeof createReconciler>;

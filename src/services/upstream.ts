@@ -1,0 +1,103 @@
+// The only code that talks to Apiframe: a keep-alive undici Pool that adds the company's real
+// X-API-Key and nothing of the caller's. Network failures become UpstreamFailure with a kind
+// the caller can map (timeout or unreachable); HTTP answers are returned as they came.
+import { Pool, errors as undiciErrors } from 'undici';
+
+export interface UpstreamResponse {
+  status: number;
+  retryAfter: string | undefined;
+  body: string;
+}
+
+export class UpstreamFailure extends Error {
+  override name = 'UpstreamFailure';
+  constructor(
+    readonly kind: 'timeout' | 'unreachable',
+    cause: unknown,
+  ) {
+    super(`upstream ${kind}`, { cause });
+  }
+}
+
+export interface UpstreamClient {
+  submitGenerate(body: string, requestId: string): Promise<UpstreamResponse>;
+  getJob(jobId: string, requestId: string): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+}
+
+export interface UpstreamOptions {
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs: number;
+  connections: number;
+}
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
+  const base = new URL(options.baseUrl);
+  const pathPrefix = base.pathname.replace(/\/$/, '');
+  const pool = new Pool(base.origin, {
+    connections: options.connections,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    keepAliveTimeout: 30_000,
+  });
+  const baseHeaders = {
+    'x-api-key': options.apiKey,
+    accept: 'application/json',
+    'user-agent': 'apiframe-gateway/0.1',
+  };
+
+  async function call(
+    method: 'GET' | 'POST',
+    path: string,
+    requestId: string,
+    body?: string,
+  ): Promise<UpstreamResponse> {
+    try {
+      const response = await pool.request({
+        method,
+        path: pathPrefix + path,
+        headers: body === undefined
+          ? { ...baseHeaders, 'x-request-id': requestId }
+          : { ...baseHeaders, 'x-request-id': requestId, 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      const text = await readCapped(response.body);
+      const retryAfter = response.headers['retry-after'];
+      return { status: response.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, body: text };
+    } catch (cause) {
+      throw new UpstreamFailure(isTimeout(cause) ? 'timeout' : 'unreachable', cause);
+    }
+  }
+
+  return {
+    submitGenerate: (body, requestId) => call('POST', '/v2/images/generate', requestId, body),
+    getJob: (jobId, requestId) => call('GET', `/v2/jobs/${encodeURIComponent(jobId)}`, requestId),
+    close: () => pool.close(),
+  };
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      body.destroy();
+      throw new Error('upstream response too large');
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function isTimeout(error: unknown): boolean {
+  return (
+    error instanceof undiciErrors.HeadersTimeoutError ||
+    error instanceof undiciErrors.BodyTimeoutError ||
+    (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+  );
+}

@@ -1,0 +1,200 @@
+// A faithful stand-in for Apiframe v2, as a real HTTP server: jobs are accepted with 202 and
+// progress QUEUED → PROCESSING → COMPLETED (or FAILED, CANCELLED) over time, with Apiframe's
+// error shapes. The demo, the tests and the benchmarks run against it over loopback.
+//
+// Behaviour on demand travels inside the prompt, so it passes through the gateway unchanged:
+//   [sim:fail]        the job ends FAILED (creditCost 0)
+//   [sim:cancel]      the job ends CANCELLED (creditCost 0)
+//   [sim:never]       the job never finishes
+//   [sim:status=NNN]  the submission is answered with that HTTP status (400/401/402/429/500/503)
+//   [sim:latency=MS]  the submission and every poll of the job wait MS first
+//   [sim:cost=N]      the completed job reports creditCost N
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+
+export interface SimulatorOptions {
+  apiKey: string;
+  /** How long a job takes from QUEUED to its terminal state. */
+  jobDurationMs?: number;
+  /** Credits a completed job costs, by model (unknown models cost 1). */
+  prices?: Record<string, number>;
+  /** Account credits reported by /v2/me. */
+  accountCredits?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+type Outcome = 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'NEVER';
+
+interface SimJob {
+  id: string;
+  model: string;
+  input: Record<string, unknown>;
+  createdAt: number;
+  outcome: Outcome;
+  cost: number;
+  latencyMs: number;
+}
+
+export interface Simulator {
+  readonly url: string;
+  readonly requests: RecordedRequest[];
+  /** Sum of creditCost over jobs that are COMPLETED at this moment. */
+  chargedCredits(): number;
+  jobStatus(id: string): string | undefined;
+  /** Answer every request with this status until cleared (null). */
+  failAll(status: number | null): void;
+  close(): Promise<void>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ERROR_MESSAGES: Record<number, string> = {
+  400: 'Validation failed',
+  401: 'Invalid API key',
+  402: 'Insufficient credits',
+  403: 'API key inactive',
+  429: 'Too many requests',
+  500: 'Internal server error',
+  503: 'Service temporarily unavailable',
+};
+
+function directive(prompt: string, name: string): string | undefined {
+  const match = new RegExp(`\\[sim:${name}(?:=(\\d+))?\\]`).exec(prompt);
+  return match ? (match[1] ?? '') : undefined;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function startSimulator(options: SimulatorOptions, port = 0, host = '127.0.0.1'): Promise<Simulator> {
+  const jobDurationMs = options.jobDurationMs ?? 1_000;
+  const jobs = new Map<string, SimJob>();
+  const idempotent = new Map<string, string>();
+  const requests: RecordedRequest[] = [];
+  let forcedStatus: number | null = null;
+
+  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  function sendError(reply: FastifyReply, status: number, extra: Record<string, unknown> = {}) {
+    if (status === 429) reply.header('retry-after', '2');
+    return reply.code(status).send({ error: ERROR_MESSAGES[status] ?? 'Error', ...extra });
+  }
+
+  function statusOf(job: SimJob, now = Date.now()) {
+    const elapsed = now - job.createdAt;
+    if (job.outcome === 'NEVER' || elapsed < jobDurationMs) {
+      const progress = job.outcome === 'NEVER' ? 50 : Math.min(99, Math.floor((elapsed / jobDurationMs) * 100));
+      return { status: elapsed < jobDurationMs / 3 ? 'QUEUED' : 'PROCESSING', progress };
+    }
+    return { status: job.outcome, progress: 100 };
+  }
+
+  function render(job: SimJob) {
+    const { status, progress } = statusOf(job);
+    const terminal = status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED';
+    return {
+      id: job.id,
+      status,
+      model: job.model,
+      progress,
+      error: status === 'FAILED' ? 'Generation failed' : null,
+      creditCost: terminal ? (status === 'COMPLETED' ? job.cost : 0) : null,
+      webhookStatus: null,
+      createdAt: new Date(job.createdAt).toISOString(),
+      completedAt: terminal ? new Date(job.createdAt + jobDurationMs).toISOString() : null,
+      expired: false,
+      input: job.input,
+      result: status === 'COMPLETED' ? { images: [`https://cdn.simulator.invalid/${job.id}.png`] } : null,
+    };
+  }
+
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    requests.push({
+      method: request.method,
+      url: request.url,
+      headers: { ...request.headers },
+      body: typeof request.body === 'string' ? request.body : '',
+    });
+    if (forcedStatus !== null) return sendError(reply, forcedStatus);
+    if (request.headers['x-api-key'] !== options.apiKey) return sendError(reply, 401);
+  });
+
+  app.post('/v2/images/generate', async (request, reply) => {
+    let body: { prompt?: unknown; model?: unknown };
+    try {
+      body = JSON.parse(request.body as string) as typeof body;
+    } catch {
+      return sendError(reply, 400, { details: { $: ['Invalid JSON'] } });
+    }
+    const prompt = typeof body.prompt === 'string' ? body.prompt : '';
+    if (!prompt || prompt.length > 2000 || typeof body.model !== 'string') {
+      return sendError(reply, 400, { details: { prompt: ['Required'] } });
+    }
+    const latencyMs = Number(directive(prompt, 'latency') ?? 0);
+    if (latencyMs > 0) await sleep(latencyMs);
+    const status = directive(prompt, 'status');
+    if (status) return sendError(reply, Number(status));
+
+    const idempotencyKey = request.headers['idempotency-key'];
+    const replayed = typeof idempotencyKey === 'string' ? jobs.get(idempotent.get(idempotencyKey) ?? '') : undefined;
+    if (replayed) return reply.code(202).send({ jobId: replayed.id, status: statusOf(replayed).status });
+
+    const outcome: Outcome =
+      directive(prompt, 'fail') !== undefined ? 'FAILED'
+      : directive(prompt, 'cancel') !== undefined ? 'CANCELLED'
+      : directive(prompt, 'never') !== undefined ? 'NEVER'
+      : 'COMPLETED';
+    const job: SimJob = {
+      id: randomUUID(),
+      model: body.model,
+      input: body as Record<string, unknown>,
+      createdAt: Date.now(),
+      outcome,
+      cost: Number(directive(prompt, 'cost') ?? options.prices?.[body.model] ?? 1),
+      latencyMs,
+    };
+    jobs.set(job.id, job);
+    if (typeof idempotencyKey === 'string') idempotent.set(idempotencyKey, job.id);
+    return reply.code(202).send({ jobId: job.id, status: 'QUEUED' });
+  });
+
+  app.get<{ Params: { id: string } }>('/v2/jobs/:id', async (request, reply) => {
+    if (!UUID.test(request.params.id)) return reply.code(400).send({ error: 'Invalid job id' });
+    const job = jobs.get(request.params.id);
+    if (!job) return reply.code(404).send({ error: 'Job not found' });
+    if (job.latencyMs > 0) await sleep(job.latencyMs);
+    return render(job);
+  });
+
+  app.get('/v2/jobs', async () => {
+    const all = [...jobs.values()].sort((a, b) => b.createdAt - a.createdAt).slice(0, 20);
+    return { jobs: all.map(render), nextCursor: null, hasMore: jobs.size > 20 };
+  });
+
+  app.get('/v2/me', async () => ({
+    user: { id: randomUUID(), email: 'owner@company.example', role: 'OWNER' },
+    team: { id: randomUUID(), name: 'Company account', credits: options.accountCredits ?? 100_000, plan: 'pro', customerId: null },
+    apiKey: { id: randomUUID(), name: 'company key', prefix: options.apiKey.slice(0, 8) },
+  }));
+
+  const address = await app.listen({ port, host });
+  return {
+    url: address,
+    requests,
+    chargedCredits: () =>
+      [...jobs.values()].reduce((sum, job) => (statusOf(job).status === 'COMPLETED' ? sum + job.cost : sum), 0),
+    jobStatus: (id) => {
+      const job = jobs.get(id);
+      return job && statusOf(job).status;
+    },
+    failAll: (status) => {
+      forcedStatus = status;
+    },
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,151 @@
+// Builds the gateway in-process against the simulator (and Redis when a URL is given),
+// captures every log line, and checks on close that no secret reached a log or a response.
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import type { Clock } from '../../src/services/clock.js';
+import { windowsAt } from '../../src/services/budget-window.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/simulator.js';
+
+export const UPSTREAM_KEY = `afk_test_UPSTREAM_SECRET_${randomBytes(8).toString('hex')}`;
+export const ADMIN_TOKEN = `admin-token-${randomBytes(12).toString('hex')}`;
+
+export const SEED_BODY = {
+  prompt: 'a detailed architectural blueprint of a modern glass house',
+  model: 'seedream-4',
+  seedreamParams: { size: '4K', aspect_ratio: '16:9' },
+};
+
+export interface TestClock extends Clock {
+  set(iso: string): void;
+  advance(ms: number): void;
+}
+
+export function testClock(startIso = '2026-11-25T12:00:00.000Z'): TestClock {
+  let now = Date.parse(startIso);
+  const clock = (() => now) as TestClock;
+  clock.set = (iso) => {
+    now = Date.parse(iso);
+  };
+  clock.advance = (ms) => {
+    now += ms;
+  };
+  return clock;
+}
+
+export interface CreatedKey {
+  id: string;
+  key: string;
+  team: string;
+  name: string;
+  prefix: string;
+}
+
+export interface GatewayOptions {
+  redisUrl?: string;
+  simulator?: Partial<SimulatorOptions>;
+  /** Reuse a running simulator instead of starting one. */
+  sim?: Simulator;
+  env?: Record<string, string>;
+  clock?: Clock;
+  reconcile?: boolean;
+}
+
+export interface TestGateway {
+  app: FastifyInstance;
+  sim: Simulator;
+  logs: string[];
+  inject(options: InjectOptions): Promise<LightMyRequestResponse>;
+  createKey(body?: Record<string, unknown>): Promise<CreatedKey>;
+  generate(key: string, body?: unknown): Promise<LightMyRequestResponse>;
+  poll(key: string, jobId: string): Promise<LightMyRequestResponse>;
+  /** Credits counted for the key in every window (day, month, total) at the clock's time. */
+  spend(key: CreatedKey): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
+let teamCounter = 0;
+export function uniqueTeam(): string {
+  return `team-${process.pid}-${++teamCounter}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Asserts that none of `secrets` appears in `text`. */
+export function expectNoSecrets(text: string, secrets: string[], where: string): void {
+  for (const secret of secrets) {
+    if (text.includes(secret)) expect.fail(`a secret (${secret.slice(0, 6)}…) appeared in ${where}`);
+  }
+}
+
+export async function startGateway(options: GatewayOptions = {}): Promise<TestGateway> {
+  const sim =
+    options.sim ??
+    (await startSimulator({ apiKey: UPSTREAM_KEY, jobDurationMs: 0, prices: { 'seedream-4': 3 }, ...options.simulator }));
+  const logs: string[] = [];
+  const teamKeys: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const config = loadConfig({
+    APIFRAME_API_KEY: UPSTREAM_KEY,
+    APIFRAME_BASE_URL: sim.url,
+    ADMIN_TOKEN,
+    LOG_LEVEL: 'info',
+    ...(options.redisUrl && { REDIS_URL: options.redisUrl }),
+    ...options.env,
+  });
+  const clock = options.clock ?? (() => Date.now());
+  const app = await buildApp(config, { clock, logDestination: destination, reconcile: options.reconcile ?? false });
+  await app.ready();
+
+  async function inject(request: InjectOptions): Promise<LightMyRequestResponse> {
+    const response = await app.inject(request);
+    const seen = response.body + JSON.stringify(response.headers);
+    expectNoSecrets(seen, [UPSTREAM_KEY], `the response to ${request.method} ${request.url}`);
+    return response;
+  }
+
+  return {
+    app,
+    sim,
+    logs,
+    inject,
+    async createKey(body = {}) {
+      const response = await inject({
+        method: 'POST',
+        url: '/admin/keys',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        payload: { name: 'test key', team: uniqueTeam(), ...body },
+      });
+      expect(response.statusCode, response.body).toBe(201);
+      const created = response.json<CreatedKey>();
+      teamKeys.push(created.key);
+      return created;
+    },
+    generate: (key, body = SEED_BODY) =>
+      inject({ method: 'POST', url: '/v2/images/generate', headers: { 'x-api-key': key }, payload: body as object }),
+    poll: (key, jobId) => inject({ method: 'GET', url: `/v2/jobs/${jobId}`, headers: { 'x-api-key': key } }),
+    async spend(key) {
+      const spend = await app.services.store.spend({ team: key.team, keyId: key.id, windows: windowsAt(clock()) });
+      return spend.key;
+    },
+    async close() {
+      await app.close();
+      if (!options.sim) await sim.close();
+      expectNoSecrets(logs.join('\n'), [UPSTREAM_KEY, ADMIN_TOKEN, ...teamKeys], 'the gateway log');
+      for (const request of sim.requests) {
+        expectNoSecrets(JSON.stringify(request), [ADMIN_TOKEN, ...teamKeys], 'a request sent upstream');
+      }
+    },
+  };
+}
+
+/** The spend counted in the "total" window. */
+export function totalOf(spend: Record<string, number>): number {
+  return spend.total ?? 0;
+}
