@@ -52,9 +52,17 @@ function pathOf(error: ErrorObject): string {
   return segments.length > 0 ? segments.join('.') : '$';
 }
 
+/** Drops the noise of nullable fields (`anyOf [T, null]`): the branch for T says what is wrong. */
+function meaningful(validation: ErrorObject[]): ErrorObject[] {
+  const kept = validation.filter(
+    (error) => error.keyword !== 'anyOf' && !(error.keyword === 'type' && (error.params as { type?: string }).type === 'null'),
+  );
+  return kept.length > 0 ? kept : validation;
+}
+
 export function validationDetails(validation: ErrorObject[]): Record<string, string[]> {
   const details: Record<string, string[]> = {};
-  for (const error of validation) {
+  for (const error of meaningful(validation)) {
     const path = pathOf(error);
     const message = describe(error);
     const messages = (details[path] ??= []);
