@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Clock } from '../../src/services/clock.js';
-import { windowsAt } from '../../src/services/budget-window.js';
+import { BUDGET_PERIODS, windowOf } from '../../src/services/budget-window.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/simulator.js';
 
 export const UPSTREAM_KEY = `afk_test_UPSTREAM_SECRET_${randomBytes(8).toString('hex')}`;
@@ -62,7 +62,7 @@ export interface TestGateway {
   createKey(body?: Record<string, unknown>): Promise<CreatedKey>;
   generate(key: string, body?: unknown): Promise<LightMyRequestResponse>;
   poll(key: string, jobId: string): Promise<LightMyRequestResponse>;
-  /** Credits counted for the key in every window (day, month, total) at the clock's time. */
+  /** Credits counted for the key in its current day, month and total windows, by period name. */
   spend(key: CreatedKey): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
@@ -131,8 +131,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
       inject({ method: 'POST', url: '/v2/images/generate', headers: { 'x-api-key': key }, payload: body as object }),
     poll: (key, jobId) => inject({ method: 'GET', url: `/v2/jobs/${jobId}`, headers: { 'x-api-key': key } }),
     async spend(key) {
-      const spend = await app.services.store.spend({ team: key.team, keyId: key.id, windows: windowsAt(clock()) });
-      return spend.key;
+      const now = clock();
+      const windows = BUDGET_PERIODS.map((period) => windowOf(period, now));
+      const spend = await app.services.store.spend({ team: key.team, keyId: key.id, windows });
+      return Object.fromEntries(BUDGET_PERIODS.map((period, i) => [period, spend.key[windows[i]!] ?? 0]));
     },
     async close() {
       await app.close();

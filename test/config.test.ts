@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const base = { APIFRAME_API_KEY: 'afk_config_test_key' };
+
+describe('configuration', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({
+      PORT: 8080,
+      HOST: '0.0.0.0',
+      APIFRAME_BASE_URL: 'https://api.apiframe.ai',
+      LOG_LEVEL: 'info',
+      pricing: { 'seedream-4': 3 },
+    });
+    expect(config.REDIS_URL).toBeUndefined();
+    expect(config.ADMIN_TOKEN).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('converts numbers and treats empty values as unset', () => {
+    const config = loadConfig({ ...base, PORT: '9000', REDIS_URL: '' });
+    expect(config.PORT).toBe(9000);
+    expect(config.REDIS_URL).toBeUndefined();
+  });
+
+  it.each([
+    [{}, 'APIFRAME_API_KEY is required'],
+    [{ ...base, PORT: 'eighty' }, 'PORT is invalid'],
+    [{ ...base, PORT: '70000' }, 'PORT is invalid'],
+    [{ ...base, LOG_LEVEL: 'loud' }, 'LOG_LEVEL is invalid'],
+    [{ ...base, APIFRAME_BASE_URL: 'ftp://x' }, 'APIFRAME_BASE_URL is invalid'],
+    [{ ...base, REDIS_URL: 'localhost:6379' }, 'REDIS_URL is invalid'],
+    [{ ...base, ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN is invalid'],
+    [{ ...base, PRICING: '{nope' }, 'PRICING is invalid (not JSON)'],
+    [{ ...base, PRICING: '{"seedream-4": -1}' }, 'PRICING is invalid'],
+    [{ ...base, PRICING: '{"dall-e-9": 3}' }, 'PRICING is invalid (unsupported model dall-e-9'],
+    [{ ...base, NODE_ENV: 'production' }, 'REDIS_URL is required when NODE_ENV=production'],
+  ])('stops with one line naming the variable: %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('never puts a secret value in its message', () => {
+    try {
+      loadConfig({ ...base, ADMIN_TOKEN: 'tiny-secret' });
+      expect.fail('should have thrown');
+    } catch (error) {
+      expect(String(error)).not.toContain('tiny-secret');
+    }
+  });
+});

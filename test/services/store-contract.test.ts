@@ -1,0 +1,165 @@
+// The same contract, checked against both stores: Redis (Lua) and the embedded memory store.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { windowOf, windowsAt } from '../../src/services/budget-window.js';
+import { createMemoryStore } from '../../src/services/store/memory-store.js';
+import { connectRedis, createRedisStore } from '../../src/services/store/redis-store.js';
+import type { ReserveRequest, Store } from '../../src/services/store/types.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { uniqueTeam } from '../helpers/gateway.js';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.destroy();
+});
+
+const NOW = Date.parse('2026-11-25T12:00:00.000Z');
+
+describe.each(['redis', 'memory'] as const)('store contract (%s)', (kind) => {
+  let store: Store;
+  beforeAll(() => {
+    store = kind === 'redis' ? createRedisStore(connectRedis(redis.url, 2_000)) : createMemoryStore();
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  function reservation(team: string, keyId: string, overrides: Partial<ReserveRequest> = {}): ReserveRequest {
+    return {
+      reservationId: randomUUID(),
+      team,
+      keyId,
+      model: 'seedream-4',
+      credits: 3,
+      windows: windowsAt(NOW),
+      keyBudget: null,
+      teamBudget: null,
+      now: NOW,
+      leaseUntil: NOW + 60_000,
+      ...overrides,
+    };
+  }
+
+  const spendOf = async (team: string, keyId: string) =>
+    store.spend({ team, keyId, windows: windowsAt(NOW) });
+
+  it('counts a reservation in every window of the key and the team', async () => {
+    const team = uniqueTeam();
+    expect(await store.reserve(reservation(team, 'k1'))).toEqual({ ok: true });
+    const spend = await spendOf(team, 'k1');
+    expect(spend.key).toEqual({ '2026-11-25': 3, '2026-11': 3, total: 3 });
+    expect(spend.team).toEqual({ '2026-11-25': 3, '2026-11': 3, total: 3 });
+  });
+
+  it('refuses a reservation beyond the key budget and reports what is left', async () => {
+    const team = uniqueTeam();
+    const keyBudget = { window: windowOf('day', NOW), limit: 5 };
+    expect(await store.reserve(reservation(team, 'k1', { keyBudget }))).toEqual({ ok: true });
+    expect(await store.reserve(reservation(team, 'k1', { keyBudget }))).toEqual({ ok: false, available: 2 });
+    expect((await spendOf(team, 'k1')).key.total).toBe(3);
+  });
+
+  it('applies the tighter of the key and team budgets, across the team’s keys', async () => {
+    const team = uniqueTeam();
+    const teamBudget = { window: windowOf('month', NOW), limit: 6 };
+    expect(await store.reserve(reservation(team, 'k1', { teamBudget }))).toEqual({ ok: true });
+    expect(await store.reserve(reservation(team, 'k2', { teamBudget }))).toEqual({ ok: true });
+    expect(await store.reserve(reservation(team, 'k3', { teamBudget }))).toEqual({ ok: false, available: 0 });
+  });
+
+  it('never reports negative credits when a budget was lowered below spend', async () => {
+    const team = uniqueTeam();
+    await store.reserve(reservation(team, 'k1'));
+    const result = await store.reserve(reservation(team, 'k1', { keyBudget: { window: 'total', limit: 1 } }));
+    expect(result).toEqual({ ok: false, available: 0 });
+  });
+
+  it('releases a reservation once', async () => {
+    const team = uniqueTeam();
+    const r = reservation(team, 'k1');
+    await store.reserve(r);
+    expect(await store.release(team, r.reservationId)).toBe(3);
+    expect(await store.release(team, r.reservationId)).toBe(0);
+    expect((await spendOf(team, 'k1')).key.total).toBe(0);
+  });
+
+  it('settles an attached job exactly once with the charged credits', async () => {
+    const team = uniqueTeam();
+    const r = reservation(team, 'k1');
+    const jobId = randomUUID();
+    await store.reserve(r);
+    expect(await store.attachJob({ ...r, jobId, now: NOW })).toBe('attached');
+    expect(await store.getJob(team, jobId)).toMatchObject({ jobId, keyId: 'k1', reserved: 3, state: 'pending' });
+    const settle = { team, jobId, status: 'COMPLETED', credits: 4, finalBody: '{"status":"COMPLETED"}', now: NOW };
+    expect(await store.settle(settle)).toBe(true);
+    expect(await store.settle({ ...settle, credits: 0 })).toBe(false);
+    expect((await spendOf(team, 'k1')).key.total).toBe(4);
+    expect(await store.getJob(team, jobId)).toMatchObject({ state: 'settled', charged: 4, finalBody: '{"status":"COMPLETED"}' });
+  });
+
+  it('returns the reservation of a job it already knows (an idempotent replay)', async () => {
+    const team = uniqueTeam();
+    const jobId = randomUUID();
+    const first = reservation(team, 'k1');
+    const replay = reservation(team, 'k1');
+    await store.reserve(first);
+    await store.reserve(replay);
+    expect(await store.attachJob({ ...first, jobId })).toBe('attached');
+    expect(await store.attachJob({ ...replay, jobId })).toBe('duplicate');
+    expect((await spendOf(team, 'k1')).key.total).toBe(3);
+  });
+
+  it('charges in full a job whose reservation was already released', async () => {
+    const team = uniqueTeam();
+    const r = reservation(team, 'k1');
+    const jobId = randomUUID();
+    await store.reserve(r);
+    await store.release(team, r.reservationId);
+    await store.attachJob({ ...r, jobId });
+    await store.settle({ team, jobId, status: 'COMPLETED', credits: 3, finalBody: '{}', now: NOW });
+    expect((await spendOf(team, 'k1')).key.total).toBe(3);
+  });
+
+  it('lists reservations whose lease has run out', async () => {
+    const team = uniqueTeam();
+    const live = reservation(team, 'k1', { leaseUntil: NOW + 1_000 });
+    const dead = reservation(team, 'k1', { leaseUntil: NOW - 1 });
+    await store.reserve(live);
+    await store.reserve(dead);
+    expect(await store.expiredReservations(team, NOW, 10)).toEqual([{ reservationId: dead.reservationId, team }]);
+  });
+
+  it('hands out pending jobs when due and defers them', async () => {
+    const team = uniqueTeam();
+    const r = reservation(team, 'k1');
+    const jobId = randomUUID();
+    await store.reserve(r);
+    await store.attachJob({ ...r, jobId });
+    expect((await store.pendingJobs(team, NOW, 10)).map((j) => j.jobId)).toEqual([jobId]);
+    await store.deferJob(team, jobId, NOW + 5_000);
+    expect(await store.pendingJobs(team, NOW, 10)).toEqual([]);
+    expect((await store.pendingJobs(team, NOW + 5_000, 10)).map((j) => j.jobId)).toEqual([jobId]);
+    await store.settle({ team, jobId, status: 'FAILED', credits: 0, finalBody: '{}', now: NOW });
+    expect(await store.pendingJobs(team, NOW + 10_000, 10)).toEqual([]);
+  });
+
+  it('gives a lease to one holder at a time', async () => {
+    const name = `lease-${randomUUID()}`;
+    expect(await store.acquireLease(name, 'a', 10_000)).toBe(true);
+    expect(await store.acquireLease(name, 'b', 10_000)).toBe(false);
+    expect(await store.acquireLease(name, 'a', 10_000)).toBe(true);
+  });
+
+  it('stays exact under 200 concurrent reservations against one budget', async () => {
+    const team = uniqueTeam();
+    const keyBudget = { window: 'total', limit: 100 };
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => store.reserve(reservation(team, `k${i % 3}`, { credits: 1, keyBudget: null, teamBudget: keyBudget }))),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(100);
+    expect((await spendOf(team, 'k0')).team.total).toBe(100);
+  });
+});
