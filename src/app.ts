@@ -63,7 +63,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const clock = deps.clock ?? systemClock;
-  const store = deps.store ?? openStore(config, logger);
+  const store = deps.store ?? openStore(config, logger as FastifyBaseLogger);
   const upstream = createUpstreamClient({
     baseUrl: config.APIFRAME_BASE_URL,
     apiKey: config.APIFRAME_API_KEY,
@@ -107,8 +107,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   return app;
 }
 
-function openStore(config: Config, logger: { warn(message: string): void }): Store {
-  if (config.REDIS_URL) return createRedisStore(connectRedis(config.REDIS_URL, config.REDIS_TIMEOUT_MS));
+function openStore(config: Config, logger: FastifyBaseLogger): Store {
+  if (config.REDIS_URL) {
+    const redis = connectRedis(config.REDIS_URL, config.REDIS_TIMEOUT_MS);
+    redis.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
+    return createRedisStore(redis);
+  }
   logger.warn('REDIS_URL is not set: using the embedded in-memory store (one instance only, lost on restart)');
   return createMemoryStore();
 }

@@ -1,0 +1,56 @@
+// `npm run demo` prints curl commands; this runs them exactly as printed, with real curl.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+let demo: ChildProcess;
+let output = '';
+
+beforeAll(async () => {
+  demo = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  demo.stdout?.on('data', (chunk) => (output += chunk));
+  demo.stderr?.on('data', (chunk) => (output += chunk));
+  for (let i = 0; i < 200 && !output.includes('Press Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 50));
+}, 30_000);
+afterAll(() => {
+  demo.kill('SIGTERM');
+});
+
+/** The printed command whose first line matches `pattern`, joined across its continuation lines. */
+function printedCommand(pattern: RegExp): string {
+  const lines = output.split('\n');
+  const start = lines.findIndex((line) => pattern.test(line));
+  expect(start, `no command matching ${pattern} in:\n${output}`).toBeGreaterThanOrEqual(0);
+  let command = '';
+  for (let i = start; i < lines.length; i++) {
+    command += lines[i]!.replace(/\\$/, '');
+    if (!lines[i]!.endsWith('\\')) break;
+  }
+  return command;
+}
+
+const shell = async (command: string) => (await run('bash', ['-c', `${command} --silent --show-error`])).stdout;
+
+describe('npm run demo', () => {
+  it('prints curl commands that work as they stand', async () => {
+    const accepted = JSON.parse(await shell(printedCommand(/^curl -X POST /)));
+    expect(accepted).toMatchObject({ status: 'QUEUED' });
+
+    const poll = printedCommand(/^curl \S+\/v2\/jobs\/JOB_ID /).replace('JOB_ID', accepted.jobId);
+    let job = JSON.parse(await shell(poll));
+    for (let i = 0; i < 50 && job.status !== 'COMPLETED'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      job = JSON.parse(await shell(poll));
+    }
+    expect(job).toMatchObject({ id: accepted.jobId, status: 'COMPLETED', creditCost: 3 });
+
+    const me = JSON.parse(await shell(printedCommand(/^curl \S+\/v2\/me /)));
+    expect(me.team.credits).toBe(27);
+    const keys = JSON.parse(await shell(printedCommand(/^curl \S+\/admin\/keys /)));
+    expect(keys.keys[0]).toMatchObject({ team: 'demo', spent: 3, remaining: 27 });
+  });
+});

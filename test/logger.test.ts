@@ -1,0 +1,33 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logger.js';
+
+function capture() {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { lines, destination };
+}
+
+describe('the logger', () => {
+  it('redacts credential headers by path', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ level: 'info', secrets: [], destination });
+    log.info({ req: { headers: { 'x-api-key': 'gk_caller_key', authorization: 'Bearer gk_other', host: 'gw' } } }, 'request');
+    expect(lines.join('')).not.toContain('gk_');
+    expect(lines.join('')).toContain('"x-api-key":"[REDACTED]"');
+    expect(lines.join('')).toContain('"host":"gw"');
+  });
+
+  it('scrubs configured secrets wherever they appear in a line', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ level: 'info', secrets: ['afk_real_company_key'], destination });
+    log.error({ err: new Error('failed with afk_real_company_key') }, 'upstream said afk_real_company_key');
+    expect(lines.join('')).not.toContain('afk_real_company_key');
+    expect(lines.join('')).toContain('[REDACTED]');
+  });
+});

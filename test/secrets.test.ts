@@ -1,0 +1,83 @@
+// A run with a recognisable upstream key and team keys through success and failure paths at
+// trace level: no response, header, log line or stored value may contain a secret.
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type RedisServer } from './helpers/redis-server.js';
+import {
+  ADMIN_TOKEN,
+  expectNoSecrets,
+  SEED_BODY,
+  startGateway,
+  UPSTREAM_KEY,
+  type CreatedKey,
+  type TestGateway,
+} from './helpers/gateway.js';
+
+let redis: RedisServer;
+let gw: TestGateway;
+let keys: CreatedKey[];
+const responses: string[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  gw = await startGateway({ redisUrl: redis.url, env: { LOG_LEVEL: 'trace', UPSTREAM_TIMEOUT_MS: '300' } });
+  keys = [await gw.createKey({ budget: { credits: 3, period: 'day' } }), await gw.createKey()];
+});
+afterAll(async () => {
+  await redis.destroy();
+});
+
+async function record(request: Parameters<TestGateway['inject']>[0]) {
+  const response = await gw.inject(request);
+  responses.push(`${response.statusCode} ${JSON.stringify(response.headers)} ${response.body}`);
+  return response;
+}
+
+describe('secret hygiene', () => {
+  it('keeps every secret out of responses, logs, upstream traffic and the store', async () => {
+    const [limited, open] = keys as [CreatedKey, CreatedKey];
+    const generate = (key: string, prompt: string) =>
+      record({ method: 'POST', url: '/v2/images/generate', headers: { 'x-api-key': key }, payload: { ...SEED_BODY, prompt } });
+
+    const { jobId } = (await generate(limited.key, 'ok')).json();
+    await generate(limited.key, 'over budget');
+    for (const status of [400, 401, 402, 403, 429, 500, 503]) await generate(open.key, `x [sim:status=${status}]`);
+    await generate(open.key, 'slow [sim:latency=600]');
+    await record({ method: 'GET', url: `/v2/jobs/${jobId}`, headers: { authorization: `Bearer ${limited.key}` } });
+    await record({ method: 'GET', url: '/v2/jobs?scope=team', headers: { 'x-api-key': open.key } });
+    await record({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': open.key } });
+    await record({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': `${open.key}x` } });
+    await record({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': UPSTREAM_KEY } });
+    await record({ method: 'GET', url: '/admin/keys', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    await record({ method: 'GET', url: '/admin/keys', headers: { authorization: `Bearer ${ADMIN_TOKEN}x` } });
+    await record({
+      method: 'POST',
+      url: '/v2/images/generate',
+      headers: { 'x-api-key': open.key, 'content-type': 'application/json' },
+      payload: `{"prompt": "${UPSTREAM_KEY}", broken`,
+    });
+    await gw.close();
+
+    const upstreamKeyHash = createHash('sha256').update(UPSTREAM_KEY).digest('hex');
+    const secrets = [UPSTREAM_KEY, upstreamKeyHash, ADMIN_TOKEN, limited.key, open.key];
+    expectNoSecrets(responses.join('\n'), secrets, 'a response');
+    expectNoSecrets(gw.logs.join('\n'), secrets, 'the log');
+    expect(gw.logs.length).toBeGreaterThan(20);
+
+    const client = new Redis(redis.url);
+    const dump: string[] = [];
+    for (const name of await client.keys('*')) {
+      const type = await client.type(name);
+      const value =
+        type === 'string' ? await client.get(name)
+        : type === 'hash' ? JSON.stringify(await client.hgetall(name))
+        : type === 'zset' ? JSON.stringify(await client.zrange(name, 0, -1))
+        : JSON.stringify(await client.smembers(name));
+      dump.push(`${name} ${value}`);
+    }
+    client.disconnect();
+    expectNoSecrets(dump.join('\n'), secrets, 'Redis');
+    console.log(`secret scan: ${responses.length} responses, ${gw.logs.length} log lines, ${dump.length} Redis keys, ${gw.sim.requests.length} upstream requests: clean`);
+  });
+});
