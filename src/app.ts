@@ -8,6 +8,7 @@ import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
 import { useErrorHandler } from './plugins/error-handler.js';
+import { useOpenApi } from './plugins/openapi.js';
 import { useStrictValidation } from './plugins/validation.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { healthRoutes } from './routes/health.js';
@@ -87,6 +88,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
   app.decorate('services', { config, store, clock, upstream, jobs, listing: createJobListing(store, jobs), reconciler });
 
+  await useOpenApi(app);
   app.removeContentTypeParser('text/plain');
   useStrictValidation(app);
   useErrorHandler(app, config.BODY_LIMIT_BYTES);

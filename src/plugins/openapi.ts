@@ -1,0 +1,30 @@
+// The gateway's OpenAPI 3.1 document, generated from the route schemas by @fastify/swagger.
+import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+
+export async function useOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Apiframe gateway',
+        version: '0.1.0',
+        description:
+          'A drop-in gateway for the Apiframe v2 API: team keys, exact credit metering, the real Apiframe key kept secret.',
+      },
+      components: {
+        securitySchemes: {
+          TeamKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'A team key (`gk_…`); `Authorization: Bearer gk_…` works too.' },
+          AdminToken: { type: 'http', scheme: 'bearer', description: 'The gateway’s ADMIN_TOKEN.' },
+        },
+      },
+      tags: [
+        { name: 'Images', description: 'Job submission (Apiframe-compatible)' },
+        { name: 'Jobs', description: 'Job status and listing (Apiframe-compatible)' },
+        { name: 'Account', description: 'The calling team key' },
+        { name: 'Admin', description: 'Team keys' },
+        { name: 'Operations', description: 'Health' },
+      ],
+    },
+  });
+}

@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { withConfigTable } from '../scripts/config-table.js';
+
+describe('README', () => {
+  it('carries the configuration table generated from the config schema (npm run docs:config)', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    expect(readme).toBe(withConfigTable(readme));
+  });
+
+  it('gives the two set-up commands', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    expect(readme).toContain('npm ci && npm run demo');
+    expect(readme).toContain('npm ci && npm test');
+  });
+});
