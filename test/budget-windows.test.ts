@@ -1,20 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { windowOf } from '../src/services/budget-window.js';
-import { startRedis, type RedisServer } from './helpers/redis-server.js';
-import { startGateway, testClock, type TestGateway } from './helpers/gateway.js';
+import { gatewayOnRedis, testClock } from './helpers/gateway.js';
 
-let redis: RedisServer;
-let gw: TestGateway;
 const clock = testClock('2026-11-30T23:59:00.000Z');
-
-beforeAll(async () => {
-  redis = await startRedis();
-  gw = await startGateway({ redisUrl: redis.url, clock });
-});
-afterAll(async () => {
-  await gw.close();
-  await redis.destroy();
-});
+const context = gatewayOnRedis({ clock });
 
 describe('budget windows (UTC calendar periods)', () => {
   it('names windows by UTC day and month', () => {
@@ -25,6 +14,7 @@ describe('budget windows (UTC calendar periods)', () => {
   });
 
   it('lets a monthly budget exhausted on Nov 30 spend again on Dec 1', async () => {
+    const { gw } = context;
     const key = await gw.createKey({ budget: { credits: 6, period: 'month' } });
     expect((await gw.generate(key.key)).statusCode).toBe(202);
     expect((await gw.generate(key.key)).statusCode).toBe(202);
@@ -36,6 +26,7 @@ describe('budget windows (UTC calendar periods)', () => {
   });
 
   it('lets a daily budget spend again the next UTC day', async () => {
+    const { gw } = context;
     clock.set('2026-12-02T23:59:59.000Z');
     const key = await gw.createKey({ budget: { credits: 3, period: 'day' } });
     expect((await gw.generate(key.key)).statusCode).toBe(202);
@@ -45,6 +36,7 @@ describe('budget windows (UTC calendar periods)', () => {
   });
 
   it('never resets a total budget', async () => {
+    const { gw } = context;
     const key = await gw.createKey({ budget: { credits: 3, period: 'total' } });
     expect((await gw.generate(key.key)).statusCode).toBe(202);
     clock.advance(400 * 86_400_000);

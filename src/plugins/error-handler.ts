@@ -9,10 +9,10 @@ import { validationDetails } from './validation.js';
 type GatewayError = FastifyError & ErrorExtras;
 
 /** Fastify's own client errors, re-expressed in the gateway's table. */
-function fromFastify(error: FastifyError): GatewayError | null {
+function fromFastify(error: FastifyError, bodyLimit: number): GatewayError | null {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new errors.BodyTooLarge(String(error.message.match(/\d+/)?.[0] ?? 'the allowed number of'));
+      return new errors.BodyTooLarge(bodyLimit);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new errors.UnsupportedMediaType();
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -32,8 +32,7 @@ export function useErrorHandler(app: FastifyInstance, bodyLimit: number): void {
         details: validationDetails(raw.validation as ErrorObject[]),
       });
     }
-    const error = raw.code?.startsWith('FST_') || raw instanceof SyntaxError ? (fromFastify(raw) ?? raw) : raw;
-    if (error.code === 'GW_BODY_TOO_LARGE') error.message = `Request body is larger than ${bodyLimit} bytes`;
+    const error = raw.code?.startsWith('FST_') || raw instanceof SyntaxError ? (fromFastify(raw, bodyLimit) ?? raw) : raw;
     const status = error.statusCode ?? 500;
 
     if (status >= 500 && !error.code?.startsWith('GW_')) {
@@ -53,6 +52,7 @@ export function useErrorHandler(app: FastifyInstance, bodyLimit: number): void {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: `Route ${request.method} ${request.url.split('?')[0]} not found`, code: 'GW_ROUTE_NOT_FOUND' });
+    const error = new errors.RouteNotFound(request.method, request.url.split('?')[0]);
+    reply.code(404).send({ error: error.message, code: error.code });
   });
 }

@@ -3,12 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Clock } from '../../src/services/clock.js';
 import { BUDGET_PERIODS, windowOf } from '../../src/services/budget-window.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/simulator.js';
+import { startRedis, type RedisServer } from './redis-server.js';
 
 export const UPSTREAM_KEY = `afk_test_UPSTREAM_SECRET_${randomBytes(8).toString('hex')}`;
 export const ADMIN_TOKEN = `admin-token-${randomBytes(12).toString('hex')}`;
@@ -150,4 +151,18 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
 /** The spend counted in the "total" window. */
 export function totalOf(spend: Record<string, number>): number {
   return spend.total ?? 0;
+}
+
+/** A test file's gateway on its own redis-server, started before its tests and stopped after. */
+export function gatewayOnRedis(options: Omit<GatewayOptions, 'redisUrl'> = {}): { gw: TestGateway; redis: RedisServer } {
+  const context = {} as { gw: TestGateway; redis: RedisServer };
+  beforeAll(async () => {
+    context.redis = await startRedis();
+    context.gw = await startGateway({ ...options, redisUrl: context.redis.url });
+  });
+  afterAll(async () => {
+    await context.gw.close();
+    await context.redis.destroy();
+  });
+  return context;
 }

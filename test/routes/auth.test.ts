@@ -1,33 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { ADMIN_TOKEN, SEED_BODY, startGateway, testClock, UPSTREAM_KEY, type TestGateway } from '../helpers/gateway.js';
+import { ADMIN_TOKEN, gatewayOnRedis, SEED_BODY, testClock, UPSTREAM_KEY } from '../helpers/gateway.js';
 
-let redis: RedisServer;
-let gw: TestGateway;
 const clock = testClock('2026-11-25T12:00:00.000Z');
+const ctx = gatewayOnRedis({ clock });
 
-beforeAll(async () => {
-  redis = await startRedis();
-  gw = await startGateway({ redisUrl: redis.url, clock });
-});
-afterAll(async () => {
-  await gw.close();
-  await redis.destroy();
-});
-
-const me = (headers: Record<string, string>) => gw.inject({ method: 'GET', url: '/v2/me', headers });
+const me = (headers: Record<string, string>) => ctx.gw.inject({ method: 'GET', url: '/v2/me', headers });
 
 describe('team key authentication', () => {
   it('accepts the key as X-API-Key and as a Bearer token', async () => {
-    const key = await gw.createKey();
+    const key = await ctx.gw.createKey();
     expect((await me({ 'x-api-key': key.key })).statusCode).toBe(200);
     expect((await me({ authorization: `Bearer ${key.key}` })).statusCode).toBe(200);
   });
 
   it('answers 401 without a key', async () => {
-    const response = await gw.generate('', SEED_BODY);
+    const response = await ctx.gw.generate('', SEED_BODY);
     expect(response.statusCode).toBe(401);
     expect(response.json()).toEqual({ error: 'Missing API key', code: 'GW_UNAUTHORIZED' });
   });
@@ -37,28 +26,28 @@ describe('team key authentication', () => {
     ['a malformed key', 'not-a-key'],
     ['the upstream key itself', UPSTREAM_KEY],
   ])('answers 401 for %s without echoing it', async (_name, presented) => {
-    const before = gw.sim.requests.length;
-    const response = await gw.generate(presented, SEED_BODY);
+    const before = ctx.gw.sim.requests.length;
+    const response = await ctx.gw.generate(presented, SEED_BODY);
     expect(response.statusCode).toBe(401);
     expect(response.json()).toEqual({ error: 'Invalid API key', code: 'GW_INVALID_KEY' });
     expect(response.body).not.toContain(presented);
-    expect(gw.sim.requests.length).toBe(before);
+    expect(ctx.gw.sim.requests.length).toBe(before);
   });
 
   it('answers 401 for a revoked key, and revoking is idempotent', async () => {
-    const key = await gw.createKey();
+    const key = await ctx.gw.createKey();
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    const revoked = await gw.inject({ method: 'DELETE', url: `/admin/keys/${key.id}`, headers: admin });
+    const revoked = await ctx.gw.inject({ method: 'DELETE', url: `/admin/keys/${key.id}`, headers: admin });
     expect(revoked.statusCode).toBe(200);
     expect(revoked.json()).toMatchObject({ id: key.id, status: 'revoked' });
-    expect((await gw.inject({ method: 'DELETE', url: `/admin/keys/${key.id}`, headers: admin })).statusCode).toBe(200);
-    const response = await gw.generate(key.key, SEED_BODY);
+    expect((await ctx.gw.inject({ method: 'DELETE', url: `/admin/keys/${key.id}`, headers: admin })).statusCode).toBe(200);
+    const response = await ctx.gw.generate(key.key, SEED_BODY);
     expect(response.statusCode).toBe(401);
     expect(response.json()).toMatchObject({ error: 'API key revoked' });
   });
 
   it('answers 401 once a key has expired (injected clock)', async () => {
-    const key = await gw.createKey({ expiresAt: '2026-11-26T00:00:00.000Z' });
+    const key = await ctx.gw.createKey({ expiresAt: '2026-11-26T00:00:00.000Z' });
     expect((await me({ 'x-api-key': key.key })).statusCode).toBe(200);
     clock.set('2026-11-26T00:00:00.000Z');
     const response = await me({ 'x-api-key': key.key });
@@ -70,7 +59,7 @@ describe('team key authentication', () => {
 
 describe('admin API', () => {
   it('creates a key whose secret appears only in the create answer', async () => {
-    const response = await gw.inject({
+    const response = await ctx.gw.inject({
       method: 'POST',
       url: '/admin/keys',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
@@ -83,7 +72,7 @@ describe('admin API', () => {
     expect(created.key.startsWith(created.prefix)).toBe(true);
     expect(created.hash).toBeUndefined();
 
-    const list = await gw.inject({ method: 'GET', url: '/admin/keys', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const list = await ctx.gw.inject({ method: 'GET', url: '/admin/keys', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(list.statusCode).toBe(200);
     expect(list.body).not.toContain(created.key);
     const listed = list.json().keys.find((k: { id: string }) => k.id === created.id);
@@ -92,8 +81,8 @@ describe('admin API', () => {
   });
 
   it('stores only the SHA-256 of a key', async () => {
-    const key = await gw.createKey();
-    const stored = await gw.app.services.store.getKey(key.id);
+    const key = await ctx.gw.createKey();
+    const stored = await ctx.gw.app.services.store.getKey(key.id);
     expect(JSON.stringify(stored)).not.toContain(key.key);
     expect(stored?.hash).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -103,13 +92,13 @@ describe('admin API', () => {
     ['a wrong token', { authorization: 'Bearer wrong-token-0123456789' }],
     ['a team key', { authorization: 'Bearer gk_' + 'B'.repeat(43) }],
   ])('refuses %s with 401', async (_name, headers) => {
-    const response = await gw.inject({ method: 'GET', url: '/admin/keys', headers });
+    const response = await ctx.gw.inject({ method: 'GET', url: '/admin/keys', headers });
     expect(response.statusCode).toBe(401);
     expect(response.json()).toMatchObject({ code: 'GW_ADMIN_UNAUTHORIZED' });
   });
 
   it('validates new keys', async () => {
-    const response = await gw.inject({
+    const response = await ctx.gw.inject({
       method: 'POST',
       url: '/admin/keys',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
@@ -120,7 +109,7 @@ describe('admin API', () => {
   });
 
   it('answers 404 for revoking an unknown key', async () => {
-    const response = await gw.inject({
+    const response = await ctx.gw.inject({
       method: 'DELETE',
       url: '/admin/keys/00000000-0000-4000-8000-000000000000',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
@@ -129,7 +118,7 @@ describe('admin API', () => {
   });
 
   it('has no admin routes at all without ADMIN_TOKEN', async () => {
-    const config = loadConfig({ APIFRAME_API_KEY: UPSTREAM_KEY, APIFRAME_BASE_URL: gw.sim.url, LOG_LEVEL: 'silent' });
+    const config = loadConfig({ APIFRAME_API_KEY: UPSTREAM_KEY, APIFRAME_BASE_URL: ctx.gw.sim.url, LOG_LEVEL: 'silent' });
     const app = await buildApp(config, { reconcile: false });
     try {
       const response = await app.inject({ method: 'GET', url: '/admin/keys', headers: { authorization: 'Bearer anything-at-all-here' } });

@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { SEED_BODY, startGateway, totalOf, type CreatedKey, type TestGateway } from '../helpers/gateway.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gatewayOnRedis, SEED_BODY, totalOf, type CreatedKey } from '../helpers/gateway.js';
 
-let redis: RedisServer;
-let gw: TestGateway;
+const ctx = gatewayOnRedis();
 let key: CreatedKey;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  gw = await startGateway({ redisUrl: redis.url });
-  key = await gw.createKey({ budget: { credits: 100, period: 'day' } });
-});
-afterAll(async () => {
-  await gw.close();
-  await redis.destroy();
+  key = await ctx.gw.createKey({ budget: { credits: 100, period: 'day' } });
 });
 
 const withParams = (seedreamParams: Record<string, unknown>) => ({ ...SEED_BODY, seedreamParams });
@@ -41,21 +33,21 @@ describe('request validation', () => {
     ['an unknown webhook event', { ...SEED_BODY, webhookEvents: ['done'] }, { 'webhookEvents.0': ['must be one of: progress, completed, failed'] }],
     ['a JSON array body', [SEED_BODY], { $: ['must be object'] }],
   ])('rejects %s with 400 and details, charging nothing', async (_name, body, details) => {
-    const before = gw.sim.requests.length;
-    const response = await gw.generate(key.key, body);
+    const before = ctx.gw.sim.requests.length;
+    const response = await ctx.gw.generate(key.key, body);
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ error: 'Validation failed', details });
-    expect(gw.sim.requests.length).toBe(before);
-    expect(totalOf(await gw.spend(key))).toBe(0);
+    expect(ctx.gw.sim.requests.length).toBe(before);
+    expect(totalOf(await ctx.gw.spend(key))).toBe(0);
   });
 
   it('reports every problem of a body at once', async () => {
-    const response = await gw.generate(key.key, { prompt: '', model: 'nope', extra: true });
+    const response = await ctx.gw.generate(key.key, { prompt: '', model: 'nope', extra: true });
     expect(Object.keys(response.json().details).sort()).toEqual(['extra', 'model', 'prompt']);
   });
 
   it('accepts every documented field of a valid custom-size edit', async () => {
-    const response = await gw.generate(key.key, withParams({
+    const response = await ctx.gw.generate(key.key, withParams({
       size: 'custom',
       width: 1024,
       height: 4096,
@@ -70,8 +62,8 @@ describe('request validation', () => {
   });
 
   it('rejects a body that is not JSON with 400', async () => {
-    const before = gw.sim.requests.length;
-    const response = await gw.inject({
+    const before = ctx.gw.sim.requests.length;
+    const response = await ctx.gw.inject({
       method: 'POST',
       url: '/v2/images/generate',
       headers: { 'x-api-key': key.key, 'content-type': 'application/json' },
@@ -79,11 +71,11 @@ describe('request validation', () => {
     });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ error: 'Request body is not valid JSON', code: 'GW_INVALID_JSON' });
-    expect(gw.sim.requests.length).toBe(before);
+    expect(ctx.gw.sim.requests.length).toBe(before);
   });
 
   it('rejects an empty body with 400', async () => {
-    const response = await gw.inject({
+    const response = await ctx.gw.inject({
       method: 'POST',
       url: '/v2/images/generate',
       headers: { 'x-api-key': key.key, 'content-type': 'application/json' },
@@ -92,7 +84,7 @@ describe('request validation', () => {
   });
 
   it('rejects a body that is not JSON by content type with 415', async () => {
-    const response = await gw.inject({
+    const response = await ctx.gw.inject({
       method: 'POST',
       url: '/v2/images/generate',
       headers: { 'x-api-key': key.key, 'content-type': 'text/plain' },
@@ -103,8 +95,8 @@ describe('request validation', () => {
   });
 
   it('rejects an oversize body with 413', async () => {
-    const spentBefore = totalOf(await gw.spend(key));
-    const response = await gw.inject({
+    const spentBefore = totalOf(await ctx.gw.spend(key));
+    const response = await ctx.gw.inject({
       method: 'POST',
       url: '/v2/images/generate',
       headers: { 'x-api-key': key.key, 'content-type': 'application/json' },
@@ -112,17 +104,17 @@ describe('request validation', () => {
     });
     expect(response.statusCode).toBe(413);
     expect(response.json()).toEqual({ error: 'Request body is larger than 65536 bytes', code: 'GW_BODY_TOO_LARGE' });
-    expect(totalOf(await gw.spend(key))).toBe(spentBefore);
+    expect(totalOf(await ctx.gw.spend(key))).toBe(spentBefore);
   });
 
   it('rejects a job id that is not a UUID with 400', async () => {
-    const response = await gw.poll(key.key, 'not-a-uuid');
+    const response = await ctx.gw.poll(key.key, 'not-a-uuid');
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ error: 'Validation failed', details: { id: ['must match format "uuid"'] } });
   });
 
   it('answers unknown routes with an Apiframe-shaped 404', async () => {
-    const response = await gw.inject({ method: 'GET', url: '/v2/nothing-here', headers: { 'x-api-key': key.key } });
+    const response = await ctx.gw.inject({ method: 'GET', url: '/v2/nothing-here', headers: { 'x-api-key': key.key } });
     expect(response.statusCode).toBe(404);
     expect(response.json()).toMatchObject({ code: 'GW_ROUTE_NOT_FOUND' });
   });
