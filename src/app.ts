@@ -16,10 +16,13 @@ import { v2Routes } from './routes/v2/index.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { createJobGateway, type JobGateway } from './services/job-gateway.js';
 import { createJobListing, type JobListing } from './services/job-listing.js';
+import { createKeyAdmin, type KeyAdmin } from './services/key-admin.js';
+import { createKeyDirectory, type KeyDirectory } from './services/key-directory.js';
 import { createReconciler, type Reconciler } from './services/reconciler.js';
 import { createMemoryStore } from './services/store/memory-store.js';
 import { connectRedis, createRedisStore } from './services/store/redis-store.js';
 import type { Store } from './services/store/types.js';
+import { createTeamAdmin, type TeamAdmin } from './services/team-admin.js';
 import { createUpstreamClient, type UpstreamClient } from './services/upstream.js';
 
 export interface Services {
@@ -27,6 +30,9 @@ export interface Services {
   store: Store;
   clock: Clock;
   upstream: UpstreamClient;
+  directory: KeyDirectory;
+  keys: KeyAdmin;
+  teams: TeamAdmin;
   jobs: JobGateway;
   listing: JobListing;
   reconciler: Reconciler;
@@ -86,7 +92,18 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     intervalMs: config.RECONCILE_INTERVAL_MS,
     logger,
   });
-  app.decorate('services', { config, store, clock, upstream, jobs, listing: createJobListing(store, jobs), reconciler });
+  app.decorate('services', {
+    config,
+    store,
+    clock,
+    upstream,
+    directory: createKeyDirectory({ store, clock }),
+    keys: createKeyAdmin(store, clock, Object.keys(config.pricing)),
+    teams: createTeamAdmin(store, clock),
+    jobs,
+    listing: createJobListing(store, jobs),
+    reconciler,
+  });
 
   await useOpenApi(app);
   app.removeContentTypeParser('text/plain');

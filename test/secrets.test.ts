@@ -73,6 +73,7 @@ describe('secret hygiene', () => {
         type === 'string' ? await client.get(name)
         : type === 'hash' ? JSON.stringify(await client.hgetall(name))
         : type === 'zset' ? JSON.stringify(await client.zrange(name, 0, -1))
+        : type === 'stream' ? JSON.stringify(await client.xrange(name, '-', '+'))
         : JSON.stringify(await client.smembers(name));
       dump.push(`${name} ${value}`);
     }

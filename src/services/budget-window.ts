@@ -1,11 +1,24 @@
-// Budget windows are calendar periods in UTC. Spend is counted in every window at once, so a
-// budget can switch period without losing history; a window resets simply by being new.
-export const BUDGET_PERIODS = ['day', 'month', 'total'] as const;
+// Budget windows are calendar periods in UTC (ISO weeks start on Monday). Spend is counted in
+// every window at once, so a budget can switch period without losing history, and a window
+// resets simply by being new: nothing has to run at midnight.
+export const BUDGET_PERIODS = ['day', 'week', 'month', 'total'] as const;
 export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 
 export interface Budget {
   credits: number;
   period: BudgetPeriod;
+}
+
+const DAY_MS = 86_400_000;
+
+/** ISO 8601 week of the UTC date at `at`, e.g. "2026-W48". */
+function isoWeek(at: number): string {
+  const date = new Date(at);
+  const weekday = (date.getUTCDay() + 6) % 7; // Monday = 0
+  const thursday = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() - weekday + 3);
+  const year = new Date(thursday).getUTCFullYear();
+  const week = Math.floor((thursday - Date.UTC(year, 0, 1)) / DAY_MS / 7) + 1;
+  return `${year}-W${String(week).padStart(2, '0')}`;
 }
 
 /** The window id of `period` that contains the instant `at` (ms since epoch). */
@@ -14,6 +27,8 @@ export function windowOf(period: BudgetPeriod, at: number): string {
   switch (period) {
     case 'day':
       return iso.slice(0, 10);
+    case 'week':
+      return isoWeek(at);
     case 'month':
       return iso.slice(0, 7);
     case 'total':

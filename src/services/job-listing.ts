@@ -1,7 +1,7 @@
 // GET /v2/jobs for a team key: pages through the gateway's own record of the caller's jobs
 // (never Apiframe's account-wide list), showing each job as Apiframe currently reports it.
 // Settled jobs come from the store; pending ones are refreshed upstream (and settled if done).
-import { decodeCursor, encodeCursor, type JobPosition } from './store/job-cursor.js';
+import { decodeCursor, encodeCursor, type Position } from './store/cursor.js';
 import type { JobRecord, Store } from './store/types.js';
 import type { Caller, JobGateway } from './job-gateway.js';
 import { errors, withExtras } from '../errors.js';
@@ -51,7 +51,7 @@ export function createJobListing(store: Store, gateway: JobGateway) {
 
   async function list(caller: Caller, query: ListQuery, requestId: string): Promise<ListAnswer> {
     if (query.search) return searchOne(caller, query, requestId);
-    let after: JobPosition | undefined;
+    let after: Position | undefined;
     if (query.cursor) {
       after = decodeCursor(query.cursor) ?? undefined;
       if (!after) throw withExtras(new errors.ValidationFailed(), { details: { cursor: ['is not a valid cursor'] } });
@@ -71,7 +71,8 @@ export function createJobListing(store: Store, gateway: JobGateway) {
       const candidates = page.jobs.filter((record) => !query.model || record.model === query.model);
       const bodies = await Promise.all(candidates.map((record) => currentBody(record, requestId)));
       jobs.push(...bodies.filter((body) => !query.status || statusOf(body) === query.status));
-      after = page.jobs.at(-1) ?? after;
+      const last = page.jobs.at(-1);
+      if (last) after = { createdAt: last.createdAt, id: last.jobId };
     }
     return { jobs, nextCursor: hasMore && after ? encodeCursor(after) : null, hasMore };
   }

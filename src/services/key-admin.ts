@@ -1,58 +1,206 @@
-// Issuing and revoking team keys. The plaintext key exists only in the create answer; the
-// store keeps its SHA-256 and a short display prefix.
+// The team-key lifecycle: issue, read, update, rotate and revoke. Plaintext secrets exist only
+// in the issue and rotate answers; the store keeps SHA-256 hashes. Every change is saved with
+// its audit entry in one atomic step and announced to every gateway instance.
 import { randomUUID } from 'node:crypto';
-import type { CreateKeyBody } from '../schemas/admin-keys.js';
+import { errors, withExtras } from '../errors.js';
+import type { CreateKeyBody, UpdateKeyBody } from '../schemas/admin.js';
+import { auditEntry, withRetries, type Actor } from './admin-change.js';
 import { budgetStatus } from './budget-status.js';
+import { windowOf } from './budget-window.js';
 import type { Clock } from './clock.js';
-import type { Store, TeamKeyRecord } from './store/types.js';
+import { decodeCursor, encodeCursor } from './store/cursor.js';
+import type { Store, TeamKeyRecord, TeamRecord } from './store/types.js';
 import { displayPrefix, generateTeamKey, hashKey } from './team-keys.js';
 
-export function keyStatus(record: TeamKeyRecord, now: number): 'active' | 'revoked' | 'expired' {
+export type KeyStatus = 'active' | 'revoked' | 'expired';
+
+export function keyStatus(record: TeamKeyRecord, now: number): KeyStatus {
   if (record.revokedAt) return 'revoked';
   if (record.expiresAt && Date.parse(record.expiresAt) <= now) return 'expired';
   return 'active';
 }
 
-export function createKeyAdmin(store: Store, clock: Clock) {
+/** A key as admins and the audit trail see it: everything but its hashes. */
+export function publicKey(record: TeamKeyRecord, now: number) {
+  const { hash: _hash, previousHash: _previousHash, previousHashExpiresAt, version: _version, ...shown } = record;
+  const graceOpen = previousHashExpiresAt !== null && Date.parse(previousHashExpiresAt) > now;
+  return { ...shown, previousKeyValidUntil: graceOpen ? previousHashExpiresAt : null };
+}
+
+export interface ListKeysOptions {
+  team?: string;
+  status?: KeyStatus;
+  limit: number;
+  cursor?: string;
+}
+
+const MAX_SCANNED = 2_000;
+
+export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonly string[]) {
+  const iso = (at: number) => new Date(at).toISOString();
+
   async function view(record: TeamKeyRecord) {
     const now = clock();
-    const { hash: _hash, ...shown } = record;
-    return { ...shown, status: keyStatus(record, now), ...(await budgetStatus(store, record, null, now)) };
+    const team = await store.getTeam(record.team);
+    const { spent, remaining } = await budgetStatus(store, record, team?.budget ?? null, now);
+    return {
+      ...publicKey(record, now),
+      status: keyStatus(record, now),
+      window: windowOf(record.budget?.period ?? 'total', now),
+      spent,
+      remaining,
+    };
+  }
+
+  function checkModels(models: string[] | null | undefined): void {
+    const unknown = (models ?? []).filter((model) => !pricedModels.includes(model));
+    if (unknown.length > 0) {
+      throw withExtras(new errors.ValidationFailed(), {
+        details: { allowedModels: [`unknown model ${unknown.join(', ')}; priced models: ${pricedModels.join(', ')}`] },
+      });
+    }
+  }
+
+  async function existing(id: string): Promise<TeamKeyRecord> {
+    const record = await store.getKey(id);
+    if (!record) throw new errors.KeyNotFound();
+    return record;
+  }
+
+  /** Applies `change` to the current record and saves it, re-reading on a concurrent edit. */
+  async function change(id: string, actor: Actor, action: string, apply: (record: TeamKeyRecord, now: number) => { retire?: { hash: string; at: number } } | void) {
+    return withRetries(async () => {
+      const before = await existing(id);
+      if (before.revokedAt && action !== 'key.revoke') throw new errors.KeyIsRevoked();
+      const now = clock();
+      const after: TeamKeyRecord = structuredClone(before);
+      const extra = apply(after, now) ?? {};
+      after.version = before.version + 1;
+      after.updatedAt = iso(now);
+      const saved = await store.saveKey({
+        record: after,
+        expectedVersion: before.version,
+        ...extra,
+        audit: auditEntry(actor, action, `key:${id}`, publicKey(before, now), publicKey(after, now), now),
+      });
+      return saved ? after : null;
+    });
+  }
+
+  async function announce(record: TeamKeyRecord): Promise<TeamKeyRecord> {
+    await store.publishChange({ kind: 'key', id: record.id });
+    return record;
   }
 
   return {
-    async create(input: CreateKeyBody) {
-      const key = generateTeamKey();
+    view,
+
+    async create(input: CreateKeyBody, actor: Actor) {
+      checkModels(input.allowedModels);
+      const secret = generateTeamKey();
+      const now = clock();
       const record: TeamKeyRecord = {
         id: randomUUID(),
         name: input.name,
         team: input.team,
-        prefix: displayPrefix(key),
-        hash: hashKey(key),
-        createdAt: new Date(clock()).toISOString(),
+        prefix: displayPrefix(secret),
+        hash: hashKey(secret),
+        previousHash: null,
+        previousHashExpiresAt: null,
+        createdAt: iso(now),
+        updatedAt: iso(now),
+        version: 1,
         budget: input.budget ?? null,
-        expiresAt: input.expiresAt ? new Date(input.expiresAt).toISOString() : null,
+        expiresAt: input.expiresAt ? iso(Date.parse(input.expiresAt)) : null,
         revokedAt: null,
+        scopes: input.scopes ?? ['generate'],
+        allowedModels: input.allowedModels ?? null,
+        allowedOrigins: (input.allowedOrigins ?? []).map((origin) => origin.toLowerCase()),
+        rateLimit: input.rateLimit ?? null,
+        metadata: input.metadata ?? {},
       };
-      await store.createKey(record);
-      const { hash: _hash, revokedAt: _revokedAt, ...shown } = record;
-      return { ...shown, key };
+      const implicitTeam: TeamRecord = {
+        id: input.team,
+        name: input.team,
+        budget: null,
+        createdAt: iso(now),
+        updatedAt: iso(now),
+        version: 1,
+      };
+      const saved = await store.saveKey({
+        record,
+        expectedVersion: 0,
+        implicitTeam: {
+          record: implicitTeam,
+          audit: auditEntry(actor, 'team.create', `team:${input.team}`, null, implicitTeam, now),
+        },
+        audit: auditEntry(actor, 'key.create', `key:${record.id}`, null, publicKey(record, now), now),
+      });
+      if (!saved) throw new errors.Conflict();
+      await announce(record);
+      return { ...(await view(record)), key: secret };
     },
 
-    async list() {
-      const records = await store.listKeys();
-      return Promise.all(records.map(view));
+    async get(id: string) {
+      return view(await existing(id));
     },
 
-    /** Revokes the key (idempotent); null when there is no such key. */
-    async revoke(id: string) {
-      const record = await store.getKey(id);
-      if (!record) return null;
-      if (!record.revokedAt) {
-        record.revokedAt = new Date(clock()).toISOString();
-        await store.saveKey(record);
+    async list(options: ListKeysOptions) {
+      let after = options.cursor ? decodeCursor(options.cursor) : undefined;
+      if (after === null) throw withExtras(new errors.ValidationFailed(), { details: { cursor: ['is not a valid cursor'] } });
+      const found: TeamKeyRecord[] = [];
+      let hasMore = true;
+      let scanned = 0;
+      const now = clock();
+      while (found.length < options.limit && hasMore && scanned < MAX_SCANNED) {
+        const page = await store.listKeys({ ...(options.team && { team: options.team }), ...(after && { after }), limit: options.limit - found.length });
+        hasMore = page.hasMore;
+        scanned += page.keys.length;
+        found.push(...page.keys.filter((record) => !options.status || keyStatus(record, now) === options.status));
+        const last = page.keys.at(-1);
+        if (last) after = { createdAt: Date.parse(last.createdAt), id: last.id };
       }
-      return view(record);
+      return {
+        keys: await Promise.all(found.map(view)),
+        nextCursor: hasMore && after ? encodeCursor(after) : null,
+        hasMore,
+      };
+    },
+
+    async update(id: string, patch: UpdateKeyBody, actor: Actor) {
+      checkModels(patch.allowedModels);
+      const record = await change(id, actor, 'key.update', (record) => {
+        const { allowedOrigins, expiresAt, ...rest } = patch;
+        Object.assign(record, rest);
+        if (allowedOrigins) record.allowedOrigins = allowedOrigins.map((origin) => origin.toLowerCase());
+        if (expiresAt !== undefined) record.expiresAt = expiresAt === null ? null : iso(Date.parse(expiresAt));
+      });
+      return view(await announce(record));
+    },
+
+    async rotate(id: string, gracePeriodSeconds: number, actor: Actor) {
+      const secret = generateTeamKey();
+      const record = await change(id, actor, 'key.rotate', (record, now) => {
+        const retired = record.hash;
+        record.previousHash = gracePeriodSeconds > 0 ? retired : null;
+        record.previousHashExpiresAt = gracePeriodSeconds > 0 ? iso(now + gracePeriodSeconds * 1_000) : null;
+        record.hash = hashKey(secret);
+        record.prefix = displayPrefix(secret);
+        // The record's previousHashExpiresAt decides; the index entry merely goes away with it.
+        return { retire: { hash: retired, at: Date.now() + gracePeriodSeconds * 1_000 } };
+      });
+      return { ...(await view(await announce(record))), key: secret };
+    },
+
+    async revoke(id: string, actor: Actor) {
+      const current = await existing(id);
+      if (current.revokedAt) return view(current);
+      const record = await change(id, actor, 'key.revoke', (record, now) => {
+        record.revokedAt ??= iso(now);
+      });
+      return view(await announce(record));
     },
   };
 }
+
+export type KeyAdmin = ReturnType<typeof createKeyAdmin>;

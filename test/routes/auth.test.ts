@@ -88,13 +88,13 @@ describe('admin API', () => {
   });
 
   it.each([
-    ['no token', {}],
-    ['a wrong token', { authorization: 'Bearer wrong-token-0123456789' }],
-    ['a team key', { authorization: 'Bearer gk_' + 'B'.repeat(43) }],
-  ])('refuses %s with 401', async (_name, headers) => {
+    ['no token', {}, 'GW_ADMIN_UNAUTHORIZED'],
+    ['a wrong token', { authorization: 'Bearer wrong-token-0123456789' }, 'GW_ADMIN_UNAUTHORIZED'],
+    ['an unknown team key', { authorization: 'Bearer gk_' + 'B'.repeat(43) }, 'GW_INVALID_KEY'],
+  ])('refuses %s with 401', async (_name, headers, code) => {
     const response = await ctx.gw.inject({ method: 'GET', url: '/admin/keys', headers });
     expect(response.statusCode).toBe(401);
-    expect(response.json()).toMatchObject({ code: 'GW_ADMIN_UNAUTHORIZED' });
+    expect(response.json()).toMatchObject({ code });
   });
 
   it('validates new keys', async () => {

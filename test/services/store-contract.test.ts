@@ -50,8 +50,8 @@ describe.each(['redis', 'memory'] as const)('store contract (%s)', (kind) => {
     const team = uniqueTeam();
     expect(await store.reserve(reservation(team, 'k1'))).toEqual({ ok: true });
     const spend = await spendOf(team, 'k1');
-    expect(spend.key).toEqual({ '2026-11-25': 3, '2026-11': 3, total: 3 });
-    expect(spend.team).toEqual({ '2026-11-25': 3, '2026-11': 3, total: 3 });
+    expect(spend.key).toEqual({ '2026-11-25': 3, '2026-W48': 3, '2026-11': 3, total: 3 });
+    expect(spend.team).toEqual({ '2026-11-25': 3, '2026-W48': 3, '2026-11': 3, total: 3 });
   });
 
   it('refuses a reservation beyond the key budget and reports what is left', async () => {

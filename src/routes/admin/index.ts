@@ -1,14 +1,35 @@
-// The admin surface, authenticated with `Authorization: Bearer $ADMIN_TOKEN` (compared in
-// constant time). Not registered at all when no token is configured.
+// The admin surface: `Authorization: Bearer $ADMIN_TOKEN` (compared in constant time), or a
+// team key holding the `admin` scope. Not registered at all when no token is configured.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errors } from '../../errors.js';
+import type { Actor } from '../../services/admin-change.js';
 import { secretsEqual } from '../../services/team-keys.js';
+import { authenticateKey, presentedKey } from '../../plugins/team-auth.js';
+import { auditRoutes } from './audit.js';
 import { keyRoutes } from './keys.js';
+import { teamRoutes } from './teams.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor;
+  }
+}
 
 export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (app, options) => {
+  const { directory } = app.services;
+  app.decorateRequest('actor');
   app.addHook('onRequest', async (request) => {
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    if (!bearer || !secretsEqual(bearer[1]!, options.token)) throw new errors.AdminUnauthorized();
+    const secret = presentedKey(request);
+    if (!secret) throw new errors.AdminUnauthorized();
+    if (secretsEqual(secret, options.token)) {
+      request.actor = { name: 'admin-token', requestId: request.id };
+      return;
+    }
+    if (!secret.startsWith('gk_')) throw new errors.AdminUnauthorized();
+    const { key } = await authenticateKey(directory, request, secret, 'admin');
+    request.actor = { name: `key:${key.id}`, requestId: request.id };
   });
   await app.register(keyRoutes);
+  await app.register(teamRoutes);
+  await app.register(auditRoutes);
 };

@@ -1,48 +1,98 @@
-// /admin/keys: issue, list and revoke team keys.
+// /admin/keys: the team-key lifecycle.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { errors } from '../../errors.js';
-import { CreatedKey, CreateKeyBody, KeyIdParams, KeyList, KeyView } from '../../schemas/admin-keys.js';
+import {
+  CreateKeyBody,
+  IdParams,
+  KeyPage,
+  KeyView,
+  KeyWithSecret,
+  ListKeysQuery,
+  RotateKeyBody,
+  UpdateKeyBody,
+} from '../../schemas/admin.js';
 import { ErrorResponse, ValidationErrorResponse } from '../../schemas/common.js';
-import { createKeyAdmin } from '../../services/key-admin.js';
 
 export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const admin = createKeyAdmin(app.services.store, app.services.clock);
-  const denied = { 401: ErrorResponse, 503: ErrorResponse };
+  const { keys } = app.services;
+  const denied = { 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse };
+  const missing = { 404: ErrorResponse, 409: ErrorResponse };
+  const tags = ['Admin: keys'];
 
   app.post(
     '/keys',
     {
       schema: {
-        tags: ['Admin'],
+        tags,
         summary: 'Issue a team key',
-        description: 'The plaintext `key` is in this response only; the gateway stores its SHA-256.',
+        description: 'The plaintext `key` is in this response only; the gateway stores its SHA-256. A team named for the first time is created with no budget.',
         body: CreateKeyBody,
-        response: { 201: CreatedKey, 400: ValidationErrorResponse, ...denied },
+        response: { 201: KeyWithSecret, ...denied },
       },
     },
-    async (request, reply) => reply.code(201).send(await admin.create(request.body)),
+    async (request, reply) => reply.code(201).send(await keys.create(request.body, request.actor)),
   );
 
   app.get(
     '/keys',
-    { schema: { tags: ['Admin'], summary: 'List team keys', response: { 200: KeyList, ...denied } } },
-    async () => ({ keys: await admin.list() }),
+    {
+      schema: {
+        tags,
+        summary: 'List team keys',
+        description: 'Newest first, filtered by team and status, with cursor pagination.',
+        querystring: ListKeysQuery,
+        response: { 200: KeyPage, ...denied },
+      },
+    },
+    async (request) => keys.list(request.query),
+  );
+
+  app.get(
+    '/keys/:id',
+    { schema: { tags, summary: 'Get a team key', params: IdParams, response: { 200: KeyView, ...denied, ...missing } } },
+    async (request) => keys.get(request.params.id),
+  );
+
+  app.patch(
+    '/keys/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Update a team key',
+        description: 'Changes only the fields given; `null` clears a budget (unlimited), an expiry, a rate limit or a model restriction.',
+        params: IdParams,
+        body: UpdateKeyBody,
+        response: { 200: KeyView, ...denied, ...missing },
+      },
+    },
+    async (request) => keys.update(request.params.id, request.body, request.actor),
+  );
+
+  app.post(
+    '/keys/:id/rotate',
+    {
+      schema: {
+        tags,
+        summary: 'Rotate a team key',
+        description: 'A new secret for the same key (same id, spend and history). The old secret keeps working for `gracePeriodSeconds`, then stops.',
+        params: IdParams,
+        body: RotateKeyBody,
+        response: { 200: KeyWithSecret, ...denied, ...missing },
+      },
+    },
+    async (request) => keys.rotate(request.params.id, request.body.gracePeriodSeconds ?? 0, request.actor),
   );
 
   app.delete(
     '/keys/:id',
     {
       schema: {
-        tags: ['Admin'],
+        tags,
         summary: 'Revoke a team key',
-        params: KeyIdParams,
-        response: { 200: KeyView, 404: ErrorResponse, ...denied },
+        description: 'Takes effect on every gateway instance at once. Revoking twice is harmless.',
+        params: IdParams,
+        response: { 200: KeyView, ...denied, ...missing },
       },
     },
-    async (request) => {
-      const revoked = await admin.revoke(request.params.id);
-      if (!revoked) throw new errors.KeyNotFound();
-      return revoked;
-    },
+    async (request) => keys.revoke(request.params.id, request.actor),
   );
 };

@@ -20,6 +20,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
           400: ValidationErrorResponse,
           401: ErrorResponse,
           402: InsufficientCreditsResponse,
+          403: ErrorResponse,
           413: ErrorResponse,
           415: ErrorResponse,
           429: ErrorResponse,
@@ -32,6 +33,8 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const details = crossFieldErrors(request.body);
       if (Object.keys(details).length > 0) throw withExtras(new errors.ValidationFailed(), { details });
+      const { allowedModels } = request.caller.key;
+      if (allowedModels && !allowedModels.includes(request.body.model)) throw new errors.ModelNotAllowed(request.body.model);
       const answer = await jobs.submit(request.caller, request.body, request.id);
       return sendJsonText(reply, answer.status, answer.body);
     },

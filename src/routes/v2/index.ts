@@ -1,14 +1,25 @@
-// The Apiframe-compatible surface. Every route here needs a team key, checked before the
-// body is even read.
+// The Apiframe-compatible surface. Every route needs a team key with the `generate` scope,
+// checked before the body is read. Browsers may call it from the origins their key allows:
+// preflights are answered for any origin some key allows, and each request then checks that
+// its own key allows the origin it comes from.
+import cors from '@fastify/cors';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { createTeamAuthenticator } from '../../plugins/team-auth.js';
+import { requireTeamKey } from '../../plugins/team-auth.js';
 import { imageRoutes } from './images.js';
 import { jobRoutes } from './jobs.js';
 import { meRoutes } from './me.js';
 
 export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
+  const { directory } = app.services;
+  await app.register(cors, {
+    origin: async (origin: string | undefined) => origin !== undefined && directory.isKnownOrigin(origin.toLowerCase()),
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['X-API-Key', 'Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After'],
+    maxAge: 600,
+  });
   app.decorateRequest('caller');
-  app.addHook('onRequest', createTeamAuthenticator(app.services.store, app.services.clock));
+  app.addHook('onRequest', requireTeamKey(directory, 'generate'));
   await app.register(imageRoutes);
   await app.register(jobRoutes);
   await app.register(meRoutes);

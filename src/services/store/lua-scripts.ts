@@ -112,3 +112,49 @@ if current == ARGV[1] then
 end
 return 0
 `;
+
+/** Reads the version of the JSON record at `key` (0 when absent; records without one count as 1). */
+const VERSION_OF = `
+local function versionOf(key)
+  local current = redis.call('GET', key)
+  if not current then return 0 end
+  return cjson.decode(current).version or 1
+end
+`;
+
+/**
+ * Creates or updates a team key, refusing a lost update (the stored version must be the expected one).
+ * KEYS: key record, current-hash index, retired-hash index, keys index, team's keys index,
+ *       team record, teams set, origins set, audit stream
+ * ARGV: expected version, record json, key id, createdAt ms, team id, retire at ms ('' = none),
+ *       origins csv, audit json, implicit team json ('' = none), implicit team audit json
+ * Returns 1 when saved, 0 on a version conflict.
+ */
+export const SAVE_KEY = `${VERSION_OF}
+if versionOf(KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3])
+if ARGV[6] ~= '' then redis.call('PEXPIREAT', KEYS[3], ARGV[6]) end
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[3])
+redis.call('SADD', KEYS[7], ARGV[5])
+if ARGV[9] ~= '' and redis.call('EXISTS', KEYS[6]) == 0 then
+  redis.call('SET', KEYS[6], ARGV[9])
+  redis.call('XADD', KEYS[9], '*', 'entry', ARGV[10])
+end
+for origin in string.gmatch(ARGV[7], '[^,]+') do redis.call('SADD', KEYS[8], origin) end
+redis.call('XADD', KEYS[9], '*', 'entry', ARGV[8])
+return 1
+`;
+
+/**
+ * Creates or updates a team, refusing a lost update.
+ * KEYS: team record, teams set, audit stream. ARGV: expected version, record json, team id, audit json.
+ */
+export const SAVE_TEAM = `${VERSION_OF}
+if versionOf(KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('XADD', KEYS[3], '*', 'entry', ARGV[4])
+return 1
+`;

@@ -1,8 +1,8 @@
 // The embedded store: the same contract as the Redis store, kept in this process's memory.
 // Each operation runs to completion without awaiting, so it is as atomic as a Lua script.
 // For trials and single-instance setups only: everything is lost on restart.
-import { isAfter } from './job-cursor.js';
-import type { JobRecord, Store, TeamKeyRecord } from './types.js';
+import { isAfter, type Position } from './cursor.js';
+import type { ChangeListener, JobRecord, StoredAuditEntry, Store, TeamKeyRecord, TeamRecord } from './types.js';
 
 interface Reservation {
   keyId: string;
@@ -32,11 +32,26 @@ class TeamLedger {
   }
 }
 
+/** Newest first by (createdAt desc, id desc), as the Redis indexes order them. */
+function newestFirst(a: Position, b: Position): number {
+  return b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1);
+}
+
 export function createMemoryStore(): Store {
   const keys = new Map<string, TeamKeyRecord>();
-  const idsByHash = new Map<string, string>();
+  /** Key id by secret hash; a retired hash resolves until `until` (ms). */
+  const idsByHash = new Map<string, { id: string; until: number }>();
+  const teams = new Map<string, TeamRecord>();
+  const origins = new Set<string>();
+  const audit: StoredAuditEntry[] = [];
+  const listeners: ChangeListener[] = [];
   const ledgers = new Map<string, TeamLedger>();
   const leases = new Map<string, { holder: string; until: number }>();
+  let auditSequence = 0;
+
+  function appendAudit(entry: StoredAuditEntry | Omit<StoredAuditEntry, 'id'>): void {
+    audit.push({ ...structuredClone(entry), id: String(++auditSequence) });
+  }
 
   function ledger(team: string): TeamLedger {
     let found = ledgers.get(team);
@@ -49,15 +64,24 @@ export function createMemoryStore(): Store {
   return {
     kind: 'memory',
 
-    async createKey(record) {
+    async saveKey(change) {
+      const { record } = change;
+      if ((keys.get(record.id)?.version ?? 0) !== change.expectedVersion) return false;
       keys.set(record.id, structuredClone(record));
-      idsByHash.set(record.hash, record.id);
-      ledger(record.team);
+      idsByHash.set(record.hash, { id: record.id, until: Infinity });
+      if (change.retire) idsByHash.set(change.retire.hash, { id: record.id, until: change.retire.at });
+      if (change.implicitTeam && !teams.has(record.team)) {
+        teams.set(record.team, structuredClone(change.implicitTeam.record));
+        appendAudit(change.implicitTeam.audit);
+      }
+      for (const origin of record.allowedOrigins) origins.add(origin);
+      appendAudit(change.audit);
+      return true;
     },
 
     async findKeyByHash(hash) {
-      const id = idsByHash.get(hash);
-      const record = id ? keys.get(id) : undefined;
+      const entry = idsByHash.get(hash);
+      const record = entry && entry.until > Date.now() ? keys.get(entry.id) : undefined;
       return record ? structuredClone(record) : null;
     },
 
@@ -66,13 +90,48 @@ export function createMemoryStore(): Store {
       return record ? structuredClone(record) : null;
     },
 
-    async listKeys() {
-      return [...keys.values()].map((record) => structuredClone(record));
+    async listKeys(r) {
+      const matching = [...keys.values()]
+        .map((record) => ({ record, createdAt: Date.parse(record.createdAt), id: record.id }))
+        .filter((item) => (!r.team || item.record.team === r.team) && (!r.after || isAfter(item, r.after)))
+        .sort(newestFirst);
+      return { keys: matching.slice(0, r.limit).map((item) => structuredClone(item.record)), hasMore: matching.length > r.limit };
     },
 
-    async saveKey(record) {
-      keys.set(record.id, structuredClone(record));
+    async saveTeam(change) {
+      if ((teams.get(change.record.id)?.version ?? 0) !== change.expectedVersion) return false;
+      teams.set(change.record.id, structuredClone(change.record));
+      appendAudit(change.audit);
+      return true;
     },
+
+    async getTeam(id) {
+      const team = teams.get(id);
+      return team ? structuredClone(team) : null;
+    },
+
+    async listTeams() {
+      return [...teams.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((team) => structuredClone(team));
+    },
+
+    async allowedOrigins() {
+      return [...origins];
+    },
+
+    async listAudit(r) {
+      const older = audit.filter((entry) => !r.before || Number(entry.id) < Number(r.before)).reverse();
+      return { entries: older.slice(0, r.limit).map((entry) => structuredClone(entry)), hasMore: older.length > r.limit };
+    },
+
+    async publishChange(event) {
+      queueMicrotask(() => listeners.forEach((listener) => listener(event)));
+    },
+
+    onChange(listener) {
+      listeners.push(listener);
+    },
+
+    changesLive: () => true,
 
     async reserve(r) {
       const team = ledger(r.team);
@@ -142,23 +201,24 @@ export function createMemoryStore(): Store {
 
     async listJobs(r) {
       const matching = [...ledger(r.team).jobs.values()]
-        .filter((job) => (!r.keyId || job.keyId === r.keyId) && (!r.after || isAfter(job, r.after)))
-        .sort((a, b) => b.createdAt - a.createdAt || (a.jobId < b.jobId ? 1 : -1));
-      return { jobs: matching.slice(0, r.limit).map(copyJob), hasMore: matching.length > r.limit };
+        .map((job) => ({ job, createdAt: job.createdAt, id: job.jobId }))
+        .filter((item) => (!r.keyId || item.job.keyId === r.keyId) && (!r.after || isAfter(item, r.after)))
+        .sort(newestFirst);
+      return { jobs: matching.slice(0, r.limit).map((item) => copyJob(item.job)), hasMore: matching.length > r.limit };
     },
 
     async spend(q) {
       const team = ledger(q.team);
       const spend = { key: {} as Record<string, number>, team: {} as Record<string, number> };
       for (const w of q.windows) {
-        spend.key[w] = team.counted(`key:${q.keyId}:${w}`);
+        if (q.keyId) spend.key[w] = team.counted(`key:${q.keyId}:${w}`);
         spend.team[w] = team.counted(`team:${w}`);
       }
       return spend;
     },
 
     async teams() {
-      return [...ledgers.keys()];
+      return [...teams.keys()];
     },
 
     async pendingJobs(teamName, now, limit) {

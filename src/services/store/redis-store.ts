@@ -3,11 +3,14 @@
 // GW_STORE_UNAVAILABLE, so callers fail closed: no Redis, no spend.
 import { Redis, type Cluster, type Result } from 'ioredis';
 import { errors } from '../../errors.js';
-import { isAfter } from './job-cursor.js';
-import { ACQUIRE_LEASE, ATTACH, RELEASE, RESERVE, SETTLE } from './lua-scripts.js';
+import { isAfter, type Position } from './cursor.js';
+import { ACQUIRE_LEASE, ATTACH, RELEASE, RESERVE, SAVE_KEY, SAVE_TEAM, SETTLE } from './lua-scripts.js';
 import type {
   AttachRequest,
+  ChangeEvent,
+  ChangeListener,
   AttachResult,
+  AuditEntry,
   ExpiredReservation,
   JobPage,
   JobRecord,
@@ -17,8 +20,10 @@ import type {
   SettleRequest,
   Spend,
   SpendQuery,
+  StoredAuditEntry,
   Store,
   TeamKeyRecord,
+  TeamRecord,
 } from './types.js';
 
 type Arg = string | number;
@@ -30,6 +35,8 @@ declare module 'ioredis' {
     gwAttach(...args: Arg[]): Result<AttachResult, Context>;
     gwSettle(...args: Arg[]): Result<number, Context>;
     gwAcquireLease(...args: Arg[]): Result<number, Context>;
+    gwSaveKey(...args: Arg[]): Result<number, Context>;
+    gwSaveTeam(...args: Arg[]): Result<number, Context>;
   }
 }
 
@@ -39,13 +46,23 @@ const SCRIPTS = {
   gwAttach: { numberOfKeys: 7, lua: ATTACH },
   gwSettle: { numberOfKeys: 3, lua: SETTLE },
   gwAcquireLease: { numberOfKeys: 1, lua: ACQUIRE_LEASE },
+  gwSaveKey: { numberOfKeys: 9, lua: SAVE_KEY },
+  gwSaveTeam: { numberOfKeys: 3, lua: SAVE_TEAM },
 } as const;
+
+const CHANGES_CHANNEL = 'gw:changes';
 
 const adminKeys = {
   key: (id: string) => `gw:{keys}:key:${id}`,
   hash: (hash: string) => `gw:{keys}:hash:${hash}`,
   index: 'gw:{keys}:index',
+  teamIndex: (team: string) => `gw:{keys}:team-keys:${team}`,
+  team: (id: string) => `gw:{keys}:team:${id}`,
   teams: 'gw:{keys}:teams',
+  origins: 'gw:{keys}:origins',
+  audit: 'gw:{keys}:audit',
+  /** Stands in for an unused key argument, in the same hash slot. */
+  unused: 'gw:{keys}:unused',
 };
 
 function teamKeys(team: string) {
@@ -92,6 +109,47 @@ export function createRedisStore(redis: Redis | Cluster): Store {
     }
   }
 
+  /** Ids of a zset index scored by createdAt, newest first, strictly after `after`. */
+  async function pageOfIndex(index: string, after: Position | undefined, limit: number) {
+    // Redis orders ties by member, descending, as cursors do; members in the cursor's
+    // millisecond are fetched again and skipped.
+    const max = after ? after.createdAt : '+inf';
+    const raw = await redis.zrange(index, max, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit + 1 + 16, 'WITHSCORES');
+    const ids: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) {
+      const position = { id: raw[i]!, createdAt: Number(raw[i + 1]) };
+      if (!after || isAfter(position, after)) ids.push(position.id);
+    }
+    return { ids: ids.slice(0, limit), hasMore: ids.length > limit };
+  }
+
+  async function readJson<T>(key: string): Promise<T | null> {
+    const json = await redis.get(key);
+    return json ? (JSON.parse(json) as T) : null;
+  }
+
+  // Change notifications arrive on a connection of their own. Until it is subscribed (and
+  // after any reconnection) nothing cached may be trusted, so listeners are told to resync.
+  const listeners: ChangeListener[] = [];
+  const notify = (event: ChangeEvent | 'resync') => listeners.forEach((listener) => listener(event));
+  let subscribed = false;
+  const subscriber = redis.duplicate();
+  subscriber.on('error', () => {});
+  subscriber.on('close', () => {
+    subscribed = false;
+    notify('resync');
+  });
+  subscriber.on('message', (_channel: string, message: string) => notify(JSON.parse(message) as ChangeEvent));
+  const subscribe = () =>
+    subscriber.subscribe(CHANGES_CHANNEL).then(
+      () => {
+        subscribed = true;
+        notify('resync');
+      },
+      () => {},
+    );
+  subscriber.on('ready', () => void subscribe());
+
   async function readJobs(team: string, jobIds: string[]): Promise<JobRecord[]> {
     const keys = teamKeys(team);
     const rows = await Promise.all(jobIds.map((id) => redis.hmget(keys.job(id), ...JOB_FIELDS)));
@@ -101,43 +159,94 @@ export function createRedisStore(redis: Redis | Cluster): Store {
   return {
     kind: 'redis',
 
-    createKey: (record) =>
+    saveKey: (change) =>
       guarded(async () => {
-        await redis
-          .multi()
-          .set(adminKeys.key(record.id), JSON.stringify(record))
-          .set(adminKeys.hash(record.hash), record.id)
-          .zadd(adminKeys.index, Date.parse(record.createdAt), record.id)
-          .sadd(adminKeys.teams, record.team)
-          .exec();
+        const { record, implicitTeam } = change;
+        const saved = await redis.gwSaveKey(
+          adminKeys.key(record.id),
+          adminKeys.hash(record.hash),
+          change.retire ? adminKeys.hash(change.retire.hash) : adminKeys.unused,
+          adminKeys.index,
+          adminKeys.teamIndex(record.team),
+          adminKeys.team(record.team),
+          adminKeys.teams,
+          adminKeys.origins,
+          adminKeys.audit,
+          change.expectedVersion,
+          JSON.stringify(record),
+          record.id,
+          Date.parse(record.createdAt),
+          record.team,
+          change.retire?.at ?? '',
+          record.allowedOrigins.join(','),
+          JSON.stringify(change.audit),
+          implicitTeam ? JSON.stringify(implicitTeam.record) : '',
+          implicitTeam ? JSON.stringify(implicitTeam.audit) : '',
+        );
+        return saved === 1;
       }),
 
     findKeyByHash: (hash) =>
       guarded(async () => {
         const id = await redis.get(adminKeys.hash(hash));
-        if (!id) return null;
-        const json = await redis.get(adminKeys.key(id));
-        return json ? (JSON.parse(json) as TeamKeyRecord) : null;
+        return id ? readJson<TeamKeyRecord>(adminKeys.key(id)) : null;
       }),
 
-    getKey: (id) =>
+    getKey: (id) => guarded(() => readJson<TeamKeyRecord>(adminKeys.key(id))),
+
+    listKeys: (r) =>
       guarded(async () => {
-        const json = await redis.get(adminKeys.key(id));
-        return json ? (JSON.parse(json) as TeamKeyRecord) : null;
+        const { ids, hasMore } = await pageOfIndex(r.team ? adminKeys.teamIndex(r.team) : adminKeys.index, r.after, r.limit);
+        const rows = ids.length > 0 ? await redis.mget(ids.map(adminKeys.key)) : [];
+        return { keys: rows.flatMap((json) => (json ? [JSON.parse(json) as TeamKeyRecord] : [])), hasMore };
       }),
 
-    listKeys: () =>
+    saveTeam: (change) =>
       guarded(async () => {
-        const ids = await redis.zrange(adminKeys.index, 0, -1);
-        if (ids.length === 0) return [];
-        const rows = await redis.mget(ids.map(adminKeys.key));
-        return rows.flatMap((json) => (json ? [JSON.parse(json) as TeamKeyRecord] : []));
+        const saved = await redis.gwSaveTeam(
+          adminKeys.team(change.record.id),
+          adminKeys.teams,
+          adminKeys.audit,
+          change.expectedVersion,
+          JSON.stringify(change.record),
+          change.record.id,
+          JSON.stringify(change.audit),
+        );
+        return saved === 1;
       }),
 
-    saveKey: (record) =>
+    getTeam: (id) => guarded(() => readJson<TeamRecord>(adminKeys.team(id))),
+
+    listTeams: () =>
       guarded(async () => {
-        await redis.set(adminKeys.key(record.id), JSON.stringify(record));
+        const ids = (await redis.smembers(adminKeys.teams)).sort();
+        const rows = ids.length > 0 ? await redis.mget(ids.map(adminKeys.team)) : [];
+        return rows.flatMap((json) => (json ? [JSON.parse(json) as TeamRecord] : []));
       }),
+
+    allowedOrigins: () => guarded(() => redis.smembers(adminKeys.origins)),
+
+    listAudit: (r) =>
+      guarded(async () => {
+        const end = r.before ? `(${r.before}` : '+';
+        const rows = await redis.xrevrange(adminKeys.audit, end, '-', 'COUNT', r.limit + 1);
+        const entries = rows.slice(0, r.limit).map(([id, fields]): StoredAuditEntry => ({
+          id,
+          ...(JSON.parse(fields[1] ?? '{}') as AuditEntry),
+        }));
+        return { entries, hasMore: rows.length > r.limit };
+      }),
+
+    publishChange: (event: ChangeEvent) =>
+      guarded(async () => {
+        await redis.publish(CHANGES_CHANNEL, JSON.stringify(event));
+      }),
+
+    onChange: (listener) => {
+      listeners.push(listener);
+    },
+
+    changesLive: () => subscribed,
 
     reserve: (r: ReserveRequest) =>
       guarded(async (): Promise<ReserveResult> => {
@@ -212,28 +321,18 @@ export function createRedisStore(redis: Redis | Cluster): Store {
     listJobs: (r: ListJobsRequest) =>
       guarded(async (): Promise<JobPage> => {
         const keys = teamKeys(r.team);
-        const index = r.keyId ? keys.keyJobs(r.keyId) : keys.jobs;
-        const max = r.after ? r.after.createdAt : '+inf';
-        // Redis orders ties by member, descending, as the cursor does; jobs created in the
-        // cursor's millisecond are fetched again and skipped.
-        const raw = await redis.zrange(index, max, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, r.limit + 1 + 16, 'WITHSCORES');
-        const positions: { jobId: string; createdAt: number }[] = [];
-        for (let i = 0; i < raw.length; i += 2) {
-          const position = { jobId: raw[i]!, createdAt: Number(raw[i + 1]) };
-          if (!r.after || isAfter(position, r.after)) positions.push(position);
-        }
-        const page = positions.slice(0, r.limit);
-        return { jobs: await readJobs(r.team, page.map((p) => p.jobId)), hasMore: positions.length > r.limit };
+        const { ids, hasMore } = await pageOfIndex(r.keyId ? keys.keyJobs(r.keyId) : keys.jobs, r.after, r.limit);
+        return { jobs: await readJobs(r.team, ids), hasMore };
       }),
 
     spend: (q: SpendQuery) =>
       guarded(async (): Promise<Spend> => {
-        const fields = [...q.windows.map((w) => `key:${q.keyId}:${w}`), ...q.windows.map((w) => `team:${w}`)];
-        const values = await redis.hmget(teamKeys(q.team).spend, ...fields);
+        const keyFields = q.keyId ? q.windows.map((w) => `key:${q.keyId}:${w}`) : [];
+        const values = await redis.hmget(teamKeys(q.team).spend, ...keyFields, ...q.windows.map((w) => `team:${w}`));
         const spend: Spend = { key: {}, team: {} };
         q.windows.forEach((w, i) => {
-          spend.key[w] = Number(values[i] ?? 0);
-          spend.team[w] = Number(values[q.windows.length + i] ?? 0);
+          if (q.keyId) spend.key[w] = Number(values[i] ?? 0);
+          spend.team[w] = Number(values[keyFields.length + i] ?? 0);
         });
         return spend;
       }),
@@ -265,6 +364,8 @@ export function createRedisStore(redis: Redis | Cluster): Store {
       }),
 
     close: async () => {
+      subscribed = false;
+      subscriber.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

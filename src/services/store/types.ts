@@ -2,19 +2,104 @@
 // instances) and memory (one process, for trials). Every money operation is atomic: it checks
 // and moves credits in one step, so concurrent requests can never overspend.
 import type { Budget } from '../budget-window.js';
-import type { JobPosition } from './job-cursor.js';
+import type { Position } from './cursor.js';
+
+export const SCOPES = ['generate', 'usage:read', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Requests per minute a key may make; null fields fall back to the gateway defaults. */
+export interface RateLimit {
+  generatePerMinute: number | null;
+  readsPerMinute: number | null;
+}
 
 export interface TeamKeyRecord {
   id: string;
   name: string;
   team: string;
   prefix: string;
+  /** SHA-256 (hex) of the current secret. */
   hash: string;
+  /** SHA-256 of the secret replaced by the last rotation, accepted until previousHashExpiresAt. */
+  previousHash: string | null;
+  previousHashExpiresAt: string | null;
   createdAt: string;
+  updatedAt: string;
+  /** Incremented by every change; saves compare it to refuse lost updates. */
+  version: number;
   budget: Budget | null;
   expiresAt: string | null;
   revokedAt: string | null;
+  scopes: Scope[];
+  /** Models this key may use; null: every model the gateway prices. */
+  allowedModels: string[] | null;
+  /** Web origins this key may be used from; empty: not usable from a browser. */
+  allowedOrigins: string[];
+  rateLimit: RateLimit | null;
+  metadata: Record<string, string>;
 }
+
+export interface TeamRecord {
+  id: string;
+  name: string;
+  /** Shared by all the team's keys; null: unlimited. */
+  budget: Budget | null;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+/** One admin action: who did what to which record, and the record before and after. Never a secret. */
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  before: unknown;
+  after: unknown;
+  requestId: string;
+}
+
+export interface StoredAuditEntry extends AuditEntry {
+  /** Position in the trail, usable as a cursor. */
+  id: string;
+}
+
+export interface KeyChange {
+  /** The new state; its version is expectedVersion + 1. */
+  record: TeamKeyRecord;
+  /** The version the change was based on (0 when creating). */
+  expectedVersion: number;
+  /** A rotation: the hash that stops resolving, and when (ms since epoch). */
+  retire?: { hash: string; at: number };
+  /** Created with the key when its team did not exist yet. */
+  implicitTeam?: { record: TeamRecord; audit: AuditEntry };
+  audit: AuditEntry;
+}
+
+export interface TeamChange {
+  record: TeamRecord;
+  expectedVersion: number;
+  audit: AuditEntry;
+}
+
+export interface ListKeysRequest {
+  team?: string;
+  after?: Position;
+  limit: number;
+}
+
+export interface ListAuditRequest {
+  /** Entries strictly older than this id. */
+  before?: string;
+  limit: number;
+}
+
+/** What changed, broadcast to every gateway instance so they drop cached copies. */
+export type ChangeEvent = { kind: 'key'; id: string } | { kind: 'team'; id: string };
+
+/** A change, or `resync` when notifications may have been missed (drop every cached copy). */
+export type ChangeListener = (event: ChangeEvent | 'resync') => void;
 
 /** A budget as the reserve step applies it: the window being checked and its limit. */
 export interface BudgetCheck {
@@ -84,13 +169,14 @@ export interface ListJobsRequest {
   /** Only this key's jobs; all of the team's when absent. */
   keyId?: string;
   /** Start strictly after this job (newest first). */
-  after?: JobPosition;
+  after?: Position;
   limit: number;
 }
 
 export interface SpendQuery {
   team: string;
-  keyId: string;
+  /** Also the key's spend; the team's only when absent. */
+  keyId?: string;
   windows: string[];
 }
 
@@ -108,11 +194,23 @@ export interface ExpiredReservation {
 export interface Store {
   readonly kind: 'redis' | 'memory';
 
-  createKey(record: TeamKeyRecord): Promise<void>;
+  /** Creates or updates a key atomically with its indexes and audit entry; false on a version conflict. */
+  saveKey(change: KeyChange): Promise<boolean>;
   findKeyByHash(hash: string): Promise<TeamKeyRecord | null>;
   getKey(id: string): Promise<TeamKeyRecord | null>;
-  listKeys(): Promise<TeamKeyRecord[]>;
-  saveKey(record: TeamKeyRecord): Promise<void>;
+  listKeys(request: ListKeysRequest): Promise<{ keys: TeamKeyRecord[]; hasMore: boolean }>;
+  saveTeam(change: TeamChange): Promise<boolean>;
+  getTeam(id: string): Promise<TeamRecord | null>;
+  listTeams(): Promise<TeamRecord[]>;
+  /** Every origin any key has been allowed (for CORS preflights; each request still checks its own key). */
+  allowedOrigins(): Promise<string[]>;
+  listAudit(request: ListAuditRequest): Promise<{ entries: StoredAuditEntry[]; hasMore: boolean }>;
+
+  /** Tells every instance (this one included) that a record changed. */
+  publishChange(event: ChangeEvent): Promise<void>;
+  onChange(listener: ChangeListener): void;
+  /** True while change notifications are known to arrive; caches must not be trusted otherwise. */
+  changesLive(): boolean;
 
   reserve(request: ReserveRequest): Promise<ReserveResult>;
   release(team: string, reservationId: string): Promise<number>;
@@ -123,7 +221,7 @@ export interface Store {
   listJobs(request: ListJobsRequest): Promise<JobPage>;
   spend(query: SpendQuery): Promise<Spend>;
 
-  /** Teams that have ever had a key: the reconciler walks them. */
+  /** Teams known to the gateway: the reconciler walks them. */
   teams(): Promise<string[]>;
   /** Pending jobs due for a check at `now`, oldest due first. */
   pendingJobs(team: string, now: number, limit: number): Promise<JobRecord[]>;

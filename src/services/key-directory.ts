@@ -1,0 +1,91 @@
+// Resolves presented team keys to their records, with an in-memory cache that every gateway
+// instance drops the moment a key or team changes (the store's change notifications), so a
+// revocation takes effect everywhere within milliseconds. While notifications cannot be
+// trusted (no subscription yet, or a reconnection), every lookup goes to the store.
+import type { Clock } from './clock.js';
+import type { Store, TeamKeyRecord, TeamRecord } from './store/types.js';
+import { hashKey } from './team-keys.js';
+
+export type Resolution =
+  | { status: 'active'; key: TeamKeyRecord; team: TeamRecord | null }
+  | { status: 'unknown' | 'revoked' | 'expired' };
+
+interface Cached<T> {
+  value: T;
+  at: number;
+}
+
+export interface KeyDirectoryOptions {
+  store: Store;
+  clock: Clock;
+  /** Upper bound on the age of a cached record, as a safety net behind notifications. */
+  ttlMs?: number;
+}
+
+export function createKeyDirectory({ store, clock, ttlMs = 60_000 }: KeyDirectoryOptions) {
+  const keysByHash = new Map<string, Cached<TeamKeyRecord>>();
+  const teams = new Map<string, Cached<TeamRecord | null>>();
+  let origins: Promise<Set<string>> | null = null;
+
+  store.onChange((event) => {
+    if (event === 'resync') {
+      keysByHash.clear();
+      teams.clear();
+      origins = null;
+    } else if (event.kind === 'team') {
+      teams.delete(event.id);
+    } else {
+      for (const [hash, cached] of keysByHash) if (cached.value.id === event.id) keysByHash.delete(hash);
+      origins = null;
+    }
+  });
+
+  function fresh<T>(cached: Cached<T> | undefined): cached is Cached<T> {
+    return cached !== undefined && store.changesLive() && Date.now() - cached.at < ttlMs;
+  }
+
+  async function keyByHash(hash: string): Promise<TeamKeyRecord | null> {
+    const cached = keysByHash.get(hash);
+    if (fresh(cached)) return cached.value;
+    const record = await store.findKeyByHash(hash);
+    if (record && store.changesLive()) keysByHash.set(hash, { value: record, at: Date.now() });
+    return record;
+  }
+
+  async function team(id: string): Promise<TeamRecord | null> {
+    const cached = teams.get(id);
+    if (fresh(cached)) return cached.value;
+    const record = await store.getTeam(id);
+    if (store.changesLive()) teams.set(id, { value: record, at: Date.now() });
+    return record;
+  }
+
+  return {
+    async resolve(secret: string): Promise<Resolution> {
+      const hash = hashKey(secret);
+      const key = await keyByHash(hash);
+      const now = clock();
+      const current =
+        key &&
+        (key.hash === hash ||
+          (key.previousHash === hash && key.previousHashExpiresAt !== null && Date.parse(key.previousHashExpiresAt) > now));
+      if (!key || !current) return { status: 'unknown' };
+      if (key.revokedAt) return { status: 'revoked' };
+      if (key.expiresAt && Date.parse(key.expiresAt) <= now) return { status: 'expired' };
+      return { status: 'active', key, team: await team(key.team) };
+    },
+
+    /** True when some key allows `origin` (the CORS preflight's question; requests check their own key). */
+    async isKnownOrigin(origin: string): Promise<boolean> {
+      origins ??= store.allowedOrigins().then((list) => new Set(list));
+      try {
+        return (await origins).has(origin);
+      } catch (error) {
+        origins = null;
+        throw error;
+      }
+    },
+  };
+}
+
+export type KeyDirectory = ReturnType<typeof createKeyDirectory>;

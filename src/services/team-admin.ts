@@ -1,0 +1,69 @@
+// Teams and their shared budgets. A team budget caps all the team's keys together; the
+// reserve step checks it atomically with the key's own budget.
+import { errors } from '../errors.js';
+import type { CreateTeamBody, UpdateTeamBody } from '../schemas/admin.js';
+import { auditEntry, withRetries, type Actor } from './admin-change.js';
+import { windowOf } from './budget-window.js';
+import type { Clock } from './clock.js';
+import type { Store, TeamRecord } from './store/types.js';
+
+export function createTeamAdmin(store: Store, clock: Clock) {
+  const iso = (at: number) => new Date(at).toISOString();
+
+  async function view(team: TeamRecord) {
+    const now = clock();
+    const window = windowOf(team.budget?.period ?? 'total', now);
+    const spend = await store.spend({ team: team.id, windows: [window] });
+    const spent = spend.team[window] ?? 0;
+    const { version: _version, ...shown } = team;
+    return { ...shown, window, spent, remaining: team.budget ? Math.max(0, team.budget.credits - spent) : null };
+  }
+
+  async function announce(team: TeamRecord): Promise<TeamRecord> {
+    await store.publishChange({ kind: 'team', id: team.id });
+    return team;
+  }
+
+  const withoutVersion = ({ version: _version, ...team }: TeamRecord) => team;
+
+  return {
+    async create(input: CreateTeamBody, actor: Actor) {
+      const now = clock();
+      const team: TeamRecord = {
+        id: input.id,
+        name: input.name ?? input.id,
+        budget: input.budget,
+        createdAt: iso(now),
+        updatedAt: iso(now),
+        version: 1,
+      };
+      const audit = auditEntry(actor, 'team.create', `team:${team.id}`, null, withoutVersion(team), now);
+      if (!(await store.saveTeam({ record: team, expectedVersion: 0, audit }))) throw new errors.TeamExists(team.id);
+      return view(await announce(team));
+    },
+
+    async update(id: string, patch: UpdateTeamBody, actor: Actor) {
+      const team = await withRetries(async () => {
+        const before = await store.getTeam(id);
+        if (!before) throw new errors.TeamNotFound();
+        const now = clock();
+        const after: TeamRecord = { ...before, ...patch, version: before.version + 1, updatedAt: iso(now) };
+        const audit = auditEntry(actor, 'team.update', `team:${id}`, withoutVersion(before), withoutVersion(after), now);
+        return (await store.saveTeam({ record: after, expectedVersion: before.version, audit })) ? after : null;
+      });
+      return view(await announce(team));
+    },
+
+    async get(id: string) {
+      const team = await store.getTeam(id);
+      if (!team) throw new errors.TeamNotFound();
+      return view(team);
+    },
+
+    async list() {
+      return Promise.all((await store.listTeams()).map(view));
+    },
+  };
+}
+
+export type TeamAdmin = ReturnType<typeof createTeamAdmin>;
