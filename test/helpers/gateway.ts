@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Clock } from '../../src/services/clock.js';
-import { BUDGET_PERIODS, windowOf } from '../../src/services/budget-window.js';
+import { BUDGET_PERIODS, windowOf, type BudgetPeriod } from '../../src/services/budget-window.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/simulator.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 
@@ -64,7 +64,7 @@ export interface TestGateway {
   generate(key: string, body?: unknown): Promise<LightMyRequestResponse>;
   poll(key: string, jobId: string): Promise<LightMyRequestResponse>;
   /** Credits counted for the key in its current day, month and total windows, by period name. */
-  spend(key: CreatedKey): Promise<Record<string, number>>;
+  spend(key: CreatedKey): Promise<Record<BudgetPeriod, number>>;
   close(): Promise<void>;
 }
 
@@ -135,7 +135,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
       const now = clock();
       const windows = BUDGET_PERIODS.map((period) => windowOf(period, now));
       const spend = await app.services.store.spend({ team: key.team, keyId: key.id, windows });
-      return Object.fromEntries(BUDGET_PERIODS.map((period, i) => [period, spend.key[windows[i]!] ?? 0]));
+      return Object.fromEntries(BUDGET_PERIODS.map((period, i) => [period, spend.key[windows[i]!] ?? 0])) as Record<BudgetPeriod, number>;
     },
     async close() {
       await app.close();
@@ -146,11 +146,6 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
       }
     },
   };
-}
-
-/** The spend counted in the "total" window. */
-export function totalOf(spend: Record<string, number>): number {
-  return spend.total ?? 0;
 }
 
 /** A test file's gateway on its own redis-server, started before its tests and stopped after. */

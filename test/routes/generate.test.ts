@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { SEED_BODY, startGateway, totalOf, type TestGateway } from '../helpers/gateway.js';
+import { SEED_BODY, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -28,12 +28,12 @@ describe.each(['redis', 'memory'] as const)('generate → poll → settle (%s st
     const { jobId, status } = accepted.json<{ jobId: string; status: string }>();
     expect(status).toBe('QUEUED');
     expect(accepted.headers['x-request-id']).toBeTruthy();
-    expect(totalOf(await gw.spend(key))).toBe(3);
+    expect((await gw.spend(key)).total).toBe(3);
 
     const polled = await gw.poll(key.key, jobId);
     expect(polled.statusCode).toBe(200);
     expect(polled.json()).toMatchObject({ id: jobId, status: 'COMPLETED', creditCost: 3 });
-    expect(totalOf(await gw.spend(key))).toBe(3);
+    expect((await gw.spend(key)).total).toBe(3);
   });
 
   it('forwards the real X-API-Key and none of the caller credentials', async () => {
@@ -58,24 +58,24 @@ describe.each(['redis', 'memory'] as const)('generate → poll → settle (%s st
     const key = await gw.createKey();
     const accepted = await gw.generate(key.key, { ...SEED_BODY, prompt: 'a cat [sim:fail]' });
     expect(accepted.statusCode).toBe(202);
-    expect(totalOf(await gw.spend(key))).toBe(3);
+    expect((await gw.spend(key)).total).toBe(3);
     const polled = await gw.poll(key.key, accepted.json().jobId);
     expect(polled.json()).toMatchObject({ status: 'FAILED', creditCost: 0 });
-    expect(totalOf(await gw.spend(key))).toBe(0);
+    expect((await gw.spend(key)).total).toBe(0);
   });
 
   it('settles a cancelled job at 0 credits', async () => {
     const key = await gw.createKey();
     const accepted = await gw.generate(key.key, { ...SEED_BODY, prompt: 'a cat [sim:cancel]' });
     await gw.poll(key.key, accepted.json().jobId);
-    expect(totalOf(await gw.spend(key))).toBe(0);
+    expect((await gw.spend(key)).total).toBe(0);
   });
 
   it('charges the creditCost Apiframe reports when it differs from the price', async () => {
     const key = await gw.createKey();
     const accepted = await gw.generate(key.key, { ...SEED_BODY, prompt: 'a cat [sim:cost=5]' });
     await gw.poll(key.key, accepted.json().jobId);
-    expect(totalOf(await gw.spend(key))).toBe(5);
+    expect((await gw.spend(key)).total).toBe(5);
   });
 
   it('settles exactly once however often a terminal job is polled', async () => {
@@ -83,7 +83,7 @@ describe.each(['redis', 'memory'] as const)('generate → poll → settle (%s st
     const { jobId } = (await gw.generate(key.key)).json();
     const polls = await Promise.all(Array.from({ length: 20 }, () => gw.poll(key.key, jobId)));
     expect(polls.every((p) => p.statusCode === 200)).toBe(true);
-    expect(totalOf(await gw.spend(key))).toBe(3);
+    expect((await gw.spend(key)).total).toBe(3);
   });
 
   it('serves a settled job without asking Apiframe again', async () => {
@@ -109,7 +109,7 @@ describe.each(['redis', 'memory'] as const)('generate → poll → settle (%s st
     expect(response.statusCode).toBe(expected);
     expect(response.json()).toMatchObject({ error: message });
     if (upstream === 429) expect(response.headers['retry-after']).toBe('2');
-    expect(totalOf(await gw.spend(key))).toBe(0);
+    expect((await gw.spend(key)).total).toBe(0);
   });
 
   it('passes an upstream validation refusal on as 400 and charges nothing', async () => {
@@ -117,7 +117,7 @@ describe.each(['redis', 'memory'] as const)('generate → poll → settle (%s st
     const response = await gw.generate(key.key, { ...SEED_BODY, prompt: 'a cat [sim:status=400]' });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ error: 'Validation failed' });
-    expect(totalOf(await gw.spend(key))).toBe(0);
+    expect((await gw.spend(key)).total).toBe(0);
   });
 
   it('answers 402 in Apiframe’s shape when the budget is spent, and forwards nothing', async () => {
@@ -164,7 +164,7 @@ describe('upstream timeouts and outages', () => {
     const response = await gw.generate(key.key, { ...SEED_BODY, prompt: 'slow [sim:latency=1000]' });
     expect(response.statusCode).toBe(504);
     expect(response.json()).toMatchObject({ error: 'Upstream did not answer in time', code: 'GW_UPSTREAM_TIMEOUT' });
-    expect(totalOf(await gw.spend(key))).toBe(0);
+    expect((await gw.spend(key)).total).toBe(0);
   });
 
   it('answers 502 when Apiframe cannot be reached and charges nothing', async () => {
@@ -173,7 +173,7 @@ describe('upstream timeouts and outages', () => {
       const key = await down.createKey();
       const response = await down.generate(key.key);
       expect(response.statusCode).toBe(502);
-      expect(totalOf(await down.spend(key))).toBe(0);
+      expect((await down.spend(key)).total).toBe(0);
     } finally {
       await down.close();
     }

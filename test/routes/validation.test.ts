@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gatewayOnRedis, SEED_BODY, totalOf, type CreatedKey } from '../helpers/gateway.js';
+import { gatewayOnRedis, SEED_BODY, type CreatedKey } from '../helpers/gateway.js';
 
 const ctx = gatewayOnRedis();
 let key: CreatedKey;
@@ -38,7 +38,7 @@ describe('request validation', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ error: 'Validation failed', details });
     expect(ctx.gw.sim.requests.length).toBe(before);
-    expect(totalOf(await ctx.gw.spend(key))).toBe(0);
+    expect((await ctx.gw.spend(key)).total).toBe(0);
   });
 
   it('reports every problem of a body at once', async () => {
@@ -95,7 +95,7 @@ describe('request validation', () => {
   });
 
   it('rejects an oversize body with 413', async () => {
-    const spentBefore = totalOf(await ctx.gw.spend(key));
+    const spentBefore = (await ctx.gw.spend(key)).total;
     const response = await ctx.gw.inject({
       method: 'POST',
       url: '/v2/images/generate',
@@ -104,7 +104,7 @@ describe('request validation', () => {
     });
     expect(response.statusCode).toBe(413);
     expect(response.json()).toEqual({ error: 'Request body is larger than 65536 bytes', code: 'GW_BODY_TOO_LARGE' });
-    expect(totalOf(await ctx.gw.spend(key))).toBe(spentBefore);
+    expect((await ctx.gw.spend(key)).total).toBe(spentBefore);
   });
 
   it('rejects a job id that is not a UUID with 400', async () => {

@@ -1,0 +1,59 @@
+// The admin CLI's connection to a running gateway's admin API. Any refusal becomes a
+// CliError carrying the gateway's own message.
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    /** The gateway's HTTP status, when it answered. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface AdminClientOptions {
+  url: string;
+  token: string;
+}
+
+export function createAdminClient({ url, token }: AdminClientOptions) {
+  const base = url.replace(/\/$/, '');
+
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${base}/admin${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      throw new CliError(`cannot reach the gateway at ${base}: ${(error as Error).cause ?? (error as Error).message}`);
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new CliError(`unexpected answer from ${base} (HTTP ${response.status})`);
+    }
+    if (!response.ok) {
+      const { error, details } = parsed as { error?: string; details?: Record<string, string[]> };
+      const specifics = details ? ` (${Object.entries(details).map(([path, messages]) => `${path}: ${messages.join(', ')}`).join('; ')})` : '';
+      throw new CliError(`${error ?? 'request failed'}${specifics} [HTTP ${response.status}]`, response.status);
+    }
+    return parsed as T;
+  }
+
+  return {
+    get: <T>(path: string) => call<T>('GET', path),
+    post: <T>(path: string, body: unknown = {}) => call<T>('POST', path, body),
+    patch: <T>(path: string, body: unknown) => call<T>('PATCH', path, body),
+    delete: <T>(path: string) => call<T>('DELETE', path),
+  };
+}
+
+export type AdminClient = ReturnType<typeof createAdminClient>;

@@ -1,0 +1,120 @@
+// Every admin CLI command, run as a real process against a listening gateway.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, gatewayOnRedis, uniqueTeam } from '../helpers/gateway.js';
+
+const execute = promisify(execFile);
+const ctx = gatewayOnRedis();
+let url: string;
+
+beforeAll(async () => {
+  url = await ctx.gw.app.listen({ port: 0, host: '127.0.0.1' });
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[], env: Record<string, string> = { ADMIN_TOKEN }): Promise<Run> {
+  try {
+    const { stdout, stderr } = await execute(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', '--url', url, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+const json = async (args: string[]) => {
+  const run = await cli(['--json', ...args]);
+  expect(run.code, run.stderr).toBe(0);
+  return JSON.parse(run.stdout);
+};
+
+describe('apiframe-gateway-admin', () => {
+  it('keys create prints the key once, as a table or as JSON', async () => {
+    const team = uniqueTeam();
+    const run = await cli(['keys', 'create', '--team', team, '--name', 'cli key', '--budget', '300/month', '--scopes', 'generate,usage:read']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/Key \(shown only now, store it safely\): gk_[A-Za-z0-9_-]{43}/);
+    expect(run.stdout).toContain('300/month');
+    expect(run.stdout).toMatch(/│ team\s+│ [^│]*│/);
+
+    const created = await json(['keys', 'create', '--team', team, '--name', 'second', '--origins', 'https://app.example.com', '--models', 'seedream-4']);
+    expect(created).toMatchObject({ team, name: 'second', allowedOrigins: ['https://app.example.com'], allowedModels: ['seedream-4'] });
+    expect(created.key).toMatch(/^gk_/);
+  });
+
+  it('keys list shows a table, filters by team and pages', async () => {
+    const team = uniqueTeam();
+    const ids = [];
+    for (const name of ['a', 'b', 'c']) ids.push((await json(['keys', 'create', '--team', team, '--name', name])).id);
+    const run = await cli(['keys', 'list', '--team', team]);
+    expect(run.code).toBe(0);
+    for (const id of ids) expect(run.stdout).toContain(id);
+    expect(run.stdout).toMatch(/id\s+│ name\s+│ team/);
+    const page = await json(['keys', 'list', '--team', team, '--limit', '2']);
+    expect(page.keys).toHaveLength(2);
+    const rest = await json(['keys', 'list', '--team', team, '--limit', '2', '--cursor', page.nextCursor]);
+    expect([...page.keys, ...rest.keys].map((k: { id: string }) => k.id).sort()).toEqual([...ids].sort());
+    const pagedTable = await cli(['keys', 'list', '--team', team, '--limit', '2']);
+    expect(pagedTable.stdout).toContain(`More: --cursor ${page.nextCursor}`);
+  });
+
+  it('keys show, rotate and revoke', async () => {
+    const created = await json(['keys', 'create', '--team', uniqueTeam(), '--name', 'to rotate']);
+    const shown = await cli(['keys', 'show', created.id]);
+    expect(shown.stdout).toContain(created.prefix);
+    expect(shown.stdout).not.toContain(created.key);
+
+    const rotated = await json(['keys', 'rotate', created.id, '--grace', '60']);
+    expect(rotated.key).not.toBe(created.key);
+    expect(rotated.previousKeyValidUntil).toEqual(expect.any(String));
+
+    const revoked = await cli(['keys', 'revoke', created.id]);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toContain(`Revoked to rotate (${rotated.prefix}…`);
+    expect((await json(['keys', 'show', created.id])).status).toBe('revoked');
+  });
+
+  it('teams set-budget creates or updates, and teams show / list report spend', async () => {
+    const team = uniqueTeam();
+    expect(await json(['teams', 'set-budget', team, '3000/month'])).toMatchObject({ id: team, budget: { credits: 3000, period: 'month' }, remaining: 3000 });
+    expect(await json(['teams', 'set-budget', team, 'unlimited'])).toMatchObject({ budget: null, remaining: null });
+    const shown = await cli(['teams', 'show', team]);
+    expect(shown.stdout).toMatch(/budget\s+│ unlimited/);
+    const listed = await cli(['teams', 'list']);
+    expect(listed.stdout).toContain(team);
+  });
+
+  it('exits 1 with one clear line on any error', async () => {
+    const wrongToken = await cli(['keys', 'list'], { ADMIN_TOKEN: 'wrong-token-0123456789' });
+    expect(wrongToken).toMatchObject({ code: 1, stdout: '' });
+    expect(wrongToken.stderr).toBe('error: Invalid or missing admin token [HTTP 401]\n');
+
+    const noToken = await cli(['keys', 'list'], {});
+    expect(noToken.code).toBe(1);
+    expect(noToken.stderr).toContain('no admin token');
+
+    const unknown = await cli(['keys', 'show', '00000000-0000-4000-8000-000000000000']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('error: Key not found [HTTP 404]\n');
+
+    const badBudget = await cli(['teams', 'set-budget', uniqueTeam(), 'lots']);
+    expect(badBudget.code).toBe(1);
+    expect(badBudget.stderr).toContain('budget must look like 300/month');
+
+    const invalid = await cli(['keys', 'create', '--team', 'has space', '--name', 'x']);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('Validation failed (team: must be 1-64 letters');
+
+    const unreachable = await cli(['--url', 'http://127.0.0.1:9', 'keys', 'list']);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain('cannot reach the gateway at http://127.0.0.1:9');
+  });
+});
