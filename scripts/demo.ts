@@ -52,6 +52,11 @@ Admin: list keys and their spend
 
 curl ${gateway}/admin/keys -H "Authorization: Bearer ${adminToken}"
 
+Or with the admin CLI, from another terminal in this folder:
+
+export APIFRAME_GATEWAY_URL=${gateway} ADMIN_TOKEN=${adminToken}
+npm run --silent admin -- keys list
+
 Press Ctrl-C to stop.
 `);
 

@@ -18,6 +18,7 @@ let redis: RedisServer;
 let gw: TestGateway;
 let keys: CreatedKey[];
 const responses: string[] = [];
+let rotatedSecret = '';
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -50,6 +51,15 @@ describe('secret hygiene', () => {
     await record({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': `${open.key}x` } });
     await record({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': UPSTREAM_KEY } });
     await record({ method: 'GET', url: '/admin/keys', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    await record({ method: 'PATCH', url: `/admin/keys/${open.id}`, headers: adminHeaders, payload: { name: 'renamed' } });
+    const rotated = await record({ method: 'POST', url: `/admin/keys/${open.id}/rotate`, headers: adminHeaders, payload: { gracePeriodSeconds: 30 } });
+    rotatedSecret = rotated.json().key;
+    await record({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': open.key } });
+    await record({ method: 'DELETE', url: `/admin/keys/${limited.id}`, headers: adminHeaders });
+    await record({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': limited.key } });
+    const audit = await record({ method: 'GET', url: '/admin/audit', headers: adminHeaders });
+    expect(audit.json().entries.length).toBeGreaterThanOrEqual(5);
     await record({ method: 'GET', url: '/admin/keys', headers: { authorization: `Bearer ${ADMIN_TOKEN}x` } });
     await record({
       method: 'POST',
@@ -59,10 +69,12 @@ describe('secret hygiene', () => {
     });
     await gw.close();
 
-    const upstreamKeyHash = createHash('sha256').update(UPSTREAM_KEY).digest('hex');
-    const secrets = [UPSTREAM_KEY, upstreamKeyHash, ADMIN_TOKEN, limited.key, open.key];
-    expectNoSecrets(responses.join('\n'), secrets, 'a response');
-    expectNoSecrets(gw.logs.join('\n'), secrets, 'the log');
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    const teamSecrets = [limited.key, open.key, rotatedSecret];
+    const secrets = [UPSTREAM_KEY, sha256(UPSTREAM_KEY), ADMIN_TOKEN, ...teamSecrets];
+    const rotationAnswer = responses.findIndex((text) => text.includes(rotatedSecret));
+    expectNoSecrets(responses.filter((_, i) => i !== rotationAnswer).join('\n'), [...secrets, ...teamSecrets.map(sha256)], 'a response');
+    expectNoSecrets(gw.logs.join('\n'), [...secrets, ...teamSecrets.map(sha256)], 'the log');
     expect(gw.logs.length).toBeGreaterThan(20);
 
     const client = new Redis(redis.url);
@@ -78,6 +90,7 @@ describe('secret hygiene', () => {
       dump.push(`${name} ${value}`);
     }
     client.disconnect();
+    // Redis holds team-key hashes by design (the lookup index), never a secret.
     expectNoSecrets(dump.join('\n'), secrets, 'Redis');
     console.log(`secret scan: ${responses.length} responses, ${gw.logs.length} log lines, ${dump.length} Redis keys, ${gw.sim.requests.length} upstream requests: clean`);
   });

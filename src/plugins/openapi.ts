@@ -22,9 +22,12 @@ export async function useOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'Images', description: 'Job submission (Apiframe-compatible)' },
         { name: 'Jobs', description: 'Job status and listing (Apiframe-compatible)' },
         { name: 'Account', description: 'The calling team key' },
-        { name: 'Admin', description: 'Team keys' },
-        { name: 'Operations', description: 'Health' },
+        { name: 'Admin: keys', description: 'The team-key lifecycle' },
+        { name: 'Admin: teams', description: 'Teams and their shared budgets' },
+        { name: 'Admin: audit', description: 'Who changed what, when' },
+        { name: 'Operations', description: 'Health and the API description' },
       ],
     },
   });
+  app.get('/openapi.json', { schema: { tags: ['Operations'], summary: 'This API as OpenAPI 3.1' } }, async () => app.swagger());
 }
