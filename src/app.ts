@@ -130,8 +130,8 @@ function openStore(config: Config, logger: FastifyBaseLogger): Store {
   if (config.REDIS_URL) {
     const redis = connectRedis(config.REDIS_URL, config.REDIS_TIMEOUT_MS);
     redis.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
-    return createRedisStore(redis);
+    return createRedisStore(redis, { ledgerRetentionMs: config.LEDGER_RETENTION_DAYS * 86_400_000 });
   }
   logger.warn('REDIS_URL is not set: using the embedded in-memory store (one instance only, lost on restart)');
-  return createMemoryStore();
+  return createMemoryStore({ ledgerRetentionMs: config.LEDGER_RETENTION_DAYS * 86_400_000 });
 }

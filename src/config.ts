@@ -61,6 +61,11 @@ export const ConfigSchema = Type.Object({
     default: 5_000,
     description: 'How often the reconciler polls Apiframe for unsettled jobs and releases abandoned reservations.',
   }),
+  LEDGER_RETENTION_DAYS: Type.Integer({
+    minimum: 1,
+    default: 400,
+    description: 'How long raw ledger entries are kept; daily aggregates (what reports read) are kept for ever.',
+  }),
   BODY_LIMIT_BYTES: Type.Integer({
     minimum: 1_024,
     default: 65_536,

@@ -6,7 +6,7 @@ import { errors, withExtras } from '../errors.js';
 import type { Budget } from './budget-window.js';
 import { windowOf, windowsAt } from './budget-window.js';
 import type { Clock } from './clock.js';
-import type { BudgetCheck, JobRecord, Store, TeamKeyRecord } from './store/types.js';
+import type { BudgetCheck, JobRecord, ReleaseRequest, Store, TeamKeyRecord } from './store/types.js';
 import { UpstreamFailure, type UpstreamClient, type UpstreamResponse } from './upstream.js';
 
 export const TERMINAL_STATUSES = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
@@ -59,6 +59,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
       keyBudget: budgetCheck(key.budget, now),
       teamBudget: budgetCheck(caller.teamBudget, now),
       now,
+      requestId,
       leaseUntil: now + deps.reservationLeaseMs,
     });
     if (!reservation.ok) {
@@ -77,12 +78,12 @@ export function createJobGateway(deps: JobGatewayDeps) {
       }
       jobId = acceptedJobId(response.body);
     } catch (error) {
-      await releaseQuietly(key.team, reservationId, requestId);
+      await releaseQuietly({ team: key.team, reservationId, day: windows[0]!, requestId, now: clock(), why: releaseReason(error) });
       throw asCallerError(error);
     }
 
     try {
-      await store.attachJob({ reservationId, jobId, team: key.team, keyId: key.id, model: body.model, windows, now: clock() });
+      await store.attachJob({ reservationId, jobId, team: key.team, keyId: key.id, model: body.model, windows, now: clock(), requestId });
     } catch (error) {
       logger.error({ err: error, requestId, jobId, team: key.team }, 'accepted job could not be recorded');
       throw error;
@@ -95,7 +96,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
     if (!record) throw new errors.JobNotFound();
     if (record.finalBody !== null) return { status: 200, body: record.finalBody };
     const body = await fetchJob(jobId, requestId);
-    await settleIfTerminal(record, body);
+    await settleIfTerminal(record, body, requestId);
     return { status: 200, body };
   }
 
@@ -112,19 +113,28 @@ export function createJobGateway(deps: JobGatewayDeps) {
   }
 
   /** Settles `record` when `body` shows a terminal state; true when this call settled it. */
-  async function settleIfTerminal(record: JobRecord, body: string): Promise<boolean> {
+  async function settleIfTerminal(record: JobRecord, body: string, requestId: string): Promise<boolean> {
     const job = parseJob(body);
     if (!job || !TERMINAL_STATUSES.has(job.status)) return false;
     const credits = job.status === 'COMPLETED' ? (job.creditCost ?? pricing[record.model] ?? record.reserved) : 0;
-    return store.settle({ team: record.team, jobId: record.jobId, status: job.status, credits, finalBody: body, now: clock() });
+    return store.settle({
+      team: record.team,
+      jobId: record.jobId,
+      day: record.day,
+      status: job.status,
+      credits,
+      finalBody: body,
+      now: clock(),
+      requestId,
+    });
   }
 
-  async function releaseQuietly(team: string, reservationId: string, requestId: string): Promise<void> {
+  async function releaseQuietly(request: ReleaseRequest): Promise<void> {
     try {
-      await store.release(team, reservationId);
+      await store.release(request);
     } catch (error) {
       // The reservation keeps its lease; the reconciler releases it when the lease runs out.
-      logger.warn({ err: error, requestId, reservationId }, 'release failed; left to the reconciler');
+      logger.warn({ err: error, requestId: request.requestId, reservationId: request.reservationId }, 'release failed; left to the reconciler');
     }
   }
 
@@ -184,6 +194,13 @@ function validationFromUpstream(body: string): Error {
     }
   }
   return withExtras(new errors.ValidationFailed(), { details });
+}
+
+/** Why a reservation was returned, for its ledger entry. */
+function releaseReason(error: unknown): string {
+  if (error instanceof UpstreamFailure) return `upstream ${error.kind}`;
+  const code = (error as { code?: string }).code;
+  return code ? `refused: ${code}` : 'refused';
 }
 
 function asCallerError(error: unknown): unknown {

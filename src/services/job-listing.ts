@@ -28,7 +28,7 @@ export function createJobListing(store: Store, gateway: JobGateway) {
   async function currentBody(record: JobRecord, requestId: string): Promise<string> {
     if (record.finalBody !== null) return record.finalBody;
     const body = await gateway.fetchJob(record.jobId, requestId);
-    await gateway.settleIfTerminal(record, body);
+    await gateway.settleIfTerminal(record, body, requestId);
     return body;
   }
 

@@ -26,14 +26,17 @@ export function createReconciler(deps: ReconcilerDeps) {
 
   async function releaseExpired(team: string, now: number): Promise<number> {
     const expired = await store.expiredReservations(team, now, BATCH);
-    for (const { reservationId } of expired) await store.release(team, reservationId);
+    for (const { reservationId, day } of expired) {
+      await store.release({ team, reservationId, day, now, requestId: `reconciler-${randomUUID()}`, why: 'lease expired' });
+    }
     return expired.length;
   }
 
   async function checkJob(job: JobRecord, now: number): Promise<boolean> {
     try {
-      const body = await gateway.fetchJob(job.jobId, `reconciler-${randomUUID()}`);
-      if (await gateway.settleIfTerminal(job, body)) return true;
+      const requestId = `reconciler-${randomUUID()}`;
+      const body = await gateway.fetchJob(job.jobId, requestId);
+      if (await gateway.settleIfTerminal(job, body, requestId)) return true;
     } catch (error) {
       logger.warn({ err: error, jobId: job.jobId, team: job.team }, 'reconciler could not check job');
     }

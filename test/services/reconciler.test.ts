@@ -61,6 +61,7 @@ describe('the reconciler', () => {
       keyBudget: null,
       teamBudget: null,
       now: clock(),
+      requestId: 'req-test',
       leaseUntil: clock() + 1_000,
     });
     expect((await gw.spend(key)).total).toBe(3);

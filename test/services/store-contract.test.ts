@@ -21,7 +21,8 @@ const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 describe.each(['redis', 'memory'] as const)('store contract (%s)', (kind) => {
   let store: Store;
   beforeAll(() => {
-    store = kind === 'redis' ? createRedisStore(connectRedis(redis.url, 2_000)) : createMemoryStore();
+    const options = { ledgerRetentionMs: 400 * 86_400_000 };
+    store = kind === 'redis' ? createRedisStore(connectRedis(redis.url, 2_000), options) : createMemoryStore(options);
   });
   afterAll(async () => {
     await store.close();
@@ -38,10 +39,15 @@ describe.each(['redis', 'memory'] as const)('store contract (%s)', (kind) => {
       keyBudget: null,
       teamBudget: null,
       now: NOW,
+      requestId: 'req-test',
       leaseUntil: NOW + 60_000,
       ...overrides,
     };
   }
+
+  const DAY = '2026-11-25';
+  const release = (team: string, reservationId: string) =>
+    store.release({ team, reservationId, day: DAY, requestId: 'req-test', now: NOW, why: 'test' });
 
   const spendOf = async (team: string, keyId: string) =>
     store.spend({ team, keyId, windows: windowsAt(NOW) });
@@ -81,8 +87,8 @@ describe.each(['redis', 'memory'] as const)('store contract (%s)', (kind) => {
     const team = uniqueTeam();
     const r = reservation(team, 'k1');
     await store.reserve(r);
-    expect(await store.release(team, r.reservationId)).toBe(3);
-    expect(await store.release(team, r.reservationId)).toBe(0);
+    expect(await release(team, r.reservationId)).toBe(3);
+    expect(await release(team, r.reservationId)).toBe(0);
     expect((await spendOf(team, 'k1')).key.total).toBe(0);
   });
 
@@ -91,9 +97,9 @@ describe.each(['redis', 'memory'] as const)('store contract (%s)', (kind) => {
     const r = reservation(team, 'k1');
     const jobId = randomUUID();
     await store.reserve(r);
-    expect(await store.attachJob({ ...r, jobId, now: NOW })).toBe('attached');
+    expect(await store.attachJob({ ...r, jobId })).toBe('attached');
     expect(await store.getJob(team, jobId)).toMatchObject({ jobId, keyId: 'k1', reserved: 3, state: 'pending' });
-    const settle = { team, jobId, status: 'COMPLETED', credits: 4, finalBody: '{"status":"COMPLETED"}', now: NOW };
+    const settle = { team, jobId, status: 'COMPLETED', credits: 4, finalBody: '{"status":"COMPLETED"}', now: NOW, day: DAY, requestId: 'req-test' };
     expect(await store.settle(settle)).toBe(true);
     expect(await store.settle({ ...settle, credits: 0 })).toBe(false);
     expect((await spendOf(team, 'k1')).key.total).toBe(4);
@@ -117,9 +123,9 @@ describe.each(['redis', 'memory'] as const)('store contract (%s)', (kind) => {
     const r = reservation(team, 'k1');
     const jobId = randomUUID();
     await store.reserve(r);
-    await store.release(team, r.reservationId);
+    await release(team, r.reservationId);
     await store.attachJob({ ...r, jobId });
-    await store.settle({ team, jobId, status: 'COMPLETED', credits: 3, finalBody: '{}', now: NOW });
+    await store.settle({ team, jobId, status: 'COMPLETED', credits: 3, finalBody: '{}', now: NOW, day: DAY, requestId: 'req-test' });
     expect((await spendOf(team, 'k1')).key.total).toBe(3);
   });
 
@@ -129,7 +135,7 @@ describe.each(['redis', 'memory'] as const)('store contract (%s)', (kind) => {
     const dead = reservation(team, 'k1', { leaseUntil: NOW - 1 });
     await store.reserve(live);
     await store.reserve(dead);
-    expect(await store.expiredReservations(team, NOW, 10)).toEqual([{ reservationId: dead.reservationId, team }]);
+    expect(await store.expiredReservations(team, NOW, 10)).toEqual([{ reservationId: dead.reservationId, team, day: DAY }]);
   });
 
   it('hands out pending jobs when due and defers them', async () => {
@@ -142,7 +148,7 @@ describe.each(['redis', 'memory'] as const)('store contract (%s)', (kind) => {
     await store.deferJob(team, jobId, NOW + 5_000);
     expect(await store.pendingJobs(team, NOW, 10)).toEqual([]);
     expect((await store.pendingJobs(team, NOW + 5_000, 10)).map((j) => j.jobId)).toEqual([jobId]);
-    await store.settle({ team, jobId, status: 'FAILED', credits: 0, finalBody: '{}', now: NOW });
+    await store.settle({ team, jobId, status: 'FAILED', credits: 0, finalBody: '{}', now: NOW, day: DAY, requestId: 'req-test' });
     expect(await store.pendingJobs(team, NOW + 10_000, 10)).toEqual([]);
   });
 
@@ -161,5 +167,48 @@ describe.each(['redis', 'memory'] as const)('store contract (%s)', (kind) => {
     );
     expect(results.filter((r) => r.ok)).toHaveLength(100);
     expect((await spendOf(team, 'k0')).team.total).toBe(100);
+  });
+});
+
+describe.each(['redis', 'memory'] as const)('ledger and aggregates (%s)', (kind) => {
+  let store: Store;
+  beforeAll(() => {
+    const options = { ledgerRetentionMs: 400 * 86_400_000 };
+    store = kind === 'redis' ? createRedisStore(connectRedis(redis.url, 2_000), options) : createMemoryStore(options);
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it('writes one entry per movement, and aggregates that add up to the spend', async () => {
+    const team = uniqueTeam();
+    const windows = windowsAt(NOW);
+    const base = { team, keyId: 'k1', model: 'seedream-4', credits: 3, windows, keyBudget: null, teamBudget: null, now: NOW, leaseUntil: NOW + 60_000 };
+    const completed = { ...base, reservationId: randomUUID(), requestId: 'r1' };
+    const failed = { ...base, reservationId: randomUUID(), requestId: 'r2' };
+    const refused = { ...base, reservationId: randomUUID(), requestId: 'r3' };
+    for (const r of [completed, failed, refused]) await store.reserve(r);
+    const [jobA, jobB] = [randomUUID(), randomUUID()];
+    await store.attachJob({ ...completed, jobId: jobA });
+    await store.attachJob({ ...failed, jobId: jobB });
+    await store.release({ team, reservationId: refused.reservationId, day: windows[0]!, requestId: 'r3', now: NOW, why: 'upstream timeout' });
+    await store.settle({ team, jobId: jobA, day: windows[0]!, status: 'COMPLETED', credits: 4, finalBody: '{}', now: NOW, requestId: 'p1' });
+    await store.settle({ team, jobId: jobB, day: windows[0]!, status: 'FAILED', credits: 0, finalBody: '{}', now: NOW, requestId: 'p2' });
+
+    const entries = await store.readLedger(team, null, 100);
+    expect(entries.map((e) => `${e.kind} ${e.credits}`)).toEqual(['reserve 3', 'reserve 3', 'reserve 3', 'release -3', 'settle 1', 'refund -3']);
+    expect(entries[3]).toMatchObject({ requestId: 'r3', note: 'upstream timeout', reservationId: refused.reservationId, day: '2026-11-25' });
+    expect(entries[4]).toMatchObject({ jobId: jobA, requestId: 'p1', keyId: 'k1', model: 'seedream-4', team, ts: NOW });
+    const ledgerSum = entries.reduce((sum, e) => sum + e.credits, 0);
+    expect(ledgerSum).toBe(4);
+    expect((await store.spend({ team, keyId: 'k1', windows })).key.total).toBe(4);
+
+    const cells = await store.aggregates(team, ['2026-11-24', '2026-11-25']);
+    expect(cells).toEqual([
+      { day: '2026-11-25', team, keyId: 'k1', model: 'seedream-4', credits: 4, charged: 4, reserve: 3, release: 1, settle: 1, refund: 1 },
+    ]);
+
+    const page = await store.readLedger(team, entries[1]!.id, 2);
+    expect(page.map((e) => e.id)).toEqual([entries[2]!.id, entries[3]!.id]);
   });
 });

@@ -1,98 +1,125 @@
 // The money moves, each one Lua script run atomically in one round trip. Every key a script
 // touches lives under the team's hash tag `{t:TEAM}`, so the scripts also run on Redis Cluster.
 //
-// Spend hash fields: `key:<keyId>:<window>` and `team:<window>`, counting reserved + settled
-// credits in every window (day, month, total) at once.
+// Each movement of credits does three things together, so they can never disagree:
+// - spend hash fields `key:<keyId>:<window>` and `team:<window>` count reserved + settled
+//   credits in every window (day, week, month, total);
+// - the ledger stream gets one immutable entry (trimmed past the retention, by Redis time);
+// - the day's aggregate hash adds the credits and counts the entry, per key and model, under
+//   fields `<keyId>|<model>|<metric>`, so reports never read the ledger.
+//
+// Every money script takes the same first three KEYS and ARGV:
+// KEYS: spend hash, ledger stream, aggregate hash of the accounting day
+// ARGV: request id, now (ms), ledger retention (ms)
 
-/** Adds `delta` credits to the key's and the team's counters in each window of a csv list. */
-const ADJUST = `
-local function adjust(spendKey, keyId, windows, delta)
+const MOVE = `
+local function adjust(keyId, windows, delta)
   if delta == 0 then return end
   for w in string.gmatch(windows, '[^,]+') do
-    redis.call('HINCRBY', spendKey, 'key:' .. keyId .. ':' .. w, delta)
-    redis.call('HINCRBY', spendKey, 'team:' .. w, delta)
+    redis.call('HINCRBY', KEYS[1], 'key:' .. keyId .. ':' .. w, delta)
+    redis.call('HINCRBY', KEYS[1], 'team:' .. w, delta)
   end
+end
+
+-- Moves delta credits for a key and writes the ledger entry and the aggregates that say so.
+-- charged: credits the job finally cost (settlements only).
+local function move(kind, keyId, model, windows, delta, jobId, reservationId, note, charged)
+  adjust(keyId, windows, delta)
+  local time = redis.call('TIME')
+  local oldest = tonumber(time[1]) * 1000 - tonumber(ARGV[3])
+  redis.call('XADD', KEYS[2], 'MINID', '~', oldest, '*',
+    'ts', ARGV[2], 'kind', kind, 'key', keyId, 'model', model, 'credits', delta,
+    'job', jobId, 'reservation', reservationId, 'request', ARGV[1],
+    'day', string.match(windows, '^[^,]+'), 'note', note)
+  local prefix = keyId .. '|' .. model .. '|'
+  redis.call('HINCRBY', KEYS[3], prefix .. 'credits', delta)
+  redis.call('HINCRBY', KEYS[3], prefix .. kind, 1)
+  if charged ~= nil then redis.call('HINCRBY', KEYS[3], prefix .. 'charged', charged) end
 end
 `;
 
 /**
- * KEYS: spend hash, reservation hash, leases zset
- * ARGV: credits, keyId, keyWindow ('' = unlimited), keyLimit, teamWindow ('' = unlimited),
- *       teamLimit, windows csv, reservationId, model, now, leaseUntil
+ * KEYS: (common), reservation hash, leases zset
+ * ARGV: (common), credits, keyId, keyWindow ('' = unlimited), keyLimit, teamWindow ('' = unlimited),
+ *       teamLimit, windows csv, reservationId, model, leaseUntil
  * Returns {1, -1} when reserved, {0, available} when the budget would be exceeded.
  */
-export const RESERVE = `${ADJUST}
-local credits = tonumber(ARGV[1])
-local keyId = ARGV[2]
+export const RESERVE = `${MOVE}
+local credits = tonumber(ARGV[4])
+local keyId = ARGV[5]
 local available = nil
-if ARGV[3] ~= '' then
-  available = tonumber(ARGV[4]) - tonumber(redis.call('HGET', KEYS[1], 'key:' .. keyId .. ':' .. ARGV[3]) or '0')
+if ARGV[6] ~= '' then
+  available = tonumber(ARGV[7]) - tonumber(redis.call('HGET', KEYS[1], 'key:' .. keyId .. ':' .. ARGV[6]) or '0')
 end
-if ARGV[5] ~= '' then
-  local teamAvailable = tonumber(ARGV[6]) - tonumber(redis.call('HGET', KEYS[1], 'team:' .. ARGV[5]) or '0')
+if ARGV[8] ~= '' then
+  local teamAvailable = tonumber(ARGV[9]) - tonumber(redis.call('HGET', KEYS[1], 'team:' .. ARGV[8]) or '0')
   if available == nil or teamAvailable < available then available = teamAvailable end
 end
 if available ~= nil and available < credits then
   return {0, math.max(available, 0)}
 end
-adjust(KEYS[1], keyId, ARGV[7], credits)
-redis.call('HSET', KEYS[2], 'keyId', keyId, 'model', ARGV[9], 'credits', credits, 'windows', ARGV[7], 'createdAt', ARGV[10])
-redis.call('ZADD', KEYS[3], ARGV[11], ARGV[8])
+move('reserve', keyId, ARGV[12], ARGV[10], credits, '', ARGV[11], '', nil)
+redis.call('HSET', KEYS[4], 'keyId', keyId, 'model', ARGV[12], 'credits', credits, 'windows', ARGV[10], 'createdAt', ARGV[2])
+redis.call('ZADD', KEYS[5], ARGV[13], ARGV[11])
 return {1, -1}
 `;
 
 /**
- * KEYS: spend hash, reservation hash, leases zset
- * ARGV: reservationId
+ * KEYS: (common), reservation hash, leases zset
+ * ARGV: (common), reservationId, why
  * Returns the credits released (0 when the reservation was already gone).
  */
-export const RELEASE = `${ADJUST}
-local r = redis.call('HMGET', KEYS[2], 'keyId', 'credits', 'windows')
+export const RELEASE = `${MOVE}
+local r = redis.call('HMGET', KEYS[4], 'keyId', 'credits', 'windows', 'model')
 if not r[1] then return 0 end
-adjust(KEYS[1], r[1], r[3], -tonumber(r[2]))
-redis.call('DEL', KEYS[2])
-redis.call('ZREM', KEYS[3], ARGV[1])
+move('release', r[1], r[4], r[3], -tonumber(r[2]), '', ARGV[4], ARGV[5], nil)
+redis.call('DEL', KEYS[4])
+redis.call('ZREM', KEYS[5], ARGV[4])
 return tonumber(r[2])
 `;
 
 /**
- * KEYS: spend hash, reservation hash, leases zset, job hash, pending zset, team jobs zset,
+ * KEYS: (common), reservation hash, leases zset, job hash, pending zset, team jobs zset,
  *       key jobs zset
- * ARGV: reservationId, jobId, now, keyId, model, windows csv (used when the reservation is gone)
+ * ARGV: (common), reservationId, jobId, keyId, model, windows csv (used when the reservation is gone)
  * Returns 'attached', or 'duplicate' when the job was already known (its reservation is returned).
  */
-export const ATTACH = `${ADJUST}
-local r = redis.call('HMGET', KEYS[2], 'keyId', 'credits', 'windows')
-redis.call('DEL', KEYS[2])
-redis.call('ZREM', KEYS[3], ARGV[1])
-if redis.call('EXISTS', KEYS[4]) == 1 then
-  if r[1] then adjust(KEYS[1], r[1], r[3], -tonumber(r[2])) end
+export const ATTACH = `${MOVE}
+local r = redis.call('HMGET', KEYS[4], 'keyId', 'credits', 'windows', 'model')
+redis.call('DEL', KEYS[4])
+redis.call('ZREM', KEYS[5], ARGV[4])
+if redis.call('EXISTS', KEYS[6]) == 1 then
+  if r[1] then move('release', r[1], r[4], r[3], -tonumber(r[2]), ARGV[5], ARGV[4], 'duplicate job', nil) end
   return 'duplicate'
 end
 -- A reservation released by the reconciler (its lease ran out) leaves nothing reserved:
 -- the job is then charged in full when it settles.
 local reserved = r[2] or '0'
-local windows = r[3] or ARGV[6]
-redis.call('HSET', KEYS[4], 'keyId', ARGV[4], 'model', ARGV[5], 'reserved', reserved, 'windows', windows,
-  'createdAt', ARGV[3], 'state', 'pending')
-redis.call('ZADD', KEYS[5], ARGV[3], ARGV[2])
-redis.call('ZADD', KEYS[6], ARGV[3], ARGV[2])
-redis.call('ZADD', KEYS[7], ARGV[3], ARGV[2])
+local windows = r[3] or ARGV[8]
+redis.call('HSET', KEYS[6], 'keyId', ARGV[6], 'model', ARGV[7], 'reserved', reserved, 'windows', windows,
+  'createdAt', ARGV[2], 'state', 'pending')
+redis.call('ZADD', KEYS[7], ARGV[2], ARGV[5])
+redis.call('ZADD', KEYS[8], ARGV[2], ARGV[5])
+redis.call('ZADD', KEYS[9], ARGV[2], ARGV[5])
 return 'attached'
 `;
 
 /**
- * KEYS: spend hash, job hash, pending zset
- * ARGV: jobId, status, credits, final body, now
+ * KEYS: (common), job hash, pending zset
+ * ARGV: (common), jobId, status, credits charged, final body
+ * A COMPLETED job is a `settle` entry (its cost minus what was reserved); a FAILED or
+ * CANCELLED one a `refund` of what was reserved.
  * Returns 1 when settled now, 0 when the job was unknown or already settled.
  */
-export const SETTLE = `${ADJUST}
-local j = redis.call('HMGET', KEYS[2], 'state', 'keyId', 'reserved', 'windows')
+export const SETTLE = `${MOVE}
+local j = redis.call('HMGET', KEYS[4], 'state', 'keyId', 'reserved', 'windows', 'model')
 if j[1] ~= 'pending' then return 0 end
-local credits = tonumber(ARGV[3])
-adjust(KEYS[1], j[2], j[4], credits - tonumber(j[3]))
-redis.call('HSET', KEYS[2], 'state', 'settled', 'status', ARGV[2], 'charged', credits, 'body', ARGV[4], 'settledAt', ARGV[5])
-redis.call('ZREM', KEYS[3], ARGV[1])
+local credits = tonumber(ARGV[6])
+local kind = 'refund'
+if ARGV[5] == 'COMPLETED' then kind = 'settle' end
+move(kind, j[2], j[5], j[4], credits - tonumber(j[3]), ARGV[4], '', ARGV[5], credits)
+redis.call('HSET', KEYS[4], 'state', 'settled', 'status', ARGV[5], 'charged', credits, 'body', ARGV[7], 'settledAt', ARGV[2])
+redis.call('ZREM', KEYS[5], ARGV[4])
 return 1
 `;
 

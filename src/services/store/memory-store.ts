@@ -2,10 +2,22 @@
 // Each operation runs to completion without awaiting, so it is as atomic as a Lua script.
 // For trials and single-instance setups only: everything is lost on restart.
 import { isAfter, type Position } from './cursor.js';
-import type { ChangeListener, JobRecord, StoredAuditEntry, Store, TeamKeyRecord, TeamRecord } from './types.js';
+import type {
+  AggregateCell,
+  ChangeListener,
+  JobRecord,
+  LedgerEntry,
+  LedgerKind,
+  Movement,
+  StoredAuditEntry,
+  Store,
+  TeamKeyRecord,
+  TeamRecord,
+} from './types.js';
 
 interface Reservation {
   keyId: string;
+  model: string;
   credits: number;
   windows: string[];
   leaseUntil: number;
@@ -16,19 +28,70 @@ interface MemoryJob extends JobRecord {
   checkAt: number;
 }
 
+interface MoveDetails {
+  kind: LedgerKind;
+  keyId: string;
+  model: string;
+  windows: string[];
+  credits: number;
+  jobId?: string;
+  reservationId?: string;
+  note?: string;
+  /** Credits the job finally cost (settlements only). */
+  charged?: number;
+}
+
+/** One team's money, moved exactly as the Redis scripts move it. */
 class TeamLedger {
   readonly spend = new Map<string, number>();
   readonly reservations = new Map<string, Reservation>();
   readonly jobs = new Map<string, MemoryJob>();
+  readonly entries: LedgerEntry[] = [];
+  readonly aggregates = new Map<string, Map<string, AggregateCell>>();
+  private sequence = 0;
+
+  constructor(
+    readonly team: string,
+    private readonly retentionMs: number,
+  ) {}
 
   counted(field: string): number {
     return this.spend.get(field) ?? 0;
   }
 
-  adjust(keyId: string, windows: string[], delta: number): void {
+  /** Moves credits and writes the ledger entry and aggregates that say so. */
+  move(movement: Movement, details: MoveDetails): void {
+    const { kind, keyId, model, windows, credits } = details;
     for (const w of windows) {
-      for (const field of [`key:${keyId}:${w}`, `team:${w}`]) this.spend.set(field, this.counted(field) + delta);
+      for (const field of [`key:${keyId}:${w}`, `team:${w}`]) this.spend.set(field, this.counted(field) + credits);
     }
+    const day = windows[0]!;
+    const now = Date.now();
+    while (this.entries.length > 0 && Number(this.entries[0]!.id.split('-')[0]) < now - this.retentionMs) this.entries.shift();
+    this.entries.push({
+      id: `${now}-${++this.sequence}`,
+      ts: movement.now,
+      team: this.team,
+      kind,
+      keyId,
+      model,
+      credits,
+      jobId: details.jobId ?? '',
+      reservationId: details.reservationId ?? '',
+      requestId: movement.requestId,
+      day,
+      note: details.note ?? '',
+    });
+    let cells = this.aggregates.get(day);
+    if (!cells) this.aggregates.set(day, (cells = new Map()));
+    let cell = cells.get(`${keyId}|${model}`);
+    if (!cell) {
+      cell = { day, team: this.team, keyId, model, credits: 0, charged: 0, reserve: 0, release: 0, settle: 0, refund: 0 };
+      cells.set(`${keyId}|${model}`, cell);
+    }
+    cell.credits += credits;
+    cell[kind] += 1;
+    cell.charged += details.charged ?? 0;
   }
 }
 
@@ -37,7 +100,12 @@ function newestFirst(a: Position, b: Position): number {
   return b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1);
 }
 
-export function createMemoryStore(): Store {
+export interface MemoryStoreOptions {
+  /** How long ledger entries are kept (aggregates are kept for ever). */
+  ledgerRetentionMs: number;
+}
+
+export function createMemoryStore(options: MemoryStoreOptions): Store {
   const keys = new Map<string, TeamKeyRecord>();
   /** Key id by secret hash; a retired hash resolves until `until` (ms). */
   const idsByHash = new Map<string, { id: string; until: number }>();
@@ -55,7 +123,7 @@ export function createMemoryStore(): Store {
 
   function ledger(team: string): TeamLedger {
     let found = ledgers.get(team);
-    if (!found) ledgers.set(team, (found = new TeamLedger()));
+    if (!found) ledgers.set(team, (found = new TeamLedger(team, options.ledgerRetentionMs)));
     return found;
   }
 
@@ -142,9 +210,10 @@ export function createMemoryStore(): Store {
         if (available === null || teamAvailable < available) available = teamAvailable;
       }
       if (available !== null && available < r.credits) return { ok: false, available: Math.max(available, 0) };
-      team.adjust(r.keyId, r.windows, r.credits);
+      team.move(r, { kind: 'reserve', keyId: r.keyId, model: r.model, windows: r.windows, credits: r.credits, reservationId: r.reservationId });
       team.reservations.set(r.reservationId, {
         keyId: r.keyId,
+        model: r.model,
         credits: r.credits,
         windows: r.windows,
         leaseUntil: r.leaseUntil,
@@ -152,12 +221,12 @@ export function createMemoryStore(): Store {
       return { ok: true };
     },
 
-    async release(teamName, reservationId) {
-      const team = ledger(teamName);
-      const reservation = team.reservations.get(reservationId);
+    async release(r) {
+      const team = ledger(r.team);
+      const reservation = team.reservations.get(r.reservationId);
       if (!reservation) return 0;
-      team.reservations.delete(reservationId);
-      team.adjust(reservation.keyId, reservation.windows, -reservation.credits);
+      team.reservations.delete(r.reservationId);
+      team.move(r, { ...reservation, kind: 'release', credits: -reservation.credits, reservationId: r.reservationId, note: r.why });
       return reservation.credits;
     },
 
@@ -166,16 +235,20 @@ export function createMemoryStore(): Store {
       const reservation = team.reservations.get(r.reservationId);
       team.reservations.delete(r.reservationId);
       if (team.jobs.has(r.jobId)) {
-        if (reservation) team.adjust(reservation.keyId, reservation.windows, -reservation.credits);
+        if (reservation) {
+          team.move(r, { ...reservation, kind: 'release', credits: -reservation.credits, jobId: r.jobId, reservationId: r.reservationId, note: 'duplicate job' });
+        }
         return 'duplicate';
       }
+      const windows = reservation?.windows ?? r.windows;
       team.jobs.set(r.jobId, {
         jobId: r.jobId,
         team: r.team,
         keyId: r.keyId,
         model: r.model,
         reserved: reservation?.credits ?? 0,
-        windows: reservation?.windows ?? r.windows,
+        windows,
+        day: windows[0]!,
         createdAt: r.now,
         checkAt: r.now,
         state: 'pending',
@@ -189,7 +262,16 @@ export function createMemoryStore(): Store {
       const team = ledger(r.team);
       const job = team.jobs.get(r.jobId);
       if (!job || job.state !== 'pending') return false;
-      team.adjust(job.keyId, job.windows, r.credits - job.reserved);
+      team.move(r, {
+        kind: r.status === 'COMPLETED' ? 'settle' : 'refund',
+        keyId: job.keyId,
+        model: job.model,
+        windows: job.windows,
+        credits: r.credits - job.reserved,
+        jobId: r.jobId,
+        note: r.status,
+        charged: r.credits,
+      });
       Object.assign(job, { state: 'settled', charged: r.credits, finalBody: r.finalBody });
       return true;
     },
@@ -238,7 +320,18 @@ export function createMemoryStore(): Store {
       return [...ledger(teamName).reservations.entries()]
         .filter(([, reservation]) => reservation.leaseUntil <= now)
         .slice(0, limit)
-        .map(([reservationId]) => ({ reservationId, team: teamName }));
+        .map(([reservationId, reservation]) => ({ reservationId, team: teamName, day: reservation.windows[0]! }));
+    },
+
+    async readLedger(teamName, after, limit) {
+      const entries = ledger(teamName).entries;
+      const start = after ? entries.findIndex((entry) => entry.id === after) + 1 : 0;
+      return entries.slice(start, start + limit).map((entry) => ({ ...entry }));
+    },
+
+    async aggregates(teamName, days) {
+      const cells = ledger(teamName).aggregates;
+      return days.flatMap((day) => [...(cells.get(day)?.values() ?? [])].map((cell) => ({ ...cell })));
     },
 
     async acquireLease(name, holder, ttlMs) {

@@ -5,7 +5,9 @@ import { Redis, type Cluster, type Result } from 'ioredis';
 import { errors } from '../../errors.js';
 import { isAfter, type Position } from './cursor.js';
 import { ACQUIRE_LEASE, ATTACH, RELEASE, RESERVE, SAVE_KEY, SAVE_TEAM, SETTLE } from './lua-scripts.js';
+import { windowOf } from '../budget-window.js';
 import type {
+  AggregateCell,
   AttachRequest,
   ChangeEvent,
   ChangeListener,
@@ -14,7 +16,11 @@ import type {
   ExpiredReservation,
   JobPage,
   JobRecord,
+  LedgerEntry,
+  LedgerKind,
   ListJobsRequest,
+  Movement,
+  ReleaseRequest,
   ReserveRequest,
   ReserveResult,
   SettleRequest,
@@ -41,10 +47,10 @@ declare module 'ioredis' {
 }
 
 const SCRIPTS = {
-  gwReserve: { numberOfKeys: 3, lua: RESERVE },
-  gwRelease: { numberOfKeys: 3, lua: RELEASE },
-  gwAttach: { numberOfKeys: 7, lua: ATTACH },
-  gwSettle: { numberOfKeys: 3, lua: SETTLE },
+  gwReserve: { numberOfKeys: 5, lua: RESERVE },
+  gwRelease: { numberOfKeys: 5, lua: RELEASE },
+  gwAttach: { numberOfKeys: 9, lua: ATTACH },
+  gwSettle: { numberOfKeys: 5, lua: SETTLE },
   gwAcquireLease: { numberOfKeys: 1, lua: ACQUIRE_LEASE },
   gwSaveKey: { numberOfKeys: 9, lua: SAVE_KEY },
   gwSaveTeam: { numberOfKeys: 3, lua: SAVE_TEAM },
@@ -69,6 +75,8 @@ function teamKeys(team: string) {
   const tag = `gw:{t:${team}}`;
   return {
     spend: `${tag}:spend`,
+    ledger: `${tag}:ledger`,
+    aggregate: (day: string) => `${tag}:agg:${day}`,
     reservation: (id: string) => `${tag}:res:${id}`,
     leases: `${tag}:leases`,
     job: (id: string) => `${tag}:job:${id}`,
@@ -78,11 +86,11 @@ function teamKeys(team: string) {
   };
 }
 
-const JOB_FIELDS = ['keyId', 'model', 'reserved', 'createdAt', 'state', 'charged', 'body'] as const;
+const JOB_FIELDS = ['keyId', 'model', 'reserved', 'createdAt', 'state', 'charged', 'body', 'windows'] as const;
 
 function toJobRecord(team: string, jobId: string, values: (string | null)[]): JobRecord | null {
-  const [keyId, model, reserved, createdAt, state, charged, body] = values;
-  if (!keyId || !model || !state) return null;
+  const [keyId, model, reserved, createdAt, state, charged, body, windows] = values;
+  if (!keyId || !model || !state || !windows) return null;
   return {
     jobId,
     team,
@@ -90,13 +98,54 @@ function toJobRecord(team: string, jobId: string, values: (string | null)[]): Jo
     model,
     reserved: Number(reserved),
     createdAt: Number(createdAt),
+    day: windows.split(',')[0]!,
     state: state === 'settled' ? 'settled' : 'pending',
     charged: charged == null ? null : Number(charged),
     finalBody: body ?? null,
   };
 }
 
-export function createRedisStore(redis: Redis | Cluster): Store {
+function toLedgerEntry(team: string, id: string, fields: string[]): LedgerEntry {
+  const value: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) value[fields[i]!] = fields[i + 1]!;
+  return {
+    id,
+    ts: Number(value.ts),
+    team,
+    kind: value.kind as LedgerKind,
+    keyId: value.key ?? '',
+    model: value.model ?? '',
+    credits: Number(value.credits),
+    jobId: value.job ?? '',
+    reservationId: value.reservation ?? '',
+    requestId: value.request ?? '',
+    day: value.day ?? '',
+    note: value.note ?? '',
+  };
+}
+
+/** Aggregate hash fields `<keyId>|<model>|<metric>` as one cell per key and model. */
+export function toAggregateCells(team: string, day: string, fields: Record<string, string>): AggregateCell[] {
+  const cells = new Map<string, AggregateCell>();
+  for (const [field, value] of Object.entries(fields)) {
+    const [keyId = '', model = '', metric = ''] = field.split('|');
+    const id = `${keyId}|${model}`;
+    let cell = cells.get(id);
+    if (!cell) {
+      cell = { day, team, keyId, model, credits: 0, charged: 0, reserve: 0, release: 0, settle: 0, refund: 0 };
+      cells.set(id, cell);
+    }
+    if (metric in cell && metric !== 'day') (cell as unknown as Record<string, number>)[metric] = Number(value);
+  }
+  return [...cells.values()];
+}
+
+export interface RedisStoreOptions {
+  /** How long ledger entries are kept (aggregates are kept for ever). */
+  ledgerRetentionMs: number;
+}
+
+export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOptions): Store {
   for (const [name, definition] of Object.entries(SCRIPTS)) {
     if (!(name in redis)) redis.defineCommand(name, definition);
   }
@@ -107,6 +156,15 @@ export function createRedisStore(redis: Redis | Cluster): Store {
     } catch (cause) {
       throw new errors.StoreUnavailable({ cause });
     }
+  }
+
+  /** The KEYS and ARGV every money script starts with. */
+  function money(team: string, day: string, movement: Movement) {
+    const keys = teamKeys(team);
+    return {
+      keys: [keys.spend, keys.ledger, keys.aggregate(day)],
+      args: [movement.requestId, movement.now, options.ledgerRetentionMs],
+    };
   }
 
   /** Ids of a zset index scored by createdAt, newest first, strictly after `after`. */
@@ -251,10 +309,12 @@ export function createRedisStore(redis: Redis | Cluster): Store {
     reserve: (r: ReserveRequest) =>
       guarded(async (): Promise<ReserveResult> => {
         const keys = teamKeys(r.team);
+        const common = money(r.team, r.windows[0]!, r);
         const [ok, available] = await redis.gwReserve(
-          keys.spend,
+          ...common.keys,
           keys.reservation(r.reservationId),
           keys.leases,
+          ...common.args,
           r.credits,
           r.keyId,
           r.keyBudget?.window ?? '',
@@ -264,32 +324,33 @@ export function createRedisStore(redis: Redis | Cluster): Store {
           r.windows.join(','),
           r.reservationId,
           r.model,
-          r.now,
           r.leaseUntil,
         );
         return ok === 1 ? { ok: true } : { ok: false, available };
       }),
 
-    release: (team, reservationId) =>
+    release: (r: ReleaseRequest) =>
       guarded(() => {
-        const keys = teamKeys(team);
-        return redis.gwRelease(keys.spend, keys.reservation(reservationId), keys.leases, reservationId);
+        const keys = teamKeys(r.team);
+        const common = money(r.team, r.day, r);
+        return redis.gwRelease(...common.keys, keys.reservation(r.reservationId), keys.leases, ...common.args, r.reservationId, r.why);
       }),
 
     attachJob: (r: AttachRequest) =>
       guarded(() => {
         const keys = teamKeys(r.team);
+        const common = money(r.team, r.windows[0]!, r);
         return redis.gwAttach(
-          keys.spend,
+          ...common.keys,
           keys.reservation(r.reservationId),
           keys.leases,
           keys.job(r.jobId),
           keys.pending,
           keys.jobs,
           keys.keyJobs(r.keyId),
+          ...common.args,
           r.reservationId,
           r.jobId,
-          r.now,
           r.keyId,
           r.model,
           r.windows.join(','),
@@ -299,15 +360,16 @@ export function createRedisStore(redis: Redis | Cluster): Store {
     settle: (r: SettleRequest) =>
       guarded(async () => {
         const keys = teamKeys(r.team);
+        const common = money(r.team, r.day, r);
         const settled = await redis.gwSettle(
-          keys.spend,
+          ...common.keys,
           keys.job(r.jobId),
           keys.pending,
+          ...common.args,
           r.jobId,
           r.status,
           r.credits,
           r.finalBody,
-          r.now,
         );
         return settled === 1;
       }),
@@ -351,8 +413,23 @@ export function createRedisStore(redis: Redis | Cluster): Store {
 
     expiredReservations: (team, now, limit) =>
       guarded(async (): Promise<ExpiredReservation[]> => {
-        const ids = await redis.zrange(teamKeys(team).leases, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit);
-        return ids.map((reservationId) => ({ reservationId, team }));
+        const keys = teamKeys(team);
+        const ids = await redis.zrange(keys.leases, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit);
+        const windows = await Promise.all(ids.map((id) => redis.hget(keys.reservation(id), 'windows')));
+        return ids.map((reservationId, i) => ({ reservationId, team, day: windows[i]?.split(',')[0] ?? windowOf('day', now) }));
+      }),
+
+    readLedger: (team, after, limit) =>
+      guarded(async () => {
+        const rows = await redis.xrange(teamKeys(team).ledger, after ? `(${after}` : '-', '+', 'COUNT', limit);
+        return rows.map(([id, fields]) => toLedgerEntry(team, id, fields));
+      }),
+
+    aggregates: (team, days) =>
+      guarded(async () => {
+        const keys = teamKeys(team);
+        const hashes = await Promise.all(days.map((day) => redis.hgetall(keys.aggregate(day))));
+        return hashes.flatMap((fields, i) => toAggregateCells(team, days[i]!, fields));
       }),
 
     acquireLease: (name, holder, ttlMs) =>

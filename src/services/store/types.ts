@@ -107,30 +107,42 @@ export interface BudgetCheck {
   limit: number;
 }
 
-export interface ReserveRequest {
+/** Who asked for a movement of credits, and when: recorded in its ledger entry. */
+export interface Movement {
+  requestId: string;
+  now: number;
+}
+
+export interface ReserveRequest extends Movement {
   reservationId: string;
   team: string;
   keyId: string;
   model: string;
   credits: number;
-  /** Every window the spend counts in (day, month, total). */
+  /** Every window the spend counts in (day, week, month, total); the first, the day, is the accounting day. */
   windows: string[];
   keyBudget: BudgetCheck | null;
   teamBudget: BudgetCheck | null;
-  now: number;
   leaseUntil: number;
+}
+
+export interface ReleaseRequest extends Movement {
+  team: string;
+  reservationId: string;
+  /** The reservation's accounting day. */
+  day: string;
+  why: string;
 }
 
 export type ReserveResult = { ok: true } | { ok: false; available: number };
 
-export interface AttachRequest {
+export interface AttachRequest extends Movement {
   reservationId: string;
   jobId: string;
   team: string;
   keyId: string;
   model: string;
   windows: string[];
-  now: number;
 }
 
 /** `attached`: the job now owns the reservation; `duplicate`: the job was already known (the reservation was returned). */
@@ -143,6 +155,8 @@ export interface JobRecord {
   model: string;
   reserved: number;
   createdAt: number;
+  /** The accounting day: the UTC day its credits were reserved. */
+  day: string;
   state: 'pending' | 'settled';
   /** Credits charged at settlement. */
   charged: number | null;
@@ -150,13 +164,13 @@ export interface JobRecord {
   finalBody: string | null;
 }
 
-export interface SettleRequest {
+export interface SettleRequest extends Movement {
   team: string;
   jobId: string;
+  day: string;
   status: string;
   credits: number;
   finalBody: string;
-  now: number;
 }
 
 export interface JobPage {
@@ -186,9 +200,50 @@ export interface Spend {
   team: Record<string, number>;
 }
 
+export const LEDGER_KINDS = ['reserve', 'release', 'settle', 'refund'] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
+/** One immutable movement of credits. */
+export interface LedgerEntry {
+  /** Position in the team's ledger (Redis stream id, by Redis time). */
+  id: string;
+  /** When the gateway moved the credits (ms). */
+  ts: number;
+  team: string;
+  kind: LedgerKind;
+  keyId: string;
+  model: string;
+  /** Signed: what this entry added to (or took from) the key's and team's spend. */
+  credits: number;
+  jobId: string;
+  reservationId: string;
+  requestId: string;
+  /** Accounting day (UTC) the credits belong to: the day they were reserved. */
+  day: string;
+  /** Why a reservation was released, or the job status a settlement saw. */
+  note: string;
+}
+
+/** Totals of one day × team × key × model. */
+export interface AggregateCell {
+  day: string;
+  team: string;
+  keyId: string;
+  model: string;
+  /** Net credits: the sum of the cell's ledger entries. */
+  credits: number;
+  /** Credits of the jobs settled (what Apiframe charged for them). */
+  charged: number;
+  reserve: number;
+  release: number;
+  settle: number;
+  refund: number;
+}
+
 export interface ExpiredReservation {
   reservationId: string;
   team: string;
+  day: string;
 }
 
 export interface Store {
@@ -213,13 +268,17 @@ export interface Store {
   changesLive(): boolean;
 
   reserve(request: ReserveRequest): Promise<ReserveResult>;
-  release(team: string, reservationId: string): Promise<number>;
+  release(request: ReleaseRequest): Promise<number>;
   attachJob(request: AttachRequest): Promise<AttachResult>;
   /** Settles a pending job exactly once; false when it was already settled. */
   settle(request: SettleRequest): Promise<boolean>;
   getJob(team: string, jobId: string): Promise<JobRecord | null>;
   listJobs(request: ListJobsRequest): Promise<JobPage>;
   spend(query: SpendQuery): Promise<Spend>;
+  /** Ledger entries of a team, oldest first, strictly after the entry id `after`. */
+  readLedger(team: string, after: string | null, limit: number): Promise<LedgerEntry[]>;
+  /** The aggregate cells of a team for each of `days`. */
+  aggregates(team: string, days: string[]): Promise<AggregateCell[]>;
 
   /** Teams known to the gateway: the reconciler walks them. */
   teams(): Promise<string[]>;
