@@ -24,6 +24,7 @@ import { connectRedis, createRedisStore } from './services/store/redis-store.js'
 import type { Store } from './services/store/types.js';
 import { createTeamAdmin, type TeamAdmin } from './services/team-admin.js';
 import { createUpstreamClient, type UpstreamClient } from './services/upstream.js';
+import { createUsageReports, type UsageReports } from './services/usage-report.js';
 
 export interface Services {
   config: Config;
@@ -33,6 +34,7 @@ export interface Services {
   directory: KeyDirectory;
   keys: KeyAdmin;
   teams: TeamAdmin;
+  usage: UsageReports;
   jobs: JobGateway;
   listing: JobListing;
   reconciler: Reconciler;
@@ -100,6 +102,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     directory: createKeyDirectory({ store, clock }),
     keys: createKeyAdmin(store, clock, Object.keys(config.pricing)),
     teams: createTeamAdmin(store, clock),
+    usage: createUsageReports(store),
     jobs,
     listing: createJobListing(store, jobs),
     reconciler,

@@ -13,6 +13,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller;
   }
+  interface FastifyContextConfig {
+    /** The scope a team key needs for this route: `generate` by default, `any` for none. */
+    scope?: Scope | 'any';
+  }
 }
 
 export function presentedKey(request: FastifyRequest): string | undefined {
@@ -22,8 +26,8 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return bearer ? bearer[1] : undefined;
 }
 
-/** The active key behind `secret`, checked for `scope` and for the request's Origin. */
-export async function authenticateKey(directory: KeyDirectory, request: FastifyRequest, secret: string, scope: Scope): Promise<Caller> {
+/** The active key behind `secret`, holding one of `scopes` (none asked: any key), allowed at the request's Origin. */
+export async function authenticateKey(directory: KeyDirectory, request: FastifyRequest, secret: string, scopes: Scope[]): Promise<Caller> {
   if (!looksLikeTeamKey(secret)) throw new errors.InvalidKey();
   const found = await directory.resolve(secret);
   if (found.status !== 'active') {
@@ -37,16 +41,17 @@ export async function authenticateKey(directory: KeyDirectory, request: FastifyR
     if (key.allowedOrigins.length === 0) throw new errors.BrowserNotAllowed();
     if (!key.allowedOrigins.includes(origin.toLowerCase())) throw new errors.OriginNotAllowed(origin.slice(0, 255));
   }
-  if (!key.scopes.includes(scope)) throw new errors.ScopeDenied(scope);
+  if (scopes.length > 0 && !scopes.some((scope) => key.scopes.includes(scope))) throw new errors.ScopeDenied(scopes[0]);
   return { key, teamBudget: team?.budget ?? null };
 }
 
-/** An onRequest hook admitting team keys that hold `scope`. CORS preflights pass through. */
-export function requireTeamKey(directory: KeyDirectory, scope: Scope) {
+/** An onRequest hook admitting team keys that hold the route's scope. CORS preflights pass through. */
+export function requireTeamKey(directory: KeyDirectory) {
   return async function teamKeyHook(request: FastifyRequest): Promise<void> {
     if (request.method === 'OPTIONS') return;
     const secret = presentedKey(request);
     if (!secret) throw new errors.Unauthorized();
-    request.caller = await authenticateKey(directory, request, secret, scope);
+    const scope = request.routeOptions.config.scope ?? 'generate';
+    request.caller = await authenticateKey(directory, request, secret, scope === 'any' ? [] : [scope]);
   };
 }

@@ -22,6 +22,8 @@ export class UpstreamFailure extends Error {
 export interface UpstreamClient {
   submitGenerate(body: string, requestId: string): Promise<UpstreamResponse>;
   getJob(jobId: string, requestId: string): Promise<UpstreamResponse>;
+  /** A page of the whole upstream account's jobs (GET /v2/jobs with these query parameters). */
+  listJobs(query: URLSearchParams, requestId: string): Promise<UpstreamResponse>;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
   return {
     submitGenerate: (body, requestId) => call('POST', '/v2/images/generate', requestId, body),
     getJob: (jobId, requestId) => call('GET', `/v2/jobs/${encodeURIComponent(jobId)}`, requestId),
+    listJobs: (query, requestId) => call('GET', `/v2/jobs?${query}`, requestId),
     close: () => pool.close(),
   };
 }

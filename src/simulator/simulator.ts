@@ -11,6 +11,7 @@
 //   [sim:cost=N]      the completed job reports creditCost N
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { decodeCursor, encodeCursor, isAfter } from '../services/store/cursor.js';
 
 export interface SimulatorOptions {
   apiKey: string;
@@ -171,9 +172,17 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     return render(job);
   });
 
-  app.get('/v2/jobs', async () => {
-    const all = [...jobs.values()].sort((a, b) => b.createdAt - a.createdAt).slice(0, 20);
-    return { jobs: all.map(render), nextCursor: null, hasMore: jobs.size > 20 };
+  app.get<{ Querystring: { limit?: string; cursor?: string } }>('/v2/jobs', async (request, reply) => {
+    const limit = Math.min(Math.max(Number(request.query.limit ?? 20) || 20, 1), 100);
+    const after = request.query.cursor ? decodeCursor(request.query.cursor) : undefined;
+    if (after === null) return reply.code(400).send({ error: 'Validation failed', details: { cursor: ['Invalid cursor'] } });
+    const ordered = [...jobs.values()]
+      .filter((job) => !after || isAfter({ createdAt: job.createdAt, id: job.id }, after))
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+    const page = ordered.slice(0, limit);
+    const last = page.at(-1);
+    const hasMore = ordered.length > limit;
+    return { jobs: page.map(render), nextCursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null, hasMore };
   });
 
   app.get('/v2/me', async () => ({

@@ -1,5 +1,6 @@
 // The admin surface: `Authorization: Bearer $ADMIN_TOKEN` (compared in constant time), or a
-// team key holding the `admin` scope. Not registered at all when no token is configured.
+// team key holding the `admin` scope (or, for the usage reports, `usage:read`). Not registered
+// at all when no token is configured.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errors } from '../../errors.js';
 import type { Actor } from '../../services/admin-change.js';
@@ -8,6 +9,8 @@ import { authenticateKey, presentedKey } from '../../plugins/team-auth.js';
 import { auditRoutes } from './audit.js';
 import { keyRoutes } from './keys.js';
 import { teamRoutes } from './teams.js';
+import { usageRoutes } from './usage.js';
+import type { Scope } from '../../services/store/types.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,10 +29,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
       return;
     }
     if (!secret.startsWith('gk_')) throw new errors.AdminUnauthorized();
-    const { key } = await authenticateKey(directory, request, secret, 'admin');
+    const scopes: Scope[] = request.routeOptions.config.scope === 'usage:read' ? ['usage:read', 'admin'] : ['admin'];
+    const { key } = await authenticateKey(directory, request, secret, scopes);
     request.actor = { name: `key:${key.id}`, requestId: request.id };
   });
   await app.register(keyRoutes);
   await app.register(teamRoutes);
   await app.register(auditRoutes);
+  await app.register(usageRoutes);
 };

@@ -1,6 +1,6 @@
 // POST /v2/images/generate: validate, reserve the model's price, forward, hand back Apiframe's answer.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { sendJsonText } from '../json-text.js';
+import { sendJsonText } from '../raw-reply.js';
 import { errors, withExtras } from '../../errors.js';
 import { ErrorResponse, InsufficientCreditsResponse, ValidationErrorResponse } from '../../schemas/common.js';
 import { buildGenerateImageRequest, crossFieldErrors, JobAccepted } from '../../schemas/generate.js';

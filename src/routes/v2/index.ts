@@ -1,5 +1,5 @@
-// The Apiframe-compatible surface. Every route needs a team key with the `generate` scope,
-// checked before the body is read. Browsers may call it from the origins their key allows:
+// The Apiframe-compatible surface. Every route needs a team key, with the `generate` scope
+// unless the route says otherwise, checked before the body is read. Browsers may call it from the origins their key allows:
 // preflights are answered for any origin some key allows, and each request then checks that
 // its own key allows the origin it comes from.
 import cors from '@fastify/cors';
@@ -8,6 +8,7 @@ import { requireTeamKey } from '../../plugins/team-auth.js';
 import { imageRoutes } from './images.js';
 import { jobRoutes } from './jobs.js';
 import { meRoutes } from './me.js';
+import { ownUsageRoutes } from './usage.js';
 
 export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
   const { directory } = app.services;
@@ -19,8 +20,9 @@ export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
     maxAge: 600,
   });
   app.decorateRequest('caller');
-  app.addHook('onRequest', requireTeamKey(directory, 'generate'));
+  app.addHook('onRequest', requireTeamKey(directory));
   await app.register(imageRoutes);
   await app.register(jobRoutes);
   await app.register(meRoutes);
+  await app.register(ownUsageRoutes);
 };

@@ -1,7 +1,7 @@
 // GET /v2/jobs/{id} and GET /v2/jobs: only the caller's team's jobs are visible; any other id
 // is "not found", exactly like an unknown one, so ids cannot be probed.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { sendJsonText } from '../json-text.js';
+import { sendJsonText } from '../raw-reply.js';
 import { ErrorResponse, ValidationErrorResponse } from '../../schemas/common.js';
 import { Job, JobIdParams, JobList, ListJobsQuery } from '../../schemas/jobs.js';
 

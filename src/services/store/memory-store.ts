@@ -281,6 +281,13 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
       return job ? copyJob(job) : null;
     },
 
+    async jobsCreatedBetween(teamName, fromMs, toMs) {
+      return [...ledger(teamName).jobs.values()]
+        .filter((job) => job.createdAt >= fromMs && job.createdAt < toMs)
+        .sort((a, b) => a.createdAt - b.createdAt)
+        .map(copyJob);
+    },
+
     async listJobs(r) {
       const matching = [...ledger(r.team).jobs.values()]
         .map((job) => ({ job, createdAt: job.createdAt, id: job.jobId }))

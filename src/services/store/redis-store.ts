@@ -380,6 +380,9 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
         return toJobRecord(team, jobId, values);
       }),
 
+    jobsCreatedBetween: (team, fromMs, toMs) =>
+      guarded(async () => readJobs(team, await redis.zrange(teamKeys(team).jobs, fromMs, `(${toMs}`, 'BYSCORE'))),
+
     listJobs: (r: ListJobsRequest) =>
       guarded(async (): Promise<JobPage> => {
         const keys = teamKeys(r.team);

@@ -273,6 +273,8 @@ export interface Store {
   /** Settles a pending job exactly once; false when it was already settled. */
   settle(request: SettleRequest): Promise<boolean>;
   getJob(team: string, jobId: string): Promise<JobRecord | null>;
+  /** A team's jobs created in [fromMs, toMs), oldest first. */
+  jobsCreatedBetween(team: string, fromMs: number, toMs: number): Promise<JobRecord[]>;
   listJobs(request: ListJobsRequest): Promise<JobPage>;
   spend(query: SpendQuery): Promise<Spend>;
   /** Ledger entries of a team, oldest first, strictly after the entry id `after`. */

@@ -1,0 +1,79 @@
+// Usage and reconciliation shapes for finance.
+import { Type } from '@sinclair/typebox';
+import { LEDGER_KINDS } from '../services/store/types.js';
+import { Nullable, StringEnum } from './common.js';
+import { TEAM_ID } from './admin.js';
+
+const Day = Type.String({ format: 'date', description: 'A UTC day, YYYY-MM-DD.' });
+
+const Metrics = {
+  credits: Type.Integer({ description: 'Net credits counted (reserved and settled) on these days.' }),
+  charged: Type.Integer({ description: 'Credits of the jobs settled: what Apiframe charged for them.' }),
+  reservations: Type.Integer(),
+  settlements: Type.Integer({ description: 'Jobs completed and charged.' }),
+  refunds: Type.Integer({ description: 'Jobs failed or cancelled, their reservation returned.' }),
+  releases: Type.Integer({ description: 'Reservations returned before a job existed (refused, errors, timeouts).' }),
+};
+
+export const UsageQuery = Type.Object({
+  from: Type.Optional(Day),
+  to: Type.Optional(Day),
+  groupBy: Type.String({
+    pattern: '^(team|key|model|day)(,(team|key|model|day))*$',
+    default: 'team',
+    errorMessage: 'must be a comma-separated list of team, key, model, day',
+  }),
+  team: Type.Optional(TEAM_ID),
+  key: Type.Optional(Type.String({ format: 'uuid' })),
+  format: StringEnum(['json', 'csv'] as const, { default: 'json' }),
+});
+
+export const UsageReport = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  groupBy: Type.Array(Type.String()),
+  rows: Type.Array(
+    Type.Object({
+      team: Type.Optional(Type.String()),
+      key: Type.Optional(Type.String()),
+      keyName: Type.Optional(Type.String()),
+      keyPrefix: Type.Optional(Type.String()),
+      model: Type.Optional(Type.String()),
+      day: Type.Optional(Type.String()),
+      ...Metrics,
+    }),
+  ),
+  totals: Type.Object(Metrics),
+});
+
+export const EventsQuery = Type.Object({
+  from: Type.Optional(Day),
+  to: Type.Optional(Day),
+  team: Type.Optional(TEAM_ID),
+  key: Type.Optional(Type.String({ format: 'uuid' })),
+  format: StringEnum(['json', 'ndjson', 'csv'] as const, {
+    default: 'json',
+    description: '`json`: one page with a cursor; `ndjson` and `csv`: every matching entry, streamed.',
+  }),
+  limit: Type.Integer({ minimum: 1, maximum: 1_000, default: 100, description: 'Entries per JSON page.' }),
+  cursor: Type.Optional(Type.String({ maxLength: 400 })),
+});
+
+export const LedgerEntry = Type.Object({
+  id: Type.String(),
+  ts: Type.Integer(),
+  team: Type.String(),
+  kind: StringEnum(LEDGER_KINDS),
+  keyId: Type.String(),
+  model: Type.String(),
+  credits: Type.Integer(),
+  jobId: Type.String(),
+  reservationId: Type.String(),
+  requestId: Type.String(),
+  day: Type.String(),
+  note: Type.String(),
+});
+
+export const EventsPage = Type.Object({ events: Type.Array(LedgerEntry), nextCursor: Nullable(Type.String()), hasMore: Type.Boolean() });
+
+export const ReconciliationQuery = Type.Object({ from: Type.Optional(Day), to: Type.Optional(Day), team: Type.Optional(TEAM_ID) });

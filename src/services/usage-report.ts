@@ -1,0 +1,116 @@
+// Usage reports for finance, read from the daily aggregates (never from the ledger), so a month
+// of any size answers in milliseconds. Rows are grouped by any of team, key, model and day;
+// credits are counted on the accounting day (the UTC day they were reserved), exactly as the
+// budgets count them.
+import { errors, withExtras } from '../errors.js';
+import type { AggregateCell, Store } from './store/types.js';
+
+export const USAGE_GROUPS = ['team', 'key', 'model', 'day'] as const;
+export type UsageGroup = (typeof USAGE_GROUPS)[number];
+
+export const USAGE_METRICS = ['credits', 'charged', 'reservations', 'settlements', 'refunds', 'releases'] as const;
+export type UsageMetrics = Record<(typeof USAGE_METRICS)[number], number>;
+
+export interface UsageRow extends UsageMetrics {
+  team?: string;
+  key?: string;
+  keyName?: string;
+  keyPrefix?: string;
+  model?: string;
+  day?: string;
+}
+
+export interface UsageQuery {
+  from: string;
+  to: string;
+  groupBy: UsageGroup[];
+  team?: string;
+  keyId?: string;
+}
+
+export interface UsageReport {
+  from: string;
+  to: string;
+  groupBy: UsageGroup[];
+  rows: UsageRow[];
+  totals: UsageMetrics;
+}
+
+const DAY_MS = 86_400_000;
+export const MAX_REPORT_DAYS = 400;
+
+/** Every UTC day from `from` to `to` inclusive (YYYY-MM-DD); a 400 when the range is not one. */
+export function daysBetween(from: string, to: string): string[] {
+  const start = Date.parse(`${from}T00:00:00Z`);
+  const end = Date.parse(`${to}T00:00:00Z`);
+  const invalid = (message: string) => withExtras(new errors.ValidationFailed(), { details: { to: [message] } });
+  if (end < start) throw invalid('must not be before from');
+  if ((end - start) / DAY_MS >= MAX_REPORT_DAYS) throw invalid(`the range may span at most ${MAX_REPORT_DAYS} days`);
+  const days: string[] = [];
+  for (let at = start; at <= end; at += DAY_MS) days.push(new Date(at).toISOString().slice(0, 10));
+  return days;
+}
+
+export function emptyMetrics(): UsageMetrics {
+  return { credits: 0, charged: 0, reservations: 0, settlements: 0, refunds: 0, releases: 0 };
+}
+
+function add(into: UsageMetrics, cell: AggregateCell): void {
+  into.credits += cell.credits;
+  into.charged += cell.charged;
+  into.reservations += cell.reserve;
+  into.settlements += cell.settle;
+  into.refunds += cell.refund;
+  into.releases += cell.release;
+}
+
+export function createUsageReports(store: Store) {
+  async function cells(query: UsageQuery): Promise<AggregateCell[]> {
+    const days = daysBetween(query.from, query.to);
+    const teams = query.team ? [query.team] : await store.teams();
+    const all = (await Promise.all(teams.map((team) => store.aggregates(team, days)))).flat();
+    return query.keyId ? all.filter((cell) => cell.keyId === query.keyId) : all;
+  }
+
+  async function keyLabels(keyIds: string[]): Promise<Map<string, { name: string; prefix: string }>> {
+    const records = await Promise.all(keyIds.map((id) => store.getKey(id)));
+    return new Map(records.flatMap((record) => (record ? [[record.id, { name: record.name, prefix: record.prefix }] as const] : [])));
+  }
+
+  return {
+    async report(query: UsageQuery): Promise<UsageReport> {
+      const groupBy = USAGE_GROUPS.filter((group) => query.groupBy.includes(group));
+      const rows = new Map<string, UsageRow>();
+      const totals = emptyMetrics();
+      for (const cell of await cells(query)) {
+        const values: Record<UsageGroup, string> = { team: cell.team, key: cell.keyId, model: cell.model, day: cell.day };
+        const id = groupBy.map((group) => values[group]).join('\u0000');
+        let row = rows.get(id);
+        if (!row) {
+          row = { ...Object.fromEntries(groupBy.map((group) => [group, values[group]])), ...emptyMetrics() };
+          rows.set(id, row);
+        }
+        add(row, cell);
+        add(totals, cell);
+      }
+      const sorted = [...rows.values()].sort((a, b) => {
+        for (const group of ['day', 'team', 'key', 'model'] as const) {
+          const order = (a[group] ?? '').localeCompare(b[group] ?? '');
+          if (order !== 0) return order;
+        }
+        return 0;
+      });
+      if (groupBy.includes('key')) {
+        const labels = await keyLabels([...new Set(sorted.map((row) => row.key!))]);
+        for (const row of sorted) {
+          const label = labels.get(row.key!);
+          row.keyName = label?.name ?? '';
+          row.keyPrefix = label?.prefix ?? '';
+        }
+      }
+      return { from: query.from, to: query.to, groupBy, rows: sorted, totals };
+    },
+  };
+}
+
+export type UsageReports = ReturnType<typeof createUsageReports>;
