@@ -11,6 +11,7 @@ import { useErrorHandler } from './plugins/error-handler.js';
 import { useOpenApi } from './plugins/openapi.js';
 import { useStrictValidation } from './plugins/validation.js';
 import { adminRoutes } from './routes/admin/index.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { v2Routes } from './routes/v2/index.js';
 import { systemClock, type Clock } from './services/clock.js';
@@ -117,6 +118,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
 
   await app.register(healthRoutes);
+  await app.register(dashboardRoutes);
   await app.register(v2Routes, { prefix: '/v2' });
   if (config.ADMIN_TOKEN) await app.register(adminRoutes, { prefix: '/admin', token: config.ADMIN_TOKEN });
 

@@ -152,7 +152,7 @@ describe('reconciliation with Apiframe', () => {
       headers: { 'x-api-key': UPSTREAM_KEY, 'content-type': 'application/json' },
       body: JSON.stringify(SEED_BODY),
     });
-    const outsideJob = (await outside.json()).jobId;
+    const outsideJob = ((await outside.json()) as { jobId: string }).jobId;
 
     const report = (await get('/admin/usage/reconciliation')).json();
     expect(report.differences).toEqual([expect.objectContaining({ jobId: skewed, gatewayCredits: 7, apiframeCredits: 3, team: 'gamma' })]);

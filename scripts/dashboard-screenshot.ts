@@ -1,0 +1,37 @@
+// `npm run screenshot`: seeds a gateway (embedded store, simulator) with three weeks of usage
+// and saves docs/dashboard.png from Debian's headless Chromium (CHROMIUM_PATH to override).
+import { randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { startSimulator } from '../src/simulator/simulator.js';
+import { seedUsage } from './seed-usage.js';
+
+const upstreamKey = `afk_screenshot_${randomBytes(8).toString('hex')}`;
+const adminToken = randomBytes(24).toString('base64url');
+const days = Array.from({ length: 21 }, (_, i) => new Date(Date.UTC(2026, 10, 3 + i)).toISOString().slice(0, 10));
+let now = Date.now();
+
+const simulator = await startSimulator({ apiKey: upstreamKey, jobDurationMs: 0, prices: { 'seedream-4': 3 } });
+const config = loadConfig({ APIFRAME_API_KEY: upstreamKey, APIFRAME_BASE_URL: simulator.url, ADMIN_TOKEN: adminToken, LOG_LEVEL: 'silent' });
+const app = await buildApp(config, { clock: () => now, reconcile: false });
+const { usageKey, jobs } = await seedUsage(app, { adminToken, days, setTime: (iso) => (now = Date.parse(iso)) });
+const url = await app.listen({ port: 0, host: '127.0.0.1' });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 1040 } });
+await page.goto(`${url}/dashboard/`);
+await page.fill('#token', usageKey);
+await page.click('#sign-in button[type=submit]');
+await page.fill('#from', days[0]!);
+await page.fill('#to', days.at(-1)!);
+await page.click('#range button[type=submit]');
+await page.waitForSelector(`body[data-loaded="${days[0]}..${days.at(-1)}"]`);
+await page.screenshot({ path: 'docs/dashboard.png', fullPage: true });
+await browser.close();
+await app.close();
+await simulator.close();
+process.stdout.write(`docs/dashboard.png written (${jobs} seeded jobs over ${days.length} days)\n`);

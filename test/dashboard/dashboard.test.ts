@@ -1,0 +1,121 @@
+// The finance dashboard in a real browser: the numbers on screen are the API's, the chart
+// renders, and the CSV download holds exactly what the chart shows.
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedUsage } from '../../scripts/seed-usage.js';
+import { launchChromium } from '../helpers/browser.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { ADMIN_TOKEN, startGateway, testClock, type TestGateway } from '../helpers/gateway.js';
+
+const DAYS = Array.from({ length: 10 }, (_, i) => `2026-11-${String(11 + i).padStart(2, '0')}`);
+const FROM = DAYS[0]!;
+const TO = DAYS.at(-1)!;
+
+let redis: RedisServer;
+let gw: TestGateway;
+let browser: Browser;
+let page: Page;
+let url: string;
+let usageKey: string;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  const clock = testClock();
+  gw = await startGateway({ redisUrl: redis.url, clock });
+  ({ usageKey } = await seedUsage(gw.app, { adminToken: ADMIN_TOKEN, setTime: clock.set, days: DAYS }));
+  url = await gw.app.listen({ port: 0, host: '127.0.0.1' });
+  browser = await launchChromium();
+  page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1280, height: 1000 } });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await gw.close();
+  await redis.destroy();
+});
+
+const api = async (path: string) =>
+  (await gw.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${usageKey}` } })).json();
+
+async function showRange(): Promise<void> {
+  await page.fill('#from', FROM);
+  await page.fill('#to', TO);
+  await page.click('#range button[type=submit]');
+  await page.waitForSelector(`body[data-loaded="${FROM}..${TO}"]`);
+}
+
+describe('the finance dashboard', () => {
+  it('refuses a wrong key and signs in with a usage:read key', async () => {
+    await page.goto(`${url}/dashboard`);
+    await page.fill('#token', 'gk_' + 'x'.repeat(43));
+    await page.click('#sign-in button[type=submit]');
+    await expect.poll(() => page.textContent('#sign-in-error')).toBe('Invalid API key');
+    await page.fill('#token', usageKey);
+    await page.click('#sign-in button[type=submit]');
+    await page.waitForSelector('#report:not([hidden])');
+    expect(await page.isVisible('#sign-in')).toBe(false);
+    expect(await page.isVisible('#sign-out')).toBe(true);
+    await showRange();
+  });
+
+  it('shows the totals the API reports', async () => {
+    const { totals } = await api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=day,team`);
+    expect(totals.credits).toBeGreaterThan(100);
+    const shown = async (id: string) => Number((await page.textContent(id))!.replaceAll(',', ''));
+    expect(await shown('#total-credits')).toBe(totals.credits);
+    expect(await shown('#total-charged')).toBe(totals.charged);
+    expect(await shown('#total-settlements')).toBe(totals.settlements);
+    expect(await shown('#total-refunds')).toBe(totals.refunds);
+  });
+
+  it('draws the chart: per day, stacked by team, with the API’s numbers', async () => {
+    const { rows } = await api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=day,team`);
+    const chart = await page.evaluate(() => {
+      const canvas = document.querySelector<HTMLCanvasElement>('#spend-chart')!;
+      const instance = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { data: { labels: string[]; datasets: { label: string; data: number[] }[] } } } }).Chart.getChart(canvas);
+      const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let painted = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) painted++;
+      return { labels: instance.data.labels, datasets: instance.data.datasets.map((d) => ({ label: d.label, data: d.data })), painted, width: canvas.width };
+    });
+    expect(chart.labels).toEqual(DAYS);
+    expect(chart.datasets.map((d) => d.label)).toEqual(['design', 'marketing', 'research']);
+    for (const row of rows) {
+      const dataset = chart.datasets.find((d) => d.label === row.team)!;
+      expect(dataset.data[DAYS.indexOf(row.day)]).toBe(row.credits);
+    }
+    expect(chart.width).toBeGreaterThan(300);
+    expect(chart.painted).toBeGreaterThan(5_000);
+  });
+
+  it('lists the top keys and the budgets with their use', async () => {
+    const { rows } = await api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=team,key`);
+    const top = [...rows].sort((a, b) => b.credits - a.credits).slice(0, 10);
+    const shown = await page.$$eval('#top-keys tbody tr', (trs) =>
+      trs.map((tr) => ({ key: (tr as HTMLElement).dataset.key, credits: Number(tr.children[2]!.textContent!.replaceAll(',', '')) })),
+    );
+    expect(shown).toEqual(top.map((row: { key: string; credits: number }) => ({ key: row.key, credits: row.credits })));
+    expect(await page.textContent('#top-keys')).toContain('Social, "EMEA"');
+
+    const budgets = await api('/admin/usage/budgets');
+    const bars = await page.$$eval('#budgets li', (items) => items.map((li) => (li as HTMLElement).dataset.spent));
+    const expected = [...budgets.teams.filter((t: { budget: unknown }) => t.budget), ...budgets.keys].map((v: { spent: number }) => String(v.spent));
+    expect(bars).toEqual(expected);
+  });
+
+  it('downloads exactly what the chart shows as CSV', async () => {
+    const { rows } = await api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=day,team`);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
+    expect(download.suggestedFilename()).toBe(`usage-${FROM}-to-${TO}.csv`);
+    const lines = readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
+    expect(lines[0]).toBe('day,team,credits,charged,settlements,refunds');
+    expect(lines.slice(1)).toEqual(rows.map((r: Record<string, unknown>) => [r.day, r.team, r.credits, r.charged, r.settlements, r.refunds].join(',')));
+  });
+
+  it('serves the page under a strict Content-Security-Policy', async () => {
+    const response = await gw.inject({ method: 'GET', url: '/dashboard/' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+    expect((await gw.inject({ method: 'GET', url: '/dashboard/vendor/chart.umd.js' })).statusCode).toBe(200);
+  });
+});
