@@ -19,7 +19,7 @@ export interface AdminClientOptions {
 export function createAdminClient({ url, token }: AdminClientOptions) {
   const base = url.replace(/\/$/, '');
 
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async function send(method: string, path: string, body?: unknown): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(`${base}/admin${path}`, {
@@ -33,22 +33,26 @@ export function createAdminClient({ url, token }: AdminClientOptions) {
     } catch (error) {
       throw new CliError(`cannot reach the gateway at ${base}: ${(error as Error).cause ?? (error as Error).message}`);
     }
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new CliError(`unexpected answer from ${base} (HTTP ${response.status})`);
-    }
     if (!response.ok) {
-      const { error, details } = parsed as { error?: string; details?: Record<string, string[]> };
+      const { error, details } = (await response.json().catch(() => ({}))) as { error?: string; details?: Record<string, string[]> };
       const specifics = details ? ` (${Object.entries(details).map(([path, messages]) => `${path}: ${messages.join(', ')}`).join('; ')})` : '';
       throw new CliError(`${error ?? 'request failed'}${specifics} [HTTP ${response.status}]`, response.status);
     }
-    return parsed as T;
+    return response;
+  }
+
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await send(method, path, body);
+    try {
+      return (await response.json()) as T;
+    } catch {
+      throw new CliError(`unexpected answer from ${base} (HTTP ${response.status})`);
+    }
   }
 
   return {
+    /** The body of a GET as a stream of bytes, for exports. */
+    stream: async (path: string) => (await send('GET', path)).body!,
     get: <T>(path: string) => call<T>('GET', path),
     post: <T>(path: string, body: unknown = {}) => call<T>('POST', path, body),
     patch: <T>(path: string, body: unknown) => call<T>('PATCH', path, body),

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// apiframe-gateway-admin: manage team keys and team budgets through a running gateway's
-// admin API. Connection from --url/--token or APIFRAME_GATEWAY_URL/ADMIN_TOKEN; tables by
+// apiframe-gateway-admin: manage team keys and team budgets, and read usage, through a
+// running gateway's admin API. Connection from --url/--token or APIFRAME_GATEWAY_URL/ADMIN_TOKEN; tables by
 // default, the API's JSON with --json; any error is one line on stderr and exit code 1.
 import { Command, InvalidArgumentError } from 'commander';
 import { CliError, createAdminClient, type AdminClient } from './admin-client.js';
+import { exportLedger } from './export.js';
 import { details, formatBudget, parseBudget, table, type Budget } from './format.js';
 
 interface KeyView {
@@ -176,6 +177,60 @@ teams
         all.map((team) => [team.id, team.name, formatBudget(team.budget), team.window, team.spent, team.remaining ?? 'unlimited']),
       ),
     );
+  });
+
+interface UsageReport {
+  rows: (Record<string, string | number> & { credits: number })[];
+  groupBy: string[];
+  totals: Record<string, number>;
+}
+
+const METRICS = ['credits', 'charged', 'reservations', 'settlements', 'refunds', 'releases'];
+
+function usageQuery(options: { from?: string; to?: string; team?: string; key?: string }, extra: Record<string, string>): URLSearchParams {
+  const query = new URLSearchParams(extra);
+  for (const name of ['from', 'to', 'team', 'key'] as const) if (options[name]) query.set(name, options[name]);
+  return query;
+}
+
+const usage = program
+  .command('usage')
+  .description('credits and jobs per team, key, model or day (default: this month, by team)')
+  .option('--from <day>', 'first UTC day, YYYY-MM-DD')
+  .option('--to <day>', 'last UTC day, YYYY-MM-DD')
+  .option('--group-by <groups>', 'comma-separated: team, key, model, day', 'team')
+  .option('--team <team>', 'only this team')
+  .option('--key <id>', 'only this key')
+  .action(async (options) => {
+    const report = await client().get<UsageReport>(`/usage?${usageQuery(options, { groupBy: options.groupBy })}`);
+    print(report, () => {
+      const groups = report.groupBy.flatMap((group) => (group === 'key' ? ['keyName', 'key'] : [group]));
+      const rows = report.rows.map((row) => [...groups.map((group) => row[group]), ...METRICS.map((metric) => row[metric])]);
+      const total = [...groups.map((_, i) => (i === 0 ? 'total' : '')), ...METRICS.map((metric) => report.totals[metric])];
+      return table([...groups, ...METRICS], [...rows, total]);
+    });
+  });
+
+usage
+  .command('export')
+  .description('stream raw ledger entries to a file, with a progress bar')
+  .requiredOption('--output <file>', 'file to write')
+  .option('--format <format>', 'csv or ndjson', 'csv')
+  .option('--from <day>', 'first UTC day, YYYY-MM-DD')
+  .option('--to <day>', 'last UTC day, YYYY-MM-DD')
+  .option('--team <team>', 'only this team')
+  .option('--key <id>', 'only this key')
+  .action(async (options) => {
+    if (!['csv', 'ndjson'].includes(options.format)) throw new CliError('--format must be csv or ndjson');
+    const api = client();
+    const { totals } = await api.get<UsageReport>(`/usage?${usageQuery(options, { groupBy: 'team' })}`);
+    const expected = totals.reservations! + totals.settlements! + totals.refunds! + totals.releases!;
+    const written = await exportLedger(await api.stream(`/usage/events?${usageQuery(options, { format: options.format })}`), {
+      file: options.output,
+      expected,
+      header: options.format === 'csv',
+    });
+    process.stderr.write(`Exported ${written} ledger entries to ${options.output}\n`);
   });
 
 try {

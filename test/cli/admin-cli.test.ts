@@ -1,8 +1,11 @@
 // Every admin CLI command, run as a real process against a listening gateway.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, gatewayOnRedis, uniqueTeam } from '../helpers/gateway.js';
+import { ADMIN_TOKEN, gatewayOnRedis, SEED_BODY, uniqueTeam } from '../helpers/gateway.js';
 
 const execute = promisify(execFile);
 const ctx = gatewayOnRedis();
@@ -90,6 +93,33 @@ describe('apiframe-gateway-admin', () => {
     expect(shown.stdout).toMatch(/budget\s+│ unlimited/);
     const listed = await cli(['teams', 'list']);
     expect(listed.stdout).toContain(team);
+  });
+
+  it('usage prints a report with totals, and usage export writes the ledger with every entry', async () => {
+    const team = uniqueTeam();
+    const key = await ctx.gw.createKey({ team, name: 'usage, "quoted"' });
+    await ctx.gw.generate(key.key);
+    const failed = await ctx.gw.generate(key.key, { ...SEED_BODY, prompt: 'x [sim:fail]' });
+    await ctx.gw.poll(key.key, failed.json().jobId);
+
+    const report = await json(['usage', '--team', team, '--group-by', 'key']);
+    expect(report.totals).toMatchObject({ credits: 3, reservations: 2, refunds: 1 });
+    const printed = await cli(['usage', '--team', team, '--group-by', 'team,model']);
+    expect(printed.stdout).toMatch(/│ total\s+│\s+│ 3\s+│/);
+    expect(printed.stdout).toContain('seedream-4');
+
+    const dir = mkdtempSync(join(tmpdir(), 'gw-export-'));
+    const csv = await cli(['usage', 'export', '--team', team, '--output', join(dir, 'ledger.csv')]);
+    expect(csv.code, csv.stderr).toBe(0);
+    expect(csv.stderr).toContain(`Exported 3 ledger entries to ${join(dir, 'ledger.csv')}`);
+    const lines = readFileSync(join(dir, 'ledger.csv'), 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('id,ts,day,team,kind,keyId,model,credits,jobId,reservationId,requestId,note');
+    expect(lines.slice(1).map((line) => line.split(',')[4])).toEqual(['reserve', 'reserve', 'refund']);
+
+    const ndjson = await cli(['usage', 'export', '--team', team, '--format', 'ndjson', '--output', join(dir, 'ledger.ndjson')]);
+    expect(ndjson.code, ndjson.stderr).toBe(0);
+    const entries = readFileSync(join(dir, 'ledger.ndjson'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(entries.reduce((sum, entry) => sum + entry.credits, 0)).toBe(3);
   });
 
   it('exits 1 with one clear line on any error', async () => {

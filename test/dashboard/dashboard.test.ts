@@ -8,6 +8,19 @@ import { launchChromium } from '../helpers/browser.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { ADMIN_TOKEN, startGateway, testClock, type TestGateway } from '../helpers/gateway.js';
 
+// What the page functions below touch in the browser (this suite compiles without the DOM library).
+interface Canvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+interface ChartInstance {
+  data: { labels: string[]; datasets: { label: string; data: number[] }[] };
+}
+declare const document: { querySelector(selector: string): Canvas };
+declare const window: { Chart: { getChart(canvas: Canvas): ChartInstance } };
+type Element = { dataset: Record<string, string>; children: { textContent: string | null }[] };
+
 const DAYS = Array.from({ length: 10 }, (_, i) => `2026-11-${String(11 + i).padStart(2, '0')}`);
 const FROM = DAYS[0]!;
 const TO = DAYS.at(-1)!;
@@ -71,9 +84,9 @@ describe('the finance dashboard', () => {
   it('draws the chart: per day, stacked by team, with the API’s numbers', async () => {
     const { rows } = await api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=day,team`);
     const chart = await page.evaluate(() => {
-      const canvas = document.querySelector<HTMLCanvasElement>('#spend-chart')!;
-      const instance = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { data: { labels: string[]; datasets: { label: string; data: number[] }[] } } } }).Chart.getChart(canvas);
-      const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const canvas = document.querySelector('#spend-chart');
+      const instance = window.Chart.getChart(canvas);
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
       let painted = 0;
       for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) painted++;
       return { labels: instance.data.labels, datasets: instance.data.datasets.map((d) => ({ label: d.label, data: d.data })), painted, width: canvas.width };
@@ -92,13 +105,13 @@ describe('the finance dashboard', () => {
     const { rows } = await api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=team,key`);
     const top = [...rows].sort((a, b) => b.credits - a.credits).slice(0, 10);
     const shown = await page.$$eval('#top-keys tbody tr', (trs) =>
-      trs.map((tr) => ({ key: (tr as HTMLElement).dataset.key, credits: Number(tr.children[2]!.textContent!.replaceAll(',', '')) })),
+      (trs as unknown as Element[]).map((tr) => ({ key: tr.dataset.key, credits: Number(tr.children[2]!.textContent!.replaceAll(',', '')) })),
     );
     expect(shown).toEqual(top.map((row: { key: string; credits: number }) => ({ key: row.key, credits: row.credits })));
     expect(await page.textContent('#top-keys')).toContain('Social, "EMEA"');
 
     const budgets = await api('/admin/usage/budgets');
-    const bars = await page.$$eval('#budgets li', (items) => items.map((li) => (li as HTMLElement).dataset.spent));
+    const bars = await page.$$eval('#budgets li', (items) => (items as unknown as Element[]).map((li) => li.dataset.spent));
     const expected = [...budgets.teams.filter((t: { budget: unknown }) => t.budget), ...budgets.keys].map((v: { spent: number }) => String(v.spent));
     expect(bars).toEqual(expected);
   });
