@@ -8,6 +8,8 @@ import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
 import { useErrorHandler } from './plugins/error-handler.js';
+import { useLoadShedding } from './plugins/load-shedding.js';
+import { metricsRoute, useRequestMetrics } from './plugins/metrics.js';
 import { useOpenApi } from './plugins/openapi.js';
 import { useStrictValidation } from './plugins/validation.js';
 import { adminRoutes } from './routes/admin/index.js';
@@ -19,6 +21,7 @@ import { createJobGateway, type JobGateway } from './services/job-gateway.js';
 import { createJobListing, type JobListing } from './services/job-listing.js';
 import { createKeyAdmin, type KeyAdmin } from './services/key-admin.js';
 import { createKeyDirectory, type KeyDirectory } from './services/key-directory.js';
+import { createMetrics, type Metrics } from './services/metrics.js';
 import { createReconciler, type Reconciler } from './services/reconciler.js';
 import { createMemoryStore } from './services/store/memory-store.js';
 import { connectRedis, createRedisStore } from './services/store/redis-store.js';
@@ -29,6 +32,7 @@ import { createUsageReports, type UsageReports } from './services/usage-report.j
 
 export interface Services {
   config: Config;
+  metrics: Metrics;
   store: Store;
   clock: Clock;
   upstream: UpstreamClient;
@@ -73,12 +77,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const clock = deps.clock ?? systemClock;
-  const store = deps.store ?? openStore(config, logger as FastifyBaseLogger);
+  const metrics = createMetrics(() => store.pendingJobCount());
+  const store = deps.store ?? openStore(config, logger as FastifyBaseLogger, metrics);
   const upstream = createUpstreamClient({
     baseUrl: config.APIFRAME_BASE_URL,
     apiKey: config.APIFRAME_API_KEY,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     connections: config.UPSTREAM_CONNECTIONS,
+    observe: metrics.upstream,
   });
   const jobs = createJobGateway({
     store,
@@ -87,6 +93,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     clock,
     reservationLeaseMs: config.reservationLeaseMs,
     logger,
+    metrics,
   });
   const reconciler = createReconciler({
     store,
@@ -97,6 +104,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
   app.decorate('services', {
     config,
+    metrics,
     store,
     clock,
     upstream,
@@ -116,8 +124,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  useRequestMetrics(app, metrics);
+  await useLoadShedding(app, config.MAX_EVENT_LOOP_DELAY_MS);
 
   await app.register(healthRoutes);
+  if (config.METRICS_TOKEN && !config.METRICS_PORT) await app.register(metricsRoute, { token: config.METRICS_TOKEN });
   await app.register(dashboardRoutes);
   await app.register(v2Routes, { prefix: '/v2' });
   if (config.ADMIN_TOKEN) await app.register(adminRoutes, { prefix: '/admin', token: config.ADMIN_TOKEN });
@@ -131,11 +142,17 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   return app;
 }
 
-function openStore(config: Config, logger: FastifyBaseLogger): Store {
+function openStore(config: Config, logger: FastifyBaseLogger, metrics: Metrics): Store {
   if (config.REDIS_URL) {
     const redis = connectRedis(config.REDIS_URL, config.REDIS_TIMEOUT_MS);
-    redis.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
-    return createRedisStore(redis, { ledgerRetentionMs: config.LEDGER_RETENTION_DAYS * 86_400_000 });
+    redis.on('error', (error: Error) => {
+      metrics.storeError();
+      logger.warn({ err: { message: error.message } }, 'redis connection error');
+    });
+    return createRedisStore(redis, {
+      ledgerRetentionMs: config.LEDGER_RETENTION_DAYS * 86_400_000,
+      onFailure: () => metrics.storeError(),
+    });
   }
   logger.warn('REDIS_URL is not set: using the embedded in-memory store (one instance only, lost on restart)');
   return createMemoryStore({ ledgerRetentionMs: config.LEDGER_RETENTION_DAYS * 86_400_000 });

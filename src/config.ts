@@ -66,6 +66,25 @@ export const ConfigSchema = Type.Object({
     default: 400,
     description: 'How long raw ledger entries are kept; daily aggregates (what reports read) are kept for ever.',
   }),
+  METRICS_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description: 'Bearer token that opens `/metrics` on the main port. Unset (and no `METRICS_PORT`): no metrics endpoint.',
+    }),
+  ),
+  METRICS_PORT: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 65535, description: 'Serve `/metrics` without a token on this separate port instead (bound to `HOST`).' }),
+  ),
+  SHUTDOWN_GRACE_MS: Type.Integer({
+    minimum: 0,
+    default: 10_000,
+    description: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process exits anyway.',
+  }),
+  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({
+    minimum: 0,
+    default: 1_000,
+    description: 'Event-loop delay beyond which requests are shed with 503 and Retry-After (0: never shed).',
+  }),
   BODY_LIMIT_BYTES: Type.Integer({
     minimum: 1_024,
     default: 65_536,

@@ -8,6 +8,7 @@ export const errors = {
   InvalidKey: createError('GW_INVALID_KEY', 'Invalid API key', 401),
   KeyRevoked: createError('GW_KEY_REVOKED', 'API key revoked', 401),
   KeyExpired: createError('GW_KEY_EXPIRED', 'API key expired', 401),
+  MetricsUnauthorized: createError('GW_METRICS_UNAUTHORIZED', 'Invalid or missing metrics token', 401),
   AdminUnauthorized: createError('GW_ADMIN_UNAUTHORIZED', 'Invalid or missing admin token', 401),
   ValidationFailed: createError('GW_VALIDATION_FAILED', 'Validation failed', 400),
   InvalidJson: createError('GW_INVALID_JSON', 'Request body is not valid JSON', 400),

@@ -1,5 +1,7 @@
-// The gateway's OpenAPI 3.1 document, generated from the route schemas by @fastify/swagger.
+// The gateway's OpenAPI 3.1 document, generated from the route schemas by @fastify/swagger,
+// served at /openapi.json and browsable with Swagger UI at /docs.
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 
 export async function useOpenApi(app: FastifyInstance): Promise<void> {
@@ -30,4 +32,5 @@ export async function useOpenApi(app: FastifyInstance): Promise<void> {
     },
   });
   app.get('/openapi.json', { schema: { tags: ['Operations'], summary: 'This API as OpenAPI 3.1' } }, async () => app.swagger());
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
 }

@@ -6,6 +6,7 @@ import { errors, withExtras } from '../errors.js';
 import type { Budget } from './budget-window.js';
 import { windowOf, windowsAt } from './budget-window.js';
 import type { Clock } from './clock.js';
+import type { Metrics } from './metrics.js';
 import type { BudgetCheck, JobRecord, ReleaseRequest, Store, TeamKeyRecord } from './store/types.js';
 import { UpstreamFailure, type UpstreamClient, type UpstreamResponse } from './upstream.js';
 
@@ -34,6 +35,7 @@ export interface JobGatewayDeps {
   clock: Clock;
   reservationLeaseMs: number;
   logger: Logger;
+  metrics: Pick<Metrics, 'credits'>;
 }
 
 export function budgetCheck(budget: Budget | null, now: number): BudgetCheck | null {
@@ -41,7 +43,7 @@ export function budgetCheck(budget: Budget | null, now: number): BudgetCheck | n
 }
 
 export function createJobGateway(deps: JobGatewayDeps) {
-  const { store, upstream, pricing, clock, logger } = deps;
+  const { store, upstream, pricing, clock, logger, metrics } = deps;
 
   async function submit(caller: Caller, body: { model: string }, requestId: string): Promise<GatewayAnswer> {
     const { key } = caller;
@@ -68,6 +70,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
         creditsAvailable: reservation.available,
       });
     }
+    metrics.credits('reserved', key.team, body.model, credits);
 
     let response: UpstreamResponse;
     let jobId: string;
@@ -78,7 +81,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
       }
       jobId = acceptedJobId(response.body);
     } catch (error) {
-      await releaseQuietly({ team: key.team, reservationId, day: windows[0]!, requestId, now: clock(), why: releaseReason(error) });
+      await releaseQuietly({ team: key.team, reservationId, day: windows[0]!, requestId, now: clock(), why: releaseReason(error) }, body.model);
       throw asCallerError(error);
     }
 
@@ -116,8 +119,9 @@ export function createJobGateway(deps: JobGatewayDeps) {
   async function settleIfTerminal(record: JobRecord, body: string, requestId: string): Promise<boolean> {
     const job = parseJob(body);
     if (!job || !TERMINAL_STATUSES.has(job.status)) return false;
-    const credits = job.status === 'COMPLETED' ? (job.creditCost ?? pricing[record.model] ?? record.reserved) : 0;
-    return store.settle({
+    const completed = job.status === 'COMPLETED';
+    const credits = completed ? (job.creditCost ?? pricing[record.model] ?? record.reserved) : 0;
+    const settled = await store.settle({
       team: record.team,
       jobId: record.jobId,
       day: record.day,
@@ -127,18 +131,27 @@ export function createJobGateway(deps: JobGatewayDeps) {
       now: clock(),
       requestId,
     });
+    if (settled) metrics.credits(completed ? 'settled' : 'refunded', record.team, record.model, completed ? credits : record.reserved);
+    return settled;
   }
 
-  async function releaseQuietly(request: ReleaseRequest): Promise<void> {
+  /** Returns a reservation's credits; false when it was already gone. */
+  async function release(request: ReleaseRequest, model: string): Promise<boolean> {
+    const released = await store.release(request);
+    metrics.credits('released', request.team, model, released);
+    return released > 0;
+  }
+
+  async function releaseQuietly(request: ReleaseRequest, model: string): Promise<void> {
     try {
-      await store.release(request);
+      await release(request, model);
     } catch (error) {
       // The reservation keeps its lease; the reconciler releases it when the lease runs out.
       logger.warn({ err: error, requestId: request.requestId, reservationId: request.reservationId }, 'release failed; left to the reconciler');
     }
   }
 
-  return { submit, poll, fetchJob, settleIfTerminal };
+  return { submit, poll, fetchJob, settleIfTerminal, release };
 }
 
 export type JobGateway = ReturnType<typeof createJobGateway>;

@@ -26,8 +26,8 @@ export function createReconciler(deps: ReconcilerDeps) {
 
   async function releaseExpired(team: string, now: number): Promise<number> {
     const expired = await store.expiredReservations(team, now, BATCH);
-    for (const { reservationId, day } of expired) {
-      await store.release({ team, reservationId, day, now, requestId: `reconciler-${randomUUID()}`, why: 'lease expired' });
+    for (const { reservationId, day, model } of expired) {
+      await gateway.release({ team, reservationId, day, now, requestId: `reconciler-${randomUUID()}`, why: 'lease expired' }, model);
     }
     return expired.length;
   }

@@ -32,6 +32,8 @@ export interface UpstreamOptions {
   apiKey: string;
   timeoutMs: number;
   connections: number;
+  /** Told of every call: which operation, its HTTP status (or failure) and how long it took. */
+  observe?: (operation: string, status: number | UpstreamFailure['kind'], seconds: number) => void;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -52,11 +54,15 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
   };
 
   async function call(
+    operation: string,
     method: 'GET' | 'POST',
     path: string,
     requestId: string,
     body?: string,
   ): Promise<UpstreamResponse> {
+    const started = performance.now();
+    const observe = (status: number | UpstreamFailure['kind']) =>
+      options.observe?.(operation, status, (performance.now() - started) / 1000);
     try {
       const response = await pool.request({
         method,
@@ -69,16 +75,19 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
       });
       const text = await readCapped(response.body);
       const retryAfter = response.headers['retry-after'];
+      observe(response.statusCode);
       return { status: response.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, body: text };
     } catch (cause) {
-      throw new UpstreamFailure(isTimeout(cause) ? 'timeout' : 'unreachable', cause);
+      const failure = new UpstreamFailure(isTimeout(cause) ? 'timeout' : 'unreachable', cause);
+      observe(failure.kind);
+      throw failure;
     }
   }
 
   return {
-    submitGenerate: (body, requestId) => call('POST', '/v2/images/generate', requestId, body),
-    getJob: (jobId, requestId) => call('GET', `/v2/jobs/${encodeURIComponent(jobId)}`, requestId),
-    listJobs: (query, requestId) => call('GET', `/v2/jobs?${query}`, requestId),
+    submitGenerate: (body, requestId) => call('generate', 'POST', '/v2/images/generate', requestId, body),
+    getJob: (jobId, requestId) => call('get_job', 'GET', `/v2/jobs/${encodeURIComponent(jobId)}`, requestId),
+    listJobs: (query, requestId) => call('list_jobs', 'GET', `/v2/jobs?${query}`, requestId),
     close: () => pool.close(),
   };
 }

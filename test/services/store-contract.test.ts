@@ -135,7 +135,7 @@ describe.each(['redis', 'memory'] as const)('store contract (%s)', (kind) => {
     const dead = reservation(team, 'k1', { leaseUntil: NOW - 1 });
     await store.reserve(live);
     await store.reserve(dead);
-    expect(await store.expiredReservations(team, NOW, 10)).toEqual([{ reservationId: dead.reservationId, team, day: DAY }]);
+    expect(await store.expiredReservations(team, NOW, 10)).toEqual([{ reservationId: dead.reservationId, team, model: 'seedream-4', day: DAY }]);
   });
 
   it('hands out pending jobs when due and defers them', async () => {

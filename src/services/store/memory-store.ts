@@ -327,7 +327,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
       return [...ledger(teamName).reservations.entries()]
         .filter(([, reservation]) => reservation.leaseUntil <= now)
         .slice(0, limit)
-        .map(([reservationId, reservation]) => ({ reservationId, team: teamName, day: reservation.windows[0]! }));
+        .map(([reservationId, reservation]) => ({ reservationId, team: teamName, model: reservation.model, day: reservation.windows[0]! }));
     },
 
     async readLedger(teamName, after, limit) {
@@ -349,7 +349,15 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
       return true;
     },
 
-    async ping() {},
+    async pendingJobCount() {
+      let count = 0;
+      for (const team of ledgers.values()) for (const job of team.jobs.values()) if (job.state === 'pending') count++;
+      return count;
+    },
+
+    async unavailability() {
+      return null;
+    },
 
     async close() {},
   };

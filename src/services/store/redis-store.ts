@@ -1,6 +1,7 @@
 // The Redis store: key records under the `{keys}` hash tag, money and jobs under each team's
 // `{t:TEAM}` tag, every money move one Lua script. Any Redis failure becomes
 // GW_STORE_UNAVAILABLE, so callers fail closed: no Redis, no spend.
+import { createHash } from 'node:crypto';
 import { Redis, type Cluster, type Result } from 'ioredis';
 import { errors } from '../../errors.js';
 import { isAfter, type Position } from './cursor.js';
@@ -56,7 +57,9 @@ const SCRIPTS = {
   gwSaveTeam: { numberOfKeys: 3, lua: SAVE_TEAM },
 } as const;
 
+const SCRIPT_SHAS = Object.values(SCRIPTS).map((script) => createHash('sha1').update(script.lua).digest('hex'));
 const CHANGES_CHANNEL = 'gw:changes';
+const HEALTH_TIMEOUT_MS = 1_000;
 
 const adminKeys = {
   key: (id: string) => `gw:{keys}:key:${id}`,
@@ -143,6 +146,8 @@ export function toAggregateCells(team: string, day: string, fields: Record<strin
 export interface RedisStoreOptions {
   /** How long ledger entries are kept (aggregates are kept for ever). */
   ledgerRetentionMs: number;
+  /** Called for every failed command (to count them). */
+  onFailure?: () => void;
 }
 
 export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOptions): Store {
@@ -154,8 +159,16 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
     try {
       return await operation();
     } catch (cause) {
+      options.onFailure?.();
       throw new errors.StoreUnavailable({ cause });
     }
+  }
+
+  /** Loads any money script Redis has lost (after a restart without persistence, say). */
+  async function ensureScripts(): Promise<void> {
+    const loaded = (await redis.script('EXISTS', ...SCRIPT_SHAS)) as number[];
+    const missing = Object.values(SCRIPTS).filter((_, i) => loaded[i] !== 1);
+    await Promise.all(missing.map((script) => redis.script('LOAD', script.lua)));
   }
 
   /** The KEYS and ARGV every money script starts with. */
@@ -418,8 +431,11 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
       guarded(async (): Promise<ExpiredReservation[]> => {
         const keys = teamKeys(team);
         const ids = await redis.zrange(keys.leases, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit);
-        const windows = await Promise.all(ids.map((id) => redis.hget(keys.reservation(id), 'windows')));
-        return ids.map((reservationId, i) => ({ reservationId, team, day: windows[i]?.split(',')[0] ?? windowOf('day', now) }));
+        const details = await Promise.all(ids.map((id) => redis.hmget(keys.reservation(id), 'windows', 'model')));
+        return ids.map((reservationId, i) => {
+          const [windows, model] = details[i]!;
+          return { reservationId, team, model: model ?? '', day: windows?.split(',')[0] ?? windowOf('day', now) };
+        });
       }),
 
     readLedger: (team, after, limit) =>
@@ -438,10 +454,24 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
     acquireLease: (name, holder, ttlMs) =>
       guarded(async () => (await redis.gwAcquireLease(`gw:lease:${name}`, holder, ttlMs)) === 1),
 
-    ping: () =>
+    pendingJobCount: () =>
       guarded(async () => {
-        await redis.ping();
+        const counts = await Promise.all((await redis.smembers(adminKeys.teams)).map((team) => redis.zcard(teamKeys(team).pending)));
+        return counts.reduce((sum, count) => sum + count, 0);
       }),
+
+    unavailability: async () => {
+      if (redis.status !== 'ready') return `redis is ${redis.status}`;
+      try {
+        await Promise.race([
+          ensureScripts(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 1 s')), HEALTH_TIMEOUT_MS).unref()),
+        ]);
+        return null;
+      } catch (error) {
+        return `redis: ${(error as Error).message}`;
+      }
+    },
 
     close: async () => {
       subscribed = false;

@@ -243,6 +243,7 @@ export interface AggregateCell {
 export interface ExpiredReservation {
   reservationId: string;
   team: string;
+  model: string;
   day: string;
 }
 
@@ -286,12 +287,15 @@ export interface Store {
   teams(): Promise<string[]>;
   /** Pending jobs due for a check at `now`, oldest due first. */
   pendingJobs(team: string, now: number, limit: number): Promise<JobRecord[]>;
+  /** Jobs accepted and not yet settled, over every team. */
+  pendingJobCount(): Promise<number>;
   /** Postpones the next reconciler check of a pending job. */
   deferJob(team: string, jobId: string, until: number): Promise<void>;
   expiredReservations(team: string, now: number, limit: number): Promise<ExpiredReservation[]>;
   /** Takes or renews a named lease for `holder`; true while `holder` has it. */
   acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
 
-  ping(): Promise<void>;
+  /** Why the store cannot serve right now, or null when it can (Redis connected, scripts loaded). */
+  unavailability(): Promise<string | null>;
   close(): Promise<void>;
 }

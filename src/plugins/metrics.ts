@@ -1,0 +1,50 @@
+// HTTP metrics for every request (labelled by route pattern, never by URL), and the /metrics
+// endpoint: on the main port behind METRICS_TOKEN, or alone on METRICS_PORT.
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { errors } from '../errors.js';
+import type { Metrics } from '../services/metrics.js';
+import { secretsEqual } from '../services/team-keys.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    startedAt: number;
+  }
+}
+
+export function useRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
+  app.decorateRequest('startedAt', 0);
+  app.addHook('onRequest', async (request) => {
+    request.startedAt = performance.now();
+    metrics.inFlight.inc();
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.inFlight.dec();
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.request(request.method, route, reply.statusCode, (performance.now() - request.startedAt) / 1000);
+  });
+}
+
+async function exposition(metrics: Metrics) {
+  return { type: metrics.registry.contentType, body: await metrics.registry.metrics() };
+}
+
+/** GET /metrics on the main port, for `Authorization: Bearer $METRICS_TOKEN` only. */
+export const metricsRoute: FastifyPluginAsync<{ token: string }> = async (app, options) => {
+  app.get('/metrics', { schema: { tags: ['Operations'], summary: 'Prometheus metrics (Bearer METRICS_TOKEN)', hide: false } }, async (request, reply) => {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+    if (!bearer || !secretsEqual(bearer[1]!, options.token)) throw new errors.MetricsUnauthorized();
+    const { type, body } = await exposition(app.services.metrics);
+    return reply.type(type).send(body);
+  });
+};
+
+/** A listener of its own for /metrics, for scrapers on a private port. */
+export async function startMetricsServer(metrics: Metrics, port: number, host: string): Promise<FastifyInstance> {
+  const server = Fastify({ logger: false });
+  server.get('/metrics', async (_request, reply) => {
+    const { type, body } = await exposition(metrics);
+    return reply.type(type).send(body);
+  });
+  await server.listen({ port, host });
+  return server;
+}

@@ -1,0 +1,85 @@
+// Prometheus metrics (prom-client), each app with a registry of its own. Labels are route
+// patterns, teams, models, operations and statuses: never a key, a job id or a secret.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type CreditKind = 'reserved' | 'released' | 'settled' | 'refunded';
+
+const PREFIX = 'apiframe_gateway_';
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** @param countPendingJobs counts unsettled jobs at every scrape */
+export function createMetrics(countPendingJobs: () => Promise<number>) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: PREFIX });
+  const registers = [registry];
+
+  const requests = new Counter({
+    name: `${PREFIX}http_requests_total`,
+    help: 'HTTP requests answered, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers,
+  });
+  const requestDuration = new Histogram({
+    name: `${PREFIX}http_request_duration_seconds`,
+    help: 'Time to answer HTTP requests, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const inFlight = new Gauge({ name: `${PREFIX}http_requests_in_flight`, help: 'Requests being handled now.', registers });
+  const credits = new Counter({
+    name: `${PREFIX}credits_total`,
+    help: 'Credits moved: reserved before forwarding, released when nothing was created, settled when a job completed, refunded when it failed.',
+    labelNames: ['kind', 'team', 'model'] as const,
+    registers,
+  });
+  const upstreamDuration = new Histogram({
+    name: `${PREFIX}upstream_request_duration_seconds`,
+    help: 'Time Apiframe took to answer, by operation and HTTP status (or timeout / unreachable).',
+    labelNames: ['operation', 'status'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const upstreamErrors = new Counter({
+    name: `${PREFIX}upstream_errors_total`,
+    help: 'Apiframe answers that were not successes, by operation and status (or timeout / unreachable).',
+    labelNames: ['operation', 'status'] as const,
+    registers,
+  });
+  const storeErrors = new Counter({
+    name: `${PREFIX}redis_errors_total`,
+    help: 'Redis commands that failed or timed out, and connection errors.',
+    registers,
+  });
+  new Gauge({
+    name: `${PREFIX}pending_jobs`,
+    help: 'Jobs accepted by Apiframe and not yet settled.',
+    registers,
+    async collect() {
+      this.set(await countPendingJobs());
+    },
+  });
+
+  return {
+    registry,
+    request(method: string, route: string, status: number, seconds: number): void {
+      const labels = { method, route, status: String(status) };
+      requests.inc(labels);
+      requestDuration.observe(labels, seconds);
+    },
+    inFlight,
+    credits(kind: CreditKind, team: string, model: string, amount: number): void {
+      if (amount > 0) credits.inc({ kind, team, model }, amount);
+    },
+    upstream(operation: string, status: number | 'timeout' | 'unreachable', seconds: number): void {
+      const labels = { operation, status: String(status) };
+      upstreamDuration.observe(labels, seconds);
+      if (typeof status !== 'number' || status >= 400) upstreamErrors.inc(labels);
+    },
+    storeError(): void {
+      storeErrors.inc();
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
