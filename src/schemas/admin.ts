@@ -69,7 +69,7 @@ export const RotateKeyBody = Type.Object(
       Type.Integer({ minimum: 0, maximum: 604_800, default: 0, description: 'How long the old secret keeps working (at most 7 days).' }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ gracePeriodSeconds: 3600 }] },
 );
 
 const spendFields = {
@@ -128,7 +128,7 @@ export type CreateTeamBody = Static<typeof CreateTeamBody>;
 
 export const UpdateTeamBody = Type.Object(
   { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), budget: Type.Optional(Nullable(BudgetSchema)) },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ budget: { credits: 5000, period: 'month' } }] },
 );
 export type UpdateTeamBody = Static<typeof UpdateTeamBody>;
 
