@@ -133,6 +133,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(v2Routes, { prefix: '/v2' });
   if (config.ADMIN_TOKEN) await app.register(adminRoutes, { prefix: '/admin', token: config.ADMIN_TOKEN });
 
+  // Requests still in flight when shutdown begins are answered, then their keep-alive
+  // connections close, so the server can close without waiting for idle clients.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   if (deps.reconcile !== false) app.addHook('onReady', async () => reconciler.start());
   app.addHook('onClose', async () => {
     await reconciler.stop();
