@@ -14,7 +14,7 @@ const MONTH_START = Date.parse('2026-11-01T00:00:00Z');
 const BATCH = 2_000;
 
 const redis = await startRedis();
-const client = connectRedis(redis.url, 30_000);
+const client = connectRedis({ url: redis.url, commandTimeoutMs: 30_000 });
 const store = createRedisStore(client, { ledgerRetentionMs: 400 * 86_400_000 });
 const usage = createUsageReports(store);
 for (const team of TEAMS) await client.sadd('gw:{keys}:teams', team);

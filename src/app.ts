@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DestinationStream } from 'pino';
-import type { Config } from './config.js';
+import { configSecrets, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { useErrorHandler } from './plugins/error-handler.js';
 import { useLoadShedding } from './plugins/load-shedding.js';
@@ -64,7 +64,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const logger = createLogger({
     level: config.LOG_LEVEL,
-    secrets: [config.APIFRAME_API_KEY, config.ADMIN_TOKEN ?? ''],
+    secrets: configSecrets(config),
     ...(deps.logDestination && { destination: deps.logDestination }),
   });
   const app = Fastify({
@@ -153,8 +153,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 }
 
 function openStore(config: Config, logger: FastifyBaseLogger, metrics: Metrics): Store {
-  if (config.REDIS_URL) {
-    const redis = connectRedis(config.REDIS_URL, config.REDIS_TIMEOUT_MS);
+  if (config.REDIS_URL || config.REDIS_CLUSTER_NODES || config.REDIS_SENTINELS) {
+    const redis = connectRedis({
+      url: config.REDIS_URL,
+      clusterNodes: config.REDIS_CLUSTER_NODES,
+      sentinels: config.REDIS_SENTINELS,
+      sentinelMaster: config.REDIS_SENTINEL_MASTER,
+      password: config.REDIS_PASSWORD,
+      commandTimeoutMs: config.REDIS_TIMEOUT_MS,
+    });
     redis.on('error', (error: Error) => {
       metrics.storeError();
       logger.warn({ err: { message: error.message } }, 'redis connection error');
@@ -164,6 +171,6 @@ function openStore(config: Config, logger: FastifyBaseLogger, metrics: Metrics):
       onFailure: () => metrics.storeError(),
     });
   }
-  logger.warn('REDIS_URL is not set: using the embedded in-memory store (one instance only, lost on restart)');
+  logger.warn('No Redis configured: using the embedded in-memory store (one instance only, lost on restart)');
   return createMemoryStore({ ledgerRetentionMs: config.LEDGER_RETENTION_DAYS * 86_400_000 });
 }

@@ -10,7 +10,7 @@ export const ConfigSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'Interface the gateway binds to.' }),
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
     default: 'development',
-    description: '`production` refuses to start without `REDIS_URL`.',
+    description: '`production` refuses to start without Redis (`REDIS_URL`, `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS`).',
   }),
   APIFRAME_API_KEY: Type.String({
     minLength: 1,
@@ -27,6 +27,20 @@ export const ConfigSchema = Type.Object({
       description: 'Redis 7 connection URL. Unset: an embedded in-memory store (single instance, lost on restart).',
     }),
   ),
+  REDIS_CLUSTER_NODES: Type.Optional(
+    Type.String({
+      pattern: '^rediss?://[^,\\s]+(,rediss?://[^,\\s]+)*$',
+      description: 'Redis Cluster instead: comma-separated seed node URLs (`redis://host:port`, credentials allowed).',
+    }),
+  ),
+  REDIS_SENTINELS: Type.Optional(
+    Type.String({
+      pattern: '^[^,:\\s]+:[0-9]+(,[^,:\\s]+:[0-9]+)*$',
+      description: 'Redis Sentinel instead: comma-separated `host:port` of the sentinels (with `REDIS_SENTINEL_MASTER`).',
+    }),
+  ),
+  REDIS_SENTINEL_MASTER: Type.String({ minLength: 1, default: 'mymaster', description: 'The master name the sentinels watch.' }),
+  REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'Password for Sentinel-managed Redis (URLs carry their own).' })),
   ADMIN_TOKEN: Type.Optional(
     Type.String({
       minLength: 16,
@@ -122,7 +136,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`${variable} ${problem}`);
   }
   const raw = candidate as RawConfig;
-  if (raw.NODE_ENV === 'production' && raw.REDIS_URL === undefined) {
+  const redisModes = [raw.REDIS_URL, raw.REDIS_CLUSTER_NODES, raw.REDIS_SENTINELS].filter((value) => value !== undefined);
+  if (redisModes.length > 1) {
+    throw new ConfigError('REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS are alternatives: set only one');
+  }
+  if (raw.NODE_ENV === 'production' && redisModes.length === 0) {
     throw new ConfigError('REDIS_URL is required when NODE_ENV=production (the in-memory store is for trials only)');
   }
   const { PRICING, ...rest } = raw;
@@ -148,4 +166,14 @@ function parsePricing(text: string): Record<string, number> {
     throw new ConfigError(`PRICING is invalid (unsupported model ${unknown.join(', ')}; supported: ${SUPPORTED_MODELS.join(', ')})`);
   }
   return parsed;
+}
+
+/** Every configured secret, for scrubbing from logs: tokens, keys and Redis passwords. */
+export function configSecrets(config: Config): string[] {
+  const urlPasswords = [config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES?.split(',') ?? [])].flatMap((url) => {
+    const password = url ? decodeURIComponent(new URL(url).password) : '';
+    return password ? [password] : [];
+  });
+  const secrets = [config.APIFRAME_API_KEY, config.ADMIN_TOKEN, config.METRICS_TOKEN, config.REDIS_PASSWORD, ...urlPasswords];
+  return secrets.filter((secret): secret is string => secret !== undefined);
 }

@@ -1,28 +1,40 @@
-// The same contract, checked against both stores: Redis (Lua) and the embedded memory store.
+// The same contract, checked against every store: Redis (Lua), Redis Cluster (the same scripts,
+// every script's keys in one hash slot) and the embedded memory store.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { windowOf, windowsAt } from '../../src/services/budget-window.js';
 import { createMemoryStore } from '../../src/services/store/memory-store.js';
 import { connectRedis, createRedisStore } from '../../src/services/store/redis-store.js';
 import type { ReserveRequest, Store } from '../../src/services/store/types.js';
+import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { uniqueTeam } from '../helpers/gateway.js';
 
 let redis: RedisServer;
+let cluster: RedisCluster;
 beforeAll(async () => {
-  redis = await startRedis();
-});
+  [redis, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
+}, 60_000);
 afterAll(async () => {
-  await redis.destroy();
+  await Promise.all([redis.destroy(), cluster.destroy()]);
 });
+
+type StoreKind = 'redis' | 'cluster' | 'memory';
+const KINDS: StoreKind[] = ['redis', 'cluster', 'memory'];
+
+function openStore(kind: StoreKind): Store {
+  const options = { ledgerRetentionMs: 400 * 86_400_000 };
+  if (kind === 'memory') return createMemoryStore(options);
+  const connection = kind === 'redis' ? { url: redis.url } : { clusterNodes: cluster.nodes };
+  return createRedisStore(connectRedis({ ...connection, commandTimeoutMs: 2_000 }), options);
+}
 
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 
-describe.each(['redis', 'memory'] as const)('store contract (%s)', (kind) => {
+describe.each(KINDS)('store contract (%s)', (kind) => {
   let store: Store;
   beforeAll(() => {
-    const options = { ledgerRetentionMs: 400 * 86_400_000 };
-    store = kind === 'redis' ? createRedisStore(connectRedis(redis.url, 2_000), options) : createMemoryStore(options);
+    store = openStore(kind);
   });
   afterAll(async () => {
     await store.close();
@@ -170,11 +182,10 @@ describe.each(['redis', 'memory'] as const)('store contract (%s)', (kind) => {
   });
 });
 
-describe.each(['redis', 'memory'] as const)('ledger and aggregates (%s)', (kind) => {
+describe.each(KINDS)('ledger and aggregates (%s)', (kind) => {
   let store: Store;
   beforeAll(() => {
-    const options = { ledgerRetentionMs: 400 * 86_400_000 };
-    store = kind === 'redis' ? createRedisStore(connectRedis(redis.url, 2_000), options) : createMemoryStore(options);
+    store = openStore(kind);
   });
   afterAll(async () => {
     await store.close();

@@ -2,7 +2,7 @@
 // `{t:TEAM}` tag, every money move one Lua script. Any Redis failure becomes
 // GW_STORE_UNAVAILABLE, so callers fail closed: no Redis, no spend.
 import { createHash } from 'node:crypto';
-import { Redis, type Cluster, type Result } from 'ioredis';
+import { Cluster, Redis, type Result } from 'ioredis';
 import { errors } from '../../errors.js';
 import { isAfter, type Position } from './cursor.js';
 import { ACQUIRE_LEASE, ATTACH, RELEASE, RESERVE, SAVE_KEY, SAVE_TEAM, SETTLE } from './lua-scripts.js';
@@ -164,11 +164,16 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
     }
   }
 
-  /** Loads any money script Redis has lost (after a restart without persistence, say). */
+  /** Loads any money script a Redis node has lost (after a restart without persistence, say). */
   async function ensureScripts(): Promise<void> {
-    const loaded = (await redis.script('EXISTS', ...SCRIPT_SHAS)) as number[];
-    const missing = Object.values(SCRIPTS).filter((_, i) => loaded[i] !== 1);
-    await Promise.all(missing.map((script) => redis.script('LOAD', script.lua)));
+    const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+    await Promise.all(
+      nodes.map(async (node) => {
+        const loaded = (await node.script('EXISTS', ...SCRIPT_SHAS)) as number[];
+        const missing = Object.values(SCRIPTS).filter((_, i) => loaded[i] !== 1);
+        await Promise.all(missing.map((script) => node.script('LOAD', script.lua)));
+      }),
+    );
   }
 
   /** The KEYS and ARGV every money script starts with. */
@@ -481,11 +486,36 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
   };
 }
 
-export function connectRedis(url: string, commandTimeoutMs: number): Redis {
-  return new Redis(url, {
-    enableAutoPipelining: true,
-    commandTimeout: commandTimeoutMs,
-    maxRetriesPerRequest: 1,
-    lazyConnect: false,
-  });
+export interface RedisConnection {
+  url?: string;
+  clusterNodes?: string;
+  sentinels?: string;
+  sentinelMaster?: string;
+  password?: string;
+  commandTimeoutMs: number;
+}
+
+/** A standalone, Cluster or Sentinel-managed Redis, tuned to fail fast rather than queue. */
+export function connectRedis(connection: RedisConnection): Redis | Cluster {
+  const options = { enableAutoPipelining: true, commandTimeout: connection.commandTimeoutMs, maxRetriesPerRequest: 1 };
+  if (connection.clusterNodes) {
+    const nodes = connection.clusterNodes.split(',');
+    const { username, password } = new URL(nodes[0]!);
+    return new Cluster(nodes, {
+      enableAutoPipelining: true,
+      redisOptions: { ...options, ...(username && { username }), ...(password && { password: decodeURIComponent(password) }) },
+    });
+  }
+  if (connection.sentinels) {
+    return new Redis({
+      ...options,
+      sentinels: connection.sentinels.split(',').map((address) => {
+        const [host, port] = address.split(':');
+        return { host: host!, port: Number(port) };
+      }),
+      name: connection.sentinelMaster ?? 'mymaster',
+      ...(connection.password && { password: connection.password, sentinelPassword: connection.password }),
+    });
+  }
+  return new Redis(connection.url!, options);
 }
