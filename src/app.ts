@@ -2,6 +2,7 @@
 // exercised with inject(). Services are created here (or passed in by tests) and shared
 // through `app.services`; the reconciler runs while the app is open.
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DestinationStream } from 'pino';
@@ -70,6 +71,17 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // Node checks request timeouts only every connectionsCheckingInterval (30 s by default),
+    // so it is shortened for slow clients to be cut off close to REQUEST_TIMEOUT_MS.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          requestTimeout: config.REQUEST_TIMEOUT_MS,
+          headersTimeout: Math.min(60_000, config.REQUEST_TIMEOUT_MS || 60_000),
+          connectionsCheckingInterval: Math.min(30_000, Math.max(250, config.REQUEST_TIMEOUT_MS / 4)),
+        },
+        handler,
+      ),
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

@@ -70,6 +70,18 @@ export const ConfigSchema = Type.Object({
     default: 2_000,
     description: 'Time allowed for one Redis command; past it the request fails closed with 503.',
   }),
+  RESERVATION_LEASE_MS: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description:
+        'How long a reservation may wait for Apiframe before the reconciler releases it (a crashed instance). Default: twice `UPSTREAM_TIMEOUT_MS` plus 10 s; must exceed `UPSTREAM_TIMEOUT_MS`.',
+    }),
+  ),
+  REQUEST_TIMEOUT_MS: Type.Integer({
+    minimum: 0,
+    default: 30_000,
+    description: 'Time a client has to send a whole request (headers and body); slower clients get 408 (0: no limit).',
+  }),
   RECONCILE_INTERVAL_MS: Type.Integer({
     minimum: 100,
     default: 5_000,
@@ -143,11 +155,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (raw.NODE_ENV === 'production' && redisModes.length === 0) {
     throw new ConfigError('REDIS_URL is required when NODE_ENV=production (the in-memory store is for trials only)');
   }
+  const reservationLeaseMs = raw.RESERVATION_LEASE_MS ?? raw.UPSTREAM_TIMEOUT_MS * 2 + 10_000;
+  if (reservationLeaseMs <= raw.UPSTREAM_TIMEOUT_MS) {
+    throw new ConfigError('RESERVATION_LEASE_MS is invalid (it must exceed UPSTREAM_TIMEOUT_MS, or live requests would lose their credits)');
+  }
   const { PRICING, ...rest } = raw;
   return Object.freeze({
     ...rest,
     pricing: Object.freeze(parsePricing(PRICING)),
-    reservationLeaseMs: raw.UPSTREAM_TIMEOUT_MS * 2 + 10_000,
+    reservationLeaseMs,
   });
 }
 

@@ -9,6 +9,10 @@
 //   [sim:status=NNN]  the submission is answered with that HTTP status (400/401/402/429/500/503)
 //   [sim:latency=MS]  the submission and every poll of the job wait MS first
 //   [sim:cost=N]      the completed job reports creditCost N
+//   [sim:reset]       the submission's connection is reset (no job is created)
+//   [sim:garbage]     the job is created but the 202 body is malformed JSON
+//   [sim:slowbody=MS] the job is created, the 202 headers are sent, the body MS later
+//   [sim:pollfail=N]  the first N polls of the job answer 500
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { decodeCursor, encodeCursor, isAfter } from '../services/store/cursor.js';
@@ -40,6 +44,7 @@ interface SimJob {
   outcome: Outcome;
   cost: number;
   latencyMs: number;
+  failingPolls: number;
 }
 
 export interface Simulator {
@@ -140,6 +145,10 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     if (latencyMs > 0) await sleep(latencyMs);
     const status = directive(prompt, 'status');
     if (status) return sendError(reply, Number(status));
+    if (directive(prompt, 'reset') !== undefined) {
+      request.raw.socket.destroy();
+      return reply.hijack();
+    }
 
     const idempotencyKey = request.headers['idempotency-key'];
     const replayed = typeof idempotencyKey === 'string' ? jobs.get(idempotent.get(idempotencyKey) ?? '') : undefined;
@@ -158,10 +167,21 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
       outcome,
       cost: Number(directive(prompt, 'cost') ?? options.prices?.[body.model] ?? 1),
       latencyMs,
+      failingPolls: Number(directive(prompt, 'pollfail') ?? 0),
     };
     jobs.set(job.id, job);
     if (typeof idempotencyKey === 'string') idempotent.set(idempotencyKey, job.id);
-    return reply.code(202).send({ jobId: job.id, status: 'QUEUED' });
+    const answer = JSON.stringify({ jobId: job.id, status: 'QUEUED' });
+    if (directive(prompt, 'garbage') !== undefined) return reply.code(202).type('application/json').send(answer.slice(0, 20));
+    const slowBody = directive(prompt, 'slowbody');
+    if (slowBody !== undefined) {
+      reply.hijack();
+      reply.raw.writeHead(202, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
+      reply.raw.write(answer.slice(0, 10));
+      setTimeout(() => reply.raw.end(answer.slice(10)), Number(slowBody)).unref();
+      return;
+    }
+    return reply.code(202).type('application/json').send(answer);
   });
 
   app.get<{ Params: { id: string } }>('/v2/jobs/:id', async (request, reply) => {
@@ -169,6 +189,10 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     const job = jobs.get(request.params.id);
     if (!job) return reply.code(404).send({ error: 'Job not found' });
     if (job.latencyMs > 0) await sleep(job.latencyMs);
+    if (job.failingPolls > 0) {
+      job.failingPolls -= 1;
+      return sendError(reply, 500);
+    }
     return render(job);
   });
 

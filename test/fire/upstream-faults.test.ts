@@ -1,0 +1,77 @@
+// Apiframe misbehaving in every way the simulator can: each fault gets the right status, the
+// reservation is released (or the job stays pending and settles later), and nothing crashes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { SEED_BODY, startGateway, type CreatedKey, type TestGateway } from '../helpers/gateway.js';
+
+let redis: RedisServer;
+let gw: TestGateway;
+let key: CreatedKey;
+const faults: string[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  gw = await startGateway({ redisUrl: redis.url, env: { UPSTREAM_TIMEOUT_MS: '300' } });
+  key = await gw.createKey();
+});
+afterAll(async () => {
+  await gw.close();
+  await redis.destroy();
+  console.log(`upstream faults injected and survived: ${faults.join(', ')}`);
+});
+
+const generate = (prompt: string) => gw.generate(key.key, { ...SEED_BODY, prompt });
+const openReservations = () => gw.app.services.store.expiredReservations(key.team, Number.MAX_SAFE_INTEGER, 100);
+
+describe('upstream faults on submission', () => {
+  it.each([
+    ['slow headers', '[sim:latency=1000]', 504, 'GW_UPSTREAM_TIMEOUT'],
+    ['a slow body', '[sim:slowbody=1000]', 504, 'GW_UPSTREAM_TIMEOUT'],
+    ['a reset connection', '[sim:reset]', 502, 'GW_UPSTREAM_UNAVAILABLE'],
+    ['malformed JSON', '[sim:garbage]', 502, 'GW_UPSTREAM_UNAVAILABLE'],
+    ['a 500', '[sim:status=500]', 502, 'GW_UPSTREAM_UNAVAILABLE'],
+    ['a 503', '[sim:status=503]', 502, 'GW_UPSTREAM_UNAVAILABLE'],
+    ['a 429', '[sim:status=429]', 429, 'GW_UPSTREAM_RATE_LIMITED'],
+  ])('answers %s (%s) with %i and releases the reservation', async (name, directive, status, code) => {
+    const before = (await gw.spend(key)).total;
+    const response = await generate(`a cat ${directive}`);
+    expect(response.statusCode).toBe(status);
+    expect(response.json()).toMatchObject({ code });
+    expect((await gw.spend(key)).total).toBe(before);
+    expect(await openReservations()).toEqual([]);
+    faults.push(name);
+  });
+
+  it('survives a storm of 100 concurrent 429s: every caller told to retry, nothing charged', async () => {
+    const before = (await gw.spend(key)).total;
+    const responses = await Promise.all(Array.from({ length: 100 }, () => generate('a cat [sim:status=429]')));
+    expect(responses.every((r) => r.statusCode === 429 && r.headers['retry-after'] === '2')).toBe(true);
+    expect((await gw.spend(key)).total).toBe(before);
+    faults.push('429 storm');
+  });
+});
+
+describe('upstream faults on polls', () => {
+  it('keeps a job pending while its polls fail, and settles it once Apiframe answers', async () => {
+    const { jobId } = (await generate('a cat [sim:pollfail=2]')).json();
+    const before = (await gw.spend(key)).total;
+    for (let i = 0; i < 2; i++) {
+      const poll = await gw.poll(key.key, jobId);
+      expect(poll.statusCode).toBe(502);
+      expect(await gw.app.services.store.getJob(key.team, jobId)).toMatchObject({ state: 'pending' });
+    }
+    expect((await gw.poll(key.key, jobId)).json()).toMatchObject({ status: 'COMPLETED' });
+    expect(await gw.app.services.store.getJob(key.team, jobId)).toMatchObject({ state: 'settled', charged: 3 });
+    expect((await gw.spend(key)).total).toBe(before);
+    faults.push('failing polls');
+  });
+
+  it('leaves a job that never finishes pending, reserved, and checked less and less often', async () => {
+    const { jobId } = (await generate('a cat [sim:never]')).json();
+    expect((await gw.poll(key.key, jobId)).json()).toMatchObject({ status: 'PROCESSING' });
+    await gw.app.services.reconciler.reconcileOnce();
+    expect(await gw.app.services.store.getJob(key.team, jobId)).toMatchObject({ state: 'pending', reserved: 3 });
+    expect(await gw.app.services.store.pendingJobs(key.team, Date.now(), 10)).toEqual([]);
+    faults.push('a job that never finishes');
+  });
+});
