@@ -1,5 +1,6 @@
-// A run with a recognisable upstream key and team keys through success and failure paths at
-// trace level: no response, header, log line or stored value may contain a secret.
+// A run with a recognisable upstream key, admin and metrics tokens and team keys through
+// success and failure paths at trace level: no response, header, log line, metric, audit or
+// ledger entry, upstream request or stored value may contain a secret (nor a key's hash).
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,12 +18,13 @@ import {
 let redis: RedisServer;
 let gw: TestGateway;
 let keys: CreatedKey[];
+const METRICS_TOKEN = 'metrics-token-that-must-never-leak';
 const responses: string[] = [];
 let rotatedSecret = '';
 
 beforeAll(async () => {
   redis = await startRedis();
-  gw = await startGateway({ redisUrl: redis.url, env: { LOG_LEVEL: 'trace', UPSTREAM_TIMEOUT_MS: '300' } });
+  gw = await startGateway({ redisUrl: redis.url, env: { LOG_LEVEL: 'trace', UPSTREAM_TIMEOUT_MS: '300', METRICS_TOKEN } });
   keys = [await gw.createKey({ budget: { credits: 3, period: 'day' } }), await gw.createKey()];
 });
 afterAll(async () => {
@@ -60,6 +62,11 @@ describe('secret hygiene', () => {
     await record({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': limited.key } });
     const audit = await record({ method: 'GET', url: '/admin/audit', headers: adminHeaders });
     expect(audit.json().entries.length).toBeGreaterThanOrEqual(5);
+    await record({ method: 'GET', url: '/admin/usage/events?format=ndjson', headers: adminHeaders });
+    await record({ method: 'GET', url: '/admin/usage/reconciliation', headers: adminHeaders });
+    const metrics = await record({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(metrics.statusCode).toBe(200);
+    await record({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}x` } });
     await record({ method: 'GET', url: '/admin/keys', headers: { authorization: `Bearer ${ADMIN_TOKEN}x` } });
     await record({
       method: 'POST',
@@ -71,7 +78,7 @@ describe('secret hygiene', () => {
 
     const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
     const teamSecrets = [limited.key, open.key, rotatedSecret];
-    const secrets = [UPSTREAM_KEY, sha256(UPSTREAM_KEY), ADMIN_TOKEN, ...teamSecrets];
+    const secrets = [UPSTREAM_KEY, sha256(UPSTREAM_KEY), ADMIN_TOKEN, METRICS_TOKEN, ...teamSecrets];
     const rotationAnswer = responses.findIndex((text) => text.includes(rotatedSecret));
     expectNoSecrets(responses.filter((_, i) => i !== rotationAnswer).join('\n'), [...secrets, ...teamSecrets.map(sha256)], 'a response');
     expectNoSecrets(gw.logs.join('\n'), [...secrets, ...teamSecrets.map(sha256)], 'the log');
