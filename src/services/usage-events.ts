@@ -31,9 +31,17 @@ export function createUsageEvents(store: Store) {
   const matches = (query: EventsQuery) => (entry: LedgerEntry) =>
     (!query.from || entry.day >= query.from) && (!query.to || entry.day <= query.to) && (!query.keyId || entry.keyId === query.keyId);
 
-  /** Every matching entry after `cursor`, with the cursor that resumes after it. */
-  async function* entries(query: EventsQuery, cursor?: string): AsyncGenerator<{ entry: LedgerEntry; cursor: string }> {
-    const [startTeam, startId] = cursor ? decode(cursor) : [undefined, undefined];
+  /**
+   * Every matching entry after `cursor`, with the cursor that resumes after it. A bad cursor
+   * throws here, before anything is streamed.
+   */
+  function entries(query: EventsQuery, cursor?: string): AsyncGenerator<{ entry: LedgerEntry; cursor: string }> {
+    const start = cursor ? decode(cursor) : undefined;
+    return read(query, start);
+  }
+
+  async function* read(query: EventsQuery, start: [string, string] | undefined): AsyncGenerator<{ entry: LedgerEntry; cursor: string }> {
+    const [startTeam, startId] = start ?? [undefined, undefined];
     const teams = (query.team ? [query.team] : await store.teams()).sort().filter((team) => !startTeam || team >= startTeam);
     const wanted = matches(query);
     for (const team of teams) {

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, expectNoSecrets, gatewayOnRedis, SEED_BODY, UPSTREAM_KEY, type CreatedKey } from '../helpers/gateway.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
+/** Room for the long run: about 5 ms a case, never less than the default 30 s. */
+const TIMEOUT = Math.max(30_000, RUNS * 5 * 3);
 const ctx = gatewayOnRedis();
 let cases = 0;
 let accepted = 0;
@@ -62,7 +64,7 @@ describe('fuzzing', () => {
       { numRuns: RUNS },
     );
     expect(accepted, 'some fuzzed bodies are valid, so the charging path is exercised too').toBeGreaterThan(0);
-  });
+  }, TIMEOUT);
 
   it('never answers raw bytes and odd content types with a 5xx', async () => {
     const key = await ctx.gw.createKey();
@@ -83,7 +85,7 @@ describe('fuzzing', () => {
       ),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT);
 
   it('never answers odd credentials with anything but 401, and never echoes them', async () => {
     await fc.assert(
@@ -100,7 +102,7 @@ describe('fuzzing', () => {
       ),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT);
 
   it('never answers fuzzed query strings with a 5xx', async () => {
     const key = await ctx.gw.createKey({ scopes: ['generate', 'usage:read'] });
@@ -119,5 +121,5 @@ describe('fuzzing', () => {
       { numRuns: RUNS },
     );
     console.log(`fuzzing: ${cases} cases (${RUNS} per property, ${accepted} bodies accepted and charged 3 each), no 5xx, no charge for a refusal, no secret echoed`);
-  });
+  }, TIMEOUT);
 });

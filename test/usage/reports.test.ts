@@ -162,3 +162,13 @@ describe('reconciliation with Apiframe', () => {
     expect(report.summary.gatewayCredits - report.summary.apiframeCredits).toBe(4);
   });
 });
+
+describe('streamed exports', () => {
+  it('refuses a bad cursor with 400 before streaming anything', async () => {
+    for (const format of ['ndjson', 'csv']) {
+      const response = await get(`/admin/usage/events?format=${format}&cursor=bm9wZQ`);
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ details: { cursor: ['is not a valid cursor'] } });
+    }
+  });
+});

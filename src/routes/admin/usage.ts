@@ -65,9 +65,10 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { format, limit, cursor, key, ...filters } = request.query;
       const query = { ...filters, ...(key && { keyId: key }) };
       if (format === 'json') return events.page(query, limit, cursor);
+      const matching = events.entries(query, cursor);
       const entries = Readable.from(
         (async function* () {
-          for await (const { entry } of events.entries(query, cursor)) yield entry;
+          for await (const { entry } of matching) yield entry;
         })(),
       );
       if (format === 'ndjson') return sendStream(reply, 'application/x-ndjson', entries.map((entry: unknown) => `${JSON.stringify(entry)}\n`));
