@@ -27,6 +27,12 @@ afterAll(async () => {
 
 describe('on Redis Cluster', () => {
   it('is ready, meters exactly under concurrency across two instances, and settles', async () => {
+    // The cluster client discovers the slots first; /readyz says so until it has.
+    const started = Date.now();
+    while ((await first.inject({ method: 'GET', url: '/readyz' })).statusCode !== 200) {
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     expect((await first.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready', store: 'redis' });
     const team = uniqueTeam();
     await first.inject({ method: 'POST', url: '/admin/teams', headers: admin, payload: { id: team, budget: { credits: 30, period: 'day' } } });
