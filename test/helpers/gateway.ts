@@ -103,6 +103,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   const clock = options.clock ?? (() => Date.now());
   const app = await buildApp(config, { clock, logDestination: destination, reconcile: options.reconcile ?? false });
   await app.ready();
+  // Start from a connected store, as an orchestrator would after /readyz.
+  for (let attempt = 0; (await app.services.store.unavailability()) !== null; attempt++) {
+    if (attempt > 200) throw new Error('the store did not become ready');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 
   async function inject(request: InjectOptions): Promise<LightMyRequestResponse> {
     const response = await app.inject(request);
