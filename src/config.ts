@@ -82,6 +82,16 @@ export const ConfigSchema = Type.Object({
     default: 30_000,
     description: 'Time a client has to send a whole request (headers and body); slower clients get 408 (0: no limit).',
   }),
+  RATE_LIMIT_GENERATE_PER_MINUTE: Type.Integer({
+    minimum: 0,
+    default: 120,
+    description: 'Job submissions a key may make per minute unless the key sets its own (0: no limit).',
+  }),
+  RATE_LIMIT_READS_PER_MINUTE: Type.Integer({
+    minimum: 0,
+    default: 1_200,
+    description: 'Job reads (and /v2/me, /v2/usage) a key may make per minute unless the key sets its own (0: no limit).',
+  }),
   RECONCILE_INTERVAL_MS: Type.Integer({
     minimum: 100,
     default: 5_000,

@@ -36,6 +36,7 @@ export const errors = {
     'Upstream account out of credits; contact the gateway operator',
     503,
   ),
+  RateLimited: createError('GW_RATE_LIMITED', 'Rate limit exceeded: %s requests are limited to %s a minute for this key; retry later', 429),
   UpstreamRateLimited: createError('GW_UPSTREAM_RATE_LIMITED', 'Upstream rate limit reached; retry later', 429),
   UpstreamUnavailable: createError('GW_UPSTREAM_UNAVAILABLE', 'Upstream service error; retry later', 502),
   UpstreamTimeout: createError('GW_UPSTREAM_TIMEOUT', 'Upstream did not answer in time', 504),

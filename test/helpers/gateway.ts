@@ -14,6 +14,9 @@ import { startRedis, type RedisServer } from './redis-server.js';
 export const UPSTREAM_KEY = `afk_test_UPSTREAM_SECRET_${randomBytes(8).toString('hex')}`;
 export const ADMIN_TOKEN = `admin-token-${randomBytes(12).toString('hex')}`;
 
+/** Tests drive keys far harder than people do; the rate-limit tests set limits of their own. */
+export const NO_RATE_LIMITS = { RATE_LIMIT_GENERATE_PER_MINUTE: '0', RATE_LIMIT_READS_PER_MINUTE: '0' };
+
 export const SEED_BODY = {
   prompt: 'a detailed architectural blueprint of a modern glass house',
   model: 'seedream-4',
@@ -97,6 +100,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     APIFRAME_BASE_URL: sim.url,
     ADMIN_TOKEN,
     LOG_LEVEL: 'info',
+    ...NO_RATE_LIMITS,
     ...(options.redisUrl && { REDIS_URL: options.redisUrl }),
     ...options.env,
   });

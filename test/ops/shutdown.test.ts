@@ -27,10 +27,12 @@ describe('graceful shutdown', () => {
       fetch(`${gateway.url}/v2/images/generate`, {
         method: 'POST',
         headers: { 'x-api-key': key.key, 'content-type': 'application/json' },
-        body: JSON.stringify({ ...SEED_BODY, prompt: 'slow [sim:latency=700]' }),
+        body: JSON.stringify({ ...SEED_BODY, prompt: 'slow [sim:latency=1000]' }),
       }).then((response) => response.status),
     );
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    // SIGTERM once all 100 are in the gateway's hands: each has reached Apiframe (slowly).
+    const forwardedBefore = sim.requests.length;
+    while (sim.requests.length - forwardedBefore < 100) await new Promise((resolve) => setTimeout(resolve, 10));
     const exited = gateway.stop('SIGTERM');
     const statuses = await Promise.all(requests);
     const code = await exited;

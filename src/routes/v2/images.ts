@@ -10,6 +10,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/images/generate',
     {
+      config: { limit: 'generate' },
       schema: {
         tags: ['Images'],
         summary: 'Submit an image generation job',

@@ -1,9 +1,11 @@
 // The Apiframe-compatible surface. Every route needs a team key, with the `generate` scope
-// unless the route says otherwise, checked before the body is read. Browsers may call it from the origins their key allows:
+// unless the route says otherwise, checked before the body is read, and draws on the key's
+// rate limit for submissions or for reads. Browsers may call it from the origins their key allows:
 // preflights are answered for any origin some key allows, and each request then checks that
 // its own key allows the origin it comes from.
 import cors from '@fastify/cors';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { usePerKeyRateLimits } from '../../plugins/rate-limits.js';
 import { requireTeamKey } from '../../plugins/team-auth.js';
 import { imageRoutes } from './images.js';
 import { jobRoutes } from './jobs.js';
@@ -21,6 +23,10 @@ export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
   });
   app.decorateRequest('caller');
   app.addHook('onRequest', requireTeamKey(directory));
+  await usePerKeyRateLimits(app, app.services.store, {
+    generatePerMinute: app.services.config.RATE_LIMIT_GENERATE_PER_MINUTE,
+    readsPerMinute: app.services.config.RATE_LIMIT_READS_PER_MINUTE,
+  });
   await app.register(imageRoutes);
   await app.register(jobRoutes);
   await app.register(meRoutes);

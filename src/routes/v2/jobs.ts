@@ -12,6 +12,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/jobs/:id',
     {
+      config: { limit: 'reads' },
       schema: {
         tags: ['Jobs'],
         summary: 'Get a job',
@@ -29,6 +30,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/jobs',
     {
+      config: { limit: 'reads' },
       schema: {
         tags: ['Jobs'],
         summary: 'List jobs',

@@ -25,10 +25,11 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/me',
     {
+      config: { limit: 'reads' },
       schema: {
         tags: ['Account'],
         summary: 'Get the authenticated team key',
-        response: { 200: Me, 401: ErrorResponse, 503: ErrorResponse },
+        response: { 200: Me, 401: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse },
       },
     },
     async (request) => {

@@ -17,13 +17,13 @@ export const ownUsageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/usage',
     {
-      config: { scope: 'any' },
+      config: { scope: 'any', limit: 'reads' },
       schema: {
         tags: ['Account'],
         summary: "The calling key's own usage",
         description: 'The same report as `/admin/usage`, limited to this key (or, with `scope=team` and the `usage:read` scope, to its team).',
         querystring: OwnUsageQuery,
-        response: { 200: UsageReport, 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse },
+        response: { 200: UsageReport, 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse },
       },
     },
     async (request, reply) => {

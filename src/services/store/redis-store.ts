@@ -234,6 +234,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
 
   return {
     kind: 'redis',
+    redis,
 
     saveKey: (change) =>
       guarded(async () => {

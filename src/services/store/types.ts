@@ -1,6 +1,7 @@
 // The store's contract. Two implementations keep it: Redis (Lua scripts, many gateway
 // instances) and memory (one process, for trials). Every money operation is atomic: it checks
 // and moves credits in one step, so concurrent requests can never overspend.
+import type { Cluster, Redis } from 'ioredis';
 import type { Budget } from '../budget-window.js';
 import type { Position } from './cursor.js';
 
@@ -249,6 +250,8 @@ export interface ExpiredReservation {
 
 export interface Store {
   readonly kind: 'redis' | 'memory';
+  /** The Redis connection, for plugins that keep state of their own there (rate limits). */
+  readonly redis?: Redis | Cluster;
 
   /** Creates or updates a key atomically with its indexes and audit entry; false on a version conflict. */
   saveKey(change: KeyChange): Promise<boolean>;
