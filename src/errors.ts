@@ -19,6 +19,12 @@ export const errors = {
   TeamNotFound: createError('GW_TEAM_NOT_FOUND', 'Team not found', 404),
   TeamExists: createError('GW_TEAM_EXISTS', 'Team %s already exists', 409),
   KeyIsRevoked: createError('GW_KEY_IS_REVOKED', 'Key is revoked; issue a new one', 409),
+  IdempotencyMismatch: createError(
+    'GW_IDEMPOTENCY_MISMATCH',
+    'This Idempotency-Key was already used with a different request body',
+    409,
+  ),
+  IdempotencyInProgress: createError('GW_IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still in progress; retry later', 409),
   Conflict: createError('GW_CONFLICT', 'The record changed concurrently; retry', 409),
   ScopeDenied: createError('GW_SCOPE_DENIED', 'This key lacks the "%s" scope', 403),
   ModelNotAllowed: createError('GW_MODEL_NOT_ALLOWED', 'Model %s is not allowed for this key', 403),

@@ -45,7 +45,7 @@ export function budgetCheck(budget: Budget | null, now: number): BudgetCheck | n
 export function createJobGateway(deps: JobGatewayDeps) {
   const { store, upstream, pricing, clock, logger, metrics } = deps;
 
-  async function submit(caller: Caller, body: { model: string }, requestId: string): Promise<GatewayAnswer> {
+  async function submit(caller: Caller, body: { model: string }, requestId: string, idempotencyKey?: string): Promise<GatewayAnswer> {
     const { key } = caller;
     const credits = pricing[body.model]!;
     const now = clock();
@@ -75,7 +75,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
     let response: UpstreamResponse;
     let jobId: string;
     try {
-      response = await upstream.submitGenerate(JSON.stringify(body), requestId);
+      response = await upstream.submitGenerate(JSON.stringify(body), requestId, idempotencyKey);
       if (response.status !== 202 && response.status !== 200 && response.status !== 201) {
         throw upstreamRefusal(response);
       }
@@ -86,7 +86,9 @@ export function createJobGateway(deps: JobGatewayDeps) {
     }
 
     try {
-      await store.attachJob({ reservationId, jobId, team: key.team, keyId: key.id, model: body.model, windows, now: clock(), requestId });
+      const attached = await store.attachJob({ reservationId, jobId, team: key.team, keyId: key.id, model: body.model, windows, now: clock(), requestId });
+      // An idempotent replay upstream names a job already on record: its reservation came back.
+      if (attached === 'duplicate') metrics.credits('released', key.team, body.model, credits);
     } catch (error) {
       logger.error({ err: error, requestId, jobId, team: key.team }, 'accepted job could not be recorded');
       throw error;

@@ -20,7 +20,7 @@ export class UpstreamFailure extends Error {
 }
 
 export interface UpstreamClient {
-  submitGenerate(body: string, requestId: string): Promise<UpstreamResponse>;
+  submitGenerate(body: string, requestId: string, idempotencyKey?: string): Promise<UpstreamResponse>;
   getJob(jobId: string, requestId: string): Promise<UpstreamResponse>;
   /** A page of the whole upstream account's jobs (GET /v2/jobs with these query parameters). */
   listJobs(query: URLSearchParams, requestId: string): Promise<UpstreamResponse>;
@@ -59,6 +59,7 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
     path: string,
     requestId: string,
     body?: string,
+    extraHeaders: Record<string, string> = {},
   ): Promise<UpstreamResponse> {
     const started = performance.now();
     const observe = (status: number | UpstreamFailure['kind']) =>
@@ -67,9 +68,12 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
       const response = await pool.request({
         method,
         path: pathPrefix + path,
-        headers: body === undefined
-          ? { ...baseHeaders, 'x-request-id': requestId }
-          : { ...baseHeaders, 'x-request-id': requestId, 'content-type': 'application/json' },
+        headers: {
+          ...baseHeaders,
+          ...extraHeaders,
+          'x-request-id': requestId,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
         body,
         signal: AbortSignal.timeout(options.timeoutMs),
       });
@@ -85,7 +89,8 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
   }
 
   return {
-    submitGenerate: (body, requestId) => call('generate', 'POST', '/v2/images/generate', requestId, body),
+    submitGenerate: (body, requestId, idempotencyKey) =>
+      call('generate', 'POST', '/v2/images/generate', requestId, body, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
     getJob: (jobId, requestId) => call('get_job', 'GET', `/v2/jobs/${encodeURIComponent(jobId)}`, requestId),
     listJobs: (query, requestId) => call('list_jobs', 'GET', `/v2/jobs?${query}`, requestId),
     close: () => pool.close(),

@@ -1,12 +1,16 @@
-// POST /v2/images/generate: validate, reserve the model's price, forward, hand back Apiframe's answer.
+// POST /v2/images/generate: validate, reserve the model's price, forward, hand back Apiframe's
+// answer; with an Idempotency-Key, retries replay the first answer instead of running again.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sendJsonText } from '../raw-reply.js';
 import { errors, withExtras } from '../../errors.js';
+import { Type } from '@sinclair/typebox';
 import { ErrorResponse, InsufficientCreditsResponse, ValidationErrorResponse } from '../../schemas/common.js';
+import { createIdempotency } from '../../services/idempotency.js';
 import { buildGenerateImageRequest, crossFieldErrors, JobAccepted } from '../../schemas/generate.js';
 
 export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { jobs, config } = app.services;
+  const { jobs, config, store } = app.services;
+  const idempotency = createIdempotency(store, { pendingTtlMs: config.reservationLeaseMs });
   app.post(
     '/images/generate',
     {
@@ -15,6 +19,15 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['Images'],
         summary: 'Submit an image generation job',
         description: "Reserves the model's price from the key's and team's budgets, then forwards to Apiframe.",
+        headers: Type.Object({
+          'idempotency-key': Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 255,
+              description: 'Retries with the same key and body within 24 h get the original answer and are not charged again.',
+            }),
+          ),
+        }),
         body: buildGenerateImageRequest(Object.keys(config.pricing)),
         response: {
           202: JobAccepted,
@@ -22,6 +35,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
           401: ErrorResponse,
           402: InsufficientCreditsResponse,
           403: ErrorResponse,
+          409: ErrorResponse,
           413: ErrorResponse,
           415: ErrorResponse,
           429: ErrorResponse,
@@ -34,9 +48,17 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const details = crossFieldErrors(request.body);
       if (Object.keys(details).length > 0) throw withExtras(new errors.ValidationFailed(), { details });
-      const { allowedModels } = request.caller.key;
-      if (allowedModels && !allowedModels.includes(request.body.model)) throw new errors.ModelNotAllowed(request.body.model);
-      const answer = await jobs.submit(request.caller, request.body, request.id);
+      const { caller, body, id: requestId } = request;
+      if (caller.key.allowedModels && !caller.key.allowedModels.includes(body.model)) throw new errors.ModelNotAllowed(body.model);
+      const idempotencyKey = request.headers['idempotency-key'];
+      if (idempotencyKey === undefined) {
+        const answer = await jobs.submit(caller, body, requestId);
+        return sendJsonText(reply, answer.status, answer.body);
+      }
+      const answer = await idempotency.run({ team: caller.key.team, keyId: caller.key.id, idempotencyKey, body }, (upstreamKey) =>
+        jobs.submit(caller, body, requestId, upstreamKey),
+      );
+      if (answer.replayed) reply.header('idempotent-replayed', 'true');
       return sendJsonText(reply, answer.status, answer.body);
     },
   );

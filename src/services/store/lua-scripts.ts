@@ -185,3 +185,19 @@ redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('XADD', KEYS[3], '*', 'entry', ARGV[4])
 return 1
 `;
+
+/**
+ * KEYS: idempotency record. ARGV: body fingerprint, pending ttl ms.
+ * Returns {'claimed'}, {'pending'}, {'mismatch'} or {'done', status, body}.
+ */
+export const CLAIM_IDEMPOTENCY = `
+local record = redis.call('HMGET', KEYS[1], 'fingerprint', 'state', 'status', 'body')
+if not record[1] then
+  redis.call('HSET', KEYS[1], 'fingerprint', ARGV[1], 'state', 'pending')
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {'claimed'}
+end
+if record[1] ~= ARGV[1] then return {'mismatch'} end
+if record[2] == 'done' then return {'done', record[3], record[4]} end
+return {'pending'}
+`;

@@ -5,6 +5,7 @@ import { isAfter, type Position } from './cursor.js';
 import type {
   AggregateCell,
   ChangeListener,
+  IdempotencyScope,
   JobRecord,
   LedgerEntry,
   LedgerKind,
@@ -115,6 +116,8 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
   const listeners: ChangeListener[] = [];
   const ledgers = new Map<string, TeamLedger>();
   const leases = new Map<string, { holder: string; until: number }>();
+  const idempotency = new Map<string, { fingerprint: string; done?: { status: number; body: string }; until: number }>();
+  const idempotencyId = (scope: IdempotencyScope) => `${scope.team}|${scope.keyId}|${scope.key}`;
   let auditSequence = 0;
 
   function appendAudit(entry: StoredAuditEntry | Omit<StoredAuditEntry, 'id'>): void {
@@ -304,6 +307,26 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
         spend.team[w] = team.counted(`team:${w}`);
       }
       return spend;
+    },
+
+    async claimIdempotency(scope, fingerprint, pendingTtlMs) {
+      const id = idempotencyId(scope);
+      const record = idempotency.get(id);
+      if (!record || record.until <= Date.now()) {
+        idempotency.set(id, { fingerprint, until: Date.now() + pendingTtlMs });
+        return { state: 'claimed' };
+      }
+      if (record.fingerprint !== fingerprint) return { state: 'mismatch' };
+      return record.done ? { state: 'done', ...record.done } : { state: 'pending' };
+    },
+
+    async completeIdempotency(scope, status, body, ttlMs) {
+      const record = idempotency.get(idempotencyId(scope));
+      if (record) Object.assign(record, { done: { status, body }, until: Date.now() + ttlMs });
+    },
+
+    async abandonIdempotency(scope) {
+      idempotency.delete(idempotencyId(scope));
     },
 
     async teams() {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { Cluster, Redis, type Result } from 'ioredis';
 import { errors } from '../../errors.js';
 import { isAfter, type Position } from './cursor.js';
-import { ACQUIRE_LEASE, ATTACH, RELEASE, RESERVE, SAVE_KEY, SAVE_TEAM, SETTLE } from './lua-scripts.js';
+import { ACQUIRE_LEASE, ATTACH, CLAIM_IDEMPOTENCY, RELEASE, RESERVE, SAVE_KEY, SAVE_TEAM, SETTLE } from './lua-scripts.js';
 import { windowOf } from '../budget-window.js';
 import type {
   AggregateCell,
@@ -15,6 +15,7 @@ import type {
   AttachResult,
   AuditEntry,
   ExpiredReservation,
+  IdempotencyClaim,
   JobPage,
   JobRecord,
   LedgerEntry,
@@ -44,6 +45,7 @@ declare module 'ioredis' {
     gwAcquireLease(...args: Arg[]): Result<number, Context>;
     gwSaveKey(...args: Arg[]): Result<number, Context>;
     gwSaveTeam(...args: Arg[]): Result<number, Context>;
+    gwClaimIdempotency(...args: Arg[]): Result<string[], Context>;
   }
 }
 
@@ -55,6 +57,7 @@ const SCRIPTS = {
   gwAcquireLease: { numberOfKeys: 1, lua: ACQUIRE_LEASE },
   gwSaveKey: { numberOfKeys: 9, lua: SAVE_KEY },
   gwSaveTeam: { numberOfKeys: 3, lua: SAVE_TEAM },
+  gwClaimIdempotency: { numberOfKeys: 1, lua: CLAIM_IDEMPOTENCY },
 } as const;
 
 const SCRIPT_SHAS = Object.values(SCRIPTS).map((script) => createHash('sha1').update(script.lua).digest('hex'));
@@ -86,6 +89,7 @@ function teamKeys(team: string) {
     pending: `${tag}:pending`,
     jobs: `${tag}:jobs`,
     keyJobs: (keyId: string) => `${tag}:jobs:key:${keyId}`,
+    idempotency: (keyId: string, key: string) => `${tag}:idem:${keyId}:${key}`,
   };
 }
 
@@ -419,6 +423,23 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
           spend.team[w] = Number(values[keyFields.length + i] ?? 0);
         });
         return spend;
+      }),
+
+    claimIdempotency: (scope, fingerprint, pendingTtlMs) =>
+      guarded(async (): Promise<IdempotencyClaim> => {
+        const [state, status, body] = await redis.gwClaimIdempotency(teamKeys(scope.team).idempotency(scope.keyId, scope.key), fingerprint, pendingTtlMs);
+        return state === 'done' ? { state, status: Number(status), body: body! } : { state: state as 'claimed' | 'pending' | 'mismatch' };
+      }),
+
+    completeIdempotency: (scope, status, body, ttlMs) =>
+      guarded(async () => {
+        const key = teamKeys(scope.team).idempotency(scope.keyId, scope.key);
+        await redis.multi().hset(key, 'state', 'done', 'status', status, 'body', body).pexpire(key, ttlMs).exec();
+      }),
+
+    abandonIdempotency: (scope) =>
+      guarded(async () => {
+        await redis.del(teamKeys(scope.team).idempotency(scope.keyId, scope.key));
       }),
 
     teams: () => guarded(() => redis.smembers(adminKeys.teams)),

@@ -96,6 +96,20 @@ export interface ListAuditRequest {
   limit: number;
 }
 
+/** Where idempotency records live: one team key's own namespace. */
+export interface IdempotencyScope {
+  team: string;
+  keyId: string;
+  /** SHA-256 of the client's Idempotency-Key. */
+  key: string;
+}
+
+export type IdempotencyClaim =
+  | { state: 'claimed' }
+  | { state: 'pending' }
+  | { state: 'mismatch' }
+  | { state: 'done'; status: number; body: string };
+
 /** What changed, broadcast to every gateway instance so they drop cached copies. */
 export type ChangeEvent = { kind: 'key'; id: string } | { kind: 'team'; id: string };
 
@@ -285,6 +299,16 @@ export interface Store {
   readLedger(team: string, after: string | null, limit: number): Promise<LedgerEntry[]>;
   /** The aggregate cells of a team for each of `days`. */
   aggregates(team: string, days: string[]): Promise<AggregateCell[]>;
+
+  /**
+   * Claims an idempotency key for a request with this body fingerprint (for `pendingTtlMs`),
+   * or says what became of the request that holds it.
+   */
+  claimIdempotency(scope: IdempotencyScope, fingerprint: string, pendingTtlMs: number): Promise<IdempotencyClaim>;
+  /** Keeps the answer to replay it to retries for `ttlMs`. */
+  completeIdempotency(scope: IdempotencyScope, status: number, body: string, ttlMs: number): Promise<void>;
+  /** Lets a retry run the request again (it failed without creating anything). */
+  abandonIdempotency(scope: IdempotencyScope): Promise<void>;
 
   /** Teams known to the gateway: the reconciler walks them. */
   teams(): Promise<string[]>;

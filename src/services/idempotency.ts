@@ -1,0 +1,59 @@
+// Idempotent submissions, with Stripe's semantics scoped to each team key: the first request
+// with an Idempotency-Key runs; a retry with the same key and body gets the same answer (the
+// same jobId) without a second charge; the same key with another body is a 409; concurrent
+// requests with one key wait for the first and share its answer. Failures are not kept, so a
+// retry after one runs again. Apiframe receives a key namespaced per team key, so two teams
+// that pick the same value never meet upstream.
+import { createHash } from 'node:crypto';
+import { stringify } from 'safe-stable-stringify';
+import { errors } from '../errors.js';
+import type { GatewayAnswer } from './job-gateway.js';
+import type { Store } from './store/types.js';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const DAY_MS = 86_400_000;
+const WAIT_STEP_MS = 50;
+
+export interface IdempotencyOptions {
+  /** How long a request may hold its key before another may take it over (a crashed instance). */
+  pendingTtlMs: number;
+  /** How long an answer is replayed. */
+  ttlMs?: number;
+}
+
+export function upstreamIdempotencyKey(keyId: string, idempotencyKey: string): string {
+  return `gw_${sha256(`${keyId}\n${idempotencyKey}`)}`;
+}
+
+export function createIdempotency(store: Store, options: IdempotencyOptions) {
+  const ttlMs = options.ttlMs ?? DAY_MS;
+
+  return {
+    async run(
+      request: { team: string; keyId: string; idempotencyKey: string; body: unknown },
+      work: (upstreamKey: string) => Promise<GatewayAnswer>,
+    ): Promise<GatewayAnswer & { replayed: boolean }> {
+      const scope = { team: request.team, keyId: request.keyId, key: sha256(request.idempotencyKey) };
+      const fingerprint = sha256(stringify(request.body) ?? '');
+      const deadline = Date.now() + options.pendingTtlMs;
+      for (;;) {
+        const claim = await store.claimIdempotency(scope, fingerprint, options.pendingTtlMs);
+        if (claim.state === 'mismatch') throw new errors.IdempotencyMismatch();
+        if (claim.state === 'done') return { status: claim.status, body: claim.body, replayed: true };
+        if (claim.state === 'claimed') break;
+        if (Date.now() > deadline) throw new errors.IdempotencyInProgress();
+        await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
+      }
+      try {
+        const answer = await work(upstreamIdempotencyKey(request.keyId, request.idempotencyKey));
+        await store.completeIdempotency(scope, answer.status, answer.body, ttlMs);
+        return { ...answer, replayed: false };
+      } catch (error) {
+        await store.abandonIdempotency(scope).catch(() => undefined);
+        throw error;
+      }
+    },
+  };
+}
+
+export type Idempotency = ReturnType<typeof createIdempotency>;
