@@ -104,6 +104,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     pricing: config.pricing,
     clock,
     reservationLeaseMs: config.reservationLeaseMs,
+    pollLockMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 5_000),
     logger,
     metrics,
   });

@@ -34,9 +34,15 @@ export interface JobGatewayDeps {
   pricing: Readonly<Record<string, number>>;
   clock: Clock;
   reservationLeaseMs: number;
+  /** How long one poller may hold the right to ask Apiframe about a job. */
+  pollLockMs: number;
   logger: Logger;
   metrics: Pick<Metrics, 'credits'>;
 }
+
+/** Polls within this long of a fetch share its answer. */
+const SNAPSHOT_MAX_AGE_MS = 1_000;
+const WAIT_STEP_MS = 25;
 
 export function budgetCheck(budget: Budget | null, now: number): BudgetCheck | null {
   return budget ? { window: windowOf(budget.period, now), limit: budget.credits } : null;
@@ -44,9 +50,15 @@ export function budgetCheck(budget: Budget | null, now: number): BudgetCheck | n
 
 export function createJobGateway(deps: JobGatewayDeps) {
   const { store, upstream, pricing, clock, logger, metrics } = deps;
+  const pollsInFlight = new Map<string, Promise<GatewayAnswer>>();
+  let upstreamPausedUntil = 0;
+  store.onChange((event) => {
+    if (event !== 'resync' && event.kind === 'upstream-backoff') upstreamPausedUntil = Math.max(upstreamPausedUntil, event.until);
+  });
 
   async function submit(caller: Caller, body: { model: string }, requestId: string, idempotencyKey?: string): Promise<GatewayAnswer> {
     const { key } = caller;
+    refuseWhileUpstreamPaused();
     const credits = pricing[body.model]!;
     const now = clock();
     const windows = windowsAt(now);
@@ -77,6 +89,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
     try {
       response = await upstream.submitGenerate(JSON.stringify(body), requestId, idempotencyKey);
       if (response.status !== 202 && response.status !== 200 && response.status !== 201) {
+        if (response.status === 429) pauseUpstream(response.retryAfter);
         throw upstreamRefusal(response);
       }
       jobId = acceptedJobId(response.body);
@@ -96,13 +109,49 @@ export function createJobGateway(deps: JobGatewayDeps) {
     return { status: response.status, body: response.body };
   }
 
-  async function poll(caller: Caller, jobId: string, requestId: string): Promise<GatewayAnswer> {
-    const record = await store.getJob(caller.key.team, jobId);
-    if (!record) throw new errors.JobNotFound();
-    if (record.finalBody !== null) return { status: 200, body: record.finalBody };
-    const body = await fetchJob(jobId, requestId);
-    await settleIfTerminal(record, body, requestId);
-    return { status: 200, body };
+  /**
+   * A poll. Finished jobs are served from the store; a state fetched less than a second ago is
+   * shared; otherwise one poller at a time, across instances, asks Apiframe while the others
+   * wait for its answer. Concurrent polls of one job in this process share one promise.
+   */
+  function poll(caller: Caller, jobId: string, requestId: string): Promise<GatewayAnswer> {
+    const flight = `${caller.key.team}|${jobId}`;
+    const running = pollsInFlight.get(flight);
+    if (running) return running;
+    const polling = pollOnce(caller.key.team, jobId, requestId).finally(() => pollsInFlight.delete(flight));
+    pollsInFlight.set(flight, polling);
+    return polling;
+  }
+
+  async function pollOnce(team: string, jobId: string, requestId: string): Promise<GatewayAnswer> {
+    const giveUpAt = Date.now() + deps.pollLockMs;
+    for (;;) {
+      const decision = await store.pollJob(team, jobId, clock(), SNAPSHOT_MAX_AGE_MS, deps.pollLockMs);
+      if (!decision) throw new errors.JobNotFound();
+      if (decision.action === 'final' || decision.action === 'snapshot') return { status: 200, body: decision.body };
+      refuseWhileUpstreamPaused();
+      if (decision.action === 'wait' && Date.now() < giveUpAt) {
+        await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
+        continue;
+      }
+      const body = await fetchJob(jobId, requestId);
+      if (!(await settleIfTerminal(decision.record, body, requestId))) await store.saveSnapshot(team, jobId, body, clock());
+      return { status: 200, body };
+    }
+  }
+
+  /** Apiframe said 429: nobody here calls it again before its Retry-After has passed. */
+  function refuseWhileUpstreamPaused(): void {
+    const waitMs = upstreamPausedUntil - Date.now();
+    if (waitMs > 0) throw withExtras(new errors.UpstreamRateLimited(), { retryAfter: String(Math.ceil(waitMs / 1000)) });
+  }
+
+  function pauseUpstream(retryAfter: string | undefined): void {
+    const seconds = Number(retryAfter);
+    const until = Date.now() + (Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000);
+    if (until <= upstreamPausedUntil) return;
+    upstreamPausedUntil = until;
+    store.publishChange({ kind: 'upstream-backoff', until }).catch(() => undefined);
   }
 
   /** The job's current state from Apiframe, as JSON text; errors mapped for the caller. */
@@ -110,6 +159,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
     try {
       const response = await upstream.getJob(jobId, requestId);
       if (response.status === 404) throw new errors.JobNotFound();
+      if (response.status === 429) pauseUpstream(response.retryAfter);
       if (response.status !== 200) throw upstreamRefusal(response);
       return response.body;
     } catch (error) {

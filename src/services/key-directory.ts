@@ -34,7 +34,7 @@ export function createKeyDirectory({ store, clock, ttlMs = 60_000 }: KeyDirector
       origins = null;
     } else if (event.kind === 'team') {
       teams.delete(event.id);
-    } else {
+    } else if (event.kind === 'key') {
       for (const [hash, cached] of keysByHash) if (cached.value.id === event.id) keysByHash.delete(hash);
       origins = null;
     }

@@ -102,13 +102,11 @@ describe.each(['redis', 'memory'] as const)('generate → poll → settle (%s st
     [401, 502, 'Upstream credentials rejected; your key is fine, contact the gateway operator'],
     [403, 502, 'Upstream credentials rejected; your key is fine, contact the gateway operator'],
     [402, 503, 'Upstream account out of credits; contact the gateway operator'],
-    [429, 429, 'Upstream rate limit reached; retry later'],
   ])('maps upstream %i to %i and charges nothing', async (upstream, expected, message) => {
     const key = await gw.createKey();
     const response = await gw.generate(key.key, { ...SEED_BODY, prompt: `a cat [sim:status=${upstream}]` });
     expect(response.statusCode).toBe(expected);
     expect(response.json()).toMatchObject({ error: message });
-    if (upstream === 429) expect(response.headers['retry-after']).toBe('2');
     expect((await gw.spend(key)).total).toBe(0);
   });
 
@@ -177,5 +175,37 @@ describe('upstream timeouts and outages', () => {
     } finally {
       await down.close();
     }
+  });
+});
+
+describe('an upstream 429', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway({ redisUrl: redis.url });
+  });
+  afterAll(async () => {
+    await gw.close();
+  });
+
+  it('is passed on with its Retry-After, and honoured for every caller until it has passed', async () => {
+    const key = await gw.createKey();
+    const other = await gw.createKey();
+    const { jobId } = (await gw.generate(other.key)).json();
+    const limited = await gw.generate(key.key, { ...SEED_BODY, prompt: 'a cat [sim:status=429]' });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toMatchObject({ error: 'Upstream rate limit reached; retry later', code: 'GW_UPSTREAM_RATE_LIMITED' });
+    expect(limited.headers['retry-after']).toBe('2');
+
+    const calls = gw.sim.requests.length;
+    const held = await gw.generate(other.key);
+    expect(held.statusCode).toBe(429);
+    expect(Number(held.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect((await gw.poll(other.key, jobId)).statusCode).toBe(429);
+    expect(gw.sim.requests.length).toBe(calls);
+    expect((await gw.spend(other)).total).toBe(3);
+    expect((await gw.spend(key)).total).toBe(0);
+
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    expect((await gw.generate(other.key)).statusCode).toBe(202);
   });
 });

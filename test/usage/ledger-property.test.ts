@@ -26,7 +26,7 @@ afterAll(async () => {
   await redis.destroy();
 });
 
-const OUTCOMES = ['ok', '[sim:fail]', '[sim:cancel]', '[sim:cost=0]', '[sim:cost=1]', '[sim:cost=2]', '[sim:status=500]', '[sim:status=429]', '[sim:status=402]'] as const;
+const OUTCOMES = ['ok', '[sim:fail]', '[sim:cancel]', '[sim:cost=0]', '[sim:cost=1]', '[sim:cost=2]', '[sim:status=500]', '[sim:status=503]', '[sim:status=402]'] as const;
 const budget = fc.option(fc.record({ credits: fc.integer({ min: 0, max: 90 }), period: fc.constantFrom('day', 'month', 'total') }), { nil: null });
 const workload = fc.record({
   teamBudgets: fc.tuple(budget, budget),

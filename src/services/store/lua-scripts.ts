@@ -106,13 +106,17 @@ return 'attached'
 
 /**
  * KEYS: (common), job hash, pending zset
- * ARGV: (common), jobId, status, credits charged, final body
+ * ARGV: (common), jobId, status, credits charged, final body ('' when not known yet)
  * A COMPLETED job is a `settle` entry (its cost minus what was reserved); a FAILED or
  * CANCELLED one a `refund` of what was reserved.
  * Returns 1 when settled now, 0 when the job was unknown or already settled.
  */
 export const SETTLE = `${MOVE}
-local j = redis.call('HMGET', KEYS[4], 'state', 'keyId', 'reserved', 'windows', 'model')
+local j = redis.call('HMGET', KEYS[4], 'state', 'keyId', 'reserved', 'windows', 'model', 'body')
+if j[1] == 'settled' and (not j[6] or j[6] == '') then
+  -- Settled without its final body (from a webhook): keep the body now that it is known.
+  redis.call('HSET', KEYS[4], 'body', ARGV[7])
+end
 if j[1] ~= 'pending' then return 0 end
 local credits = tonumber(ARGV[6])
 local kind = 'refund'
@@ -200,4 +204,18 @@ end
 if record[1] ~= ARGV[1] then return {'mismatch'} end
 if record[2] == 'done' then return {'done', record[3], record[4]} end
 return {'pending'}
+`;
+
+/**
+ * KEYS: job hash, fetch lock. ARGV: now, snapshot max age ms, lock ms.
+ * Returns {} for an unknown job, else {action, body, then the job fields of JOB_FIELDS}.
+ */
+export const POLL_JOB = `
+local j = redis.call('HMGET', KEYS[1], 'keyId', 'model', 'reserved', 'createdAt', 'state', 'charged', 'body', 'windows', 'snapshot', 'snapshotAt')
+if not j[1] then return {} end
+local fields = {j[1], j[2], j[3], j[4], j[5], j[6] or '', j[7] or '', j[8]}
+if j[5] == 'settled' and j[7] and j[7] ~= '' then return {'final', j[7], unpack(fields)} end
+if j[9] and tonumber(ARGV[1]) - tonumber(j[10]) <= tonumber(ARGV[2]) then return {'snapshot', j[9], unpack(fields)} end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then return {'fetch', '', unpack(fields)} end
+return {'wait', '', unpack(fields)}
 `;

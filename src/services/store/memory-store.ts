@@ -27,6 +27,8 @@ interface Reservation {
 interface MemoryJob extends JobRecord {
   windows: string[];
   checkAt: number;
+  snapshot?: { body: string; at: number };
+  lockedUntil?: number;
 }
 
 interface MoveDetails {
@@ -130,7 +132,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     return found;
   }
 
-  const copyJob = ({ windows: _windows, checkAt: _checkAt, ...job }: MemoryJob): JobRecord => ({ ...job });
+  const copyJob = ({ windows: _windows, checkAt: _checkAt, snapshot: _snapshot, lockedUntil: _lockedUntil, ...job }: MemoryJob): JobRecord => ({ ...job });
 
   return {
     kind: 'memory',
@@ -264,6 +266,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     async settle(r) {
       const team = ledger(r.team);
       const job = team.jobs.get(r.jobId);
+      if (job?.state === 'settled' && !job.finalBody) job.finalBody = r.finalBody;
       if (!job || job.state !== 'pending') return false;
       team.move(r, {
         kind: r.status === 'COMPLETED' ? 'settle' : 'refund',
@@ -282,6 +285,24 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     async getJob(teamName, jobId) {
       const job = ledger(teamName).jobs.get(jobId);
       return job ? copyJob(job) : null;
+    },
+
+    async pollJob(teamName, jobId, now, snapshotMaxAgeMs, lockMs) {
+      const job = ledger(teamName).jobs.get(jobId);
+      if (!job) return null;
+      const record = copyJob(job);
+      if (job.state === 'settled' && job.finalBody) return { action: 'final', record, body: job.finalBody };
+      if (job.snapshot && now - job.snapshot.at <= snapshotMaxAgeMs) return { action: 'snapshot', record, body: job.snapshot.body };
+      if ((job.lockedUntil ?? 0) > Date.now()) return { action: 'wait', record };
+      job.lockedUntil = Date.now() + lockMs;
+      return { action: 'fetch', record };
+    },
+
+    async saveSnapshot(teamName, jobId, body, now) {
+      const job = ledger(teamName).jobs.get(jobId);
+      if (!job) return;
+      job.snapshot = { body, at: now };
+      job.lockedUntil = 0;
     },
 
     async jobsCreatedBetween(teamName, fromMs, toMs) {

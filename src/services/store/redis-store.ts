@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { Cluster, Redis, type Result } from 'ioredis';
 import { errors } from '../../errors.js';
 import { isAfter, type Position } from './cursor.js';
-import { ACQUIRE_LEASE, ATTACH, CLAIM_IDEMPOTENCY, RELEASE, RESERVE, SAVE_KEY, SAVE_TEAM, SETTLE } from './lua-scripts.js';
+import { ACQUIRE_LEASE, ATTACH, CLAIM_IDEMPOTENCY, POLL_JOB, RELEASE, RESERVE, SAVE_KEY, SAVE_TEAM, SETTLE } from './lua-scripts.js';
 import { windowOf } from '../budget-window.js';
 import type {
   AggregateCell,
@@ -18,6 +18,7 @@ import type {
   IdempotencyClaim,
   JobPage,
   JobRecord,
+  PollDecision,
   LedgerEntry,
   LedgerKind,
   ListJobsRequest,
@@ -46,6 +47,7 @@ declare module 'ioredis' {
     gwSaveKey(...args: Arg[]): Result<number, Context>;
     gwSaveTeam(...args: Arg[]): Result<number, Context>;
     gwClaimIdempotency(...args: Arg[]): Result<string[], Context>;
+    gwPollJob(...args: Arg[]): Result<string[], Context>;
   }
 }
 
@@ -58,6 +60,7 @@ const SCRIPTS = {
   gwSaveKey: { numberOfKeys: 9, lua: SAVE_KEY },
   gwSaveTeam: { numberOfKeys: 3, lua: SAVE_TEAM },
   gwClaimIdempotency: { numberOfKeys: 1, lua: CLAIM_IDEMPOTENCY },
+  gwPollJob: { numberOfKeys: 2, lua: POLL_JOB },
 } as const;
 
 const SCRIPT_SHAS = Object.values(SCRIPTS).map((script) => createHash('sha1').update(script.lua).digest('hex'));
@@ -90,6 +93,7 @@ function teamKeys(team: string) {
     jobs: `${tag}:jobs`,
     keyJobs: (keyId: string) => `${tag}:jobs:key:${keyId}`,
     idempotency: (keyId: string, key: string) => `${tag}:idem:${keyId}:${key}`,
+    pollLock: (jobId: string) => `${tag}:poll-lock:${jobId}`,
   };
 }
 
@@ -401,6 +405,21 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
       guarded(async () => {
         const values = await redis.hmget(teamKeys(team).job(jobId), ...JOB_FIELDS);
         return toJobRecord(team, jobId, values);
+      }),
+
+    pollJob: (team, jobId, now, snapshotMaxAgeMs, lockMs) =>
+      guarded(async (): Promise<PollDecision | null> => {
+        const keys = teamKeys(team);
+        const [action, body, ...fields] = await redis.gwPollJob(keys.job(jobId), keys.pollLock(jobId), now, snapshotMaxAgeMs, lockMs);
+        const record = action ? toJobRecord(team, jobId, fields.map((field) => (field === '' ? null : field))) : null;
+        if (!record) return null;
+        return action === 'final' || action === 'snapshot' ? { action, record, body: body! } : { action: action as 'fetch' | 'wait', record };
+      }),
+
+    saveSnapshot: (team, jobId, body, now) =>
+      guarded(async () => {
+        const keys = teamKeys(team);
+        await redis.multi().hset(keys.job(jobId), 'snapshot', body, 'snapshotAt', now).del(keys.pollLock(jobId)).exec();
       }),
 
     jobsCreatedBetween: (team, fromMs, toMs) =>

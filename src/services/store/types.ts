@@ -111,7 +111,11 @@ export type IdempotencyClaim =
   | { state: 'done'; status: number; body: string };
 
 /** What changed, broadcast to every gateway instance so they drop cached copies. */
-export type ChangeEvent = { kind: 'key'; id: string } | { kind: 'team'; id: string };
+export type ChangeEvent =
+  | { kind: 'key'; id: string }
+  | { kind: 'team'; id: string }
+  /** Apiframe asked for a pause (429): no instance calls it before `until` (ms). */
+  | { kind: 'upstream-backoff'; until: number };
 
 /** A change, or `resync` when notifications may have been missed (drop every cached copy). */
 export type ChangeListener = (event: ChangeEvent | 'resync') => void;
@@ -178,6 +182,14 @@ export interface JobRecord {
   /** The terminal job exactly as Apiframe returned it (JSON), once settled. */
   finalBody: string | null;
 }
+
+/**
+ * How a poll proceeds: with the job's final body, a fresh snapshot of it, the right to ask
+ * Apiframe (`fetch`, held for a short lock), or to wait for the instance that has that right.
+ */
+export type PollDecision =
+  | { action: 'final' | 'snapshot'; record: JobRecord; body: string }
+  | { action: 'fetch' | 'wait'; record: JobRecord };
 
 export interface SettleRequest extends Movement {
   team: string;
@@ -291,6 +303,10 @@ export interface Store {
   /** Settles a pending job exactly once; false when it was already settled. */
   settle(request: SettleRequest): Promise<boolean>;
   getJob(team: string, jobId: string): Promise<JobRecord | null>;
+  /** Reads a job for a poll and decides, in one step, whether Apiframe must be asked. */
+  pollJob(team: string, jobId: string, now: number, snapshotMaxAgeMs: number, lockMs: number): Promise<PollDecision | null>;
+  /** Keeps the latest non-terminal state of a job for other pollers, and frees the fetch lock. */
+  saveSnapshot(team: string, jobId: string, body: string, now: number): Promise<void>;
   /** A team's jobs created in [fromMs, toMs), oldest first. */
   jobsCreatedBetween(team: string, fromMs: number, toMs: number): Promise<JobRecord[]>;
   listJobs(request: ListJobsRequest): Promise<JobPage>;
