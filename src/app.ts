@@ -17,6 +17,7 @@ import { adminRoutes } from './routes/admin/index.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { v2Routes } from './routes/v2/index.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { createJobGateway, type JobGateway } from './services/job-gateway.js';
 import { createJobListing, type JobListing } from './services/job-listing.js';
@@ -30,6 +31,8 @@ import type { Store } from './services/store/types.js';
 import { createTeamAdmin, type TeamAdmin } from './services/team-admin.js';
 import { createUpstreamClient, type UpstreamClient } from './services/upstream.js';
 import { createUsageReports, type UsageReports } from './services/usage-report.js';
+import { systemResolver, type Resolver } from './services/webhook-target.js';
+import { createWebhooks, type Webhooks } from './services/webhooks.js';
 
 export interface Services {
   config: Config;
@@ -41,6 +44,7 @@ export interface Services {
   keys: KeyAdmin;
   teams: TeamAdmin;
   usage: UsageReports;
+  webhooks: Webhooks;
   jobs: JobGateway;
   listing: JobListing;
   reconciler: Reconciler;
@@ -55,12 +59,16 @@ declare module 'fastify' {
 export interface AppDeps {
   store?: Store;
   clock?: Clock;
+  /** How webhook hosts are resolved (tests inject one; no traffic leaves loopback). */
+  resolver?: Resolver;
   logDestination?: DestinationStream;
-  /** Run the background reconciler while the app is open (default true). */
+  /** Run the background reconciler and webhook deliveries while the app is open (default true). */
   reconcile?: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** How often queued webhook deliveries are looked for (new events are sent at once anyway). */
+const WEBHOOK_POLL_MS = 1_000;
 
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const logger = createLogger({
@@ -108,6 +116,19 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     logger,
     metrics,
   });
+  const webhooks = createWebhooks({
+    store,
+    upstreamApiKey: config.APIFRAME_API_KEY,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    policy: {
+      allowHttp: config.WEBHOOK_ALLOW_HTTP,
+      allowedHosts: config.WEBHOOK_ALLOWED_HOSTS.split(',').map((host) => host.trim()).filter(Boolean),
+    },
+    resolver: deps.resolver ?? systemResolver,
+    clock,
+    metrics,
+    logger,
+  });
   const reconciler = createReconciler({
     store,
     gateway: jobs,
@@ -125,6 +146,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     keys: createKeyAdmin(store, clock, Object.keys(config.pricing)),
     teams: createTeamAdmin(store, clock),
     usage: createUsageReports(store),
+    webhooks,
     jobs,
     listing: createJobListing(store, jobs),
     reconciler,
@@ -144,6 +166,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   if (config.METRICS_TOKEN && !config.METRICS_PORT) await app.register(metricsRoute, { token: config.METRICS_TOKEN });
   await app.register(dashboardRoutes);
   await app.register(v2Routes, { prefix: '/v2' });
+  await app.register(webhookRoutes, { prefix: '/webhooks' });
   if (config.ADMIN_TOKEN) await app.register(adminRoutes, { prefix: '/admin', token: config.ADMIN_TOKEN });
 
   // Requests still in flight when shutdown begins are answered, then their keep-alive
@@ -156,9 +179,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     if (closing) reply.header('connection', 'close');
   });
 
-  if (deps.reconcile !== false) app.addHook('onReady', async () => reconciler.start());
+  if (deps.reconcile !== false) {
+    app.addHook('onReady', async () => {
+      reconciler.start();
+      webhooks.start(WEBHOOK_POLL_MS);
+    });
+  }
   app.addHook('onClose', async () => {
     await reconciler.stop();
+    await webhooks.stop();
     await upstream.close();
     await store.close();
   });

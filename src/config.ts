@@ -102,6 +102,17 @@ export const ConfigSchema = Type.Object({
     default: 400,
     description: 'How long raw ledger entries are kept; daily aggregates (what reports read) are kept for ever.',
   }),
+  PUBLIC_BASE_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^\\s/]+(/[^\\s]*)?$',
+      description: 'The URL Apiframe reaches this gateway at, for webhooks. Unset: requests with a `webhookUrl` are refused.',
+    }),
+  ),
+  WEBHOOK_ALLOW_HTTP: Type.Boolean({ default: false, description: 'Accept plain-http `webhookUrl`s (https only otherwise).' }),
+  WEBHOOK_ALLOWED_HOSTS: Type.String({
+    default: '',
+    description: 'Comma-separated hosts a `webhookUrl` may name even though they are private or loopback (internal receivers).',
+  }),
   METRICS_TOKEN: Type.Optional(
     Type.String({
       minLength: 16,

@@ -25,6 +25,12 @@ export const errors = {
     409,
   ),
   IdempotencyInProgress: createError('GW_IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still in progress; retry later', 409),
+  WebhooksDisabled: createError(
+    'GW_WEBHOOKS_DISABLED',
+    'Webhooks are not enabled on this gateway (PUBLIC_BASE_URL is not set); poll GET /v2/jobs/{id} instead',
+    400,
+  ),
+  WebhookSignature: createError('GW_WEBHOOK_SIGNATURE', 'Invalid webhook signature', 401),
   Conflict: createError('GW_CONFLICT', 'The record changed concurrently; retry', 409),
   ScopeDenied: createError('GW_SCOPE_DENIED', 'This key lacks the "%s" scope', 403),
   ModelNotAllowed: createError('GW_MODEL_NOT_ALLOWED', 'Model %s is not allowed for this key', 403),

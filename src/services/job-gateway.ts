@@ -7,7 +7,7 @@ import type { Budget } from './budget-window.js';
 import { windowOf, windowsAt } from './budget-window.js';
 import type { Clock } from './clock.js';
 import type { Metrics } from './metrics.js';
-import type { BudgetCheck, JobRecord, ReleaseRequest, Store, TeamKeyRecord } from './store/types.js';
+import type { BudgetCheck, CallerWebhook, JobRecord, ReleaseRequest, Store, TeamKeyRecord } from './store/types.js';
 import { UpstreamFailure, type UpstreamClient, type UpstreamResponse } from './upstream.js';
 
 export const TERMINAL_STATUSES = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
@@ -56,7 +56,16 @@ export function createJobGateway(deps: JobGatewayDeps) {
     if (event !== 'resync' && event.kind === 'upstream-backoff') upstreamPausedUntil = Math.max(upstreamPausedUntil, event.until);
   });
 
-  async function submit(caller: Caller, body: { model: string }, requestId: string, idempotencyKey?: string): Promise<GatewayAnswer> {
+  /**
+   * Submits a generation. `body` is what Apiframe receives (with the gateway's own webhook URL
+   * in place of the caller's, which `options.webhook` keeps with the job).
+   */
+  async function submit(
+    caller: Caller,
+    body: { model: string },
+    requestId: string,
+    options: { idempotencyKey?: string; webhook?: CallerWebhook } = {},
+  ): Promise<GatewayAnswer> {
     const { key } = caller;
     refuseWhileUpstreamPaused();
     const credits = pricing[body.model]!;
@@ -87,7 +96,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
     let response: UpstreamResponse;
     let jobId: string;
     try {
-      response = await upstream.submitGenerate(JSON.stringify(body), requestId, idempotencyKey);
+      response = await upstream.submitGenerate(JSON.stringify(body), requestId, options.idempotencyKey);
       if (response.status !== 202 && response.status !== 200 && response.status !== 201) {
         if (response.status === 429) pauseUpstream(response.retryAfter);
         throw upstreamRefusal(response);
@@ -99,7 +108,17 @@ export function createJobGateway(deps: JobGatewayDeps) {
     }
 
     try {
-      const attached = await store.attachJob({ reservationId, jobId, team: key.team, keyId: key.id, model: body.model, windows, now: clock(), requestId });
+      const attached = await store.attachJob({
+        reservationId,
+        jobId,
+        team: key.team,
+        keyId: key.id,
+        model: body.model,
+        windows,
+        now: clock(),
+        requestId,
+        ...(options.webhook && { webhook: options.webhook }),
+      });
       // An idempotent replay upstream names a job already on record: its reservation came back.
       if (attached === 'duplicate') metrics.credits('released', key.team, body.model, credits);
     } catch (error) {
@@ -167,8 +186,11 @@ export function createJobGateway(deps: JobGatewayDeps) {
     }
   }
 
-  /** Settles `record` when `body` shows a terminal state; true when this call settled it. */
-  async function settleIfTerminal(record: JobRecord, body: string, requestId: string): Promise<boolean> {
+  /**
+   * Settles `record` when `body` (a job, or a webhook event) shows a terminal state; true when
+   * this call settled it. `finalBody` is kept to serve later polls ('' when not a job body).
+   */
+  async function settleIfTerminal(record: JobRecord, body: string, requestId: string, finalBody = body): Promise<boolean> {
     const job = parseJob(body);
     if (!job || !TERMINAL_STATUSES.has(job.status)) return false;
     const completed = job.status === 'COMPLETED';
@@ -179,7 +201,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
       day: record.day,
       status: job.status,
       credits,
-      finalBody: body,
+      finalBody,
       now: clock(),
       requestId,
     });

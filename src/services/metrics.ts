@@ -51,6 +51,12 @@ export function createMetrics(countPendingJobs: () => Promise<number>) {
     help: 'Redis commands that failed or timed out, and connection errors.',
     registers,
   });
+  const webhookDeliveries = new Counter({
+    name: `${PREFIX}webhook_deliveries_total`,
+    help: 'Webhook delivery attempts to callers, by outcome (delivered, retry, failed).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   new Gauge({
     name: `${PREFIX}pending_jobs`,
     help: 'Jobs accepted by Apiframe and not yet settled.',
@@ -78,6 +84,9 @@ export function createMetrics(countPendingJobs: () => Promise<number>) {
     },
     storeError(): void {
       storeErrors.inc();
+    },
+    webhookDelivery(outcome: 'delivered' | 'retry' | 'failed'): void {
+      webhookDeliveries.inc({ outcome });
     },
   };
 }

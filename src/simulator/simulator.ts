@@ -13,7 +13,8 @@
 //   [sim:garbage]     the job is created but the 202 body is malformed JSON
 //   [sim:slowbody=MS] the job is created, the 202 headers are sent, the body MS later
 //   [sim:pollfail=N]  the first N polls of the job answer 500
-import { randomUUID } from 'node:crypto';
+// A job submitted with a webhookUrl gets its terminal event posted there, signed like Apiframe's.
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { decodeCursor, encodeCursor, isAfter } from '../services/store/cursor.js';
 
@@ -50,6 +51,8 @@ interface SimJob {
 export interface Simulator {
   readonly url: string;
   readonly requests: RecordedRequest[];
+  /** Webhook calls made, with the status each got. */
+  readonly webhooksSent: { url: string; event: string; status: number }[];
   /** Sum of creditCost over jobs that are COMPLETED at this moment. */
   chargedCredits(): number;
   jobStatus(id: string): string | undefined;
@@ -81,6 +84,7 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
   const jobs = new Map<string, SimJob>();
   const idempotent = new Map<string, string>();
   const requests: RecordedRequest[] = [];
+  const webhooksSent: { url: string; event: string; status: number }[] = [];
   let forcedStatus: number | null = null;
 
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
@@ -117,6 +121,34 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
       input: job.input,
       result: status === 'COMPLETED' ? { images: [`https://cdn.simulator.invalid/${job.id}.png`] } : null,
     };
+  }
+
+  /** Apiframe's webhook: the terminal event, signed with HMAC-SHA256 keyed by SHA-256 of the key. */
+  async function sendWebhook(job: SimJob, url: string, events: unknown[]): Promise<void> {
+    const state = render(job);
+    const event = state.status === 'COMPLETED' ? 'completed' : 'failed';
+    if (!events.includes(event)) return;
+    const body = JSON.stringify({
+      event,
+      jobId: job.id,
+      status: state.status,
+      progress: state.progress,
+      result: state.result,
+      model: job.model,
+      creditCost: state.creditCost,
+      completedAt: state.completedAt,
+    });
+    const signature = `sha256=${createHmac('sha256', createHash('sha256').update(options.apiKey).digest()).update(body).digest('hex')}`;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const answer = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-webhook-signature': signature, 'x-webhook-event': event },
+        body,
+      }).catch(() => null);
+      webhooksSent.push({ url, event, status: answer?.status ?? 0 });
+      if (answer?.ok) return;
+      await sleep(100);
+    }
   }
 
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -171,6 +203,11 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     };
     jobs.set(job.id, job);
     if (typeof idempotencyKey === 'string') idempotent.set(idempotencyKey, job.id);
+    const { webhookUrl, webhookEvents } = body as { webhookUrl?: unknown; webhookEvents?: unknown };
+    if (typeof webhookUrl === 'string' && outcome !== 'NEVER') {
+      const events = Array.isArray(webhookEvents) ? webhookEvents : ['completed', 'failed'];
+      setTimeout(() => void sendWebhook(job, webhookUrl, events), jobDurationMs).unref();
+    }
     const answer = JSON.stringify({ jobId: job.id, status: 'QUEUED' });
     if (directive(prompt, 'garbage') !== undefined) return reply.code(202).type('application/json').send(answer.slice(0, 20));
     const slowBody = directive(prompt, 'slowbody');
@@ -219,6 +256,7 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
   return {
     url: address,
     requests,
+    webhooksSent,
     chargedCredits: () =>
       [...jobs.values()].reduce((sum, job) => (statusOf(job).status === 'COMPLETED' ? sum + job.cost : sum), 0),
     jobStatus: (id) => {

@@ -6,10 +6,11 @@ import { errors, withExtras } from '../../errors.js';
 import { Type } from '@sinclair/typebox';
 import { ErrorResponse, InsufficientCreditsResponse, ValidationErrorResponse } from '../../schemas/common.js';
 import { createIdempotency } from '../../services/idempotency.js';
+import type { CallerWebhook } from '../../services/store/types.js';
 import { buildGenerateImageRequest, crossFieldErrors, JobAccepted } from '../../schemas/generate.js';
 
 export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { jobs, config, store } = app.services;
+  const { jobs, config, store, webhooks } = app.services;
   const idempotency = createIdempotency(store, { pendingTtlMs: config.reservationLeaseMs });
   app.post(
     '/images/generate',
@@ -50,13 +51,21 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (Object.keys(details).length > 0) throw withExtras(new errors.ValidationFailed(), { details });
       const { caller, body, id: requestId } = request;
       if (caller.key.allowedModels && !caller.key.allowedModels.includes(body.model)) throw new errors.ModelNotAllowed(body.model);
+      // Apiframe calls the gateway back; the caller's own URL stays with the job.
+      let upstreamBody = body;
+      let webhook: CallerWebhook | undefined;
+      if (body.webhookUrl !== undefined) {
+        await webhooks.checkCallerUrl(body.webhookUrl);
+        webhook = { url: body.webhookUrl, events: body.webhookEvents ?? [] };
+        upstreamBody = { ...body, webhookUrl: webhooks.relayUrl(caller.key.team) };
+      }
       const idempotencyKey = request.headers['idempotency-key'];
       if (idempotencyKey === undefined) {
-        const answer = await jobs.submit(caller, body, requestId);
+        const answer = await jobs.submit(caller, upstreamBody, requestId, { ...(webhook && { webhook }) });
         return sendJsonText(reply, answer.status, answer.body);
       }
       const answer = await idempotency.run({ team: caller.key.team, keyId: caller.key.id, idempotencyKey, body }, (upstreamKey) =>
-        jobs.submit(caller, body, requestId, upstreamKey),
+        jobs.submit(caller, upstreamBody, requestId, { idempotencyKey: upstreamKey, ...(webhook && { webhook }) }),
       );
       if (answer.replayed) reply.header('idempotent-replayed', 'true');
       return sendJsonText(reply, answer.status, answer.body);

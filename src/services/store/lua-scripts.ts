@@ -81,7 +81,8 @@ return tonumber(r[2])
 /**
  * KEYS: (common), reservation hash, leases zset, job hash, pending zset, team jobs zset,
  *       key jobs zset
- * ARGV: (common), reservationId, jobId, keyId, model, windows csv (used when the reservation is gone)
+ * ARGV: (common), reservationId, jobId, keyId, model, windows csv (used when the reservation is gone),
+ *       caller's webhook URL ('' = none), its events csv
  * Returns 'attached', or 'duplicate' when the job was already known (its reservation is returned).
  */
 export const ATTACH = `${MOVE}
@@ -98,6 +99,7 @@ local reserved = r[2] or '0'
 local windows = r[3] or ARGV[8]
 redis.call('HSET', KEYS[6], 'keyId', ARGV[6], 'model', ARGV[7], 'reserved', reserved, 'windows', windows,
   'createdAt', ARGV[2], 'state', 'pending')
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[6], 'webhookUrl', ARGV[9], 'webhookEvents', ARGV[10]) end
 redis.call('ZADD', KEYS[7], ARGV[2], ARGV[5])
 redis.call('ZADD', KEYS[8], ARGV[2], ARGV[5])
 redis.call('ZADD', KEYS[9], ARGV[2], ARGV[5])
@@ -218,4 +220,14 @@ if j[5] == 'settled' and j[7] and j[7] ~= '' then return {'final', j[7], unpack(
 if j[9] and tonumber(ARGV[1]) - tonumber(j[10]) <= tonumber(ARGV[2]) then return {'snapshot', j[9], unpack(fields)} end
 if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then return {'fetch', '', unpack(fields)} end
 return {'wait', '', unpack(fields)}
+`;
+
+/**
+ * KEYS: deliveries zset. ARGV: now, lease ms, limit.
+ * Returns the ids of due deliveries, each pushed back by the lease so no other instance sends it.
+ */
+export const CLAIM_DELIVERIES = `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), id) end
+return ids
 `;

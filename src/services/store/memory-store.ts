@@ -14,6 +14,7 @@ import type {
   Store,
   TeamKeyRecord,
   TeamRecord,
+  WebhookDelivery,
 } from './types.js';
 
 interface Reservation {
@@ -118,6 +119,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
   const listeners: ChangeListener[] = [];
   const ledgers = new Map<string, TeamLedger>();
   const leases = new Map<string, { holder: string; until: number }>();
+  const deliveries = new Map<string, { delivery: WebhookDelivery; dueAt: number }>();
   const idempotency = new Map<string, { fingerprint: string; done?: { status: number; body: string }; until: number }>();
   const idempotencyId = (scope: IdempotencyScope) => `${scope.team}|${scope.keyId}|${scope.key}`;
   let auditSequence = 0;
@@ -259,6 +261,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
         state: 'pending',
         charged: null,
         finalBody: null,
+        webhook: r.webhook ?? null,
       });
       return 'attached';
     },
@@ -303,6 +306,24 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
       if (!job) return;
       job.snapshot = { body, at: now };
       job.lockedUntil = 0;
+    },
+
+    async enqueueDelivery(delivery, dueAt) {
+      deliveries.set(delivery.id, { delivery: { ...delivery }, dueAt });
+    },
+
+    async claimDueDeliveries(teamName, now, leaseMs, limit) {
+      const due = [...deliveries.values()].filter((entry) => entry.delivery.team === teamName && entry.dueAt <= now).slice(0, limit);
+      for (const entry of due) entry.dueAt = now + leaseMs;
+      return due.map((entry) => ({ ...entry.delivery }));
+    },
+
+    async recordDelivery(delivery, outcome) {
+      if (outcome.state === 'retry') {
+        deliveries.set(delivery.id, { delivery: { ...delivery }, dueAt: outcome.at });
+      } else {
+        deliveries.delete(delivery.id);
+      }
     },
 
     async jobsCreatedBetween(teamName, fromMs, toMs) {

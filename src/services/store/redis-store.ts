@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { Cluster, Redis, type Result } from 'ioredis';
 import { errors } from '../../errors.js';
 import { isAfter, type Position } from './cursor.js';
-import { ACQUIRE_LEASE, ATTACH, CLAIM_IDEMPOTENCY, POLL_JOB, RELEASE, RESERVE, SAVE_KEY, SAVE_TEAM, SETTLE } from './lua-scripts.js';
+import { ACQUIRE_LEASE, ATTACH, CLAIM_DELIVERIES, CLAIM_IDEMPOTENCY, POLL_JOB, RELEASE, RESERVE, SAVE_KEY, SAVE_TEAM, SETTLE } from './lua-scripts.js';
 import { windowOf } from '../budget-window.js';
 import type {
   AggregateCell,
@@ -16,6 +16,7 @@ import type {
   AuditEntry,
   ExpiredReservation,
   IdempotencyClaim,
+  WebhookDelivery,
   JobPage,
   JobRecord,
   PollDecision,
@@ -48,6 +49,7 @@ declare module 'ioredis' {
     gwSaveTeam(...args: Arg[]): Result<number, Context>;
     gwClaimIdempotency(...args: Arg[]): Result<string[], Context>;
     gwPollJob(...args: Arg[]): Result<string[], Context>;
+    gwClaimDeliveries(...args: Arg[]): Result<string[], Context>;
   }
 }
 
@@ -61,6 +63,7 @@ const SCRIPTS = {
   gwSaveTeam: { numberOfKeys: 3, lua: SAVE_TEAM },
   gwClaimIdempotency: { numberOfKeys: 1, lua: CLAIM_IDEMPOTENCY },
   gwPollJob: { numberOfKeys: 2, lua: POLL_JOB },
+  gwClaimDeliveries: { numberOfKeys: 1, lua: CLAIM_DELIVERIES },
 } as const;
 
 const SCRIPT_SHAS = Object.values(SCRIPTS).map((script) => createHash('sha1').update(script.lua).digest('hex'));
@@ -94,13 +97,15 @@ function teamKeys(team: string) {
     keyJobs: (keyId: string) => `${tag}:jobs:key:${keyId}`,
     idempotency: (keyId: string, key: string) => `${tag}:idem:${keyId}:${key}`,
     pollLock: (jobId: string) => `${tag}:poll-lock:${jobId}`,
+    delivery: (id: string) => `${tag}:delivery:${id}`,
+    deliveries: `${tag}:deliveries`,
   };
 }
 
-const JOB_FIELDS = ['keyId', 'model', 'reserved', 'createdAt', 'state', 'charged', 'body', 'windows'] as const;
+const JOB_FIELDS = ['keyId', 'model', 'reserved', 'createdAt', 'state', 'charged', 'body', 'windows', 'webhookUrl', 'webhookEvents'] as const;
 
-function toJobRecord(team: string, jobId: string, values: (string | null)[]): JobRecord | null {
-  const [keyId, model, reserved, createdAt, state, charged, body, windows] = values;
+function toJobRecord(team: string, jobId: string, values: (string | null | undefined)[]): JobRecord | null {
+  const [keyId, model, reserved, createdAt, state, charged, body, windows, webhookUrl, webhookEvents] = values;
   if (!keyId || !model || !state || !windows) return null;
   return {
     jobId,
@@ -113,6 +118,7 @@ function toJobRecord(team: string, jobId: string, values: (string | null)[]): Jo
     state: state === 'settled' ? 'settled' : 'pending',
     charged: charged == null ? null : Number(charged),
     finalBody: body ?? null,
+    webhook: webhookUrl ? { url: webhookUrl, events: webhookEvents ? webhookEvents.split(',') : [] } : null,
   };
 }
 
@@ -381,6 +387,8 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
           r.keyId,
           r.model,
           r.windows.join(','),
+          r.webhook?.url ?? '',
+          r.webhook?.events.join(',') ?? '',
         );
       }),
 
@@ -420,6 +428,40 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
       guarded(async () => {
         const keys = teamKeys(team);
         await redis.multi().hset(keys.job(jobId), 'snapshot', body, 'snapshotAt', now).del(keys.pollLock(jobId)).exec();
+      }),
+
+    enqueueDelivery: (delivery, dueAt) =>
+      guarded(async () => {
+        const keys = teamKeys(delivery.team);
+        const { id, jobId, keyId, url, event, body, attempts } = delivery;
+        await redis
+          .multi()
+          .hset(keys.delivery(id), { jobId, keyId, url, event, body, attempts })
+          .zadd(keys.deliveries, dueAt, id)
+          .hset(keys.job(jobId), 'webhookStatus', 'pending')
+          .exec();
+      }),
+
+    claimDueDeliveries: (team, now, leaseMs, limit) =>
+      guarded(async () => {
+        const keys = teamKeys(team);
+        const ids = await redis.gwClaimDeliveries(keys.deliveries, now, leaseMs, limit);
+        const rows = await Promise.all(ids.map((id) => redis.hgetall(keys.delivery(id))));
+        return rows.flatMap((row, i): WebhookDelivery[] =>
+          row.url ? [{ id: ids[i]!, team, jobId: row.jobId!, keyId: row.keyId!, url: row.url, event: row.event!, body: row.body!, attempts: Number(row.attempts) }] : [],
+        );
+      }),
+
+    recordDelivery: (delivery, outcome) =>
+      guarded(async () => {
+        const keys = teamKeys(delivery.team);
+        const transaction = redis.multi();
+        if (outcome.state === 'retry') {
+          transaction.hset(keys.delivery(delivery.id), 'attempts', delivery.attempts).zadd(keys.deliveries, outcome.at, delivery.id);
+        } else {
+          transaction.del(keys.delivery(delivery.id)).zrem(keys.deliveries, delivery.id).hset(keys.job(delivery.jobId), 'webhookStatus', outcome.state);
+        }
+        await transaction.exec();
       }),
 
     jobsCreatedBetween: (team, fromMs, toMs) =>

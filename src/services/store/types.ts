@@ -162,7 +162,29 @@ export interface AttachRequest extends Movement {
   keyId: string;
   model: string;
   windows: string[];
+  /** Where the caller wants this job's webhook events relayed. */
+  webhook?: CallerWebhook;
 }
+
+export interface CallerWebhook {
+  url: string;
+  /** The events to relay; all when empty. */
+  events: string[];
+}
+
+/** One webhook event on its way to a caller. */
+export interface WebhookDelivery {
+  id: string;
+  team: string;
+  jobId: string;
+  keyId: string;
+  url: string;
+  event: string;
+  body: string;
+  attempts: number;
+}
+
+export type DeliveryOutcome = { state: 'delivered' } | { state: 'failed' } | { state: 'retry'; at: number };
 
 /** `attached`: the job now owns the reservation; `duplicate`: the job was already known (the reservation was returned). */
 export type AttachResult = 'attached' | 'duplicate';
@@ -179,6 +201,7 @@ export interface JobRecord {
   state: 'pending' | 'settled';
   /** Credits charged at settlement. */
   charged: number | null;
+  webhook: CallerWebhook | null;
   /** The terminal job exactly as Apiframe returned it (JSON), once settled. */
   finalBody: string | null;
 }
@@ -325,6 +348,12 @@ export interface Store {
   completeIdempotency(scope: IdempotencyScope, status: number, body: string, ttlMs: number): Promise<void>;
   /** Lets a retry run the request again (it failed without creating anything). */
   abandonIdempotency(scope: IdempotencyScope): Promise<void>;
+
+  enqueueDelivery(delivery: WebhookDelivery, dueAt: number): Promise<void>;
+  /** Due deliveries of a team, each claimed for `leaseMs` so that one instance sends it. */
+  claimDueDeliveries(team: string, now: number, leaseMs: number, limit: number): Promise<WebhookDelivery[]>;
+  /** Records how a delivery attempt went (and the job's webhookStatus). */
+  recordDelivery(delivery: WebhookDelivery, outcome: DeliveryOutcome): Promise<void>;
 
   /** Teams known to the gateway: the reconciler walks them. */
   teams(): Promise<string[]>;

@@ -1,0 +1,162 @@
+// The webhook relay end to end on loopback: Apiframe (the simulator) calls the gateway, the
+// gateway verifies, settles and relays to a local receiver that checks the signature with the
+// team key exactly as Apiframe's own code would. The SSRF guard is tested at its decision
+// point with an injected resolver; no traffic goes anywhere but loopback.
+import { createHash, createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkWebhookTarget, type Resolver } from '../../src/services/webhook-target.js';
+import { webhookSignature } from '../../src/services/webhooks.js';
+import { freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { SEED_BODY, startGateway, UPSTREAM_KEY, type TestGateway } from '../helpers/gateway.js';
+
+interface Received {
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+let redis: RedisServer;
+let gw: TestGateway;
+let receiver: Server;
+let receiverUrl: string;
+const received: Received[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  receiver = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      received.push({ headers: request.headers, body });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks/apiframe`;
+  const port = await freePort();
+  gw = await startGateway({
+    redisUrl: redis.url,
+    simulator: { jobDurationMs: 150 },
+    env: { PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' },
+  });
+  await gw.app.listen({ port, host: '127.0.0.1' });
+});
+afterAll(async () => {
+  await gw.close();
+  receiver.close();
+  await redis.destroy();
+});
+
+const waitFor = async (check: () => boolean | Promise<boolean>, what: string) => {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+describe('the webhook relay', () => {
+  it('signs exactly as Apiframe does (the checked vector)', () => {
+    const vector = JSON.parse(readFileSync('../shared/apiframe-webhook-vector.json', 'utf8'));
+    const key = createHash('sha256').update(vector.apiKey).digest();
+    expect(webhookSignature(key, vector.body)).toBe(vector.signature);
+    expect(gw.app.services.webhooks.verify(Buffer.from(vector.body), vector.signature)).toBe(false);
+  });
+
+  it('keeps the caller’s URL from Apiframe, settles on the verified event, and relays it signed with the team key', async () => {
+    const key = await gw.createKey();
+    const accepted = await gw.generate(key.key, { ...SEED_BODY, webhookUrl: receiverUrl, webhookEvents: ['completed'] });
+    expect(accepted.statusCode).toBe(202);
+    const { jobId } = accepted.json();
+    const forwarded = JSON.parse(gw.sim.requests.filter((r) => r.method === 'POST').at(-1)!.body);
+    expect(forwarded.webhookUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhooks\/apiframe\//);
+    expect(JSON.stringify(forwarded)).not.toContain(receiverUrl);
+
+    await waitFor(async () => (await gw.app.services.store.getJob(key.team, jobId))?.state === 'settled', 'the webhook to settle the job');
+    expect(gw.sim.requests.some((r) => r.method === 'GET' && r.url.includes(jobId))).toBe(false);
+    expect((await gw.spend(key)).total).toBe(3);
+
+    await waitFor(() => received.length > 0, 'the relayed webhook');
+    const [delivery] = received;
+    const expected = createHmac('sha256', createHash('sha256').update(key.key).digest()).update(delivery!.body).digest('hex');
+    expect(delivery!.headers['x-webhook-signature']).toBe(`sha256=${expected}`);
+    expect(delivery!.headers['x-webhook-event']).toBe('completed');
+    expect(JSON.parse(delivery!.body)).toMatchObject({ event: 'completed', jobId, status: 'COMPLETED', creditCost: 3 });
+    expect(delivery!.body).not.toContain(UPSTREAM_KEY);
+
+    const polled = await gw.poll(key.key, jobId);
+    expect(polled.json()).toMatchObject({ id: jobId, status: 'COMPLETED' });
+    console.log('webhook relay: verified, settled before any poll, relayed and verified with the team key');
+  });
+
+  it('rejects a forged webhook with 401 and changes nothing', async () => {
+    const key = await gw.createKey();
+    const { jobId } = (await gw.generate(key.key, { ...SEED_BODY, prompt: 'x [sim:never]' })).json();
+    const body = JSON.stringify({ event: 'completed', jobId, status: 'COMPLETED', creditCost: 0 });
+    const forged = await gw.inject({
+      method: 'POST',
+      url: `/webhooks/apiframe/${key.team}`,
+      headers: { 'content-type': 'application/json', 'x-webhook-signature': webhookSignature(createHash('sha256').update('afk_wrong').digest(), body) },
+      payload: body,
+    });
+    expect(forged.statusCode).toBe(401);
+    expect(forged.json()).toMatchObject({ code: 'GW_WEBHOOK_SIGNATURE' });
+    const unsigned = await gw.inject({ method: 'POST', url: `/webhooks/apiframe/${key.team}`, headers: { 'content-type': 'application/json' }, payload: body });
+    expect(unsigned.statusCode).toBe(401);
+    expect(await gw.app.services.store.getJob(key.team, jobId)).toMatchObject({ state: 'pending' });
+    expect((await gw.spend(key)).total).toBe(3);
+  });
+
+  it('refuses webhook URLs that point inside the network at submit time, before any connection', async () => {
+    const key = await gw.createKey();
+    for (const url of ['http://10.0.0.1/hook', 'https://169.254.169.254/latest/meta-data', 'http://[::1]:9/x']) {
+      const before = gw.sim.requests.length;
+      const response = await gw.generate(key.key, { ...SEED_BODY, webhookUrl: url });
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json().details.webhookUrl[0]).toMatch(/must not point at a (private|linkLocal|loopback) address/);
+      expect(gw.sim.requests.length).toBe(before);
+    }
+    expect((await gw.spend(key)).total).toBe(0);
+  });
+});
+
+describe('the SSRF guard', () => {
+  const policy = { allowHttp: false, allowedHosts: [] };
+  const resolver = (table: Record<string, string[]>): Resolver => async (host) => {
+    if (!table[host]) throw new Error('ENOTFOUND');
+    return table[host];
+  };
+  const dns = resolver({
+    'hooks.example.com': ['93.184.216.34'],
+    'sneaky.example.com': ['93.184.216.34', '10.1.2.3'],
+    'metadata.example.com': ['169.254.169.254'],
+    'local.example.com': ['127.0.0.1'],
+    'v6.example.com': ['fd00::1'],
+  });
+
+  it.each([
+    ['https://127.0.0.1/x', 'loopback'],
+    ['https://10.0.0.1/x', 'private'],
+    ['https://169.254.169.254/latest', 'linkLocal'],
+    ['https://[::1]/x', 'loopback'],
+    ['https://[::ffff:10.0.0.1]/x', 'private'],
+    ['https://sneaky.example.com/x', 'private'],
+    ['https://metadata.example.com/x', 'linkLocal'],
+    ['https://local.example.com/x', 'loopback'],
+    ['https://v6.example.com/x', 'uniqueLocal'],
+  ])('refuses %s (%s)', async (url, range) => {
+    expect(await checkWebhookTarget(url, policy, dns)).toEqual({ ok: false, reason: expect.stringContaining(`a ${range} address`) });
+  });
+
+  it('refuses plain http, credentials and names that do not resolve', async () => {
+    expect(await checkWebhookTarget('http://hooks.example.com/x', policy, dns)).toEqual({ ok: false, reason: 'must be an https URL' });
+    expect(await checkWebhookTarget('https://u:p@hooks.example.com/x', policy, dns)).toEqual({ ok: false, reason: 'must not carry credentials' });
+    expect(await checkWebhookTarget('https://nowhere.example.com/x', policy, dns)).toEqual({ ok: false, reason: 'host nowhere.example.com does not resolve' });
+  });
+
+  it('accepts public hosts, and allowlisted internal ones', async () => {
+    expect(await checkWebhookTarget('https://hooks.example.com/x', policy, dns)).toEqual({ ok: true });
+    expect(await checkWebhookTarget('https://local.example.com/x', { allowHttp: false, allowedHosts: ['local.example.com'] }, dns)).toEqual({ ok: true });
+  });
+});
