@@ -27,6 +27,7 @@ export async function useOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'Admin: keys', description: 'The team-key lifecycle' },
         { name: 'Admin: teams', description: 'Teams and their shared budgets' },
         { name: 'Admin: audit', description: 'Who changed what, when' },
+        { name: 'Webhooks', description: 'Job events from Apiframe, relayed to callers' },
         { name: 'Operations', description: 'Health and the API description' },
       ],
     },

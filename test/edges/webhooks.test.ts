@@ -160,3 +160,25 @@ describe('the SSRF guard', () => {
     expect(await checkWebhookTarget('https://local.example.com/x', { allowHttp: false, allowedHosts: ['local.example.com'] }, dns)).toEqual({ ok: true });
   });
 });
+
+describe('webhook deliveries that fail', () => {
+  it('are recorded and retried later, never blocking the request path', async () => {
+    const failing = createServer((_request, response) => response.writeHead(500).end());
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(failing.address() as { port: number }).port}/hook`;
+    try {
+      const key = await gw.createKey();
+      const { jobId } = (await gw.generate(key.key, { ...SEED_BODY, webhookUrl: url })).json();
+      const store = gw.app.services.store;
+      await waitFor(async () => (await store.getJob(key.team, jobId))?.state === 'settled', 'settlement');
+      await waitFor(async () => {
+        const queued = await store.claimDueDeliveries(key.team, Date.now() + 60_000, 1, 10);
+        return queued.some((delivery) => delivery.jobId === jobId && delivery.attempts === 1);
+      }, 'a retry to be scheduled');
+      const metrics = await gw.app.services.metrics.registry.getSingleMetricAsString('apiframe_gateway_webhook_deliveries_total');
+      expect(metrics).toMatch(/outcome="retry"} [1-9]/);
+    } finally {
+      failing.close();
+    }
+  });
+});
