@@ -139,7 +139,8 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
       completedAt: state.completedAt,
     });
     const signature = `sha256=${createHmac('sha256', createHash('sha256').update(options.apiKey).digest()).update(body).digest('hex')}`;
-    for (let attempt = 0; attempt < 5; attempt++) {
+    // Like Apiframe, retry with backoff until the receiver takes it (here for about 12 s).
+    for (let attempt = 0; attempt < 8; attempt++) {
       const answer = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-webhook-signature': signature, 'x-webhook-event': event },
@@ -147,7 +148,7 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
       }).catch(() => null);
       webhooksSent.push({ url, event, status: answer?.status ?? 0 });
       if (answer?.ok) return;
-      await sleep(100);
+      await sleep(100 * 2 ** attempt);
     }
   }
 

@@ -49,7 +49,7 @@ afterAll(async () => {
 });
 
 const waitFor = async (check: () => boolean | Promise<boolean>, what: string) => {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 750; i++) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
