@@ -44,4 +44,3 @@ export const InsufficientCreditsResponse = Type.Object(
   { $id: 'InsufficientCredits' },
 );
 
-export const Uuid = Type.String({ format: 'uuid' });

@@ -36,8 +36,6 @@ const SeedreamParams = Type.Object(
   { additionalProperties: false },
 );
 
-export type SeedreamParams = Static<typeof SeedreamParams>;
-
 /** Models whose parameter schema the gateway knows; PRICING may enable any of these. */
 export const SUPPORTED_MODELS = ['seedream-4'] as const;
 
