@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import { errors } from '../errors.js';
 import type { Metrics } from '../services/metrics.js';
 import { secretsEqual } from '../services/team-keys.js';
+import { bearerToken } from './team-auth.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,8 +32,8 @@ async function exposition(metrics: Metrics) {
 /** GET /metrics on the main port, for `Authorization: Bearer $METRICS_TOKEN` only. */
 export const metricsRoute: FastifyPluginAsync<{ token: string }> = async (app, options) => {
   app.get('/metrics', { schema: { tags: ['Operations'], summary: 'Prometheus metrics (Bearer METRICS_TOKEN)', hide: false } }, async (request, reply) => {
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    if (!bearer || !secretsEqual(bearer[1]!, options.token)) throw new errors.MetricsUnauthorized();
+    const token = bearerToken(request);
+    if (!token || !secretsEqual(token, options.token)) throw new errors.MetricsUnauthorized();
     const { type, body } = await exposition(app.services.metrics);
     return reply.type(type).send(body);
   });

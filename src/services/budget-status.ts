@@ -4,7 +4,9 @@ import { windowOf, windowsAt, type Budget } from './budget-window.js';
 import type { Store, TeamKeyRecord } from './store/types.js';
 
 export interface BudgetStatus {
-  /** Credits counted in the key's budget window (its total when it has no budget). */
+  /** The key's budget window ("total" when it has no budget). */
+  window: string;
+  /** Credits counted in that window. */
   spent: number;
   remaining: number | null;
 }
@@ -16,13 +18,13 @@ export async function budgetStatus(
   now: number,
 ): Promise<BudgetStatus> {
   const spend = await store.spend({ team: key.team, keyId: key.id, windows: windowsAt(now) });
-  const keyWindow = windowOf(key.budget?.period ?? 'total', now);
-  const spent = spend.key[keyWindow] ?? 0;
+  const window = windowOf(key.budget?.period ?? 'total', now);
+  const spent = spend.key[window] ?? 0;
   let remaining: number | null = null;
   if (key.budget) remaining = Math.max(0, key.budget.credits - spent);
   if (teamBudget) {
     const teamRemaining = Math.max(0, teamBudget.credits - (spend.team[windowOf(teamBudget.period, now)] ?? 0));
     remaining = remaining === null ? teamRemaining : Math.min(remaining, teamRemaining);
   }
-  return { spent, remaining };
+  return { window, spent, remaining };
 }

@@ -243,7 +243,8 @@ interface UpstreamJob {
   creditCost: number | null;
 }
 
-function parseJob(body: string): UpstreamJob | null {
+/** The status and credit cost of a job (or webhook event) body; null when it has no status. */
+export function parseJob(body: string): UpstreamJob | null {
   const parsed = parseJson(body) as { status?: unknown; creditCost?: unknown } | undefined;
   if (typeof parsed?.status !== 'string') return null;
   const cost = parsed.creditCost;

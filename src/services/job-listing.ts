@@ -3,7 +3,7 @@
 // Settled jobs come from the store; pending ones are refreshed upstream (and settled if done).
 import { decodeCursor, encodeCursor, type Position } from './store/cursor.js';
 import type { JobRecord, Store } from './store/types.js';
-import type { Caller, JobGateway } from './job-gateway.js';
+import { parseJob, type Caller, type JobGateway } from './job-gateway.js';
 import { errors, withExtras } from '../errors.js';
 
 export interface ListQuery {
@@ -32,13 +32,7 @@ export function createJobListing(store: Store, gateway: JobGateway) {
     return body;
   }
 
-  function statusOf(body: string): string | undefined {
-    try {
-      return (JSON.parse(body) as { status?: string }).status;
-    } catch {
-      return undefined;
-    }
-  }
+  const statusOf = (body: string) => parseJob(body)?.status;
 
   async function searchOne(caller: Caller, query: ListQuery, requestId: string): Promise<ListAnswer> {
     const record = await store.getJob(caller.key.team, query.search!);

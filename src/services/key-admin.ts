@@ -6,19 +6,10 @@ import { errors, withExtras } from '../errors.js';
 import type { CreateKeyBody, UpdateKeyBody } from '../schemas/admin.js';
 import { auditEntry, withRetries, type Actor } from './admin-change.js';
 import { budgetStatus } from './budget-status.js';
-import { windowOf } from './budget-window.js';
 import type { Clock } from './clock.js';
 import { decodeCursor, encodeCursor } from './store/cursor.js';
 import type { Store, TeamKeyRecord, TeamRecord } from './store/types.js';
-import { displayPrefix, generateTeamKey, hashKey } from './team-keys.js';
-
-export type KeyStatus = 'active' | 'revoked' | 'expired';
-
-export function keyStatus(record: TeamKeyRecord, now: number): KeyStatus {
-  if (record.revokedAt) return 'revoked';
-  if (record.expiresAt && Date.parse(record.expiresAt) <= now) return 'expired';
-  return 'active';
-}
+import { displayPrefix, generateTeamKey, hashKey, keyStatus, type KeyStatus } from './team-keys.js';
 
 /** A key as admins and the audit trail see it: everything but its hashes. */
 export function publicKey(record: TeamKeyRecord, now: number) {
@@ -42,13 +33,10 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
   async function view(record: TeamKeyRecord) {
     const now = clock();
     const team = await store.getTeam(record.team);
-    const { spent, remaining } = await budgetStatus(store, record, team?.budget ?? null, now);
     return {
       ...publicKey(record, now),
       status: keyStatus(record, now),
-      window: windowOf(record.budget?.period ?? 'total', now),
-      spent,
-      remaining,
+      ...(await budgetStatus(store, record, team?.budget ?? null, now)),
     };
   }
 

@@ -4,7 +4,7 @@
 // trusted (no subscription yet, or a reconnection), every lookup goes to the store.
 import type { Clock } from './clock.js';
 import type { Store, TeamKeyRecord, TeamRecord } from './store/types.js';
-import { hashKey } from './team-keys.js';
+import { hashKey, keyStatus } from './team-keys.js';
 
 export type Resolution =
   | { status: 'active'; key: TeamKeyRecord; team: TeamRecord | null }
@@ -70,9 +70,9 @@ export function createKeyDirectory({ store, clock, ttlMs = 60_000 }: KeyDirector
         (key.hash === hash ||
           (key.previousHash === hash && key.previousHashExpiresAt !== null && Date.parse(key.previousHashExpiresAt) > now));
       if (!key || !current) return { status: 'unknown' };
-      if (key.revokedAt) return { status: 'revoked' };
-      if (key.expiresAt && Date.parse(key.expiresAt) <= now) return { status: 'expired' };
-      return { status: 'active', key, team: await team(key.team) };
+      const status = keyStatus(key, now);
+      if (status !== 'active') return { status };
+      return { status, key, team: await team(key.team) };
     },
 
     /** True when some key allows `origin` (the CORS preflight's question; requests check their own key). */

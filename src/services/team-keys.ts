@@ -1,6 +1,7 @@
 // Team key material: generation, hashing and the display prefix. Keys are `gk_` followed by
 // 32 random bytes in base64url; only their SHA-256 is ever stored.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { TeamKeyRecord } from './store/types.js';
 
 export const KEY_PREFIX = 'gk_';
 const KEY_PATTERN = /^gk_[A-Za-z0-9_-]{43}$/;
@@ -27,4 +28,13 @@ export function secretsEqual(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
+}
+
+export type KeyStatus = 'active' | 'revoked' | 'expired';
+
+/** Whether a key may be used at `now`. */
+export function keyStatus(record: TeamKeyRecord, now: number): KeyStatus {
+  if (record.revokedAt) return 'revoked';
+  if (record.expiresAt && Date.parse(record.expiresAt) <= now) return 'expired';
+  return 'active';
 }
