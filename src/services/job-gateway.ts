@@ -130,8 +130,9 @@ export function createJobGateway(deps: JobGatewayDeps) {
 
   /**
    * A poll. Finished jobs are served from the store; a state fetched less than a second ago is
-   * shared; otherwise one poller at a time, across instances, asks Apiframe while the others
-   * wait for its answer. Concurrent polls of one job in this process share one promise.
+   * shared; otherwise one poller at a time, across instances, asks Apiframe while the others get
+   * the last state seen (or, before there is one, wait for its answer). Concurrent polls of one
+   * job in this process share one promise.
    */
   function poll(caller: Caller, jobId: string, requestId: string): Promise<GatewayAnswer> {
     const flight = `${caller.key.team}|${jobId}`;

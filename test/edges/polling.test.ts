@@ -55,4 +55,19 @@ describe('job polling at scale', () => {
     await second.poll(key.key, jobId);
     expect(upstreamReads(jobId)).toBe(2);
   });
+
+  it('answers with the last state seen, without waiting, while another poller refreshes it', async () => {
+    const key = await first.createKey();
+    const { jobId } = (await first.generate(key.key, { ...SEED_BODY, prompt: 'slow refresh [sim:never] [sim:latency=1000]' })).json();
+    await first.poll(key.key, jobId);
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    let refreshed = false;
+    const refreshing = first.poll(key.key, jobId).then((reply) => ((refreshed = true), reply));
+    while (upstreamReads(jobId) < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    const others = await Promise.all(Array.from({ length: 20 }, () => second.poll(key.key, jobId)));
+    expect(refreshed).toBe(false);
+    expect(others.every((p) => p.statusCode === 200 && p.json().status === 'PROCESSING')).toBe(true);
+    expect((await refreshing).statusCode).toBe(200);
+    expect(upstreamReads(jobId)).toBe(2);
+  });
 });

@@ -164,6 +164,22 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
     expect(await store.pendingJobs(team, NOW + 10_000, 10)).toEqual([]);
   });
 
+  it('lets one poller fetch at a time and serves the others the last state seen', async () => {
+    const team = uniqueTeam();
+    const r = reservation(team, 'k1');
+    const jobId = randomUUID();
+    await store.reserve(r);
+    await store.attachJob({ ...r, jobId });
+    const poll = (now: number) => store.pollJob(team, jobId, now, 1_000, 60_000);
+    expect((await poll(NOW))?.action).toBe('fetch');
+    expect((await poll(NOW))?.action).toBe('wait');
+    await store.saveSnapshot(team, jobId, '{"status":"PROCESSING"}', NOW);
+    expect(await poll(NOW + 1_000)).toMatchObject({ action: 'snapshot', body: '{"status":"PROCESSING"}' });
+    expect((await poll(NOW + 1_001))?.action).toBe('fetch');
+    expect(await poll(NOW + 1_001)).toMatchObject({ action: 'snapshot', body: '{"status":"PROCESSING"}' });
+    expect(await store.pollJob(team, randomUUID(), NOW, 1_000, 60_000)).toBeNull();
+  });
+
   it('gives a lease to one holder at a time', async () => {
     const name = `lease-${randomUUID()}`;
     expect(await store.acquireLease(name, 'a', 10_000)).toBe(true);

@@ -219,6 +219,7 @@ local fields = {j[1], j[2], j[3], j[4], j[5], j[6] or '', j[7] or '', j[8]}
 if j[5] == 'settled' and j[7] and j[7] ~= '' then return {'final', j[7], unpack(fields)} end
 if j[9] and tonumber(ARGV[1]) - tonumber(j[10]) <= tonumber(ARGV[2]) then return {'snapshot', j[9], unpack(fields)} end
 if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then return {'fetch', '', unpack(fields)} end
+if j[9] then return {'snapshot', j[9], unpack(fields)} end
 return {'wait', '', unpack(fields)}
 `;
 

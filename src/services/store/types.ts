@@ -207,8 +207,9 @@ export interface JobRecord {
 }
 
 /**
- * How a poll proceeds: with the job's final body, a fresh snapshot of it, the right to ask
- * Apiframe (`fetch`, held for a short lock), or to wait for the instance that has that right.
+ * How a poll proceeds: with the job's final body, a snapshot of it (fresh, or the last one seen
+ * while another poller refreshes it), the right to ask Apiframe (`fetch`, held for a short
+ * lock), or, before any snapshot exists, to wait for the poller that has that right.
  */
 export type PollDecision =
   | { action: 'final' | 'snapshot'; record: JobRecord; body: string }
