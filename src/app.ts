@@ -188,6 +188,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.addHook('onClose', async () => {
     await reconciler.stop();
     await webhooks.stop();
+    await jobs.close();
     await upstream.close();
     await store.close();
   });

@@ -42,6 +42,8 @@ export interface JobGatewayDeps {
 
 /** Polls within this long of a fetch share its answer. */
 const SNAPSHOT_MAX_AGE_MS = 1_000;
+/** An older state is refreshed, but served meanwhile when younger than this. */
+const STALE_MAX_AGE_MS = 30_000;
 const WAIT_STEP_MS = 25;
 
 export function budgetCheck(budget: Budget | null, now: number): BudgetCheck | null {
@@ -51,6 +53,7 @@ export function budgetCheck(budget: Budget | null, now: number): BudgetCheck | n
 export function createJobGateway(deps: JobGatewayDeps) {
   const { store, upstream, pricing, clock, logger, metrics } = deps;
   const pollsInFlight = new Map<string, Promise<GatewayAnswer>>();
+  const backgroundRefreshes = new Set<Promise<void>>();
   let upstreamPausedUntil = 0;
   store.onChange((event) => {
     if (event !== 'resync' && event.kind === 'upstream-backoff') upstreamPausedUntil = Math.max(upstreamPausedUntil, event.until);
@@ -130,9 +133,10 @@ export function createJobGateway(deps: JobGatewayDeps) {
 
   /**
    * A poll. Finished jobs are served from the store; a state fetched less than a second ago is
-   * shared; otherwise one poller at a time, across instances, asks Apiframe while the others get
-   * the last state seen (or, before there is one, wait for its answer). Concurrent polls of one
-   * job in this process share one promise.
+   * shared; otherwise one poller at a time, across instances, refreshes it from Apiframe. Polls
+   * get the last state seen meanwhile, the refreshing one too, which refreshes in the background;
+   * only before there is a state (or when it is older than STALE_MAX_AGE_MS) do they wait for
+   * Apiframe. Concurrent polls of one job in this process share one promise.
    */
   function poll(caller: Caller, jobId: string, requestId: string): Promise<GatewayAnswer> {
     const flight = `${caller.key.team}|${jobId}`;
@@ -154,10 +158,28 @@ export function createJobGateway(deps: JobGatewayDeps) {
         await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
         continue;
       }
-      const body = await fetchJob(jobId, requestId);
-      if (!(await settleIfTerminal(decision.record, body, requestId))) await store.saveSnapshot(team, jobId, body, clock());
-      return { status: 200, body };
+      if (decision.action === 'fetch' && decision.stale && clock() - decision.stale.at <= STALE_MAX_AGE_MS) {
+        refreshInBackground(decision.record, requestId);
+        return { status: 200, body: decision.stale.body };
+      }
+      return { status: 200, body: await refresh(decision.record, requestId) };
     }
+  }
+
+  /** Asks Apiframe for a job's state: settles the job if it has finished, else shares the state. */
+  async function refresh(record: JobRecord, requestId: string): Promise<string> {
+    const body = await fetchJob(record.jobId, requestId);
+    if (!(await settleIfTerminal(record, body, requestId))) await store.saveSnapshot(record.team, record.jobId, body, clock());
+    return body;
+  }
+
+  function refreshInBackground(record: JobRecord, requestId: string): void {
+    const refreshing = refresh(record, requestId).then(
+      () => undefined,
+      (error: unknown) => logger.warn({ err: error, requestId, jobId: record.jobId, team: record.team }, 'background job refresh failed'),
+    );
+    backgroundRefreshes.add(refreshing);
+    void refreshing.finally(() => backgroundRefreshes.delete(refreshing));
   }
 
   /** Apiframe said 429: nobody here calls it again before its Retry-After has passed. */
@@ -226,7 +248,12 @@ export function createJobGateway(deps: JobGatewayDeps) {
     }
   }
 
-  return { submit, poll, fetchJob, settleIfTerminal, release };
+  /** Waits for the refreshes still running in the background. */
+  async function close(): Promise<void> {
+    await Promise.all(backgroundRefreshes);
+  }
+
+  return { submit, poll, fetchJob, settleIfTerminal, release, close };
 }
 
 export type JobGateway = ReturnType<typeof createJobGateway>;

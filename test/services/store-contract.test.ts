@@ -171,11 +171,11 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
     await store.reserve(r);
     await store.attachJob({ ...r, jobId });
     const poll = (now: number) => store.pollJob(team, jobId, now, 1_000, 60_000);
-    expect((await poll(NOW))?.action).toBe('fetch');
+    expect(await poll(NOW)).toMatchObject({ action: 'fetch', stale: null });
     expect((await poll(NOW))?.action).toBe('wait');
     await store.saveSnapshot(team, jobId, '{"status":"PROCESSING"}', NOW);
     expect(await poll(NOW + 1_000)).toMatchObject({ action: 'snapshot', body: '{"status":"PROCESSING"}' });
-    expect((await poll(NOW + 1_001))?.action).toBe('fetch');
+    expect(await poll(NOW + 1_001)).toMatchObject({ action: 'fetch', stale: { body: '{"status":"PROCESSING"}', at: NOW } });
     expect(await poll(NOW + 1_001)).toMatchObject({ action: 'snapshot', body: '{"status":"PROCESSING"}' });
     expect(await store.pollJob(team, randomUUID(), NOW, 1_000, 60_000)).toBeNull();
   });

@@ -210,17 +210,19 @@ return {'pending'}
 
 /**
  * KEYS: job hash, fetch lock. ARGV: now, snapshot max age ms, lock ms.
- * Returns {} for an unknown job, else {action, body, then the job fields of JOB_FIELDS}.
+ * Returns {} for an unknown job, else {action, body, snapshotAt, then the job fields of JOB_FIELDS};
+ * a `fetch` carries the last snapshot (or '') for the caller to serve while it refreshes.
  */
 export const POLL_JOB = `
 local j = redis.call('HMGET', KEYS[1], 'keyId', 'model', 'reserved', 'createdAt', 'state', 'charged', 'body', 'windows', 'snapshot', 'snapshotAt')
 if not j[1] then return {} end
 local fields = {j[1], j[2], j[3], j[4], j[5], j[6] or '', j[7] or '', j[8]}
-if j[5] == 'settled' and j[7] and j[7] ~= '' then return {'final', j[7], unpack(fields)} end
-if j[9] and tonumber(ARGV[1]) - tonumber(j[10]) <= tonumber(ARGV[2]) then return {'snapshot', j[9], unpack(fields)} end
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then return {'fetch', '', unpack(fields)} end
-if j[9] then return {'snapshot', j[9], unpack(fields)} end
-return {'wait', '', unpack(fields)}
+if j[5] == 'settled' and j[7] and j[7] ~= '' then return {'final', j[7], '', unpack(fields)} end
+local snapshot, snapshotAt = j[9] or '', j[10] or ''
+if j[9] and tonumber(ARGV[1]) - tonumber(j[10]) <= tonumber(ARGV[2]) then return {'snapshot', snapshot, snapshotAt, unpack(fields)} end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then return {'fetch', snapshot, snapshotAt, unpack(fields)} end
+if j[9] then return {'snapshot', snapshot, snapshotAt, unpack(fields)} end
+return {'wait', '', '', unpack(fields)}
 `;
 
 /**

@@ -298,7 +298,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
       if (job.snapshot && now - job.snapshot.at <= snapshotMaxAgeMs) return { action: 'snapshot', record, body: job.snapshot.body };
       if ((job.lockedUntil ?? 0) > Date.now()) return job.snapshot ? { action: 'snapshot', record, body: job.snapshot.body } : { action: 'wait', record };
       job.lockedUntil = Date.now() + lockMs;
-      return { action: 'fetch', record };
+      return { action: 'fetch', record, stale: job.snapshot ? { ...job.snapshot } : null };
     },
 
     async saveSnapshot(teamName, jobId, body, now) {

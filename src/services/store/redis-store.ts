@@ -418,10 +418,12 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
     pollJob: (team, jobId, now, snapshotMaxAgeMs, lockMs) =>
       guarded(async (): Promise<PollDecision | null> => {
         const keys = teamKeys(team);
-        const [action, body, ...fields] = await redis.gwPollJob(keys.job(jobId), keys.pollLock(jobId), now, snapshotMaxAgeMs, lockMs);
+        const [action, body, bodyAt, ...fields] = await redis.gwPollJob(keys.job(jobId), keys.pollLock(jobId), now, snapshotMaxAgeMs, lockMs);
         const record = action ? toJobRecord(team, jobId, fields.map((field) => (field === '' ? null : field))) : null;
         if (!record) return null;
-        return action === 'final' || action === 'snapshot' ? { action, record, body: body! } : { action: action as 'fetch' | 'wait', record };
+        if (action === 'fetch') return { action, record, stale: body ? { body, at: Number(bodyAt) } : null };
+        if (action === 'wait') return { action, record };
+        return { action: action as 'final' | 'snapshot', record, body: body! };
       }),
 
     saveSnapshot: (team, jobId, body, now) =>

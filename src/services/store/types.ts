@@ -209,11 +209,13 @@ export interface JobRecord {
 /**
  * How a poll proceeds: with the job's final body, a snapshot of it (fresh, or the last one seen
  * while another poller refreshes it), the right to ask Apiframe (`fetch`, held for a short
- * lock), or, before any snapshot exists, to wait for the poller that has that right.
+ * lock, with the last snapshot if any), or, before any snapshot exists, to wait for the poller
+ * that has that right.
  */
 export type PollDecision =
   | { action: 'final' | 'snapshot'; record: JobRecord; body: string }
-  | { action: 'fetch' | 'wait'; record: JobRecord };
+  | { action: 'fetch'; record: JobRecord; stale: { body: string; at: number } | null }
+  | { action: 'wait'; record: JobRecord };
 
 export interface SettleRequest extends Movement {
   team: string;
