@@ -15,6 +15,8 @@ export interface Service {
   url: string;
   pid: number;
   stop(): void;
+  /** Resolves when the process has exited. */
+  exited: Promise<void>;
 }
 
 function start(command: string, args: string[], env: Record<string, string> = {}, stderr: 'inherit' | 'ignore' = 'inherit'): ChildProcess {
@@ -41,7 +43,8 @@ async function waitForHttp(url: string): Promise<void> {
 
 async function service(child: ChildProcess, url: string, readyPath: string): Promise<Service> {
   await waitForHttp(`${url}${readyPath}`);
-  return { url, pid: child.pid!, stop: () => child.kill('SIGTERM') };
+  const exited = new Promise<void>((resolve) => (child.exitCode === null ? child.once('exit', () => resolve()) : resolve()));
+  return { url, pid: child.pid!, stop: () => child.kill('SIGTERM'), exited };
 }
 
 /** The simulator, with jobs that finish at once unless their prompt says otherwise. */
@@ -88,10 +91,13 @@ export function portkeyHeaders(upstream: Service): Record<string, string> {
   };
 }
 
-/** Our gateway in production mode: on Redis when `redisUrl` is given, else on the embedded store. */
-export async function startGateway(upstream: Service, redisUrl?: string, env: Record<string, string> = {}): Promise<Service> {
+/**
+ * Our gateway in production mode: on Redis when `redisUrl` is given, else on the embedded store.
+ * `nodeArgs` go to node itself (e.g. --cpu-prof).
+ */
+export async function startGateway(upstream: Service, redisUrl?: string, nodeArgs: string[] = []): Promise<Service> {
   const port = await freePort();
-  const child = start(process.execPath, ['dist/src/server.js'], {
+  const child = start(process.execPath, [...nodeArgs, 'dist/src/server.js'], {
     PORT: String(port),
     HOST: '127.0.0.1',
     APIFRAME_API_KEY: UPSTREAM_KEY,
@@ -106,7 +112,6 @@ export async function startGateway(upstream: Service, redisUrl?: string, env: Re
     RECONCILE_INTERVAL_MS: '3600000',
     NODE_ENV: 'production',
     ...(redisUrl ? { REDIS_URL: redisUrl } : { NODE_ENV: 'development' }),
-    ...env,
   });
   return service(child, `http://127.0.0.1:${port}`, '/healthz');
 }

@@ -9,53 +9,14 @@ import { cpus, totalmem } from 'node:os';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { startRedis } from '../test/helpers/redis-server.js';
-import { createTeamKey, portkeyHeaders, startGateway, startNginx, startPortkey, startSimulator, stopAll, UPSTREAM_KEY, type Service } from './processes.js';
+import { createTeamKey, portkeyHeaders, startGateway, startNginx, startPortkey, startSimulator, stopAll, UPSTREAM_KEY } from './processes.js';
 import { scaleRun, type ScaleResult } from './scale.js';
+import { scenario, SCENARIOS, target, type Scenario, type Target } from './scenarios.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const SCALE_CLIENTS = Number(process.env.BENCH_SCALE_CLIENTS ?? 10_000);
 const SCALE_SECONDS = 15;
 const CONNECTIONS = [1, 10, 100];
-const SCENARIOS = ['generate', 'poll pending', 'poll completed', 'mix 1:20'] as const;
-type Scenario = (typeof SCENARIOS)[number];
-const BODY = JSON.stringify({ prompt: 'a detailed architectural blueprint of a modern glass house', model: 'seedream-4', seedreamParams: { size: '4K', aspect_ratio: '16:9' } });
-
-interface Target {
-  name: string;
-  url: string;
-  headers: Record<string, string>;
-  /** Where the target serves Apiframe's /v2 paths (Portkey proxies them under /v1). */
-  prefix: string;
-  pendingJob: string;
-  completedJob: string;
-  redis?: Redis;
-}
-
-async function target(name: string, service: Service, headers: Record<string, string>, prefix = '/v2', redis?: Redis): Promise<Target> {
-  const partial = { name, url: service.url, headers, prefix };
-  const submit = async (prompt: string) => {
-    const response = await fetch(`${service.url}${prefix}/images/generate`, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ ...JSON.parse(BODY), prompt }),
-    });
-    if (response.status !== 202) throw new Error(`${name}: generate answered ${response.status} ${await response.text()}`);
-    return ((await response.json()) as { jobId: string }).jobId;
-  };
-  const pendingJob = await submit('bench pending [sim:never]');
-  const completedJob = await submit('bench completed');
-  await fetch(`${service.url}${prefix}/jobs/${completedJob}`, { headers });
-  return { ...partial, pendingJob, completedJob, ...(redis && { redis }) };
-}
-
-function scenario(target: Target, name: Scenario): autocannon.Request[] {
-  const post = { method: 'POST' as const, path: `${target.prefix}/images/generate`, headers: { ...target.headers, 'content-type': 'application/json' }, body: BODY };
-  const poll = (job: string) => ({ method: 'GET' as const, path: `${target.prefix}/jobs/${job}`, headers: target.headers });
-  if (name === 'generate') return [post];
-  if (name === 'poll pending') return [poll(target.pendingJob)];
-  if (name === 'poll completed') return [poll(target.completedJob)];
-  return [post, ...Array.from({ length: 20 }, () => poll(target.completedJob))];
-}
 
 /**
  * Redis round trips the gateway makes per request in a scenario, counted with MONITOR over 200

@@ -58,7 +58,7 @@ export const ConfigSchema = Type.Object({
   UPSTREAM_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     default: 30_000,
-    description: 'Time allowed for Apiframe to answer (headers and body) before the caller gets 504.',
+    description: 'Time Apiframe may take to send its response headers, and to send each part of its body, before the caller gets 504.',
   }),
   UPSTREAM_CONNECTIONS: Type.Integer({
     minimum: 1,

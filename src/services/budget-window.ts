@@ -23,6 +23,24 @@ function isoWeek(at: number): string {
 
 /** The window id of `period` that contains the instant `at` (ms since epoch). */
 export function windowOf(period: BudgetPeriod, at: number): string {
+  return windowsOfDay(at)[BUDGET_PERIODS.indexOf(period)]!;
+}
+
+/** Every window a spend at `at` counts in. */
+export function windowsAt(at: number): string[] {
+  return [...windowsOfDay(at)];
+}
+
+// Every request asks for the windows of the current day: they are worked out once a day.
+let lastDay: { start: number; windows: readonly string[] } | undefined;
+
+function windowsOfDay(at: number): readonly string[] {
+  const start = Math.floor(at / DAY_MS) * DAY_MS;
+  if (lastDay?.start !== start) lastDay = { start, windows: BUDGET_PERIODS.map((period) => computeWindow(period, at)) };
+  return lastDay.windows;
+}
+
+function computeWindow(period: BudgetPeriod, at: number): string {
   const iso = new Date(at).toISOString();
   switch (period) {
     case 'day':
@@ -36,7 +54,3 @@ export function windowOf(period: BudgetPeriod, at: number): string {
   }
 }
 
-/** Every window a spend at `at` counts in. */
-export function windowsAt(at: number): string[] {
-  return BUDGET_PERIODS.map((period) => windowOf(period, at));
-}

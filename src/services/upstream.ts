@@ -75,7 +75,6 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
           ...(body !== undefined && { 'content-type': 'application/json' }),
         },
         body,
-        signal: AbortSignal.timeout(options.timeoutMs),
       });
       const text = await readCapped(response.body);
       const retryAfter = response.headers['retry-after'];
@@ -112,9 +111,5 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Pr
 }
 
 function isTimeout(error: unknown): boolean {
-  return (
-    error instanceof undiciErrors.HeadersTimeoutError ||
-    error instanceof undiciErrors.BodyTimeoutError ||
-    (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
-  );
+  return error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError;
 }
