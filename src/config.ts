@@ -8,6 +8,11 @@ import { SUPPORTED_MODELS } from './schemas/generate.js';
 export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'TCP port the gateway listens on.' }),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'Interface the gateway binds to.' }),
+  LISTEN_BACKLOG: Type.Integer({
+    minimum: 1,
+    default: 4_096,
+    description: 'Connections the kernel may queue before the gateway accepts them (capped by `net.core.somaxconn`); Node defaults to 511, which thousands of clients connecting at once overflow.',
+  }),
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
     default: 'development',
     description: '`production` refuses to start without Redis (`REDIS_URL`, `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS`).',

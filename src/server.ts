@@ -28,4 +28,4 @@ closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
   await Promise.all([app.close(), metricsServer?.close()]);
 });
 
-await app.listen({ port: config.PORT, host: config.HOST });
+await app.listen({ port: config.PORT, host: config.HOST, backlog: config.LISTEN_BACKLOG });

@@ -104,8 +104,8 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     return { status: job.outcome, progress: 100 };
   }
 
-  function render(job: SimJob) {
-    const { status, progress } = statusOf(job);
+  function render(job: SimJob, now = Date.now()) {
+    const { status, progress } = statusOf(job, now);
     const terminal = status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED';
     return {
       id: job.id,
@@ -125,7 +125,8 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
 
   /** Apiframe's webhook: the terminal event, signed with HMAC-SHA256 keyed by SHA-256 of the key. */
   async function sendWebhook(job: SimJob, url: string, events: unknown[]): Promise<void> {
-    const state = render(job);
+    // Sent when the job is done; a timer may fire a millisecond before Date.now() says so.
+    const state = render(job, Math.max(Date.now(), job.createdAt + jobDurationMs));
     const event = state.status === 'COMPLETED' ? 'completed' : 'failed';
     if (!events.includes(event)) return;
     const body = JSON.stringify({
@@ -244,7 +245,7 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     const page = ordered.slice(0, limit);
     const last = page.at(-1);
     const hasMore = ordered.length > limit;
-    return { jobs: page.map(render), nextCursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null, hasMore };
+    return { jobs: page.map((job) => render(job)), nextCursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null, hasMore };
   });
 
   app.get('/v2/me', async () => ({
