@@ -174,11 +174,11 @@ function renderReport(rows: Row[], scale: ScaleResult[], notes: string[]): strin
     'Paced: each client polls its job every 2.5 s on a connection of its own; its first poll, which also connects, is counted apart.',
     'Flat out: autocannon, every connection always has a poll in flight.',
     '',
-    '| mode | jobs | polls/s | p50 ms | p99 ms | first poll p99 ms | errors | gateway peak RSS MiB | event-loop delay p99 ms | max ms | upstream polls |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| mode | jobs | polls/s | p50 ms | p99 ms | first poll p99 ms | shed (503) | errors | gateway peak RSS MiB | event-loop delay p99 ms | max ms | upstream polls |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...scale.map(
       (s) =>
-        `| ${s.mode} | ${s.jobs} | ${s.rps} | ${s.p50.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.firstPollP99?.toFixed(1) ?? ''} | ${s.errors} | ${s.peakRssMiB} | ${s.eventLoopDelayP99Ms.toFixed(1)} | ${s.eventLoopDelayMaxMs.toFixed(1)} | ${s.upstreamPolls} |`,
+        `| ${s.mode} | ${s.jobs} | ${s.rps} | ${s.p50.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.firstPollP99?.toFixed(1) ?? ''} | ${s.shed} | ${s.errors} | ${s.peakRssMiB} | ${s.eventLoopDelayP99Ms.toFixed(1)} | ${s.eventLoopDelayMaxMs.toFixed(1)} | ${s.upstreamPolls} |`,
     ),
     '',
     '## All runs',

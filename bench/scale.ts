@@ -5,7 +5,7 @@
 //   connection, and it opens no more connections than its overall rate, so these clients are
 //   undici Clients on a timer.
 // - flat out (autocannon): every connection has a poll in flight at all times; the gateway is
-//   saturated, so this shows how it degrades rather than how it runs.
+//   saturated, so this shows how it degrades (it sheds load with 503s) rather than how it runs.
 import { readFileSync } from 'node:fs';
 import { createHistogram } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,6 +29,9 @@ export interface ScaleResult {
   p99: number;
   /** The first poll of each client, which also opens its connection (paced only). */
   firstPollP99: number | null;
+  /** Polls answered 503 by load shedding. */
+  shed: number;
+  /** Any other failure. */
   errors: number;
   peakRssMiB: number;
   eventLoopDelayP99Ms: number;
@@ -38,6 +41,7 @@ export interface ScaleResult {
 
 interface Load {
   requests: number;
+  shed: number;
   errors: number;
   p50: number;
   p99: number;
@@ -63,6 +67,7 @@ export async function scaleRun(mode: ScaleResult['mode'], upstream: Service, red
       p50: load.p50,
       p99: load.p99,
       firstPollP99: load.firstPollP99,
+      shed: load.shed,
       errors: load.errors,
       peakRssMiB,
       eventLoopDelayP99Ms: metricValue(metrics, 'nodejs_eventloop_lag_p99_seconds') * 1000,
@@ -82,6 +87,7 @@ async function pacedPollers(gateway: Service, headers: Record<string, string>, j
   const latencyMicros = createHistogram();
   const firstPollMicros = createHistogram();
   let requests = 0;
+  let shed = 0;
   let errors = 0;
   const stopAt = performance.now() + seconds * 1000;
   const poller = async (i: number) => {
@@ -94,7 +100,8 @@ async function pacedPollers(gateway: Service, headers: Record<string, string>, j
       try {
         const response = await client.request({ method: 'GET', path, headers });
         await response.body.dump();
-        if (response.statusCode !== 200) errors++;
+        if (response.statusCode === 503) shed++;
+        else if (response.statusCode !== 200) errors++;
       } catch {
         errors++;
       }
@@ -108,7 +115,7 @@ async function pacedPollers(gateway: Service, headers: Record<string, string>, j
   };
   await Promise.all(Array.from({ length: clients }, (_, i) => poller(i)));
   const ms = (histogram: typeof latencyMicros, percentile: number) => histogram.percentile(percentile) / 1000;
-  return { requests, errors, p50: ms(latencyMicros, 50), p99: ms(latencyMicros, 99), firstPollP99: ms(firstPollMicros, 99) };
+  return { requests, shed, errors, p50: ms(latencyMicros, 50), p99: ms(latencyMicros, 99), firstPollP99: ms(firstPollMicros, 99) };
 }
 
 async function flatOut(gateway: Service, headers: Record<string, string>, jobs: string[], clients: number, seconds: number): Promise<Load> {
@@ -129,7 +136,8 @@ async function flatOut(gateway: Service, headers: Record<string, string>, jobs: 
       },
     ],
   });
-  return { requests: result.requests.total, errors: result.errors + result.timeouts + result.non2xx, p50: result.latency.p50, p99: result.latency.p99, firstPollP99: null };
+  const shed = (result.statusCodeStats as Record<string, { count: number }> | undefined)?.['503']?.count ?? 0;
+  return { requests: result.requests.total, shed, errors: result.errors + result.timeouts + result.non2xx - shed, p50: result.latency.p50, p99: result.latency.p99, firstPollP99: null };
 }
 
 async function submitPendingJobs(gateway: Service, headers: Record<string, string>, count: number): Promise<string[]> {
@@ -167,9 +175,13 @@ function sampleRss(pid: number): { stop(): number } {
   };
 }
 
+/** The gateway's metrics, once it answers again (a saturated gateway sheds requests with 503). */
 async function metricsOf(gateway: Service): Promise<string> {
-  const response = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
-  return response.text();
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    if (response.ok || attempt === 100) return response.text();
+    await sleep(300);
+  }
 }
 
 function metricValue(text: string, name: string): number {
