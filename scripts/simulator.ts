@@ -7,6 +7,7 @@ const simulator = await startSimulator(
     apiKey: process.env.SIM_API_KEY ?? 'afk_simulator_key',
     jobDurationMs: Number(process.env.SIM_JOB_MS ?? 1_000),
     prices: { 'seedream-4': 3 },
+    recordRequests: false,
   },
   Number(process.env.SIM_PORT ?? 4010),
   process.env.SIM_HOST ?? '127.0.0.1',

@@ -26,6 +26,8 @@ export interface SimulatorOptions {
   prices?: Record<string, number>;
   /** Account credits reported by /v2/me. */
   accountCredits?: number;
+  /** Keep every request in `requests`, for tests to inspect (default true; a long run grows it without end). */
+  recordRequests?: boolean;
 }
 
 export interface RecordedRequest {
@@ -154,12 +156,14 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
   }
 
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-    requests.push({
-      method: request.method,
-      url: request.url,
-      headers: { ...request.headers },
-      body: typeof request.body === 'string' ? request.body : '',
-    });
+    if (options.recordRequests !== false) {
+      requests.push({
+        method: request.method,
+        url: request.url,
+        headers: { ...request.headers },
+        body: typeof request.body === 'string' ? request.body : '',
+      });
+    }
     if (forcedStatus !== null) return sendError(reply, forcedStatus);
     if (request.headers['x-api-key'] !== options.apiKey) return sendError(reply, 401);
   });
