@@ -1,7 +1,7 @@
 // Runs the gateway as a real separate process (src/server.ts through tsx), for tests where
 // several instances share one Redis.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { NO_RATE_LIMITS } from './gateway.js';
+import { NO_LOAD_SHEDDING, NO_RATE_LIMITS } from './gateway.js';
 import { freePort } from './redis-server.js';
 
 export interface GatewayProcess {
@@ -14,7 +14,7 @@ export interface GatewayProcess {
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...NO_RATE_LIMITS, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...NO_RATE_LIMITS, ...NO_LOAD_SHEDDING, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
