@@ -53,6 +53,8 @@ export const errors = {
   UpstreamUnavailable: createError('GW_UPSTREAM_UNAVAILABLE', 'Upstream service error; retry later', 502),
   UpstreamTimeout: createError('GW_UPSTREAM_TIMEOUT', 'Upstream did not answer in time', 504),
   StoreUnavailable: createError('GW_STORE_UNAVAILABLE', 'Credit store unavailable; nothing was charged, retry later', 503),
+  Overloaded: createError('GW_OVERLOADED', 'Gateway overloaded; retry later', 503),
+  Internal: createError('GW_INTERNAL', 'Internal gateway error', 500),
 } as const;
 
 /** Extra fields an error adds to its JSON body (validation details, credit figures, Retry-After). */
@@ -65,4 +67,14 @@ export interface ErrorExtras {
 
 export function withExtras<E extends Error>(error: E, extras: ErrorExtras): E & ErrorExtras {
   return Object.assign(error, extras);
+}
+
+/** A 400 naming what is wrong with each field, by JSON path. */
+export function invalidInput(details: Record<string, string[]>) {
+  return withExtras(new errors.ValidationFailed(), { details });
+}
+
+/** The body of an error without extras: `{"error": message, "code": code}`. */
+export function errorBody(error: { message: string; code: string }): { error: string; code: string } {
+  return { error: error.message, code: error.code };
 }

@@ -3,7 +3,7 @@
 // bare 500 that reveals nothing.
 import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { errors, type ErrorExtras } from '../errors.js';
+import { errorBody, errors, invalidInput, type ErrorExtras } from '../errors.js';
 import { validationDetails } from './validation.js';
 
 type GatewayError = FastifyError & ErrorExtras;
@@ -25,34 +25,29 @@ function fromFastify(error: FastifyError, bodyLimit: number): GatewayError | nul
 
 export function useErrorHandler(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler<GatewayError>((raw, request, reply) => {
-    if (raw.validation) {
-      return reply.code(400).send({
-        error: 'Validation failed',
-        code: 'GW_VALIDATION_FAILED',
-        details: validationDetails(raw.validation as ErrorObject[]),
-      });
-    }
-    const error = raw.code?.startsWith('FST_') || raw instanceof SyntaxError ? (fromFastify(raw, bodyLimit) ?? raw) : raw;
+    const error: GatewayError = raw.validation
+      ? invalidInput(validationDetails(raw.validation as ErrorObject[]))
+      : raw.code?.startsWith('FST_') || raw instanceof SyntaxError
+        ? (fromFastify(raw, bodyLimit) ?? raw)
+        : raw;
     const status = error.statusCode ?? 500;
 
     if (status >= 500 && !error.code?.startsWith('GW_')) {
       request.log.error({ err: error }, 'unexpected error');
-      return reply.code(500).send({ error: 'Internal gateway error', code: 'GW_INTERNAL' });
+      return reply.code(500).send(errorBody(new errors.Internal()));
     }
     if (status >= 500) request.log.warn({ err: error.cause ?? error, code: error.code }, error.message);
 
     const { details, creditsRequired, creditsAvailable, retryAfter } = error;
     if (retryAfter !== undefined) reply.header('retry-after', retryAfter);
     return reply.code(status).send({
-      error: error.message,
-      code: error.code,
+      ...errorBody(error),
       ...(details && { details }),
       ...(creditsRequired !== undefined && { creditsRequired, creditsAvailable }),
     });
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const error = new errors.RouteNotFound(request.method, request.url.split('?')[0]);
-    reply.code(404).send({ error: error.message, code: error.code });
+    reply.code(404).send(errorBody(new errors.RouteNotFound(request.method, request.url.split('?')[0])));
   });
 }

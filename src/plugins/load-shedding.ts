@@ -2,17 +2,15 @@
 // an Apiframe-shaped 503 with Retry-After instead of queueing until everything times out.
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
+import { errorBody, errors } from '../errors.js';
 
 export async function useLoadShedding(app: FastifyInstance, maxEventLoopDelayMs: number): Promise<void> {
   if (maxEventLoopDelayMs === 0) return;
   await app.register(underPressure, {
     maxEventLoopDelay: maxEventLoopDelayMs,
-    retryAfter: 10,
+    // Answered here, not by the error handler, which would log every request shed.
     pressureHandler: (_request, reply) => {
-      reply
-        .code(503)
-        .header('retry-after', '10')
-        .send({ error: 'Gateway overloaded; retry later', code: 'GW_OVERLOADED' });
+      reply.code(503).header('retry-after', '10').send(errorBody(new errors.Overloaded()));
     },
   });
 }

@@ -2,7 +2,7 @@
 // upstream; the reservation becomes the job's when Apiframe accepts it and is released on any
 // refusal or failure. A job is settled exactly once, when it is first seen in a terminal state.
 import { randomUUID } from 'node:crypto';
-import { errors, withExtras } from '../errors.js';
+import { errors, invalidInput, withExtras } from '../errors.js';
 import type { Budget } from './budget-window.js';
 import { windowOf, windowsAt } from './budget-window.js';
 import type { Clock } from './clock.js';
@@ -309,7 +309,7 @@ function validationFromUpstream(body: string): Error {
       if (Array.isArray(messages)) details[path] = messages.filter((m): m is string => typeof m === 'string');
     }
   }
-  return withExtras(new errors.ValidationFailed(), { details });
+  return invalidInput(details);
 }
 
 /** Why a reservation was returned, for its ledger entry. */

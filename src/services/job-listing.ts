@@ -1,10 +1,9 @@
 // GET /v2/jobs for a team key: pages through the gateway's own record of the caller's jobs
 // (never Apiframe's account-wide list), showing each job as Apiframe currently reports it.
 // Settled jobs come from the store; pending ones are refreshed upstream (and settled if done).
-import { decodeCursor, encodeCursor, type Position } from './store/cursor.js';
+import { encodeCursor, positionOf } from './store/cursor.js';
 import type { JobRecord, Store } from './store/types.js';
 import { parseJob, type Caller, type JobGateway } from './job-gateway.js';
-import { errors, withExtras } from '../errors.js';
 
 export interface ListQuery {
   scope: 'user' | 'team';
@@ -45,11 +44,7 @@ export function createJobListing(store: Store, gateway: JobGateway) {
 
   async function list(caller: Caller, query: ListQuery, requestId: string): Promise<ListAnswer> {
     if (query.search) return searchOne(caller, query, requestId);
-    let after: Position | undefined;
-    if (query.cursor) {
-      after = decodeCursor(query.cursor) ?? undefined;
-      if (!after) throw withExtras(new errors.ValidationFailed(), { details: { cursor: ['is not a valid cursor'] } });
-    }
+    let after = positionOf(query.cursor);
     const jobs: string[] = [];
     let scanned = 0;
     let hasMore = true;

@@ -2,12 +2,12 @@
 // in the issue and rotate answers; the store keeps SHA-256 hashes. Every change is saved with
 // its audit entry in one atomic step and announced to every gateway instance.
 import { randomUUID } from 'node:crypto';
-import { errors, withExtras } from '../errors.js';
+import { errors, invalidInput } from '../errors.js';
 import type { CreateKeyBody, UpdateKeyBody } from '../schemas/admin.js';
 import { auditEntry, withRetries, type Actor } from './admin-change.js';
 import { budgetStatus } from './budget-status.js';
 import type { Clock } from './clock.js';
-import { decodeCursor, encodeCursor } from './store/cursor.js';
+import { encodeCursor, positionOf } from './store/cursor.js';
 import type { Store, TeamKeyRecord, TeamRecord } from './store/types.js';
 import { displayPrefix, generateTeamKey, hashKey, keyStatus, type KeyStatus } from './team-keys.js';
 
@@ -43,9 +43,7 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
   function checkModels(models: string[] | null | undefined): void {
     const unknown = (models ?? []).filter((model) => !pricedModels.includes(model));
     if (unknown.length > 0) {
-      throw withExtras(new errors.ValidationFailed(), {
-        details: { allowedModels: [`unknown model ${unknown.join(', ')}; priced models: ${pricedModels.join(', ')}`] },
-      });
+      throw invalidInput({ allowedModels: [`unknown model ${unknown.join(', ')}; priced models: ${pricedModels.join(', ')}`] });
     }
   }
 
@@ -134,8 +132,7 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
     },
 
     async list(options: ListKeysOptions) {
-      let after = options.cursor ? decodeCursor(options.cursor) : undefined;
-      if (after === null) throw withExtras(new errors.ValidationFailed(), { details: { cursor: ['is not a valid cursor'] } });
+      let after = positionOf(options.cursor);
       const found: TeamKeyRecord[] = [];
       let hasMore = true;
       let scanned = 0;

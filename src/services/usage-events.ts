@@ -1,7 +1,7 @@
 // The raw ledger, for finance exports and audits: every entry of every team, team by team in
 // ledger order, filtered by accounting day, key and team. Read in batches, so an export of any
 // size streams in constant memory; a cursor resumes exactly after the last entry returned.
-import { errors, withExtras } from '../errors.js';
+import { invalidCursor } from './store/cursor.js';
 import type { LedgerEntry, Store } from './store/types.js';
 
 export interface EventsQuery {
@@ -24,7 +24,7 @@ function decode(cursor: string): [string, string] {
   } catch {
     // fall through to the validation error
   }
-  throw withExtras(new errors.ValidationFailed(), { details: { cursor: ['is not a valid cursor'] } });
+  throw invalidCursor();
 }
 
 export function createUsageEvents(store: Store) {

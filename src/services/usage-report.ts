@@ -2,7 +2,7 @@
 // of any size answers in milliseconds. Rows are grouped by any of team, key, model and day;
 // credits are counted on the accounting day (the UTC day they were reserved), exactly as the
 // budgets count them.
-import { errors, withExtras } from '../errors.js';
+import { invalidInput } from '../errors.js';
 import type { AggregateCell, Store } from './store/types.js';
 
 export const USAGE_GROUPS = ['team', 'key', 'model', 'day'] as const;
@@ -43,7 +43,7 @@ export const MAX_REPORT_DAYS = 400;
 export function daysBetween(from: string, to: string): string[] {
   const start = Date.parse(`${from}T00:00:00Z`);
   const end = Date.parse(`${to}T00:00:00Z`);
-  const invalid = (message: string) => withExtras(new errors.ValidationFailed(), { details: { to: [message] } });
+  const invalid = (message: string) => invalidInput({ to: [message] });
   if (end < start) throw invalid('must not be before from');
   if ((end - start) / DAY_MS >= MAX_REPORT_DAYS) throw invalid(`the range may span at most ${MAX_REPORT_DAYS} days`);
   const days: string[] = [];

@@ -9,7 +9,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import ipaddr from 'ipaddr.js';
 import pLimit from 'p-limit';
 import { Agent, request } from 'undici';
-import { errors, withExtras } from '../errors.js';
+import { errors, invalidInput } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './job-gateway.js';
 import type { Metrics } from './metrics.js';
@@ -130,7 +130,7 @@ export function createWebhooks(deps: WebhookDeps) {
     async checkCallerUrl(url: string): Promise<void> {
       if (!base) throw new errors.WebhooksDisabled();
       const check = await checkWebhookTarget(url, policy, deps.resolver);
-      if (!check.ok) throw withExtras(new errors.ValidationFailed(), { details: { webhookUrl: [check.reason] } });
+      if (!check.ok) throw invalidInput({ webhookUrl: [check.reason] });
     },
 
     /** True when `signature` is Apiframe's for this exact body. */

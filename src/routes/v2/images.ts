@@ -2,7 +2,7 @@
 // answer; with an Idempotency-Key, retries replay the first answer instead of running again.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sendJsonText } from '../raw-reply.js';
-import { errors, withExtras } from '../../errors.js';
+import { errors, invalidInput } from '../../errors.js';
 import { Type } from '@sinclair/typebox';
 import { ErrorResponse, InsufficientCreditsResponse, ValidationErrorResponse } from '../../schemas/common.js';
 import { createIdempotency } from '../../services/idempotency.js';
@@ -48,7 +48,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const details = crossFieldErrors(request.body);
-      if (Object.keys(details).length > 0) throw withExtras(new errors.ValidationFailed(), { details });
+      if (Object.keys(details).length > 0) throw invalidInput(details);
       const { caller, body, id: requestId } = request;
       if (caller.key.allowedModels && !caller.key.allowedModels.includes(body.model)) throw new errors.ModelNotAllowed(body.model);
       // Apiframe calls the gateway back; the caller's own URL stays with the job.
