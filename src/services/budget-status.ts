@@ -11,6 +11,11 @@ export interface BudgetStatus {
   remaining: number | null;
 }
 
+/** What is left of `budget` once `spent` is counted; null for no budget (unlimited). */
+export function remainingOf(budget: Budget | null, spent: number): number | null {
+  return budget ? Math.max(0, budget.credits - spent) : null;
+}
+
 export async function budgetStatus(
   store: Store,
   key: TeamKeyRecord,
@@ -20,11 +25,7 @@ export async function budgetStatus(
   const spend = await store.spend({ team: key.team, keyId: key.id, windows: windowsAt(now) });
   const window = windowOf(key.budget?.period ?? 'total', now);
   const spent = spend.key[window] ?? 0;
-  let remaining: number | null = null;
-  if (key.budget) remaining = Math.max(0, key.budget.credits - spent);
-  if (teamBudget) {
-    const teamRemaining = Math.max(0, teamBudget.credits - (spend.team[windowOf(teamBudget.period, now)] ?? 0));
-    remaining = remaining === null ? teamRemaining : Math.min(remaining, teamRemaining);
-  }
-  return { window, spent, remaining };
+  const teamSpent = teamBudget ? (spend.team[windowOf(teamBudget.period, now)] ?? 0) : 0;
+  const limits = [remainingOf(key.budget, spent), remainingOf(teamBudget, teamSpent)].filter((left) => left !== null);
+  return { window, spent, remaining: limits.length > 0 ? Math.min(...limits) : null };
 }

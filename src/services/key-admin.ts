@@ -9,13 +9,12 @@ import { budgetStatus } from './budget-status.js';
 import type { Clock } from './clock.js';
 import { encodeCursor, positionOf } from './store/cursor.js';
 import type { Store, TeamKeyRecord, TeamRecord } from './store/types.js';
-import { displayPrefix, generateTeamKey, hashKey, keyStatus, type KeyStatus } from './team-keys.js';
+import { displayPrefix, generateTeamKey, hashKey, keyStatus, previousSecretValid, type KeyStatus } from './team-keys.js';
 
 /** A key as admins and the audit trail see it: everything but its hashes. */
 export function publicKey(record: TeamKeyRecord, now: number) {
   const { hash: _hash, previousHash: _previousHash, previousHashExpiresAt, version: _version, ...shown } = record;
-  const graceOpen = previousHashExpiresAt !== null && Date.parse(previousHashExpiresAt) > now;
-  return { ...shown, previousKeyValidUntil: graceOpen ? previousHashExpiresAt : null };
+  return { ...shown, previousKeyValidUntil: previousSecretValid(record, now) ? previousHashExpiresAt : null };
 }
 
 export interface ListKeysOptions {

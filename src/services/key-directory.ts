@@ -4,7 +4,7 @@
 // trusted (no subscription yet, or a reconnection), every lookup goes to the store.
 import type { Clock } from './clock.js';
 import type { Store, TeamKeyRecord, TeamRecord } from './store/types.js';
-import { hashKey, keyStatus } from './team-keys.js';
+import { hashKey, keyStatus, previousSecretValid } from './team-keys.js';
 
 export type Resolution =
   | { status: 'active'; key: TeamKeyRecord; team: TeamRecord | null }
@@ -65,10 +65,7 @@ export function createKeyDirectory({ store, clock, ttlMs = 60_000 }: KeyDirector
       const hash = hashKey(secret);
       const key = await keyByHash(hash);
       const now = clock();
-      const current =
-        key &&
-        (key.hash === hash ||
-          (key.previousHash === hash && key.previousHashExpiresAt !== null && Date.parse(key.previousHashExpiresAt) > now));
+      const current = key && (key.hash === hash || (key.previousHash === hash && previousSecretValid(key, now)));
       if (!key || !current) return { status: 'unknown' };
       const status = keyStatus(key, now);
       if (status !== 'active') return { status };

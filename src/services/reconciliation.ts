@@ -2,6 +2,7 @@
 // the same jobs (each job's creditCost), listing every difference, every job still unsettled,
 // and every upstream job of the period the gateway never recorded (spent around the gateway).
 import pLimit from 'p-limit';
+import { TERMINAL_STATUSES } from './job-gateway.js';
 import { daysBetween } from './usage-report.js';
 import type { JobRecord, Store } from './store/types.js';
 import type { UpstreamClient } from './upstream.js';
@@ -50,11 +51,9 @@ export interface ReconciliationReport {
   errors: { jobId: string; error: string }[];
 }
 
-const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
-
 /** What Apiframe charges for a job in this state; null while it is not finished. */
 function apiframeCharge(job: UpstreamJob): number | null {
-  if (!TERMINAL.has(job.status)) return null;
+  if (!TERMINAL_STATUSES.has(job.status)) return null;
   return job.status === 'COMPLETED' ? (job.creditCost ?? 0) : 0;
 }
 

@@ -3,6 +3,7 @@
 import { errors } from '../errors.js';
 import type { CreateTeamBody, UpdateTeamBody } from '../schemas/admin.js';
 import { auditEntry, withRetries, type Actor } from './admin-change.js';
+import { remainingOf } from './budget-status.js';
 import { windowOf } from './budget-window.js';
 import type { Clock } from './clock.js';
 import type { Store, TeamRecord } from './store/types.js';
@@ -16,7 +17,7 @@ export function createTeamAdmin(store: Store, clock: Clock) {
     const spend = await store.spend({ team: team.id, windows: [window] });
     const spent = spend.team[window] ?? 0;
     const { version: _version, ...shown } = team;
-    return { ...shown, window, spent, remaining: team.budget ? Math.max(0, team.budget.credits - spent) : null };
+    return { ...shown, window, spent, remaining: remainingOf(team.budget, spent) };
   }
 
   async function announce(team: TeamRecord): Promise<TeamRecord> {

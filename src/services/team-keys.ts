@@ -30,6 +30,11 @@ export function secretsEqual(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/** True while a rotated key's previous secret still works (its grace period). */
+export function previousSecretValid(record: TeamKeyRecord, now: number): boolean {
+  return record.previousHashExpiresAt !== null && Date.parse(record.previousHashExpiresAt) > now;
+}
+
 export type KeyStatus = 'active' | 'revoked' | 'expired';
 
 /** Whether a key may be used at `now`. */
