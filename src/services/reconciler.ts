@@ -3,6 +3,7 @@
 // and asks Apiframe about pending jobs, settling those that reached a terminal state. Jobs
 // still running are checked again later, less often the older they get.
 import { randomUUID } from 'node:crypto';
+import { createBackgroundPass } from './background-pass.js';
 import type { Clock } from './clock.js';
 import type { JobGateway, Logger } from './job-gateway.js';
 import type { JobRecord, Store } from './store/types.js';
@@ -21,8 +22,6 @@ const MAX_RECHECK_MS = 10 * 60_000;
 export function createReconciler(deps: ReconcilerDeps) {
   const { store, gateway, clock, intervalMs, logger } = deps;
   const holder = randomUUID();
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
 
   async function releaseExpired(team: string, now: number): Promise<number> {
     const expired = await store.expiredReservations(team, now, BATCH);
@@ -62,27 +61,12 @@ export function createReconciler(deps: ReconcilerDeps) {
     return { released, settled, skipped: false };
   }
 
-  function tick(): void {
-    if (running) return;
-    running = reconcileOnce()
-      .then(() => undefined)
-      .catch((error: unknown) => logger.warn({ err: error }, 'reconciler pass failed'))
-      .finally(() => {
-        running = undefined;
-      });
-  }
+  const background = createBackgroundPass(reconcileOnce, logger, 'reconciler pass failed');
 
   return {
     reconcileOnce,
-    start(): void {
-      timer ??= setInterval(tick, intervalMs);
-      timer.unref();
-    },
-    async stop(): Promise<void> {
-      clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
+    start: () => background.start(intervalMs),
+    stop: background.stop,
   };
 }
 

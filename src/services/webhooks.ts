@@ -10,6 +10,7 @@ import ipaddr from 'ipaddr.js';
 import pLimit from 'p-limit';
 import { Agent, request } from 'undici';
 import { errors, invalidInput } from '../errors.js';
+import { createBackgroundPass } from './background-pass.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './job-gateway.js';
 import type { Metrics } from './metrics.js';
@@ -43,8 +44,6 @@ export function createWebhooks(deps: WebhookDeps) {
   const upstreamKey = createHash('sha256').update(deps.upstreamApiKey).digest();
   const base = deps.publicBaseUrl?.replace(/\/$/, '');
   const limit = pLimit(8);
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
 
   // Connections re-check every resolved address, so a name cannot be re-pointed at a private
   // address between the check and the delivery.
@@ -110,16 +109,7 @@ export function createWebhooks(deps: WebhookDeps) {
     return attempted;
   }
 
-  function kick(): void {
-    running ??= deliverDue()
-      .catch((error: unknown) => {
-        logger.warn({ err: error }, 'webhook delivery pass failed');
-        return 0;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-  }
+  const background = createBackgroundPass(deliverDue, logger, 'webhook delivery pass failed');
 
   return {
     enabled: base !== undefined,
@@ -146,20 +136,15 @@ export function createWebhooks(deps: WebhookDeps) {
       if (webhook.events.length > 0 && !webhook.events.includes(event)) return;
       const delivery = { id: randomUUID(), team: job.team, jobId: job.jobId, keyId: job.keyId, url: webhook.url, event, body, attempts: 0 };
       await store.enqueueDelivery(delivery, clock());
-      kick();
+      background.kick();
     },
 
     deliverDue,
 
-    start(intervalMs: number): void {
-      timer ??= setInterval(kick, intervalMs);
-      timer.unref();
-    },
+    start: background.start,
 
     async stop(): Promise<void> {
-      clearInterval(timer);
-      timer = undefined;
-      await running;
+      await background.stop();
       await agent.close();
     },
   };
