@@ -2,6 +2,7 @@
 // Each operation runs to completion without awaiting, so it is as atomic as a Lua script.
 // For trials and single-instance setups only: everything is lost on restart.
 import { isAfter, type Position } from './cursor.js';
+import { emptyAggregateCell } from './types.js';
 import type {
   AggregateCell,
   ChangeListener,
@@ -89,10 +90,7 @@ class TeamLedger {
     let cells = this.aggregates.get(day);
     if (!cells) this.aggregates.set(day, (cells = new Map()));
     let cell = cells.get(`${keyId}|${model}`);
-    if (!cell) {
-      cell = { day, team: this.team, keyId, model, credits: 0, charged: 0, reserve: 0, release: 0, settle: 0, refund: 0 };
-      cells.set(`${keyId}|${model}`, cell);
-    }
+    if (!cell) cells.set(`${keyId}|${model}`, (cell = emptyAggregateCell(day, this.team, keyId, model)));
     cell.credits += credits;
     cell[kind] += 1;
     cell.charged += details.charged ?? 0;

@@ -7,6 +7,7 @@ import { errors } from '../../errors.js';
 import { isAfter, type Position } from './cursor.js';
 import { ACQUIRE_LEASE, ATTACH, CLAIM_DELIVERIES, CLAIM_IDEMPOTENCY, POLL_JOB, RELEASE, RESERVE, SAVE_KEY, SAVE_TEAM, SETTLE } from './lua-scripts.js';
 import { windowOf } from '../budget-window.js';
+import { emptyAggregateCell } from './types.js';
 import type {
   AggregateCell,
   AttachRequest,
@@ -148,10 +149,7 @@ export function toAggregateCells(team: string, day: string, fields: Record<strin
     const [keyId = '', model = '', metric = ''] = field.split('|');
     const id = `${keyId}|${model}`;
     let cell = cells.get(id);
-    if (!cell) {
-      cell = { day, team, keyId, model, credits: 0, charged: 0, reserve: 0, release: 0, settle: 0, refund: 0 };
-      cells.set(id, cell);
-    }
+    if (!cell) cells.set(id, (cell = emptyAggregateCell(day, team, keyId, model)));
     if (metric in cell && metric !== 'day') (cell as unknown as Record<string, number>)[metric] = Number(value);
   }
   return [...cells.values()];

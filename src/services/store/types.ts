@@ -293,6 +293,11 @@ export interface AggregateCell {
   refund: number;
 }
 
+/** A cell with nothing counted yet. */
+export function emptyAggregateCell(day: string, team: string, keyId: string, model: string): AggregateCell {
+  return { day, team, keyId, model, credits: 0, charged: 0, reserve: 0, release: 0, settle: 0, refund: 0 };
+}
+
 export interface ExpiredReservation {
   reservationId: string;
   team: string;
