@@ -18,6 +18,7 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { v2Routes } from './routes/v2/index.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { DAY_MS } from './services/budget-window.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { createJobGateway, type JobGateway } from './services/job-gateway.js';
 import { createJobListing, type JobListing } from './services/job-listing.js';
@@ -196,6 +197,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 }
 
 function openStore(config: Config, logger: FastifyBaseLogger, metrics: Metrics): Store {
+  const ledgerRetentionMs = config.LEDGER_RETENTION_DAYS * DAY_MS;
   if (config.REDIS_URL || config.REDIS_CLUSTER_NODES || config.REDIS_SENTINELS) {
     const redis = connectRedis({
       url: config.REDIS_URL,
@@ -210,10 +212,10 @@ function openStore(config: Config, logger: FastifyBaseLogger, metrics: Metrics):
       logger.warn({ err: { message: error.message } }, 'redis connection error');
     });
     return createRedisStore(redis, {
-      ledgerRetentionMs: config.LEDGER_RETENTION_DAYS * 86_400_000,
+      ledgerRetentionMs,
       onFailure: () => metrics.storeError(),
     });
   }
   logger.warn('No Redis configured: using the embedded in-memory store (one instance only, lost on restart)');
-  return createMemoryStore({ ledgerRetentionMs: config.LEDGER_RETENTION_DAYS * 86_400_000 });
+  return createMemoryStore({ ledgerRetentionMs });
 }

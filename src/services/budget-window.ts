@@ -9,7 +9,7 @@ export interface Budget {
   period: BudgetPeriod;
 }
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /** ISO 8601 week of the UTC date at `at`, e.g. "2026-W48". */
 function isoWeek(at: number): string {

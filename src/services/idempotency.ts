@@ -7,11 +7,11 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'safe-stable-stringify';
 import { errors } from '../errors.js';
+import { DAY_MS } from './budget-window.js';
 import type { GatewayAnswer } from './job-gateway.js';
 import type { Store } from './store/types.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-const DAY_MS = 86_400_000;
 const WAIT_STEP_MS = 50;
 
 export interface IdempotencyOptions {

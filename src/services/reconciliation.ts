@@ -2,12 +2,12 @@
 // the same jobs (each job's creditCost), listing every difference, every job still unsettled,
 // and every upstream job of the period the gateway never recorded (spent around the gateway).
 import pLimit from 'p-limit';
+import { DAY_MS } from './budget-window.js';
 import { TERMINAL_STATUSES } from './job-gateway.js';
 import { daysBetween } from './usage-report.js';
 import type { JobRecord, Store } from './store/types.js';
 import type { UpstreamClient } from './upstream.js';
 
-const DAY_MS = 86_400_000;
 /** Gateway and Apiframe stamp a job's creation a few milliseconds apart; this covers the edges. */
 const EDGE_MS = 3_600_000;
 const CONCURRENCY = 16;

@@ -3,6 +3,7 @@
 // credits are counted on the accounting day (the UTC day they were reserved), exactly as the
 // budgets count them.
 import { invalidInput } from '../errors.js';
+import { DAY_MS } from './budget-window.js';
 import type { AggregateCell, Store } from './store/types.js';
 
 export const USAGE_GROUPS = ['team', 'key', 'model', 'day'] as const;
@@ -36,7 +37,6 @@ export interface UsageReport {
   totals: UsageMetrics;
 }
 
-const DAY_MS = 86_400_000;
 export const MAX_REPORT_DAYS = 400;
 
 /** Every UTC day from `from` to `to` inclusive (YYYY-MM-DD); a 400 when the range is not one. */
