@@ -61,12 +61,13 @@ function meaningful(validation: ErrorObject[]): ErrorObject[] {
 }
 
 export function validationDetails(validation: ErrorObject[]): Record<string, string[]> {
-  const details: Record<string, string[]> = {};
+  // A Map, because paths are the caller's field names: `toString` or `__proto__` included.
+  const details = new Map<string, string[]>();
   for (const error of meaningful(validation)) {
     const path = pathOf(error);
     const message = describe(error);
-    const messages = (details[path] ??= []);
-    if (!messages.includes(message)) messages.push(message);
+    const messages = details.get(path) ?? [];
+    if (!messages.includes(message)) details.set(path, [...messages, message]);
   }
-  return details;
+  return Object.fromEntries(details);
 }

@@ -303,13 +303,13 @@ function upstreamRefusal(response: UpstreamResponse): Error {
 /** Apiframe rejected the input: pass its message and details on, and nothing else. */
 function validationFromUpstream(body: string): Error {
   const parsed = parseJson(body) as { error?: unknown; details?: unknown } | undefined;
-  const details: Record<string, string[]> = {};
-  if (parsed?.details && typeof parsed.details === 'object') {
-    for (const [path, messages] of Object.entries(parsed.details)) {
-      if (Array.isArray(messages)) details[path] = messages.filter((m): m is string => typeof m === 'string');
-    }
-  }
-  return invalidInput(details);
+  const fields = parsed?.details && typeof parsed.details === 'object' ? Object.entries(parsed.details) : [];
+  // Built with fromEntries: a field named `__proto__` stays a field.
+  return invalidInput(
+    Object.fromEntries(
+      fields.flatMap(([path, messages]) => (Array.isArray(messages) ? [[path, messages.filter((m): m is string => typeof m === 'string')]] : [])),
+    ),
+  );
 }
 
 /** Why a reservation was returned, for its ledger entry. */

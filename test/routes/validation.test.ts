@@ -19,6 +19,7 @@ describe('request validation', () => {
     ['a prompt of the wrong type', { ...SEED_BODY, prompt: 42 }, { prompt: ['must be string'] }],
     ['a model that is not enabled', { ...SEED_BODY, model: 'seedream-3' }, { model: ['must be one of: seedream-4'] }],
     ['an unknown top-level field', { ...SEED_BODY, temperature: 1 }, { temperature: ['is not a recognised field'] }],
+    ['an unknown field named like an Object method', { ...SEED_BODY, toString: null }, { toString: ['is not a recognised field'] }],
     ['an unknown seedream field', withParams({ style: 'x' }), { 'seedreamParams.style': ['is not a recognised field'] }],
     ['11 input images', withParams({ image_input: elevenImages }), { 'seedreamParams.image_input': ['must NOT have more than 10 items'] }],
     ['an input image that is not http(s)', withParams({ image_input: ['ftp://example.com/a.png'] }), { 'seedreamParams.image_input.0': ['must be an http(s) URL'] }],
