@@ -26,13 +26,14 @@ async function generation(n: number): Promise<void> {
   const windows = windowsAt(now);
   const base = { team: key.team, requestId: `bench-${n}`, now };
   const reservationId = randomUUID();
-  await store.reserve({ ...base, reservationId, keyId: key.id, model: 'seedream-4', credits: 3, windows, keyBudget: null, teamBudget: null, leaseUntil: now + 60_000 });
+  const price = { model: 'seedream-4', credits: 3, keyBudget: null, teamBudget: null };
+  await store.reserve({ ...base, ...price, reservationId, keyId: key.id, windows, leaseUntil: now + 60_000 });
   if (n % 10 === 9) {
     await store.release({ ...base, reservationId, day: windows[0]!, why: 'upstream timeout' });
     return;
   }
   const jobId = randomUUID();
-  await store.attachJob({ ...base, reservationId, jobId, keyId: key.id, model: 'seedream-4', windows });
+  await store.attachJob({ ...base, ...price, reservationId, jobId, keyId: key.id, windows });
   const failed = n % 10 === 8;
   await store.settle({ ...base, jobId, day: windows[0]!, status: failed ? 'FAILED' : 'COMPLETED', credits: failed ? 0 : 3, finalBody: '{}' });
 }

@@ -63,7 +63,8 @@ export const ConfigSchema = Type.Object({
   UPSTREAM_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     default: 30_000,
-    description: 'Time Apiframe may take to send its response headers, and to send each part of its body, before the caller gets 504.',
+    description:
+      'Time a job submission may take at Apiframe in all (waiting for a free connection, the headers and the body), and time a read may wait for the headers and for each part of the body, before the caller gets 504.',
   }),
   UPSTREAM_CONNECTIONS: Type.Integer({
     minimum: 1,
@@ -79,7 +80,7 @@ export const ConfigSchema = Type.Object({
     Type.Integer({
       minimum: 1,
       description:
-        'How long a reservation may wait for Apiframe before the reconciler releases it (a crashed instance). Default: twice `UPSTREAM_TIMEOUT_MS` plus 10 s; must exceed `UPSTREAM_TIMEOUT_MS`.',
+        'How long a reservation lives before the reconciler releases it (its instance died before Apiframe answered). Default: twice `UPSTREAM_TIMEOUT_MS` plus `REDIS_TIMEOUT_MS` plus 10 s; at least `UPSTREAM_TIMEOUT_MS` + `REDIS_TIMEOUT_MS` + 5 s, so that a submission always ends (and is recorded) before its lease, whatever the clock skew between instances up to 5 s.',
     }),
   ),
   REQUEST_TIMEOUT_MS: Type.Integer({
@@ -157,6 +158,9 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Clock skew between instances a lease tolerates (the reconciler compares it to its own clock). */
+const LEASE_MARGIN_MS = 5_000;
+
 const PricingSchema = Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9.-]*$' }), Type.Integer({ minimum: 0 }));
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -181,9 +185,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (raw.NODE_ENV === 'production' && redisModes.length === 0) {
     throw new ConfigError('REDIS_URL is required when NODE_ENV=production (the in-memory store is for trials only)');
   }
-  const reservationLeaseMs = raw.RESERVATION_LEASE_MS ?? raw.UPSTREAM_TIMEOUT_MS * 2 + 10_000;
-  if (reservationLeaseMs <= raw.UPSTREAM_TIMEOUT_MS) {
-    throw new ConfigError('RESERVATION_LEASE_MS is invalid (it must exceed UPSTREAM_TIMEOUT_MS, or live requests would lose their credits)');
+  const shortestLeaseMs = raw.UPSTREAM_TIMEOUT_MS + raw.REDIS_TIMEOUT_MS + LEASE_MARGIN_MS;
+  const reservationLeaseMs = raw.RESERVATION_LEASE_MS ?? raw.UPSTREAM_TIMEOUT_MS * 2 + raw.REDIS_TIMEOUT_MS + 10_000;
+  if (reservationLeaseMs < shortestLeaseMs) {
+    throw new ConfigError(
+      `RESERVATION_LEASE_MS is invalid (at least ${shortestLeaseMs}: UPSTREAM_TIMEOUT_MS + REDIS_TIMEOUT_MS + 5000, or a live submission could lose its reservation)`,
+    );
   }
   const { PRICING, ...rest } = raw;
   return Object.freeze({

@@ -44,14 +44,17 @@ export function createIdempotency(store: Store, options: IdempotencyOptions) {
         if (Date.now() > deadline) throw new errors.IdempotencyInProgress();
         await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
       }
+      let answer: GatewayAnswer;
       try {
-        const answer = await work(upstreamIdempotencyKey(request.keyId, request.idempotencyKey));
-        await store.completeIdempotency(scope, answer.status, answer.body, ttlMs);
-        return { ...answer, replayed: false };
+        answer = await work(upstreamIdempotencyKey(request.keyId, request.idempotencyKey));
       } catch (error) {
         await store.abandonIdempotency(scope).catch(() => undefined);
         throw error;
       }
+      // The job exists whether or not its answer could be kept: a retry after the pending claim
+      // expires runs again with the same upstream key, and Apiframe names the same job.
+      await store.completeIdempotency(scope, answer.status, answer.body, ttlMs).catch(() => undefined);
+      return { ...answer, replayed: false };
     },
   };
 }

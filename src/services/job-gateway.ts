@@ -1,13 +1,15 @@
 // The generate → poll → settle loop. A generation reserves its price before anything is sent
 // upstream; the reservation becomes the job's when Apiframe accepts it and is released on any
-// refusal or failure. A job is settled exactly once, when it is first seen in a terminal state.
+// refusal or failure. A submission has one deadline at Apiframe, queueing included, which ends
+// before its reservation's lease, so only a dead instance's reservations are ever released by
+// the reconciler. A job is settled exactly once, when it is first seen in a terminal state.
 import { randomUUID } from 'node:crypto';
 import { errors, invalidInput, withExtras } from '../errors.js';
 import type { Budget } from './budget-window.js';
 import { windowOf, windowsAt } from './budget-window.js';
 import type { Clock } from './clock.js';
 import type { Metrics } from './metrics.js';
-import type { BudgetCheck, CallerWebhook, JobRecord, ReleaseRequest, Store, TeamKeyRecord } from './store/types.js';
+import type { AttachRequest, AttachResult, BudgetCheck, CallerWebhook, JobRecord, ReleaseRequest, Store, TeamKeyRecord } from './store/types.js';
 import { UpstreamFailure, type UpstreamClient, type UpstreamResponse } from './upstream.js';
 
 export const TERMINAL_STATUSES = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
@@ -34,6 +36,8 @@ export interface JobGatewayDeps {
   pricing: Readonly<Record<string, number>>;
   clock: Clock;
   reservationLeaseMs: number;
+  /** The most a submission may take at Apiframe: waiting for a connection, the headers and the body. */
+  submitDeadlineMs: number;
   /** How long one poller may hold the right to ask Apiframe about a job. */
   pollLockMs: number;
   logger: Logger;
@@ -45,6 +49,8 @@ const SNAPSHOT_MAX_AGE_MS = 1_000;
 /** An older state is refreshed, but served meanwhile when younger than this. */
 const STALE_MAX_AGE_MS = 30_000;
 const WAIT_STEP_MS = 25;
+/** Waits before retrying to record a job Apiframe accepted; then the reconciler's passes retry it. */
+const ATTACH_RETRY_DELAYS_MS = [50, 250, 1_000];
 
 export function budgetCheck(budget: Budget | null, now: number): BudgetCheck | null {
   return budget ? { window: windowOf(budget.period, now), limit: budget.credits } : null;
@@ -54,6 +60,8 @@ export function createJobGateway(deps: JobGatewayDeps) {
   const { store, upstream, pricing, clock, logger, metrics } = deps;
   const pollsInFlight = new Map<string, Promise<GatewayAnswer>>();
   const backgroundRefreshes = new Set<Promise<void>>();
+  /** Jobs Apiframe accepted that the store could not record yet, by job id. */
+  const unrecorded = new Map<string, AttachRequest>();
   let upstreamPausedUntil = 0;
   store.onChange((event) => {
     if (event !== 'resync' && event.kind === 'upstream-backoff') upstreamPausedUntil = Math.max(upstreamPausedUntil, event.until);
@@ -71,10 +79,12 @@ export function createJobGateway(deps: JobGatewayDeps) {
   ): Promise<GatewayAnswer> {
     const { key } = caller;
     refuseWhileUpstreamPaused();
+    const deadlineAt = Date.now() + deps.submitDeadlineMs;
     const credits = pricing[body.model]!;
     const now = clock();
     const windows = windowsAt(now);
     const reservationId = randomUUID();
+    const budgets = { keyBudget: budgetCheck(key.budget, now), teamBudget: budgetCheck(caller.teamBudget, now) };
     const reservation = await store.reserve({
       reservationId,
       team: key.team,
@@ -82,8 +92,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
       model: body.model,
       credits,
       windows,
-      keyBudget: budgetCheck(key.budget, now),
-      teamBudget: budgetCheck(caller.teamBudget, now),
+      ...budgets,
       now,
       requestId,
       leaseUntil: now + deps.reservationLeaseMs,
@@ -98,8 +107,13 @@ export function createJobGateway(deps: JobGatewayDeps) {
 
     let response: UpstreamResponse;
     let jobId: string;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), deadlineAt - Date.now());
     try {
-      response = await upstream.submitGenerate(JSON.stringify(body), requestId, options.idempotencyKey);
+      response = await upstream.submitGenerate(JSON.stringify(body), requestId, {
+        ...(options.idempotencyKey && { idempotencyKey: options.idempotencyKey }),
+        signal: deadline.signal,
+      });
       if (response.status !== 202 && response.status !== 200 && response.status !== 201) {
         if (response.status === 429) pauseUpstream(response.retryAfter);
         throw upstreamRefusal(response);
@@ -108,27 +122,64 @@ export function createJobGateway(deps: JobGatewayDeps) {
     } catch (error) {
       await releaseQuietly({ team: key.team, reservationId, day: windows[0]!, requestId, now: clock(), why: releaseReason(error) }, body.model);
       throw asCallerError(error);
+    } finally {
+      clearTimeout(timer);
     }
 
-    try {
-      const attached = await store.attachJob({
-        reservationId,
-        jobId,
-        team: key.team,
-        keyId: key.id,
-        model: body.model,
-        windows,
-        now: clock(),
-        requestId,
-        ...(options.webhook && { webhook: options.webhook }),
-      });
-      // An idempotent replay upstream names a job already on record: its reservation came back.
-      if (attached === 'duplicate') metrics.credits('released', key.team, body.model, credits);
-    } catch (error) {
-      logger.error({ err: error, requestId, jobId, team: key.team }, 'accepted job could not be recorded');
-      throw error;
-    }
+    await recordAccepted({
+      reservationId,
+      jobId,
+      team: key.team,
+      keyId: key.id,
+      model: body.model,
+      windows,
+      credits,
+      ...budgets,
+      now: clock(),
+      requestId,
+      ...(options.webhook && { webhook: options.webhook }),
+    });
     return { status: response.status, body: response.body };
+  }
+
+  /**
+   * Records a job Apiframe accepted. Apiframe runs it whatever happens here, so the caller always
+   * gets its jobId: a store that keeps failing is retried briefly, then on every reconciler pass.
+   */
+  async function recordAccepted(request: AttachRequest): Promise<void> {
+    for (const delay of [...ATTACH_RETRY_DELAYS_MS, null]) {
+      try {
+        noteAttached(request, await store.attachJob(request));
+        return;
+      } catch (error) {
+        if (delay === null) {
+          unrecorded.set(request.jobId, request);
+          const { requestId, jobId, team, keyId, reservationId } = request;
+          logger.error({ err: error, requestId, jobId, team, keyId, reservationId }, 'accepted job could not be recorded yet; retried on every reconciler pass');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  function noteAttached(request: AttachRequest, attached: AttachResult): void {
+    const { team, model, credits, requestId, jobId } = request;
+    if (attached.state === 'duplicate') metrics.credits('released', team, model, credits);
+    if (attached.state !== 'retaken') return;
+    // The reconciler released the reservation: this instance outlived its lease (a stall?).
+    metrics.credits('reserved', team, model, credits - attached.overrun);
+    metrics.credits('overrun', team, model, attached.overrun);
+    logger.warn({ requestId, jobId, team, model, overrun: attached.overrun }, 'reservation lapsed before its job was recorded; its price was counted again');
+  }
+
+  /** Records the accepted jobs the store refused before; how many are still waiting. */
+  async function recordUnrecorded(): Promise<number> {
+    for (const request of unrecorded.values()) {
+      noteAttached(request, await store.attachJob(request));
+      unrecorded.delete(request.jobId);
+    }
+    return unrecorded.size;
   }
 
   /**
@@ -218,7 +269,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
     if (!job || !TERMINAL_STATUSES.has(job.status)) return false;
     const completed = job.status === 'COMPLETED';
     const credits = completed ? (job.creditCost ?? pricing[record.model] ?? record.reserved) : 0;
-    const settled = await store.settle({
+    const { settled, overrun } = await store.settle({
       team: record.team,
       jobId: record.jobId,
       day: record.day,
@@ -228,7 +279,14 @@ export function createJobGateway(deps: JobGatewayDeps) {
       now: clock(),
       requestId,
     });
-    if (settled) metrics.credits(completed ? 'settled' : 'refunded', record.team, record.model, completed ? credits : record.reserved);
+    if (settled) metrics.credits(completed ? 'settled' : 'refunded', record.team, record.model, completed ? credits - overrun : record.reserved);
+    if (overrun > 0) {
+      metrics.credits('overrun', record.team, record.model, overrun);
+      logger.warn(
+        { requestId, jobId: record.jobId, team: record.team, model: record.model, charged: credits, reserved: record.reserved, overrun },
+        'job cost more than its reservation: overrun recorded',
+      );
+    }
     return settled;
   }
 
@@ -248,12 +306,17 @@ export function createJobGateway(deps: JobGatewayDeps) {
     }
   }
 
-  /** Waits for the refreshes still running in the background. */
+  /** Waits for the refreshes still running in the background, and tries once more to record jobs. */
   async function close(): Promise<void> {
     await Promise.all(backgroundRefreshes);
+    if (unrecorded.size === 0) return;
+    await recordUnrecorded().catch(() => undefined);
+    for (const { requestId, jobId, team, keyId, reservationId } of unrecorded.values()) {
+      logger.error({ requestId, jobId, team, keyId, reservationId }, 'accepted job lost at shutdown: reconciliation lists it as unrecorded');
+    }
   }
 
-  return { submit, poll, fetchJob, settleIfTerminal, release, close };
+  return { submit, poll, fetchJob, settleIfTerminal, release, recordUnrecorded, close };
 }
 
 export type JobGateway = ReturnType<typeof createJobGateway>;

@@ -2,7 +2,7 @@
 // patterns, teams, models, operations and statuses: never a key, a job id or a secret.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type CreditKind = 'reserved' | 'released' | 'settled' | 'refunded';
+export type CreditKind = 'reserved' | 'released' | 'settled' | 'refunded' | 'overrun';
 
 const PREFIX = 'apiframe_gateway_';
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -29,7 +29,7 @@ export function createMetrics(countPendingJobs: () => Promise<number>) {
   const inFlight = new Gauge({ name: `${PREFIX}http_requests_in_flight`, help: 'Requests being handled now.', registers });
   const credits = new Counter({
     name: `${PREFIX}credits_total`,
-    help: 'Credits moved: reserved before forwarding, released when nothing was created, settled when a job completed, refunded when it failed.',
+    help: 'Credits moved: reserved before forwarding, released when nothing was created, settled when a job completed, refunded when it failed, overrun when a job cost more than its reservation covered.',
     labelNames: ['kind', 'team', 'model'] as const,
     registers,
   });

@@ -46,6 +46,7 @@ export function createReconciler(deps: ReconcilerDeps) {
 
   /** One pass over every team; returns what it did. Safe to call while another instance runs. */
   async function reconcileOnce(): Promise<{ released: number; settled: number; skipped: boolean }> {
+    await gateway.recordUnrecorded();
     if (!(await store.acquireLease('reconciler', holder, intervalMs * 3))) {
       return { released: 0, settled: 0, skipped: true };
     }

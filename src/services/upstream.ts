@@ -19,8 +19,14 @@ export class UpstreamFailure extends Error {
   }
 }
 
+export interface SubmitOptions {
+  idempotencyKey?: string;
+  /** Ends the call wherever it is: waiting for a connection, for the headers or for the body. */
+  signal?: AbortSignal;
+}
+
 export interface UpstreamClient {
-  submitGenerate(body: string, requestId: string, idempotencyKey?: string): Promise<UpstreamResponse>;
+  submitGenerate(body: string, requestId: string, options?: SubmitOptions): Promise<UpstreamResponse>;
   getJob(jobId: string, requestId: string): Promise<UpstreamResponse>;
   /** A page of the whole upstream account's jobs (GET /v2/jobs with these query parameters). */
   listJobs(query: URLSearchParams, requestId: string): Promise<UpstreamResponse>;
@@ -60,6 +66,7 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
     requestId: string,
     body?: string,
     extraHeaders: Record<string, string> = {},
+    signal?: AbortSignal,
   ): Promise<UpstreamResponse> {
     const started = performance.now();
     const observe = (status: number | UpstreamFailure['kind']) =>
@@ -75,21 +82,22 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
           ...(body !== undefined && { 'content-type': 'application/json' }),
         },
         body,
+        signal,
       });
       const text = await readCapped(response.body);
       const retryAfter = response.headers['retry-after'];
       observe(response.statusCode);
       return { status: response.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, body: text };
     } catch (cause) {
-      const failure = new UpstreamFailure(isTimeout(cause) ? 'timeout' : 'unreachable', cause);
+      const failure = new UpstreamFailure(isTimeout(cause) || signal?.aborted ? 'timeout' : 'unreachable', cause);
       observe(failure.kind);
       throw failure;
     }
   }
 
   return {
-    submitGenerate: (body, requestId, idempotencyKey) =>
-      call('generate', 'POST', '/v2/images/generate', requestId, body, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+    submitGenerate: (body, requestId, { idempotencyKey, signal } = {}) =>
+      call('generate', 'POST', '/v2/images/generate', requestId, body, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}, signal),
     getJob: (jobId, requestId) => call('get_job', 'GET', `/v2/jobs/${encodeURIComponent(jobId)}`, requestId),
     listJobs: (query, requestId) => call('list_jobs', 'GET', `/v2/jobs?${query}`, requestId),
     close: () => pool.close(),

@@ -7,7 +7,8 @@ import { startGatewayProcess } from '../helpers/gateway-process.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { ADMIN_TOKEN, SEED_BODY, startGateway, UPSTREAM_KEY, type TestGateway } from '../helpers/gateway.js';
 
-const LEASE_MS = 2_500;
+/** The shortest lease the configuration accepts: UPSTREAM_TIMEOUT_MS + REDIS_TIMEOUT_MS + 5 s. */
+const LEASE_MS = 7_000;
 let redis: RedisServer;
 let sim: Simulator;
 let survivor: TestGateway;
@@ -25,7 +26,7 @@ afterAll(async () => {
 
 describe('a gateway killed with reservations in flight', () => {
   it('leaves nothing reserved for ever: recorded jobs settle, open reservations are released', async () => {
-    const env = { REDIS_URL: redis.url, APIFRAME_API_KEY: UPSTREAM_KEY, APIFRAME_BASE_URL: sim.url, UPSTREAM_TIMEOUT_MS: '2000', RESERVATION_LEASE_MS: String(LEASE_MS) };
+    const env = { REDIS_URL: redis.url, APIFRAME_API_KEY: UPSTREAM_KEY, APIFRAME_BASE_URL: sim.url, UPSTREAM_TIMEOUT_MS: '1500', REDIS_TIMEOUT_MS: '500', RESERVATION_LEASE_MS: String(LEASE_MS) };
     const doomed = await startGatewayProcess(env);
     const key = await survivor.createKey();
     const send = (prompt: string) =>

@@ -1,6 +1,7 @@
 // The same contract, checked against every store: Redis (Lua), Redis Cluster (the same scripts,
 // every script's keys in one hash slot) and the embedded memory store.
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { windowOf, windowsAt } from '../../src/services/budget-window.js';
 import { createMemoryStore } from '../../src/services/store/memory-store.js';
@@ -109,13 +110,30 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
     const r = reservation(team, 'k1');
     const jobId = randomUUID();
     await store.reserve(r);
-    expect(await store.attachJob({ ...r, jobId })).toBe('attached');
+    expect(await store.attachJob({ ...r, jobId })).toEqual({ state: 'attached', overrun: 0 });
     expect(await store.getJob(team, jobId)).toMatchObject({ jobId, keyId: 'k1', reserved: 3, state: 'pending' });
-    const settle = { team, jobId, status: 'COMPLETED', credits: 4, finalBody: '{"status":"COMPLETED"}', now: NOW, day: DAY, requestId: 'req-test' };
-    expect(await store.settle(settle)).toBe(true);
-    expect(await store.settle({ ...settle, credits: 0 })).toBe(false);
-    expect((await spendOf(team, 'k1')).key.total).toBe(4);
-    expect(await store.getJob(team, jobId)).toMatchObject({ state: 'settled', charged: 4, finalBody: '{"status":"COMPLETED"}' });
+    const settle = { team, jobId, status: 'COMPLETED', credits: 2, finalBody: '{"status":"COMPLETED"}', now: NOW, day: DAY, requestId: 'req-test' };
+    expect(await store.settle(settle)).toEqual({ settled: true, overrun: 0 });
+    expect(await store.settle({ ...settle, credits: 0 })).toEqual({ settled: false, overrun: 0 });
+    expect((await spendOf(team, 'k1')).key.total).toBe(2);
+    expect(await store.getJob(team, jobId)).toMatchObject({ state: 'settled', charged: 2, finalBody: '{"status":"COMPLETED"}' });
+  });
+
+  it('records what a job cost beyond its reservation as an overrun, and then refuses new work', async () => {
+    const team = uniqueTeam();
+    const keyBudget = { window: 'total', limit: 3 };
+    const r = reservation(team, 'k1', { keyBudget });
+    const jobId = randomUUID();
+    await store.reserve(r);
+    await store.attachJob({ ...r, jobId });
+    const settled = await store.settle({ team, jobId, status: 'COMPLETED', credits: 5, finalBody: '{}', now: NOW, day: DAY, requestId: 'req-test' });
+    expect(settled).toEqual({ settled: true, overrun: 2 });
+    const entries = await store.readLedger(team, null, 10);
+    expect(entries.map((e) => `${e.kind} ${e.credits}`)).toEqual(['reserve 3', 'settle 0', 'overrun 2']);
+    expect(entries[2]).toMatchObject({ jobId, note: 'charged 5, reserved 3' });
+    expect((await spendOf(team, 'k1')).key.total).toBe(5);
+    expect(await store.reserve(reservation(team, 'k1', { keyBudget, credits: 1 }))).toEqual({ ok: false, available: 0 });
+    expect(await store.reserve(reservation(team, 'k1', { keyBudget: { window: 'total', limit: 6 }, credits: 1 }))).toEqual({ ok: true });
   });
 
   it('returns the reservation of a job it already knows (an idempotent replay)', async () => {
@@ -125,20 +143,36 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
     const replay = reservation(team, 'k1');
     await store.reserve(first);
     await store.reserve(replay);
-    expect(await store.attachJob({ ...first, jobId })).toBe('attached');
-    expect(await store.attachJob({ ...replay, jobId })).toBe('duplicate');
+    expect(await store.attachJob({ ...first, jobId })).toEqual({ state: 'attached', overrun: 0 });
+    expect(await store.attachJob({ ...replay, jobId })).toEqual({ state: 'duplicate', overrun: 0 });
     expect((await spendOf(team, 'k1')).key.total).toBe(3);
   });
 
-  it('charges in full a job whose reservation was already released', async () => {
+  it('takes a lapsed reservation again when its job is recorded: within the budget as a reservation', async () => {
     const team = uniqueTeam();
-    const r = reservation(team, 'k1');
+    const r = reservation(team, 'k1', { keyBudget: { window: 'total', limit: 3 } });
     const jobId = randomUUID();
     await store.reserve(r);
     await release(team, r.reservationId);
-    await store.attachJob({ ...r, jobId });
+    expect(await store.attachJob({ ...r, jobId })).toEqual({ state: 'retaken', overrun: 0 });
+    expect(await store.getJob(team, jobId)).toMatchObject({ reserved: 3 });
+    const entries = await store.readLedger(team, null, 10);
+    expect(entries.map((e) => `${e.kind} ${e.credits} ${e.note}`)).toEqual(['reserve 3 ', 'release -3 test', 'reserve 3 reservation lapsed']);
     await store.settle({ team, jobId, status: 'COMPLETED', credits: 3, finalBody: '{}', now: NOW, day: DAY, requestId: 'req-test' });
     expect((await spendOf(team, 'k1')).key.total).toBe(3);
+  });
+
+  it('takes a lapsed reservation again when its job is recorded: beyond the budget as an overrun', async () => {
+    const team = uniqueTeam();
+    const keyBudget = { window: 'total', limit: 4 };
+    const lapsed = reservation(team, 'k1', { keyBudget });
+    await store.reserve(lapsed);
+    await release(team, lapsed.reservationId);
+    await store.reserve(reservation(team, 'k1', { keyBudget, credits: 2 }));
+    expect(await store.attachJob({ ...lapsed, jobId: randomUUID() })).toEqual({ state: 'retaken', overrun: 1 });
+    const entries = await store.readLedger(team, null, 10);
+    expect(entries.slice(-2).map((e) => `${e.kind} ${e.credits} ${e.note}`)).toEqual(['reserve 2 reservation lapsed', 'overrun 1 reservation lapsed']);
+    expect((await spendOf(team, 'k1')).key.total).toBe(5);
   });
 
   it('lists reservations whose lease has run out', async () => {
@@ -198,6 +232,25 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
   });
 });
 
+describe('reservation leases on Redis', () => {
+  it('drops the lease of a reservation that is already gone, so it cannot block the reconciler', async () => {
+    const store = openStore('redis');
+    const raw = new Redis(redis.url);
+    try {
+      const team = uniqueTeam();
+      const reservationId = randomUUID();
+      const r = { reservationId, team, keyId: 'k1', model: 'seedream-4', credits: 3, windows: windowsAt(NOW), keyBudget: null, teamBudget: null };
+      await store.reserve({ ...r, now: NOW, requestId: 'req-test', leaseUntil: NOW - 1 });
+      await raw.del(`gw:{t:${team}}:res:${reservationId}`);
+      expect(await store.release({ team, reservationId, day: '2026-11-25', requestId: 'req-test', now: NOW, why: 'test' })).toBe(0);
+      expect(await store.expiredReservations(team, NOW, 10)).toEqual([]);
+    } finally {
+      raw.disconnect();
+      await store.close();
+    }
+  });
+});
+
 describe.each(KINDS)('ledger and aggregates (%s)', (kind) => {
   let store: Store;
   beforeAll(() => {
@@ -223,7 +276,7 @@ describe.each(KINDS)('ledger and aggregates (%s)', (kind) => {
     await store.settle({ team, jobId: jobB, day: windows[0]!, status: 'FAILED', credits: 0, finalBody: '{}', now: NOW, requestId: 'p2' });
 
     const entries = await store.readLedger(team, null, 100);
-    expect(entries.map((e) => `${e.kind} ${e.credits}`)).toEqual(['reserve 3', 'reserve 3', 'reserve 3', 'release -3', 'settle 1', 'refund -3']);
+    expect(entries.map((e) => `${e.kind} ${e.credits}`)).toEqual(['reserve 3', 'reserve 3', 'reserve 3', 'release -3', 'settle 0', 'overrun 1', 'refund -3']);
     expect(entries[3]).toMatchObject({ requestId: 'r3', note: 'upstream timeout', reservationId: refused.reservationId, day: '2026-11-25' });
     expect(entries[4]).toMatchObject({ jobId: jobA, requestId: 'p1', keyId: 'k1', model: 'seedream-4', team, ts: NOW });
     const ledgerSum = entries.reduce((sum, e) => sum + e.credits, 0);
@@ -232,7 +285,7 @@ describe.each(KINDS)('ledger and aggregates (%s)', (kind) => {
 
     const cells = await store.aggregates(team, ['2026-11-24', '2026-11-25']);
     expect(cells).toEqual([
-      { day: '2026-11-25', team, keyId: 'k1', model: 'seedream-4', credits: 4, charged: 4, reserve: 3, release: 1, settle: 1, refund: 1 },
+      { day: '2026-11-25', team, keyId: 'k1', model: 'seedream-4', credits: 4, charged: 4, reserve: 3, release: 1, settle: 1, refund: 1, overrun: 1, overrunCredits: 1 },
     ]);
 
     const page = await store.readLedger(team, entries[1]!.id, 2);

@@ -80,7 +80,7 @@ describe('usage reports', () => {
 
   it('pages through raw ledger entries, and streams them as NDJSON and CSV', async () => {
     const all = (await get('/admin/usage/events?limit=1000')).json().events;
-    expect(all).toHaveLength(12);
+    expect(all).toHaveLength(13);
     const seen = [];
     let cursor = '';
     for (let page = 0; page < 10; page++) {
@@ -98,8 +98,8 @@ describe('usage reports', () => {
     expect(lines).toEqual(all.filter((entry: { team: string }) => entry.team === 'alpha'));
 
     const csv = parse((await get(`/admin/usage/events?format=csv&key=${alpha.id}`)).body, { columns: true }) as Record<string, string>[];
-    expect(csv.map((row) => row.kind)).toEqual(['reserve', 'settle', 'reserve', 'settle']);
-    expect(csv.map((row) => Number(row.credits))).toEqual([3, 0, 3, 2]);
+    expect(csv.map((row) => row.kind)).toEqual(['reserve', 'settle', 'reserve', 'settle', 'overrun']);
+    expect(csv.map((row) => Number(row.credits))).toEqual([3, 0, 3, 0, 2]);
     expect((await get('/admin/usage/events?cursor=nope')).statusCode).toBe(400);
   });
 

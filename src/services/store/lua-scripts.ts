@@ -35,6 +35,21 @@ local function move(kind, keyId, model, windows, delta, jobId, reservationId, no
   redis.call('HINCRBY', KEYS[3], prefix .. 'credits', delta)
   redis.call('HINCRBY', KEYS[3], prefix .. kind, 1)
   if charged ~= nil then redis.call('HINCRBY', KEYS[3], prefix .. 'charged', charged) end
+  if kind == 'overrun' then redis.call('HINCRBY', KEYS[3], prefix .. 'overrunCredits', delta) end
+end
+
+-- Credits a key may still take: the smaller of its own and its team's room (negative once
+-- spend has passed a budget); nil when both are unlimited. A window of '' is no budget.
+local function room(keyId, keyWindow, keyLimit, teamWindow, teamLimit)
+  local available = nil
+  if keyWindow ~= '' then
+    available = tonumber(keyLimit) - tonumber(redis.call('HGET', KEYS[1], 'key:' .. keyId .. ':' .. keyWindow) or '0')
+  end
+  if teamWindow ~= '' then
+    local teamAvailable = tonumber(teamLimit) - tonumber(redis.call('HGET', KEYS[1], 'team:' .. teamWindow) or '0')
+    if available == nil or teamAvailable < available then available = teamAvailable end
+  end
+  return available
 end
 `;
 
@@ -46,21 +61,15 @@ end
  */
 export const RESERVE = `${MOVE}
 local credits = tonumber(ARGV[4])
-local keyId = ARGV[5]
-local available = nil
-if ARGV[6] ~= '' then
-  available = tonumber(ARGV[7]) - tonumber(redis.call('HGET', KEYS[1], 'key:' .. keyId .. ':' .. ARGV[6]) or '0')
-end
-if ARGV[8] ~= '' then
-  local teamAvailable = tonumber(ARGV[9]) - tonumber(redis.call('HGET', KEYS[1], 'team:' .. ARGV[8]) or '0')
-  if available == nil or teamAvailable < available then available = teamAvailable end
-end
+local keyId, keyWindow, keyLimit, teamWindow, teamLimit = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local windows, reservationId, model, leaseUntil = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
+local available = room(keyId, keyWindow, keyLimit, teamWindow, teamLimit)
 if available ~= nil and available < credits then
   return {0, math.max(available, 0)}
 end
-move('reserve', keyId, ARGV[12], ARGV[10], credits, '', ARGV[11], '', nil)
-redis.call('HSET', KEYS[4], 'keyId', keyId, 'model', ARGV[12], 'credits', credits, 'windows', ARGV[10], 'createdAt', ARGV[2])
-redis.call('ZADD', KEYS[5], ARGV[13], ARGV[11])
+move('reserve', keyId, model, windows, credits, '', reservationId, '', nil)
+redis.call('HSET', KEYS[4], 'keyId', keyId, 'model', model, 'credits', credits, 'windows', windows, 'createdAt', ARGV[2])
+redis.call('ZADD', KEYS[5], leaseUntil, reservationId)
 return {1, -1}
 `;
 
@@ -70,48 +79,63 @@ return {1, -1}
  * Returns the credits released (0 when the reservation was already gone).
  */
 export const RELEASE = `${MOVE}
+local reservationId, why = ARGV[4], ARGV[5]
+-- The lease goes in every case: one left behind would block the reconciler's scan.
+redis.call('ZREM', KEYS[5], reservationId)
 local r = redis.call('HMGET', KEYS[4], 'keyId', 'credits', 'windows', 'model')
 if not r[1] then return 0 end
-move('release', r[1], r[4], r[3], -tonumber(r[2]), '', ARGV[4], ARGV[5], nil)
+move('release', r[1], r[4], r[3], -tonumber(r[2]), '', reservationId, why, nil)
 redis.call('DEL', KEYS[4])
-redis.call('ZREM', KEYS[5], ARGV[4])
 return tonumber(r[2])
 `;
 
 /**
  * KEYS: (common), reservation hash, leases zset, job hash, pending zset, team jobs zset,
  *       key jobs zset
- * ARGV: (common), reservationId, jobId, keyId, model, windows csv (used when the reservation is gone),
- *       caller's webhook URL ('' = none), its events csv
- * Returns 'attached', or 'duplicate' when the job was already known (its reservation is returned).
+ * ARGV: (common), reservationId, jobId, keyId, model, windows csv, caller's webhook URL ('' = none),
+ *       its events csv, credits (the price), keyWindow, keyLimit, teamWindow, teamLimit (as RESERVE's)
+ * Returns {'attached', 0}; {'duplicate', 0} when the job was already known (its reservation is
+ * returned); {'retaken', overrun} when the reservation was gone (its lease ran out): the job runs
+ * upstream all the same, so its price is counted again, and what the budget has no room for is
+ * an overrun.
  */
 export const ATTACH = `${MOVE}
+local reservationId, jobId, keyId, model, windows = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local webhookUrl, webhookEvents, credits = ARGV[9], ARGV[10], tonumber(ARGV[11])
 local r = redis.call('HMGET', KEYS[4], 'keyId', 'credits', 'windows', 'model')
 redis.call('DEL', KEYS[4])
-redis.call('ZREM', KEYS[5], ARGV[4])
+redis.call('ZREM', KEYS[5], reservationId)
 if redis.call('EXISTS', KEYS[6]) == 1 then
-  if r[1] then move('release', r[1], r[4], r[3], -tonumber(r[2]), ARGV[5], ARGV[4], 'duplicate job', nil) end
-  return 'duplicate'
+  if r[1] then move('release', r[1], r[4], r[3], -tonumber(r[2]), jobId, reservationId, 'duplicate job', nil) end
+  return {'duplicate', 0}
 end
--- A reservation released by the reconciler (its lease ran out) leaves nothing reserved:
--- the job is then charged in full when it settles.
-local reserved = r[2] or '0'
-local windows = r[3] or ARGV[8]
-redis.call('HSET', KEYS[6], 'keyId', ARGV[6], 'model', ARGV[7], 'reserved', reserved, 'windows', windows,
+local state, reserved, overrun = 'attached', r[2], 0
+if not r[1] then
+  state = 'retaken'
+  local available = room(keyId, ARGV[12], ARGV[13], ARGV[14], ARGV[15])
+  if available ~= nil and available < credits then overrun = credits - math.max(available, 0) end
+  if credits > overrun then move('reserve', keyId, model, windows, credits - overrun, jobId, reservationId, 'reservation lapsed', nil) end
+  if overrun > 0 then move('overrun', keyId, model, windows, overrun, jobId, reservationId, 'reservation lapsed', nil) end
+  reserved = credits
+else
+  windows = r[3]
+end
+redis.call('HSET', KEYS[6], 'keyId', keyId, 'model', model, 'reserved', reserved, 'windows', windows,
   'createdAt', ARGV[2], 'state', 'pending')
-if ARGV[9] ~= '' then redis.call('HSET', KEYS[6], 'webhookUrl', ARGV[9], 'webhookEvents', ARGV[10]) end
-redis.call('ZADD', KEYS[7], ARGV[2], ARGV[5])
-redis.call('ZADD', KEYS[8], ARGV[2], ARGV[5])
-redis.call('ZADD', KEYS[9], ARGV[2], ARGV[5])
-return 'attached'
+if webhookUrl ~= '' then redis.call('HSET', KEYS[6], 'webhookUrl', webhookUrl, 'webhookEvents', webhookEvents) end
+redis.call('ZADD', KEYS[7], ARGV[2], jobId)
+redis.call('ZADD', KEYS[8], ARGV[2], jobId)
+redis.call('ZADD', KEYS[9], ARGV[2], jobId)
+return {state, overrun}
 `;
 
 /**
  * KEYS: (common), job hash, pending zset
  * ARGV: (common), jobId, status, credits charged, final body ('' when not known yet)
  * A COMPLETED job is a `settle` entry (its cost minus what was reserved); a FAILED or
- * CANCELLED one a `refund` of what was reserved.
- * Returns 1 when settled now, 0 when the job was unknown or already settled.
+ * CANCELLED one a `refund` of what was reserved. A cost above what was reserved moved credits
+ * no budget check covered: the excess is its own `overrun` entry.
+ * Returns {1, overrun} when settled now, {0, 0} when the job was unknown or already settled.
  */
 export const SETTLE = `${MOVE}
 local j = redis.call('HMGET', KEYS[4], 'state', 'keyId', 'reserved', 'windows', 'model', 'body')
@@ -119,14 +143,17 @@ if j[1] == 'settled' and (not j[6] or j[6] == '') then
   -- Settled without its final body (from a webhook): keep the body now that it is known.
   redis.call('HSET', KEYS[4], 'body', ARGV[7])
 end
-if j[1] ~= 'pending' then return 0 end
-local credits = tonumber(ARGV[6])
+if j[1] ~= 'pending' then return {0, 0} end
+local jobId, status, credits = ARGV[4], ARGV[5], tonumber(ARGV[6])
+local keyId, reserved, windows, model = j[2], tonumber(j[3]), j[4], j[5]
 local kind = 'refund'
-if ARGV[5] == 'COMPLETED' then kind = 'settle' end
-move(kind, j[2], j[5], j[4], credits - tonumber(j[3]), ARGV[4], '', ARGV[5], credits)
-redis.call('HSET', KEYS[4], 'state', 'settled', 'status', ARGV[5], 'charged', credits, 'body', ARGV[7], 'settledAt', ARGV[2])
-redis.call('ZREM', KEYS[5], ARGV[4])
-return 1
+if status == 'COMPLETED' then kind = 'settle' end
+local overrun = math.max(credits - reserved, 0)
+move(kind, keyId, model, windows, credits - overrun - reserved, jobId, '', status, credits)
+if overrun > 0 then move('overrun', keyId, model, windows, overrun, jobId, '', 'charged ' .. credits .. ', reserved ' .. reserved, nil) end
+redis.call('HSET', KEYS[4], 'state', 'settled', 'status', status, 'charged', credits, 'body', ARGV[7], 'settledAt', ARGV[2])
+redis.call('ZREM', KEYS[5], jobId)
+return {1, overrun}
 `;
 
 /**

@@ -5,6 +5,8 @@ import { isAfter, type Position } from './cursor.js';
 import { emptyAggregateCell } from './types.js';
 import type {
   AggregateCell,
+  AttachRequest,
+  BudgetCheck,
   ChangeListener,
   IdempotencyScope,
   JobRecord,
@@ -64,6 +66,17 @@ class TeamLedger {
     return this.spend.get(field) ?? 0;
   }
 
+  /** Credits a key may still take (negative past a budget); null when unlimited. RESERVE's `room`. */
+  room(r: { keyId: string; keyBudget: BudgetCheck | null; teamBudget: BudgetCheck | null }): number | null {
+    let available: number | null = null;
+    if (r.keyBudget) available = r.keyBudget.limit - this.counted(`key:${r.keyId}:${r.keyBudget.window}`);
+    if (r.teamBudget) {
+      const teamAvailable = r.teamBudget.limit - this.counted(`team:${r.teamBudget.window}`);
+      if (available === null || teamAvailable < available) available = teamAvailable;
+    }
+    return available;
+  }
+
   /** Moves credits and writes the ledger entry and aggregates that say so. */
   move(movement: Movement, details: MoveDetails): void {
     const { kind, keyId, model, windows, credits } = details;
@@ -94,7 +107,18 @@ class TeamLedger {
     cell.credits += credits;
     cell[kind] += 1;
     cell.charged += details.charged ?? 0;
+    if (kind === 'overrun') cell.overrunCredits += credits;
   }
+}
+
+/** ATTACH's answer to a lapsed reservation: the price counts again, beyond the budget's room as an overrun. */
+function retakeLapsed(team: TeamLedger, r: AttachRequest): number {
+  const available = team.room(r);
+  const overrun = available !== null && available < r.credits ? r.credits - Math.max(available, 0) : 0;
+  const moved = { keyId: r.keyId, model: r.model, windows: r.windows, jobId: r.jobId, reservationId: r.reservationId, note: 'reservation lapsed' };
+  if (r.credits > overrun) team.move(r, { ...moved, kind: 'reserve', credits: r.credits - overrun });
+  if (overrun > 0) team.move(r, { ...moved, kind: 'overrun', credits: overrun });
+  return overrun;
 }
 
 /** Newest first by (createdAt desc, id desc), as the Redis indexes order them. */
@@ -208,12 +232,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
 
     async reserve(r) {
       const team = ledger(r.team);
-      let available: number | null = null;
-      if (r.keyBudget) available = r.keyBudget.limit - team.counted(`key:${r.keyId}:${r.keyBudget.window}`);
-      if (r.teamBudget) {
-        const teamAvailable = r.teamBudget.limit - team.counted(`team:${r.teamBudget.window}`);
-        if (available === null || teamAvailable < available) available = teamAvailable;
-      }
+      const available = team.room(r);
       if (available !== null && available < r.credits) return { ok: false, available: Math.max(available, 0) };
       team.move(r, { kind: 'reserve', keyId: r.keyId, model: r.model, windows: r.windows, credits: r.credits, reservationId: r.reservationId });
       team.reservations.set(r.reservationId, {
@@ -243,15 +262,16 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
         if (reservation) {
           team.move(r, { ...reservation, kind: 'release', credits: -reservation.credits, jobId: r.jobId, reservationId: r.reservationId, note: 'duplicate job' });
         }
-        return 'duplicate';
+        return { state: 'duplicate', overrun: 0 };
       }
+      const overrun = reservation ? 0 : retakeLapsed(team, r);
       const windows = reservation?.windows ?? r.windows;
       team.jobs.set(r.jobId, {
         jobId: r.jobId,
         team: r.team,
         keyId: r.keyId,
         model: r.model,
-        reserved: reservation?.credits ?? 0,
+        reserved: reservation?.credits ?? r.credits,
         windows,
         day: windows[0]!,
         createdAt: r.now,
@@ -261,26 +281,20 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
         finalBody: null,
         webhook: r.webhook ?? null,
       });
-      return 'attached';
+      return { state: reservation ? 'attached' : 'retaken', overrun };
     },
 
     async settle(r) {
       const team = ledger(r.team);
       const job = team.jobs.get(r.jobId);
       if (job?.state === 'settled' && !job.finalBody) job.finalBody = r.finalBody;
-      if (!job || job.state !== 'pending') return false;
-      team.move(r, {
-        kind: r.status === 'COMPLETED' ? 'settle' : 'refund',
-        keyId: job.keyId,
-        model: job.model,
-        windows: job.windows,
-        credits: r.credits - job.reserved,
-        jobId: r.jobId,
-        note: r.status,
-        charged: r.credits,
-      });
+      if (!job || job.state !== 'pending') return { settled: false, overrun: 0 };
+      const overrun = Math.max(r.credits - job.reserved, 0);
+      const moved = { keyId: job.keyId, model: job.model, windows: job.windows, jobId: r.jobId };
+      team.move(r, { ...moved, kind: r.status === 'COMPLETED' ? 'settle' : 'refund', credits: r.credits - overrun - job.reserved, note: r.status, charged: r.credits });
+      if (overrun > 0) team.move(r, { ...moved, kind: 'overrun', credits: overrun, note: `charged ${r.credits}, reserved ${job.reserved}` });
       Object.assign(job, { state: 'settled', charged: r.credits, finalBody: r.finalBody });
-      return true;
+      return { settled: true, overrun };
     },
 
     async getJob(teamName, jobId) {

@@ -15,6 +15,7 @@ import type {
   ChangeListener,
   AttachResult,
   AuditEntry,
+  BudgetCheck,
   ExpiredReservation,
   IdempotencyClaim,
   WebhookDelivery,
@@ -29,6 +30,7 @@ import type {
   ReserveRequest,
   ReserveResult,
   SettleRequest,
+  SettleResult,
   Spend,
   SpendQuery,
   StoredAuditEntry,
@@ -43,8 +45,8 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     gwReserve(...args: Arg[]): Result<[number, number], Context>;
     gwRelease(...args: Arg[]): Result<number, Context>;
-    gwAttach(...args: Arg[]): Result<AttachResult, Context>;
-    gwSettle(...args: Arg[]): Result<number, Context>;
+    gwAttach(...args: Arg[]): Result<[AttachResult['state'], number], Context>;
+    gwSettle(...args: Arg[]): Result<[number, number], Context>;
     gwAcquireLease(...args: Arg[]): Result<number, Context>;
     gwSaveKey(...args: Arg[]): Result<number, Context>;
     gwSaveTeam(...args: Arg[]): Result<number, Context>;
@@ -140,6 +142,11 @@ function toLedgerEntry(team: string, id: string, fields: string[]): LedgerEntry 
     day: value.day ?? '',
     note: value.note ?? '',
   };
+}
+
+/** The budget arguments of RESERVE and ATTACH: keyWindow, keyLimit, teamWindow, teamLimit ('' = unlimited). */
+function budgetArgs(r: { keyBudget: BudgetCheck | null; teamBudget: BudgetCheck | null }): Arg[] {
+  return [r.keyBudget?.window ?? '', r.keyBudget?.limit ?? 0, r.teamBudget?.window ?? '', r.teamBudget?.limit ?? 0];
 }
 
 /** Aggregate hash fields `<keyId>|<model>|<metric>` as one cell per key and model. */
@@ -348,10 +355,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
           ...common.args,
           r.credits,
           r.keyId,
-          r.keyBudget?.window ?? '',
-          r.keyBudget?.limit ?? 0,
-          r.teamBudget?.window ?? '',
-          r.teamBudget?.limit ?? 0,
+          ...budgetArgs(r),
           r.windows.join(','),
           r.reservationId,
           r.model,
@@ -368,10 +372,10 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
       }),
 
     attachJob: (r: AttachRequest) =>
-      guarded(() => {
+      guarded(async (): Promise<AttachResult> => {
         const keys = teamKeys(r.team);
         const common = money(r.team, r.windows[0]!, r);
-        return redis.gwAttach(
+        const [state, overrun] = await redis.gwAttach(
           ...common.keys,
           keys.reservation(r.reservationId),
           keys.leases,
@@ -387,14 +391,17 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
           r.windows.join(','),
           r.webhook?.url ?? '',
           r.webhook?.events.join(',') ?? '',
+          r.credits,
+          ...budgetArgs(r),
         );
+        return { state, overrun };
       }),
 
     settle: (r: SettleRequest) =>
-      guarded(async () => {
+      guarded(async (): Promise<SettleResult> => {
         const keys = teamKeys(r.team);
         const common = money(r.team, r.day, r);
-        const settled = await redis.gwSettle(
+        const [settled, overrun] = await redis.gwSettle(
           ...common.keys,
           keys.job(r.jobId),
           keys.pending,
@@ -404,7 +411,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
           r.credits,
           r.finalBody,
         );
-        return settled === 1;
+        return { settled: settled === 1, overrun };
       }),
 
     getJob: (team, jobId) =>

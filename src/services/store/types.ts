@@ -162,6 +162,10 @@ export interface AttachRequest extends Movement {
   keyId: string;
   model: string;
   windows: string[];
+  /** The price reserved, and the budgets it was checked against: taken again if the reservation lapsed. */
+  credits: number;
+  keyBudget: BudgetCheck | null;
+  teamBudget: BudgetCheck | null;
   /** Where the caller wants this job's webhook events relayed. */
   webhook?: CallerWebhook;
 }
@@ -186,8 +190,21 @@ export interface WebhookDelivery {
 
 export type DeliveryOutcome = { state: 'delivered' } | { state: 'failed' } | { state: 'retry'; at: number };
 
-/** `attached`: the job now owns the reservation; `duplicate`: the job was already known (the reservation was returned). */
-export type AttachResult = 'attached' | 'duplicate';
+/**
+ * `attached`: the job now owns the reservation; `duplicate`: the job was already known (the
+ * reservation was returned); `retaken`: the reservation had lapsed, so the price was counted
+ * again, and `overrun` is what the budget had no room left for.
+ */
+export interface AttachResult {
+  state: 'attached' | 'duplicate' | 'retaken';
+  overrun: number;
+}
+
+/** `settled`: this call settled the job; `overrun`: what it cost beyond what was reserved. */
+export interface SettleResult {
+  settled: boolean;
+  overrun: number;
+}
 
 export interface JobRecord {
   jobId: string;
@@ -253,7 +270,8 @@ export interface Spend {
   team: Record<string, number>;
 }
 
-export const LEDGER_KINDS = ['reserve', 'release', 'settle', 'refund'] as const;
+/** `overrun`: credits moved beyond what a budget check covered (a job cost more than its reservation). */
+export const LEDGER_KINDS = ['reserve', 'release', 'settle', 'refund', 'overrun'] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
 /** One immutable movement of credits. */
@@ -291,11 +309,14 @@ export interface AggregateCell {
   release: number;
   settle: number;
   refund: number;
+  overrun: number;
+  /** Credits of the overrun entries. */
+  overrunCredits: number;
 }
 
 /** A cell with nothing counted yet. */
 export function emptyAggregateCell(day: string, team: string, keyId: string, model: string): AggregateCell {
-  return { day, team, keyId, model, credits: 0, charged: 0, reserve: 0, release: 0, settle: 0, refund: 0 };
+  return { day, team, keyId, model, credits: 0, charged: 0, reserve: 0, release: 0, settle: 0, refund: 0, overrun: 0, overrunCredits: 0 };
 }
 
 export interface ExpiredReservation {
@@ -331,8 +352,8 @@ export interface Store {
   reserve(request: ReserveRequest): Promise<ReserveResult>;
   release(request: ReleaseRequest): Promise<number>;
   attachJob(request: AttachRequest): Promise<AttachResult>;
-  /** Settles a pending job exactly once; false when it was already settled. */
-  settle(request: SettleRequest): Promise<boolean>;
+  /** Settles a pending job exactly once (`settled` false when it already was). */
+  settle(request: SettleRequest): Promise<SettleResult>;
   getJob(team: string, jobId: string): Promise<JobRecord | null>;
   /** Reads a job for a poll and decides, in one step, whether Apiframe must be asked. */
   pollJob(team: string, jobId: string, now: number, snapshotMaxAgeMs: number, lockMs: number): Promise<PollDecision | null>;

@@ -1,0 +1,77 @@
+// Submissions queued behind a slow Apiframe on one connection, with another instance's
+// reconciler releasing every lease that runs out: a submission ends at its deadline (queueing
+// included) before its lease, so no live reservation is ever released, nothing is recorded
+// without one, and the budget holds. Before the deadline existed, this spent 45 credits of 30.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { SEED_BODY, startGateway, UPSTREAM_KEY, type TestGateway } from '../helpers/gateway.js';
+
+/** The shortest lease the configuration accepts for these timeouts: 2000 + 500 + 5000. */
+const LEASE_MS = 7_500;
+const SLOW_PROMPT = `${SEED_BODY.prompt} [sim:latency=1500]`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let redis: RedisServer;
+let sim: Simulator;
+let reconciling: TestGateway;
+let submitting: GatewayProcess;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  sim = await startSimulator({ apiKey: UPSTREAM_KEY, jobDurationMs: 100, prices: { 'seedream-4': 3 } });
+  reconciling = await startGateway({ sim, redisUrl: redis.url, reconcile: true, env: { RECONCILE_INTERVAL_MS: '200' } });
+  submitting = await startGatewayProcess({
+    REDIS_URL: redis.url,
+    APIFRAME_API_KEY: UPSTREAM_KEY,
+    APIFRAME_BASE_URL: sim.url,
+    UPSTREAM_CONNECTIONS: '1',
+    UPSTREAM_TIMEOUT_MS: '2000',
+    REDIS_TIMEOUT_MS: '500',
+    RESERVATION_LEASE_MS: String(LEASE_MS),
+  });
+}, 30_000);
+afterAll(async () => {
+  await submitting?.stop();
+  await reconciling.close();
+  await sim.close();
+  await redis.destroy();
+});
+
+describe('submissions queued for a single upstream connection', () => {
+  it('end at their deadline, before their lease: the budget holds and every credit is accounted for', async () => {
+    const key = await reconciling.createKey({ budget: { credits: 30, period: 'total' } });
+    const submit = () =>
+      fetch(`${submitting.url}/v2/images/generate`, {
+        method: 'POST',
+        headers: { 'x-api-key': key.key, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...SEED_BODY, prompt: SLOW_PROMPT }),
+      }).then(async (response) => ({ status: response.status, body: (await response.json()) as { jobId?: string } }));
+    const wave = () => Array.from({ length: 10 }, submit);
+
+    const first = wave();
+    await sleep(LEASE_MS + 1_000);
+    const answers = await Promise.all([...first, ...wave()]);
+
+    const accepted = answers.filter((answer) => answer.status === 202).map((answer) => answer.body.jobId!);
+    const statuses = answers.map((answer) => answer.status);
+    expect(accepted.length).toBeGreaterThan(0);
+    expect(statuses.every((status) => status === 202 || status === 504 || status === 402), JSON.stringify(statuses)).toBe(true);
+
+    // Let every accepted job settle (through the reconciling instance), then count.
+    const store = reconciling.app.services.store;
+    for (let attempt = 0; attempt < 100 && (await store.pendingJobs(key.team, Number.MAX_SAFE_INTEGER, 100)).length > 0; attempt++) {
+      await sleep(100);
+    }
+    const ledger = await store.readLedger(key.team, null, 1_000);
+    const spent = ledger.reduce((sum, entry) => sum + entry.credits, 0);
+    expect(ledger.filter((entry) => entry.kind === 'overrun')).toEqual([]);
+    expect(ledger.filter((entry) => entry.note === 'lease expired')).toEqual([]);
+    for (const jobId of accepted) expect(await store.getJob(key.team, jobId), jobId).toMatchObject({ state: 'settled', charged: 3 });
+    expect(spent).toBe(3 * accepted.length);
+    expect(spent).toBeLessThanOrEqual(30);
+    expect((await reconciling.spend(key)).total).toBe(spent);
+    console.log(`queued submissions on one connection: ${JSON.stringify(statuses)}; ${spent} of 30 credits spent, no lease released while its call was live`);
+  }, 60_000);
+});
