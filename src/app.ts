@@ -18,6 +18,7 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { v2Routes } from './routes/v2/index.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { createAccountCredits, type AccountCredits } from './services/account-credits.js';
 import { DAY_MS } from './services/budget-window.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { createJobGateway, type JobGateway } from './services/job-gateway.js';
@@ -41,6 +42,7 @@ export interface Services {
   store: Store;
   clock: Clock;
   upstream: UpstreamClient;
+  account: AccountCredits;
   directory: KeyDirectory;
   keys: KeyAdmin;
   teams: TeamAdmin;
@@ -144,6 +146,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     store,
     clock,
     upstream,
+    account: createAccountCredits({ upstream, clock }),
     directory: createKeyDirectory({ store, clock }),
     keys: createKeyAdmin(store, clock, Object.keys(config.pricing)),
     teams: createTeamAdmin(store, clock),

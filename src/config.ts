@@ -19,7 +19,7 @@ export const ConfigSchema = Type.Object({
   }),
   APIFRAME_API_KEY: Type.String({
     minLength: 1,
-    description: "The company's real Apiframe key (`afk_…`). Sent upstream only; never logged or returned.",
+    description: "The company's real Apiframe key (`afk_…`, at least 8 characters). Sent upstream only; never logged or returned.",
   }),
   APIFRAME_BASE_URL: Type.String({
     pattern: '^https?://[^\\s]+$',
@@ -45,11 +45,13 @@ export const ConfigSchema = Type.Object({
     }),
   ),
   REDIS_SENTINEL_MASTER: Type.String({ minLength: 1, default: 'mymaster', description: 'The master name the sentinels watch.' }),
-  REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'Password for Sentinel-managed Redis (URLs carry their own).' })),
+  REDIS_PASSWORD: Type.Optional(
+    Type.String({ minLength: 1, description: 'Password for Sentinel-managed Redis, at least 8 characters (URLs carry their own).' }),
+  ),
   ADMIN_TOKEN: Type.Optional(
     Type.String({
       minLength: 16,
-      description: 'Bearer token for the `/admin` API (at least 16 characters). Unset: admin routes are off.',
+      description: 'Bearer token for the `/admin` API (at least 16 characters, no `"`, `\\` or control characters). Unset: admin routes are off.',
     }),
   ),
   LOG_LEVEL: Type.Union(
@@ -122,7 +124,7 @@ export const ConfigSchema = Type.Object({
   METRICS_TOKEN: Type.Optional(
     Type.String({
       minLength: 16,
-      description: 'Bearer token that opens `/metrics` on the main port. Unset (and no `METRICS_PORT`): no metrics endpoint.',
+      description: 'Bearer token that opens `/metrics` on the main port (at least 16 characters, no `"`, `\\` or control characters). Unset (and no `METRICS_PORT`): no metrics endpoint.',
     }),
   ),
   METRICS_PORT: Type.Optional(
@@ -185,6 +187,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (raw.NODE_ENV === 'production' && redisModes.length === 0) {
     throw new ConfigError('REDIS_URL is required when NODE_ENV=production (the in-memory store is for trials only)');
   }
+  refuseUnscrubbableSecrets(raw);
   const shortestLeaseMs = raw.UPSTREAM_TIMEOUT_MS + raw.REDIS_TIMEOUT_MS + LEASE_MARGIN_MS;
   const reservationLeaseMs = raw.RESERVATION_LEASE_MS ?? raw.UPSTREAM_TIMEOUT_MS * 2 + raw.REDIS_TIMEOUT_MS + 10_000;
   if (reservationLeaseMs < shortestLeaseMs) {
@@ -217,12 +220,51 @@ function parsePricing(text: string): Record<string, number> {
   return parsed;
 }
 
+// Every line the gateway logs is scrubbed of the configured secrets (src/logger.ts), which works
+// only for a secret long enough to be told apart from ordinary text, in each form a log line can
+// hold it. Tokens the operator makes up for this gateway must stay the same under JSON escaping;
+// values set elsewhere (the Apiframe key, Redis passwords) are scrubbed in their escaped forms too.
+const MIN_SECRET_LENGTH = 8;
+const JSON_ESCAPED = /["\\\u0000-\u001f]/;
+type SecretSettings = Pick<RawConfig, 'APIFRAME_API_KEY' | 'ADMIN_TOKEN' | 'METRICS_TOKEN' | 'REDIS_PASSWORD' | 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>;
+
+function refuseUnscrubbableSecrets(raw: SecretSettings): void {
+  for (const variable of ['ADMIN_TOKEN', 'METRICS_TOKEN'] as const) {
+    if (JSON_ESCAPED.test(raw[variable] ?? '')) {
+      throw new ConfigError(`${variable} is invalid (it may not contain a quote, a backslash or a control character)`);
+    }
+  }
+  for (const [variable, secret] of namedSecrets(raw)) {
+    if (secret.length < MIN_SECRET_LENGTH) {
+      throw new ConfigError(`${variable} is invalid (a secret needs at least ${MIN_SECRET_LENGTH} characters to be kept out of logs)`);
+    }
+  }
+}
+
+/** Each configured secret with the variable that holds it; a URL's password decoded and as written. */
+function namedSecrets(config: SecretSettings): [variable: string, secret: string][] {
+  const named: [string, string | undefined][] = [
+    ['APIFRAME_API_KEY', config.APIFRAME_API_KEY],
+    ['ADMIN_TOKEN', config.ADMIN_TOKEN],
+    ['METRICS_TOKEN', config.METRICS_TOKEN],
+    ['REDIS_PASSWORD', config.REDIS_PASSWORD],
+    ...urlPasswords('REDIS_URL', config.REDIS_URL),
+    ...(config.REDIS_CLUSTER_NODES?.split(',').flatMap((url) => urlPasswords('REDIS_CLUSTER_NODES', url)) ?? []),
+  ];
+  return named.filter((entry): entry is [string, string] => entry[1] !== undefined);
+}
+
+function urlPasswords(variable: string, url: string | undefined): [string, string][] {
+  if (!url) return [];
+  try {
+    const written = new URL(url).password;
+    return written ? [...new Set([decodeURIComponent(written), written])].map((password) => [variable, password]) : [];
+  } catch {
+    throw new ConfigError(`${variable} is invalid (not a valid URL)`);
+  }
+}
+
 /** Every configured secret, for scrubbing from logs: tokens, keys and Redis passwords. */
 export function configSecrets(config: Config): string[] {
-  const urlPasswords = [config.REDIS_URL, ...(config.REDIS_CLUSTER_NODES?.split(',') ?? [])].flatMap((url) => {
-    const password = url ? decodeURIComponent(new URL(url).password) : '';
-    return password ? [password] : [];
-  });
-  const secrets = [config.APIFRAME_API_KEY, config.ADMIN_TOKEN, config.METRICS_TOKEN, config.REDIS_PASSWORD, ...urlPasswords];
-  return secrets.filter((secret): secret is string => secret !== undefined);
+  return namedSecrets(config).map(([, secret]) => secret);
 }

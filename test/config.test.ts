@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, configSecrets, loadConfig } from '../src/config.js';
 
 const base = { APIFRAME_API_KEY: 'afk_config_test_key' };
 
@@ -44,9 +44,37 @@ describe('configuration', () => {
     [{ ...base, NODE_ENV: 'production' }, 'REDIS_URL is required when NODE_ENV=production'],
     [{ ...base, UPSTREAM_TIMEOUT_MS: '30000', RESERVATION_LEASE_MS: '31000' }, 'RESERVATION_LEASE_MS is invalid (at least 37000'],
     [{ ...base, UPSTREAM_TIMEOUT_MS: '2000', RESERVATION_LEASE_MS: '4000' }, 'RESERVATION_LEASE_MS is invalid (at least 9000'],
+    [{ ...base, REDIS_URL: 'redis://:%zz@redis:6379' }, 'REDIS_URL is invalid (not a valid URL)'],
   ])('stops with one line naming the variable: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  // Logs are scrubbed of every configured secret; these could not be told apart or found.
+  it.each([
+    ['ADMIN_TOKEN', { ADMIN_TOKEN: 'admin-token-with-a-"quote' }],
+    ['ADMIN_TOKEN', { ADMIN_TOKEN: 'admin-token-with-a-\\backslash' }],
+    ['METRICS_TOKEN', { METRICS_TOKEN: 'metrics-token-with-a-\ttab' }],
+    ['APIFRAME_API_KEY', { APIFRAME_API_KEY: 'afk_123' }],
+    ['REDIS_PASSWORD', { REDIS_SENTINELS: 'sentinel:26379', REDIS_PASSWORD: 'seven77' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://:seven77@redis:6379' }],
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: 'redis://:long-enough@a:6379,redis://:seven77@b:6379' }],
+  ])('refuses a secret that log scrubbing could miss: %s', (variable, env) => {
+    const refusal = (() => {
+      try {
+        loadConfig({ ...base, ...env });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refusal).toBeInstanceOf(ConfigError);
+    expect((refusal as Error).message).toMatch(new RegExp(`^${variable} is invalid`));
+    for (const value of Object.values(env)) expect((refusal as Error).message).not.toContain(value);
+  });
+
+  it('scrubs a Redis password both decoded and as written in the URL', () => {
+    const secrets = configSecrets(loadConfig({ ...base, REDIS_URL: 'redis://:p%40ss-word-1@redis:6379' }));
+    expect(secrets).toEqual(expect.arrayContaining(['p@ss-word-1', 'p%40ss-word-1']));
   });
 
   it('never puts a secret value in its message', () => {

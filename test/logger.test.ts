@@ -30,4 +30,28 @@ describe('the logger', () => {
     expect(lines.join('')).not.toContain('afk_real_company_key');
     expect(lines.join('')).toContain('[REDACTED]');
   });
+
+  it('scrubs a secret that JSON escaping changes, in each form a line can hold it', () => {
+    const { lines, destination } = capture();
+    const secret = 'afk_"quoted\\back\nslash';
+    const log = createLogger({ level: 'info', secrets: [secret], destination });
+    log.error({ err: new Error(`failed with ${secret}`) }, `upstream said ${secret}`);
+    log.warn({ body: JSON.stringify({ echoed: secret }) }, 'upstream answered');
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    const escapedTwice = JSON.stringify(escaped).slice(1, -1);
+    for (const line of lines) {
+      for (const form of [secret, escaped, escapedTwice]) expect(line).not.toContain(form);
+      expect(() => JSON.parse(line), line).not.toThrow();
+      expect(line).toContain('[REDACTED]');
+    }
+    expect(lines).toHaveLength(2);
+  });
+
+  it('keeps a line JSON when one form of a secret holds another', () => {
+    const { lines, destination } = capture();
+    const secret = '"starts-with-a-quote';
+    const log = createLogger({ level: 'info', secrets: [secret], destination });
+    log.info(`token ${secret}`);
+    expect(JSON.parse(lines[0]!).msg).toBe('token [REDACTED]');
+  });
 });

@@ -102,3 +102,38 @@ describe('secret hygiene', () => {
     console.log(`secret scan: ${responses.length} responses, ${gw.logs.length} log lines, ${dump.length} Redis keys, ${gw.sim.requests.length} upstream requests: clean`);
   });
 });
+
+describe('a Redis refusal while saving a key record', () => {
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  const refusals = {
+    'out of memory (OOM)': async (client: Redis) => {
+      await client.config('SET', 'maxmemory-policy', 'noeviction');
+      await client.config('SET', 'maxmemory', '1');
+    },
+    'a read-only replica (READONLY)': async (client: Redis) => {
+      // A replica of a primary that is not there (nothing listens on port 1) serves reads and refuses writes.
+      await client.replicaof('127.0.0.1', 1);
+    },
+  };
+
+  it.each(Object.entries(refusals))('logs no argument of the failed command: %s', async (_, refuse) => {
+    const server = await startRedis();
+    const gateway = await startGateway({ redisUrl: server.url });
+    const client = new Redis(server.url);
+    try {
+      const key = await gateway.createKey();
+      await refuse(client);
+      const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
+      const renamed = await gateway.inject({ method: 'PATCH', url: `/admin/keys/${key.id}`, headers: adminHeaders, payload: { name: 'renamed' } });
+      expect(renamed.statusCode, renamed.body).toBe(503);
+      expect(renamed.json().code).toBe('GW_STORE_UNAVAILABLE');
+      const refusal = gateway.logs.find((line) => line.includes('GW_STORE_UNAVAILABLE'));
+      expect(refusal, 'the refusal is logged').toMatch(/OOM|READONLY/);
+      expectNoSecrets(gateway.logs.join('\n'), [sha256(key.key), `gw:{keys}:hash:`], 'the log');
+    } finally {
+      client.disconnect();
+      await gateway.close();
+      await server.destroy();
+    }
+  });
+});

@@ -354,7 +354,7 @@ function parseJson(text: string): unknown {
 }
 
 /** An upstream answer that is not a success, as the error the caller should see. */
-function upstreamRefusal(response: UpstreamResponse): Error {
+export function upstreamRefusal(response: UpstreamResponse): Error {
   const { status } = response;
   if (status === 401 || status === 403) return new errors.UpstreamCredentials();
   if (status === 402) return new errors.UpstreamOutOfCredits();
@@ -382,7 +382,7 @@ function releaseReason(error: unknown): string {
   return code ? `refused: ${code}` : 'refused';
 }
 
-function asCallerError(error: unknown): unknown {
+export function asCallerError(error: unknown): unknown {
   if (error instanceof UpstreamFailure) {
     return error.kind === 'timeout' ? new errors.UpstreamTimeout() : new errors.UpstreamUnavailable();
   }

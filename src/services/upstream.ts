@@ -30,6 +30,8 @@ export interface UpstreamClient {
   getJob(jobId: string, requestId: string): Promise<UpstreamResponse>;
   /** A page of the whole upstream account's jobs (GET /v2/jobs with these query parameters). */
   listJobs(query: URLSearchParams, requestId: string): Promise<UpstreamResponse>;
+  /** The company account (GET /v2/me). */
+  getAccount(requestId: string): Promise<UpstreamResponse>;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
       call('generate', 'POST', '/v2/images/generate', requestId, body, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}, signal),
     getJob: (jobId, requestId) => call('get_job', 'GET', `/v2/jobs/${encodeURIComponent(jobId)}`, requestId),
     listJobs: (query, requestId) => call('list_jobs', 'GET', `/v2/jobs?${query}`, requestId),
+    getAccount: (requestId) => call('get_account', 'GET', '/v2/me', requestId),
     close: () => pool.close(),
   };
 }

@@ -24,7 +24,7 @@ export interface SimulatorOptions {
   jobDurationMs?: number;
   /** Credits a completed job costs, by model (unknown models cost 1). */
   prices?: Record<string, number>;
-  /** Account credits reported by /v2/me. */
+  /** The account's credits before any job; /v2/me reports them less what completed jobs cost. */
   accountCredits?: number;
   /** Keep every request in `requests`, for tests to inspect (default true; a long run grows it without end). */
   recordRequests?: boolean;
@@ -252,9 +252,11 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     return { jobs: page.map((job) => render(job)), nextCursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null, hasMore };
   });
 
+  const chargedCredits = () => [...jobs.values()].reduce((sum, job) => (statusOf(job).status === 'COMPLETED' ? sum + job.cost : sum), 0);
+
   app.get('/v2/me', async () => ({
     user: { id: randomUUID(), email: 'owner@company.example', role: 'OWNER' },
-    team: { id: randomUUID(), name: 'Company account', credits: options.accountCredits ?? 100_000, plan: 'pro', customerId: null },
+    team: { id: randomUUID(), name: 'Company account', credits: Math.max(0, (options.accountCredits ?? 100_000) - chargedCredits()), plan: 'pro', customerId: null },
     apiKey: { id: randomUUID(), name: 'company key', prefix: options.apiKey.slice(0, 8) },
   }));
 
@@ -263,8 +265,7 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     url: address,
     requests,
     webhooksSent,
-    chargedCredits: () =>
-      [...jobs.values()].reduce((sum, job) => (statusOf(job).status === 'COMPLETED' ? sum + job.cost : sum), 0),
+    chargedCredits,
     jobStatus: (id) => {
       const job = jobs.get(id);
       return job && statusOf(job).status;

@@ -58,7 +58,7 @@ const waitFor = async (check: () => boolean | Promise<boolean>, what: string) =>
 
 describe('the webhook relay', () => {
   it('signs exactly as Apiframe does (the checked vector)', () => {
-    const vector = JSON.parse(readFileSync('../shared/apiframe-webhook-vector.json', 'utf8'));
+    const vector = JSON.parse(readFileSync('test/fixtures/apiframe-webhook-vector.json', 'utf8'));
     const key = createHash('sha256').update(vector.apiKey).digest();
     expect(webhookSignature(key, vector.body)).toBe(vector.signature);
     expect(gw.app.services.webhooks.verify(Buffer.from(vector.body), vector.signature)).toBe(false);

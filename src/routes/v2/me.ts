@@ -1,5 +1,6 @@
 // GET /v2/me in Apiframe's shape, describing the team key (never the upstream account):
-// `team.credits` is what the key may still spend (null when neither it nor its team has a budget).
+// `team.credits` is what the key may still spend. With no budget on the key or its team, that is
+// what the company account has left at Apiframe, the one figure of the account ever shown.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ErrorResponse, Nullable } from '../../schemas/common.js';
@@ -11,7 +12,11 @@ const Me = Type.Object(
     team: Type.Object({
       id: Type.String(),
       name: Type.String(),
-      credits: Nullable(Type.Integer({ minimum: 0 })),
+      credits: Type.Integer({
+        minimum: 0,
+        description:
+          "What the key may still spend: the tighter of its own and its team's budget or, with neither, what the company account has left at Apiframe (read at most every 30 s).",
+      }),
       plan: Type.String(),
       customerId: Nullable(Type.String()),
     }),
@@ -21,7 +26,7 @@ const Me = Type.Object(
 );
 
 export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, clock } = app.services;
+  const { store, clock, account } = app.services;
   app.get(
     '/me',
     {
@@ -29,7 +34,7 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['Account'],
         summary: 'Get the authenticated team key',
-        response: { 200: Me, 401: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse },
+        response: { 200: Me, 401: ErrorResponse, 429: ErrorResponse, 502: ErrorResponse, 503: ErrorResponse, 504: ErrorResponse },
       },
     },
     async (request) => {
@@ -37,7 +42,7 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { remaining } = await budgetStatus(store, key, teamBudget, clock());
       return {
         user: { id: key.id, email: `${key.id}@keys.apiframe-gateway.invalid`, role: 'MEMBER' },
-        team: { id: key.team, name: key.team, credits: remaining, plan: 'gateway', customerId: null },
+        team: { id: key.team, name: key.team, credits: remaining ?? (await account.remaining(request.id)), plan: 'gateway', customerId: null },
         apiKey: { id: key.id, name: key.name, prefix: key.prefix },
       };
     },

@@ -162,6 +162,18 @@ export function toAggregateCells(team: string, day: string, fields: Record<strin
   return [...cells.values()];
 }
 
+/**
+ * A Redis failure fit to log. ioredis attaches the failed command and its arguments to the
+ * error, and the arguments of a key save hold the key's hash (which signs relayed webhooks).
+ */
+function withoutArguments(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(String(error));
+  const safe = new Error(error.message);
+  safe.name = error.name;
+  safe.stack = error.stack;
+  return safe;
+}
+
 export interface RedisStoreOptions {
   /** How long ledger entries are kept (aggregates are kept for ever). */
   ledgerRetentionMs: number;
@@ -179,7 +191,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
       return await operation();
     } catch (cause) {
       options.onFailure?.();
-      throw new errors.StoreUnavailable({ cause });
+      throw new errors.StoreUnavailable({ cause: withoutArguments(cause) });
     }
   }
 
