@@ -211,7 +211,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
 
   /**
    * Settles `record` when `body` (a job, or a webhook event) shows a terminal state; true when
-   * this call settled it. `finalBody` is kept to serve later polls ('' when not a job body).
+   * this call settled it. `finalBody`, the job as GET /v2/jobs/{id} shows it, serves later polls.
    */
   async function settleIfTerminal(record: JobRecord, body: string, requestId: string, finalBody = body): Promise<boolean> {
     const job = parseJob(body);

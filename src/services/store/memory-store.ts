@@ -267,7 +267,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     async settle(r) {
       const team = ledger(r.team);
       const job = team.jobs.get(r.jobId);
-      if (job?.state === 'settled' && !job.finalBody) job.finalBody = r.finalBody;
+      if (job?.state === 'settled' && !job.finalBody) job.finalBody = r.finalBody || null;
       if (!job || job.state !== 'pending') return false;
       team.move(r, {
         kind: r.status === 'COMPLETED' ? 'settle' : 'refund',
@@ -279,7 +279,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
         note: r.status,
         charged: r.credits,
       });
-      Object.assign(job, { state: 'settled', charged: r.credits, finalBody: r.finalBody });
+      Object.assign(job, { state: 'settled', charged: r.credits, finalBody: r.finalBody || null });
       return true;
     },
 

@@ -118,7 +118,7 @@ function toJobRecord(team: string, jobId: string, values: (string | null | undef
     day: windows.split(',')[0]!,
     state: state === 'settled' ? 'settled' : 'pending',
     charged: charged == null ? null : Number(charged),
-    finalBody: body ?? null,
+    finalBody: body || null,
     webhook: webhookUrl ? { url: webhookUrl, events: webhookEvents ? webhookEvents.split(',') : [] } : null,
   };
 }

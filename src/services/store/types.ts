@@ -202,7 +202,7 @@ export interface JobRecord {
   /** Credits charged at settlement. */
   charged: number | null;
   webhook: CallerWebhook | null;
-  /** The terminal job exactly as Apiframe returned it (JSON), once settled. */
+  /** The terminal job as Apiframe returned it (JSON), once settled; null while unknown. */
   finalBody: string | null;
 }
 
