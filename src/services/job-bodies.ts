@@ -1,5 +1,5 @@
-// Job bodies the gateway writes itself, in the shape GET /v2/jobs/{id} answers, for states
-// Apiframe reports without a job body: a webhook event.
+// Job bodies the gateway writes itself, in the shape GET /v2/jobs/{id} answers, for the two
+// states Apiframe reports without a job body: a webhook event, and a job just accepted.
 import type { JobRecord } from './store/types.js';
 
 /**
@@ -21,5 +21,21 @@ export function jobFromWebhookEvent(record: JobRecord, event: Readonly<Record<st
     completedAt: typeof completedAt === 'string' ? completedAt : null,
     expired: false,
     result: result ?? null,
+  });
+}
+
+/** A job whose state the gateway has not seen yet, as Apiframe accepted it: QUEUED, nothing more known. */
+export function acceptedJob(record: JobRecord): string {
+  return JSON.stringify({
+    id: record.jobId,
+    status: 'QUEUED',
+    model: record.model,
+    progress: null,
+    error: null,
+    creditCost: null,
+    webhookStatus: null,
+    createdAt: new Date(record.createdAt).toISOString(),
+    completedAt: null,
+    expired: false,
   });
 }

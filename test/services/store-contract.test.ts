@@ -180,6 +180,22 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
     expect(await store.pollJob(team, randomUUID(), NOW, 1_000, 60_000)).toBeNull();
   });
 
+  it('only looks when asked to take no lock, leaving the right to fetch to a poller', async () => {
+    const team = uniqueTeam();
+    const r = reservation(team, 'k1');
+    const jobId = randomUUID();
+    await store.reserve(r);
+    await store.attachJob({ ...r, jobId });
+    const look = (now: number) => store.pollJob(team, jobId, now, 1_000, 0);
+    expect(await look(NOW)).toMatchObject({ action: 'due', stale: null });
+    expect(await store.pollJob(team, jobId, NOW, 1_000, 60_000)).toMatchObject({ action: 'fetch', stale: null });
+    expect(await look(NOW)).toMatchObject({ action: 'due', stale: null });
+    await store.saveSnapshot(team, jobId, '{"status":"PROCESSING"}', NOW);
+    expect(await look(NOW + 1_000)).toMatchObject({ action: 'snapshot', body: '{"status":"PROCESSING"}' });
+    expect(await look(NOW + 1_001)).toMatchObject({ action: 'due', stale: { body: '{"status":"PROCESSING"}', at: NOW } });
+    expect(await store.pollJob(team, jobId, NOW + 1_001, 1_000, 60_000)).toMatchObject({ action: 'fetch' });
+  });
+
   it('treats an empty final body as absent, and keeps the body a later settlement brings', async () => {
     const team = uniqueTeam();
     const r = reservation(team, 'k1');

@@ -294,6 +294,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
       const record = copyJob(job);
       if (job.state === 'settled' && job.finalBody) return { action: 'final', record, body: job.finalBody };
       if (job.snapshot && now - job.snapshot.at <= snapshotMaxAgeMs) return { action: 'snapshot', record, body: job.snapshot.body };
+      if (lockMs === 0) return { action: 'due', record, stale: job.snapshot ? { ...job.snapshot } : null };
       if ((job.lockedUntil ?? 0) > Date.now()) return job.snapshot ? { action: 'snapshot', record, body: job.snapshot.body } : { action: 'wait', record };
       job.lockedUntil = Date.now() + lockMs;
       return { action: 'fetch', record, stale: job.snapshot ? { ...job.snapshot } : null };
