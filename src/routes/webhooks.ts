@@ -6,11 +6,9 @@ import { Type } from '@sinclair/typebox';
 import { errors } from '../errors.js';
 import { TEAM_ID } from '../schemas/admin.js';
 import { ErrorResponse } from '../schemas/common.js';
+import { jobFromWebhookEvent } from '../services/job-bodies.js';
 
-interface WebhookEvent {
-  event?: unknown;
-  jobId?: unknown;
-}
+type WebhookEvent = Readonly<Record<string, unknown>>;
 
 export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, jobs, webhooks } = app.services;
@@ -43,7 +41,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (typeof event.jobId !== 'string' || typeof event.event !== 'string') throw new errors.InvalidJson();
       const job = await store.getJob(request.params.team, event.jobId);
       if (!job) throw new errors.JobNotFound();
-      await jobs.settleIfTerminal(job, text, request.id, '');
+      await jobs.settleIfTerminal(job, text, request.id, jobFromWebhookEvent(job, event));
       if (job.webhook) await webhooks.relay(job, job.webhook, event.event, text);
       return { received: true };
     },

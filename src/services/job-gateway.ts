@@ -8,6 +8,7 @@ import { errors, invalidInput, withExtras } from '../errors.js';
 import type { Budget } from './budget-window.js';
 import { windowOf, windowsAt } from './budget-window.js';
 import type { Clock } from './clock.js';
+import { acceptedJob } from './job-bodies.js';
 import type { Metrics } from './metrics.js';
 import type { AttachRequest, AttachResult, BudgetCheck, CallerWebhook, JobRecord, ReleaseRequest, Store, TeamKeyRecord } from './store/types.js';
 import { UpstreamFailure, type UpstreamClient, type UpstreamResponse } from './upstream.js';
@@ -42,6 +43,26 @@ export interface JobGatewayDeps {
   pollLockMs: number;
   logger: Logger;
   metrics: Pick<Metrics, 'credits'>;
+}
+
+/** How many upstream reads one listing may still cause. */
+export interface ListingBudget {
+  upstreamReads: number;
+}
+
+interface KnownState {
+  body: string;
+  at: number;
+}
+
+/** A listed job's state as the store serves it, or, when a refresh is due, the last one seen. */
+type ListingLook = string | { lastSeen: KnownState | null };
+
+/** The listed jobs due for a refresh: those never seen first, then the longest unseen. */
+function dueFirst(looks: ListingLook[]): { index: number; lastSeen: KnownState | null }[] {
+  return looks
+    .flatMap((look, index) => (typeof look === 'string' ? [] : [{ index, lastSeen: look.lastSeen }]))
+    .sort((a, b) => (a.lastSeen?.at ?? -Infinity) - (b.lastSeen?.at ?? -Infinity));
 }
 
 /** Polls within this long of a fetch share its answer. */
@@ -209,11 +230,59 @@ export function createJobGateway(deps: JobGatewayDeps) {
         await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
         continue;
       }
-      if (decision.action === 'fetch' && decision.stale && clock() - decision.stale.at <= STALE_MAX_AGE_MS) {
-        refreshInBackground(decision.record, requestId);
-        return { status: 200, body: decision.stale.body };
-      }
+      if (decision.action === 'fetch') return { status: 200, body: await refreshAsPoll(decision.record, decision.stale, requestId) };
       return { status: 200, body: await refresh(decision.record, requestId) };
+    }
+  }
+
+  /** With the right to ask Apiframe: a recent enough state is served at once and refreshed in the background. */
+  async function refreshAsPoll(record: JobRecord, stale: KnownState | null, requestId: string): Promise<string> {
+    if (stale && clock() - stale.at <= STALE_MAX_AGE_MS) {
+      refreshInBackground(record, requestId);
+      return stale.body;
+    }
+    return refresh(record, requestId);
+  }
+
+  /**
+   * The states of listed jobs, in order, as polls would serve them, without waiting on other
+   * pollers: settled and fresh ones from the store; the others are refreshed through the poll
+   * path (one refresh per job per second across instances, none while Apiframe asks for a
+   * pause) while `budget.upstreamReads` lasts, those never seen first, then the longest unseen,
+   * so that repeated listings reach every job. The rest are served as last seen, or as Apiframe
+   * accepted them when never seen.
+   */
+  async function listedStates(records: JobRecord[], requestId: string, budget: ListingBudget): Promise<string[]> {
+    const looks = await Promise.all(records.map((record) => record.finalBody ?? lookAt(record)));
+    const states = looks.map((look, i) => (typeof look === 'string' ? look : (look.lastSeen?.body ?? acceptedJob(records[i]!))));
+    const refreshing = upstreamPaused() ? [] : dueFirst(looks).slice(0, budget.upstreamReads);
+    budget.upstreamReads -= refreshing.length;
+    await Promise.all(
+      refreshing.map(async ({ index, lastSeen }) => {
+        states[index] = await readAsPoll(records[index]!, lastSeen, requestId);
+      }),
+    );
+    return states;
+  }
+
+  /** The job's state when the store can serve it as a poll would, else the last state seen (if any). */
+  async function lookAt(record: JobRecord): Promise<ListingLook> {
+    const decision = await store.pollJob(record.team, record.jobId, clock(), SNAPSHOT_MAX_AGE_MS, 0);
+    if (decision?.action === 'final' || decision?.action === 'snapshot') return decision.body;
+    return { lastSeen: decision?.action === 'due' ? decision.stale : null };
+  }
+
+  /** One poll of a listed job that never waits: while another poller fetches, the job is served as last seen. */
+  async function readAsPoll(record: JobRecord, lastSeen: KnownState | null, requestId: string): Promise<string> {
+    const asLastSeen = lastSeen?.body ?? acceptedJob(record);
+    try {
+      const decision = await store.pollJob(record.team, record.jobId, clock(), SNAPSHOT_MAX_AGE_MS, deps.pollLockMs);
+      if (decision?.action === 'final' || decision?.action === 'snapshot') return decision.body;
+      if (decision?.action !== 'fetch') return asLastSeen;
+      return await refreshAsPoll(decision.record, decision.stale, requestId);
+    } catch (error) {
+      logger.warn({ err: error, requestId, jobId: record.jobId, team: record.team }, 'listed job refresh failed');
+      return asLastSeen;
     }
   }
 
@@ -232,6 +301,8 @@ export function createJobGateway(deps: JobGatewayDeps) {
     backgroundRefreshes.add(refreshing);
     void refreshing.finally(() => backgroundRefreshes.delete(refreshing));
   }
+
+  const upstreamPaused = () => upstreamPausedUntil > Date.now();
 
   /** Apiframe said 429: nobody here calls it again before its Retry-After has passed. */
   function refuseWhileUpstreamPaused(): void {
@@ -262,7 +333,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
 
   /**
    * Settles `record` when `body` (a job, or a webhook event) shows a terminal state; true when
-   * this call settled it. `finalBody` is kept to serve later polls ('' when not a job body).
+   * this call settled it. `finalBody`, the job as GET /v2/jobs/{id} shows it, serves later polls.
    */
   async function settleIfTerminal(record: JobRecord, body: string, requestId: string, finalBody = body): Promise<boolean> {
     const job = parseJob(body);
@@ -316,7 +387,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
     }
   }
 
-  return { submit, poll, fetchJob, settleIfTerminal, release, recordUnrecorded, close };
+  return { submit, poll, listedStates, fetchJob, settleIfTerminal, release, recordUnrecorded, close };
 }
 
 export type JobGateway = ReturnType<typeof createJobGateway>;

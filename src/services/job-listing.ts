@@ -1,9 +1,10 @@
 // GET /v2/jobs for a team key: pages through the gateway's own record of the caller's jobs
-// (never Apiframe's account-wide list), showing each job as Apiframe currently reports it.
-// Settled jobs come from the store; pending ones are refreshed upstream (and settled if done).
+// (never Apiframe's account-wide list), showing each job as a poll of it would: settled jobs
+// and states seen within the second come from the store; older ones are refreshed through the
+// poll path (and settled if done), a bounded number per listing.
 import { encodeCursor, positionOf } from './store/cursor.js';
-import type { JobRecord, Store } from './store/types.js';
-import { parseJob, type Caller, type JobGateway } from './job-gateway.js';
+import type { Store } from './store/types.js';
+import { parseJob, type Caller, type JobGateway, type ListingBudget } from './job-gateway.js';
 
 export interface ListQuery {
   scope: 'user' | 'team';
@@ -22,24 +23,20 @@ export interface ListAnswer {
 
 /** Stop scanning for filter matches after this many jobs; the cursor lets the caller go on. */
 const MAX_SCANNED = 500;
+/** Apiframe reads one listing may cause; the jobs past them are shown as last seen. */
+export const MAX_UPSTREAM_READS_PER_LISTING = 10;
+
+const listingBudget = (): ListingBudget => ({ upstreamReads: MAX_UPSTREAM_READS_PER_LISTING });
 
 export function createJobListing(store: Store, gateway: JobGateway) {
-  async function currentBody(record: JobRecord, requestId: string): Promise<string> {
-    if (record.finalBody !== null) return record.finalBody;
-    const body = await gateway.fetchJob(record.jobId, requestId);
-    await gateway.settleIfTerminal(record, body, requestId);
-    return body;
-  }
-
   const statusOf = (body: string) => parseJob(body)?.status;
 
   async function searchOne(caller: Caller, query: ListQuery, requestId: string): Promise<ListAnswer> {
     const record = await store.getJob(caller.key.team, query.search!);
     const visible = record && (query.scope === 'team' || record.keyId === caller.key.id);
     if (!visible || (query.model && record.model !== query.model)) return { jobs: [], nextCursor: null, hasMore: false };
-    const body = await currentBody(record, requestId);
-    const jobs = !query.status || statusOf(body) === query.status ? [body] : [];
-    return { jobs, nextCursor: null, hasMore: false };
+    const bodies = await gateway.listedStates([record], requestId, listingBudget());
+    return { jobs: bodies.filter((body) => !query.status || statusOf(body) === query.status), nextCursor: null, hasMore: false };
   }
 
   async function list(caller: Caller, query: ListQuery, requestId: string): Promise<ListAnswer> {
@@ -48,6 +45,7 @@ export function createJobListing(store: Store, gateway: JobGateway) {
     const jobs: string[] = [];
     let scanned = 0;
     let hasMore = true;
+    const budget = listingBudget();
     while (jobs.length < query.limit && hasMore && scanned < MAX_SCANNED) {
       const page = await store.listJobs({
         team: caller.key.team,
@@ -58,7 +56,7 @@ export function createJobListing(store: Store, gateway: JobGateway) {
       hasMore = page.hasMore;
       scanned += page.jobs.length;
       const candidates = page.jobs.filter((record) => !query.model || record.model === query.model);
-      const bodies = await Promise.all(candidates.map((record) => currentBody(record, requestId)));
+      const bodies = await gateway.listedStates(candidates, requestId, budget);
       jobs.push(...bodies.filter((body) => !query.status || statusOf(body) === query.status));
       const last = page.jobs.at(-1);
       if (last) after = { createdAt: last.createdAt, id: last.jobId };

@@ -10,6 +10,7 @@ import { checkWebhookTarget, type Resolver } from '../../src/services/webhook-ta
 import { webhookSignature } from '../../src/services/webhooks.js';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { SEED_BODY, startGateway, UPSTREAM_KEY, type TestGateway } from '../helpers/gateway.js';
+import { expectApiframeJob } from '../helpers/job-shape.js';
 
 interface Received {
   headers: Record<string, string | string[] | undefined>;
@@ -118,6 +119,45 @@ describe('the webhook relay', () => {
       expect(gw.sim.requests.length).toBe(before);
     }
     expect((await gw.spend(key)).total).toBe(0);
+  });
+});
+
+describe.each(['redis', 'memory'] as const)('a job settled by Apiframe’s webhook (%s store)', (storeKind) => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    const port = await freePort();
+    gateway = await startGateway({
+      ...(storeKind === 'redis' && { redisUrl: redis.url }),
+      simulator: { jobDurationMs: 150 },
+      env: { PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' },
+    });
+    await gateway.app.listen({ port, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await gateway.close();
+  });
+
+  it.each([
+    ['COMPLETED', SEED_BODY.prompt, 3],
+    ['FAILED', 'x [sim:fail]', 0],
+  ])('stays listed, filtered, found and read as an Apiframe job (%s), without asking Apiframe', async (status, prompt, cost) => {
+    const key = await gateway.createKey();
+    const { jobId } = (await gateway.generate(key.key, { ...SEED_BODY, prompt, webhookUrl: receiverUrl })).json();
+    await waitFor(async () => (await gateway.app.services.store.getJob(key.team, jobId))?.state === 'settled', 'the webhook to settle the job');
+    const expected = { id: jobId, status, model: 'seedream-4', creditCost: cost, progress: 100 };
+    const queries = ['', `?status=${status}`, '?model=seedream-4', `?status=${status}&model=seedream-4`, `?search=${jobId}`, `?search=${jobId}&status=${status}`, '?scope=team'];
+    for (const query of queries) {
+      const listed = await gateway.inject({ method: 'GET', url: `/v2/jobs${query}`, headers: { 'x-api-key': key.key } });
+      expect(listed.statusCode, query).toBe(200);
+      const { jobs } = JSON.parse(listed.body) as { jobs: unknown[] };
+      expect(jobs, query).toEqual([expect.objectContaining(expected)]);
+      expectApiframeJob(jobs[0]);
+    }
+    const read = await gateway.poll(key.key, jobId);
+    expect(read.json()).toMatchObject(expected);
+    expectApiframeJob(read.json());
+    expect(gateway.sim.requests.some((r) => r.method === 'GET' && r.url.includes(jobId))).toBe(false);
+    expect((await gateway.spend(key)).total).toBe(cost);
   });
 });
 

@@ -214,6 +214,38 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
     expect(await store.pollJob(team, randomUUID(), NOW, 1_000, 60_000)).toBeNull();
   });
 
+  it('only looks when asked to take no lock, leaving the right to fetch to a poller', async () => {
+    const team = uniqueTeam();
+    const r = reservation(team, 'k1');
+    const jobId = randomUUID();
+    await store.reserve(r);
+    await store.attachJob({ ...r, jobId });
+    const look = (now: number) => store.pollJob(team, jobId, now, 1_000, 0);
+    expect(await look(NOW)).toMatchObject({ action: 'due', stale: null });
+    expect(await store.pollJob(team, jobId, NOW, 1_000, 60_000)).toMatchObject({ action: 'fetch', stale: null });
+    expect(await look(NOW)).toMatchObject({ action: 'due', stale: null });
+    await store.saveSnapshot(team, jobId, '{"status":"PROCESSING"}', NOW);
+    expect(await look(NOW + 1_000)).toMatchObject({ action: 'snapshot', body: '{"status":"PROCESSING"}' });
+    expect(await look(NOW + 1_001)).toMatchObject({ action: 'due', stale: { body: '{"status":"PROCESSING"}', at: NOW } });
+    expect(await store.pollJob(team, jobId, NOW + 1_001, 1_000, 60_000)).toMatchObject({ action: 'fetch' });
+  });
+
+  it('treats an empty final body as absent, and keeps the body a later settlement brings', async () => {
+    const team = uniqueTeam();
+    const r = reservation(team, 'k1');
+    const jobId = randomUUID();
+    await store.reserve(r);
+    await store.attachJob({ ...r, jobId });
+    const settle = { team, jobId, status: 'COMPLETED', credits: 3, finalBody: '', now: NOW, day: DAY, requestId: 'req-test' };
+    expect(await store.settle(settle)).toBe(true);
+    expect(await store.getJob(team, jobId)).toMatchObject({ state: 'settled', finalBody: null });
+    expect((await store.listJobs({ team, limit: 10 })).jobs).toMatchObject([{ jobId, state: 'settled', finalBody: null }]);
+    expect((await store.pollJob(team, jobId, NOW, 1_000, 60_000))?.action).toBe('fetch');
+    expect(await store.settle({ ...settle, finalBody: '{"status":"COMPLETED"}' })).toBe(false);
+    expect(await store.getJob(team, jobId)).toMatchObject({ finalBody: '{"status":"COMPLETED"}' });
+    expect(await store.pollJob(team, jobId, NOW, 1_000, 60_000)).toMatchObject({ action: 'final', body: '{"status":"COMPLETED"}' });
+  });
+
   it('gives a lease to one holder at a time', async () => {
     const name = `lease-${randomUUID()}`;
     expect(await store.acquireLease(name, 'a', 10_000)).toBe(true);

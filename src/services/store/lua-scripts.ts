@@ -236,9 +236,10 @@ return {'pending'}
 `;
 
 /**
- * KEYS: job hash, fetch lock. ARGV: now, snapshot max age ms, lock ms.
+ * KEYS: job hash, fetch lock. ARGV: now, snapshot max age ms, lock ms (0: only look, take no lock).
  * Returns {} for an unknown job, else {action, body, snapshotAt, then the job fields of JOB_FIELDS};
- * a `fetch` carries the last snapshot (or '') for the caller to serve while it refreshes.
+ * a `fetch` (or, when only looking, `due`) carries the last snapshot (or '') for the caller to
+ * serve while it refreshes.
  */
 export const POLL_JOB = `
 local j = redis.call('HMGET', KEYS[1], 'keyId', 'model', 'reserved', 'createdAt', 'state', 'charged', 'body', 'windows', 'snapshot', 'snapshotAt')
@@ -247,6 +248,7 @@ local fields = {j[1], j[2], j[3], j[4], j[5], j[6] or '', j[7] or '', j[8]}
 if j[5] == 'settled' and j[7] and j[7] ~= '' then return {'final', j[7], '', unpack(fields)} end
 local snapshot, snapshotAt = j[9] or '', j[10] or ''
 if j[9] and tonumber(ARGV[1]) - tonumber(j[10]) <= tonumber(ARGV[2]) then return {'snapshot', snapshot, snapshotAt, unpack(fields)} end
+if ARGV[3] == '0' then return {'due', snapshot, snapshotAt, unpack(fields)} end
 if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then return {'fetch', snapshot, snapshotAt, unpack(fields)} end
 if j[9] then return {'snapshot', snapshot, snapshotAt, unpack(fields)} end
 return {'wait', '', '', unpack(fields)}

@@ -287,13 +287,13 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     async settle(r) {
       const team = ledger(r.team);
       const job = team.jobs.get(r.jobId);
-      if (job?.state === 'settled' && !job.finalBody) job.finalBody = r.finalBody;
+      if (job?.state === 'settled' && !job.finalBody) job.finalBody = r.finalBody || null;
       if (!job || job.state !== 'pending') return { settled: false, overrun: 0 };
       const overrun = Math.max(r.credits - job.reserved, 0);
       const moved = { keyId: job.keyId, model: job.model, windows: job.windows, jobId: r.jobId };
       team.move(r, { ...moved, kind: r.status === 'COMPLETED' ? 'settle' : 'refund', credits: r.credits - overrun - job.reserved, note: r.status, charged: r.credits });
       if (overrun > 0) team.move(r, { ...moved, kind: 'overrun', credits: overrun, note: `charged ${r.credits}, reserved ${job.reserved}` });
-      Object.assign(job, { state: 'settled', charged: r.credits, finalBody: r.finalBody });
+      Object.assign(job, { state: 'settled', charged: r.credits, finalBody: r.finalBody || null });
       return { settled: true, overrun };
     },
 
@@ -308,6 +308,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
       const record = copyJob(job);
       if (job.state === 'settled' && job.finalBody) return { action: 'final', record, body: job.finalBody };
       if (job.snapshot && now - job.snapshot.at <= snapshotMaxAgeMs) return { action: 'snapshot', record, body: job.snapshot.body };
+      if (lockMs === 0) return { action: 'due', record, stale: job.snapshot ? { ...job.snapshot } : null };
       if ((job.lockedUntil ?? 0) > Date.now()) return job.snapshot ? { action: 'snapshot', record, body: job.snapshot.body } : { action: 'wait', record };
       job.lockedUntil = Date.now() + lockMs;
       return { action: 'fetch', record, stale: job.snapshot ? { ...job.snapshot } : null };

@@ -120,7 +120,7 @@ function toJobRecord(team: string, jobId: string, values: (string | null | undef
     day: windows.split(',')[0]!,
     state: state === 'settled' ? 'settled' : 'pending',
     charged: charged == null ? null : Number(charged),
-    finalBody: body ?? null,
+    finalBody: body || null,
     webhook: webhookUrl ? { url: webhookUrl, events: webhookEvents ? webhookEvents.split(',') : [] } : null,
   };
 }
@@ -438,7 +438,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
         const [action, body, bodyAt, ...fields] = await redis.gwPollJob(keys.job(jobId), keys.pollLock(jobId), now, snapshotMaxAgeMs, lockMs);
         const record = action ? toJobRecord(team, jobId, fields.map((field) => (field === '' ? null : field))) : null;
         if (!record) return null;
-        if (action === 'fetch') return { action, record, stale: body ? { body, at: Number(bodyAt) } : null };
+        if (action === 'fetch' || action === 'due') return { action, record, stale: body ? { body, at: Number(bodyAt) } : null };
         if (action === 'wait') return { action, record };
         return { action: action as 'final' | 'snapshot', record, body: body! };
       }),

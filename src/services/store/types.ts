@@ -219,7 +219,7 @@ export interface JobRecord {
   /** Credits charged at settlement. */
   charged: number | null;
   webhook: CallerWebhook | null;
-  /** The terminal job exactly as Apiframe returned it (JSON), once settled. */
+  /** The terminal job as Apiframe returned it (JSON), once settled; null while unknown. */
   finalBody: string | null;
 }
 
@@ -227,11 +227,11 @@ export interface JobRecord {
  * How a poll proceeds: with the job's final body, a snapshot of it (fresh, or the last one seen
  * while another poller refreshes it), the right to ask Apiframe (`fetch`, held for a short
  * lock, with the last snapshot if any), or, before any snapshot exists, to wait for the poller
- * that has that right.
+ * that has that right. A look that takes no lock says `due` where a poll would get `fetch`.
  */
 export type PollDecision =
   | { action: 'final' | 'snapshot'; record: JobRecord; body: string }
-  | { action: 'fetch'; record: JobRecord; stale: { body: string; at: number } | null }
+  | { action: 'fetch' | 'due'; record: JobRecord; stale: { body: string; at: number } | null }
   | { action: 'wait'; record: JobRecord };
 
 export interface SettleRequest extends Movement {
@@ -355,7 +355,10 @@ export interface Store {
   /** Settles a pending job exactly once (`settled` false when it already was). */
   settle(request: SettleRequest): Promise<SettleResult>;
   getJob(team: string, jobId: string): Promise<JobRecord | null>;
-  /** Reads a job for a poll and decides, in one step, whether Apiframe must be asked. */
+  /**
+   * Reads a job for a poll and decides, in one step, whether Apiframe must be asked. With
+   * `lockMs` 0 it only looks: the right to ask is never taken, a refresh that is due is `due`.
+   */
   pollJob(team: string, jobId: string, now: number, snapshotMaxAgeMs: number, lockMs: number): Promise<PollDecision | null>;
   /** Keeps the latest non-terminal state of a job for other pollers, and frees the fetch lock. */
   saveSnapshot(team: string, jobId: string, body: string, now: number): Promise<void>;
