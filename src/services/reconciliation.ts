@@ -16,7 +16,7 @@ import type { UpstreamClient } from './upstream.js';
 /** Gateway and Apiframe stamp a job's creation a few milliseconds apart; this covers the edges. */
 const EDGE_MS = 3_600_000;
 /** Job reads one reconciliation has in flight at Apiframe at most. */
-export const CONCURRENCY = 4;
+const CONCURRENCY = 4;
 const BUSY_RETRY_AFTER_SECONDS = '5';
 
 interface UpstreamJob {

@@ -19,7 +19,7 @@ import { sendStream } from '../raw-reply.js';
 import { LEDGER_COLUMNS, sendUsageReport, usagePeriod } from '../usage-report-reply.js';
 
 /** Reconciliation calls one caller may make a minute (the admin token is one caller). */
-export const RECONCILIATIONS_PER_MINUTE = 10;
+const RECONCILIATIONS_PER_MINUTE = 10;
 
 /** The team a query covers: for a one-team reader its own (another is 403), else the one asked for, if any. */
 function teamInReach(request: FastifyRequest, asked: string | undefined): string | undefined {
