@@ -197,6 +197,18 @@ export function createReconciliation(store: Store, upstream: UpstreamClient) {
     report.progress.jobsChecked = jobs.length;
   }
 
+  /** One page of Apiframe's account-wide job list, newest first; a 502 when Apiframe cannot give it. */
+  async function listPage(cursor: string | null, requestId: string): Promise<{ jobs: UpstreamJob[]; nextCursor: string | null; hasMore: boolean }> {
+    const query = new URLSearchParams({ scope: 'team', limit: '100', ...(cursor && { cursor }) });
+    const response = await upstream.listJobs(query, requestId).catch(() => null);
+    if (response?.status !== 200) throw new errors.UpstreamUnavailable();
+    try {
+      return JSON.parse(response.body) as { jobs: UpstreamJob[]; nextCursor: string | null; hasMore: boolean };
+    } catch {
+      throw new errors.UpstreamUnavailable();
+    }
+  }
+
   /**
    * Reads at most `pages` pages of Apiframe's job list (newest first) from `cursor`, noting the
    * jobs created in [start, end) that the gateway never recorded. Returns where to go on, or
@@ -210,10 +222,7 @@ export function createReconciliation(store: Store, upstream: UpstreamClient) {
     requestId: string,
   ): Promise<string | null | undefined> {
     for (let read = 0; read < pages; read++) {
-      const query = new URLSearchParams({ scope: 'team', limit: '100', ...(cursor && { cursor }) });
-      const response = await upstream.listJobs(query, requestId);
-      if (response.status !== 200) throw new errors.UpstreamUnavailable();
-      const page = JSON.parse(response.body) as { jobs: UpstreamJob[]; nextCursor: string | null; hasMore: boolean };
+      const page = await listPage(cursor, requestId);
       report.progress.apiframePagesRead += 1;
       for (const job of page.jobs) {
         const createdAt = Date.parse(job.createdAt);

@@ -105,6 +105,18 @@ describe('reconciliation load on Apiframe', () => {
     expect((await reconcile(gw, headers, `team=${spender.team}&limit=1`)).statusCode).toBe(200);
   });
 
+  it('answers 502 when Apiframe cannot list its jobs, never 500', async () => {
+    const listPhase = Buffer.from(JSON.stringify(['apiframe', null])).toString('base64url');
+    sim.failAll(503);
+    try {
+      const response = await reconcile(gw, await financeKey(), `cursor=${listPhase}`);
+      expect(response.statusCode).toBe(502);
+      expect(response.json()).toEqual({ error: 'Upstream service error; retry later', code: 'GW_UPSTREAM_UNAVAILABLE' });
+    } finally {
+      sim.failAll(null);
+    }
+  });
+
   it(`limits each caller to ${RECONCILIATIONS_PER_MINUTE} calls a minute across instances; the admin token is one caller`, async () => {
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
     const quiet = 'team=nobody-here';
