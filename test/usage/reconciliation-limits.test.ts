@@ -105,6 +105,18 @@ describe('reconciliation load on Apiframe', () => {
     expect((await reconcile(gw, headers, `team=${spender.team}&limit=1`)).statusCode).toBe(200);
   });
 
+  it('refuses a cursor it did not hand out with 400, before asking Apiframe anything', async () => {
+    const headers = await financeKey();
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const requestsBefore = sim.requests.length;
+    for (const cursor of ['nope', encode({}), encode(['jobs', 'x', 'y']), encode(['jobs', 1]), encode(['apiframe', 5]), encode(['elsewhere', null])]) {
+      const response = await reconcile(gw, headers, `cursor=${cursor}`);
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'GW_VALIDATION_FAILED', details: { cursor: ['is not a valid cursor'] } });
+    }
+    expect(sim.requests.length).toBe(requestsBefore);
+  });
+
   it('answers 502 when Apiframe cannot list its jobs, never 500', async () => {
     const listPhase = Buffer.from(JSON.stringify(['apiframe', null])).toString('base64url');
     sim.failAll(503);
