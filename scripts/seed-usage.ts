@@ -35,7 +35,15 @@ function random(seed: number): () => number {
   };
 }
 
-export async function seedUsage(app: FastifyInstance, options: SeedOptions): Promise<{ usageKey: string; jobs: number }> {
+export interface Seeded {
+  /** A `usage:read:all` key: every team's usage. */
+  usageKey: string;
+  /** A `usage:read` key of the marketing team: that team's usage only. */
+  marketingUsageKey: string;
+  jobs: number;
+}
+
+export async function seedUsage(app: FastifyInstance, options: SeedOptions): Promise<Seeded> {
   const admin = { authorization: `Bearer ${options.adminToken}` };
   options.setTime(`${options.days[0]}T08:00:00.000Z`);
   for (const team of TEAMS) {
@@ -46,12 +54,12 @@ export async function seedUsage(app: FastifyInstance, options: SeedOptions): Pro
     const created = await app.inject({ method: 'POST', url: '/admin/keys', headers: admin, payload: body });
     keys.push({ key: created.json<{ key: string }>().key, weight });
   }
-  const finance = await app.inject({
-    method: 'POST',
-    url: '/admin/keys',
-    headers: admin,
-    payload: { team: 'finance', name: 'Finance dashboard', scopes: ['usage:read'] },
-  });
+  const usageKey = async (team: string, name: string, scope: string) => {
+    const created = await app.inject({ method: 'POST', url: '/admin/keys', headers: admin, payload: { team, name, scopes: [scope] } });
+    return created.json<{ key: string }>().key;
+  };
+  const finance = await usageKey('finance', 'Finance dashboard', 'usage:read:all');
+  const marketingFinance = await usageKey('marketing', 'Marketing spend', 'usage:read');
 
   const next = random(42);
   let jobs = 0;
@@ -74,5 +82,5 @@ export async function seedUsage(app: FastifyInstance, options: SeedOptions): Pro
       }
     }
   }
-  return { usageKey: finance.json<{ key: string }>().key, jobs };
+  return { usageKey: finance, marketingUsageKey: marketingFinance, jobs };
 }

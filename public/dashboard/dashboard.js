@@ -1,6 +1,6 @@
-// The finance dashboard: reads the gateway's usage API with a usage:read key or the admin
-// token (kept in sessionStorage, this tab only) and shows exactly what the API answers.
-// Names are always set as text, never as HTML.
+// The finance dashboard: reads the gateway's usage API with a usage:read key (its team's usage),
+// a usage:read:all key or the admin token (every team's), kept in sessionStorage (this tab only),
+// and shows exactly what the API answers. Names are always set as text, never as HTML.
 const $ = (selector) => document.querySelector(selector);
 const TOKEN = 'apiframe-gateway-token';
 const PALETTE = ['#3b5bdb', '#0ca678', '#f59f00', '#e64980', '#7048e8', '#1098ad', '#74b816', '#f76707', '#868e96', '#d6336c'];
@@ -26,6 +26,7 @@ function show(signedIn) {
   $('#sign-in').hidden = signedIn;
   $('#report').hidden = !signedIn;
   $('#sign-out').hidden = !signedIn;
+  $('#reach').hidden = !signedIn;
 }
 
 const today = () => new Date().toISOString().slice(0, 10);
@@ -128,6 +129,7 @@ async function load() {
       api('/admin/usage/budgets'),
     ]);
     Object.assign(state, { rows: byDay.rows, from, to });
+    $('#reach').textContent = byDay.team === undefined ? 'All teams' : `Team ${byDay.team}`;
     $('#total-credits').textContent = format(byDay.totals.credits);
     $('#total-charged').textContent = format(byDay.totals.charged);
     $('#total-settlements').textContent = format(byDay.totals.settlements);

@@ -82,7 +82,7 @@ keys
   .requiredOption('--team <team>', 'team the key belongs to')
   .requiredOption('--name <name>', 'name of the key')
   .option('--budget <budget>', 'e.g. 300/month, 50/day, 1000/total, unlimited', budgetArgument)
-  .option('--scopes <scopes>', 'comma-separated: generate, usage:read, admin', list)
+  .option('--scopes <scopes>', 'comma-separated: generate, usage:read (its team), usage:read:all (every team), admin', list)
   .option('--models <models>', 'comma-separated models the key may use', list)
   .option('--origins <origins>', 'comma-separated web origins the key may be used from', list)
   .option('--expires <date>', 'expiry, an ISO 8601 date-time')

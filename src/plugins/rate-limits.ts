@@ -1,6 +1,6 @@
 // Per-key rate limits with @fastify/rate-limit (its Redis store when the gateway has Redis, so
 // a limit holds across instances): one budget of requests for job submissions, another for
-// reads. Answers carry the IETF RateLimit-Policy and RateLimit fields
+// reads, and a route's own budget per caller where one call costs much (reconciliation). Answers carry the IETF RateLimit-Policy and RateLimit fields
 // (draft-ietf-httpapi-ratelimit-headers), and Retry-After with an Apiframe-shaped 429.
 // A limiter that cannot reach Redis lets the request through; credits still fail closed.
 import rateLimit from '@fastify/rate-limit';
@@ -24,12 +24,30 @@ export interface RateLimitDefaults {
 
 const WINDOW_MS = 60_000;
 
-export async function usePerKeyRateLimits(app: FastifyInstance, store: Store, defaults: RateLimitDefaults): Promise<void> {
+type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
+
+async function registerLimiter(app: FastifyInstance, store: Store): Promise<void> {
   await app.register(rateLimit, {
     global: false,
     skipOnError: true,
     ...(store.redis && { redis: store.redis, nameSpace: 'gw:rl:' }),
   });
+}
+
+/** Lets the request through, or answers 429 with Retry-After and the IETF fields. */
+async function enforce(limiter: Limiter, request: FastifyRequest, reply: FastifyReply, policy: string, quota: number): Promise<void> {
+  const result = await limiter(request);
+  if (result.isAllowed) return;
+  const reset = result.ttlInSeconds;
+  reply.header('ratelimit-policy', `"${policy}";q=${quota};w=${WINDOW_MS / 1000}`);
+  reply.header('ratelimit', `"${policy}";r=${result.isExceeded ? 0 : result.remaining};t=${reset}`);
+  if (result.isExceeded) {
+    throw withExtras(new errors.RateLimited(policy, quota), { retryAfter: String(Math.max(1, reset)) });
+  }
+}
+
+export async function usePerKeyRateLimits(app: FastifyInstance, store: Store, defaults: RateLimitDefaults): Promise<void> {
+  await registerLimiter(app, store);
 
   const perMinute = (request: FastifyRequest, policy: LimitPolicy): number => {
     const own = request.caller.key.rateLimit;
@@ -46,20 +64,29 @@ export async function usePerKeyRateLimits(app: FastifyInstance, store: Store, de
         keyGenerator: (request) => `${policy}:${request.caller.key.id}`,
       }),
     ]),
-  ) as Record<LimitPolicy, ReturnType<FastifyInstance['createRateLimit']>>;
+  ) as Record<LimitPolicy, Limiter>;
 
   app.addHook('preValidation', async (request: FastifyRequest, reply: FastifyReply) => {
     const policy = request.routeOptions.config.limit;
     if (!policy || request.method === 'OPTIONS') return;
     const quota = perMinute(request, policy);
     if (quota === 0) return;
-    const result = await limiters[policy](request);
-    if (result.isAllowed) return;
-    const reset = result.ttlInSeconds;
-    reply.header('ratelimit-policy', `"${policy}";q=${quota};w=${WINDOW_MS / 1000}`);
-    reply.header('ratelimit', `"${policy}";r=${result.isExceeded ? 0 : result.remaining};t=${reset}`);
-    if (result.isExceeded) {
-      throw withExtras(new errors.RateLimited(policy, quota), { retryAfter: String(Math.max(1, reset)) });
-    }
+    await enforce(limiters[policy], request, reply, policy, quota);
   });
+}
+
+/**
+ * A hook giving a route its own budget of `perMinute` calls per caller (named by `callerOf`),
+ * held across instances like the per-key limits. Registers the limiter in `app`'s context.
+ */
+export async function perCallerRateLimit(
+  app: FastifyInstance,
+  store: Store,
+  policy: string,
+  perMinute: number,
+  callerOf: (request: FastifyRequest) => string,
+): Promise<(request: FastifyRequest, reply: FastifyReply) => Promise<void>> {
+  await registerLimiter(app, store);
+  const limiter = app.createRateLimit({ timeWindow: WINDOW_MS, max: perMinute, keyGenerator: (request) => `${policy}:${callerOf(request)}` });
+  return (request, reply) => enforce(limiter, request, reply, policy, perMinute);
 }

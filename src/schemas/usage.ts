@@ -31,6 +31,7 @@ export const UsageQuery = Type.Object({
 export const UsageReport = Type.Object({
   from: Type.String(),
   to: Type.String(),
+  team: Type.Optional(Type.String({ description: 'The one team the report covers, when it covers one (asked for, or the only one the key may read).' })),
   groupBy: Type.Array(Type.String()),
   rows: Type.Array(
     Type.Object({
@@ -76,4 +77,59 @@ export const LedgerEntry = Type.Object({
 
 export const EventsPage = Type.Object({ events: Type.Array(LedgerEntry), nextCursor: Nullable(Type.String()), hasMore: Type.Boolean() });
 
-export const ReconciliationQuery = Type.Object({ from: Type.Optional(Day), to: Type.Optional(Day), team: Type.Optional(TEAM_ID) });
+export const ReconciliationQuery = Type.Object({
+  from: Type.Optional(Day),
+  to: Type.Optional(Day),
+  team: Type.Optional(TEAM_ID),
+  limit: Type.Integer({
+    minimum: 1,
+    maximum: 1_000,
+    default: 200,
+    description: 'Requests to Apiframe this call may make: one per job compared, one per page (100 jobs) of its account-wide job list.',
+  }),
+  cursor: Type.Optional(Type.String({ maxLength: 1_000, description: '`progress.next` of the previous answer, to continue the walk.' })),
+});
+
+const Difference = Type.Object({
+  jobId: Type.String(),
+  team: Type.String(),
+  keyId: Type.String(),
+  model: Type.String(),
+  gatewayState: StringEnum(['settled', 'pending'] as const),
+  gatewayCredits: Nullable(Type.Integer()),
+  apiframeStatus: Nullable(Type.String()),
+  apiframeCredits: Nullable(Type.Integer()),
+});
+
+export const ReconciliationReport = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  team: Nullable(Type.String({ description: 'The team reconciled; null: every team, and Apiframe\'s account-wide job list.' })),
+  summary: Type.Object(
+    {
+      jobs: Type.Integer({ description: 'Gateway jobs compared in this answer.' }),
+      settled: Type.Integer({ description: 'Of those, the jobs the gateway has settled; the credit sums are over these.' }),
+      unsettled: Type.Integer(),
+      gatewayCredits: Type.Integer(),
+      apiframeCredits: Type.Integer(),
+      differences: Type.Integer(),
+      unknownToGateway: Type.Integer(),
+      unknownToGatewayCredits: Type.Integer(),
+    },
+    { description: "Over this answer's part of the period; add the parts of a walk for the whole." },
+  ),
+  differences: Type.Array(Difference),
+  unsettled: Type.Array(Difference),
+  unknownToGateway: Type.Array(
+    Type.Object({ jobId: Type.String(), model: Type.String(), status: Type.String(), creditCost: Nullable(Type.Integer()), createdAt: Type.String() }),
+    { description: 'Jobs of the period on the Apiframe account that the gateway never recorded (every-team reconciliations only).' },
+  ),
+  errors: Type.Array(Type.Object({ jobId: Type.String(), error: Type.String() })),
+  progress: Type.Object({
+    jobsChecked: Type.Integer({ description: 'Gateway jobs of the period compared in this answer.' }),
+    jobsRemaining: Type.Integer({ description: 'Gateway jobs of the period left for the next calls.' }),
+    apiframePagesRead: Type.Integer({ description: "Pages of Apiframe's account-wide job list read in this answer." }),
+    complete: Type.Boolean({ description: 'True when the walk has covered the whole period.' }),
+    next: Nullable(Type.String({ description: 'Pass as `cursor` (with the same from, to and team) to continue; null when complete.' })),
+  }),
+});

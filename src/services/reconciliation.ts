@@ -1,16 +1,23 @@
 // Reconciliation: the gateway's settled credits for a period against what Apiframe reports for
 // the same jobs (each job's creditCost), listing every difference, every job still unsettled,
 // and every upstream job of the period the gateway never recorded (spent around the gateway).
+// Apiframe is asked gently: at most CONCURRENCY job reads at once, one reconciliation at a time
+// per instance, and at most `limit` requests per call. A long period is walked in parts: each
+// answer covers its part and says how far the walk got, with the cursor that continues it.
 import pLimit from 'p-limit';
+import { errors, withExtras } from '../errors.js';
 import { DAY_MS } from './budget-window.js';
 import { TERMINAL_STATUSES } from './job-gateway.js';
+import { invalidCursor } from './store/cursor.js';
 import { daysBetween } from './usage-report.js';
 import type { JobRecord, Store } from './store/types.js';
 import type { UpstreamClient } from './upstream.js';
 
 /** Gateway and Apiframe stamp a job's creation a few milliseconds apart; this covers the edges. */
 const EDGE_MS = 3_600_000;
-const CONCURRENCY = 16;
+/** Job reads one reconciliation has in flight at Apiframe at most. */
+const CONCURRENCY = 4;
+const BUSY_RETRY_AFTER_SECONDS = '5';
 
 interface UpstreamJob {
   id: string;
@@ -18,6 +25,16 @@ interface UpstreamJob {
   model?: string;
   creditCost: number | null;
   createdAt: string;
+}
+
+export interface ReconciliationQuery {
+  from: string;
+  to: string;
+  /** One team's jobs; without it every team's, and Apiframe's account-wide job list too. */
+  team?: string;
+  /** Requests to Apiframe this call may make: one per job compared, one per page of its job list. */
+  limit: number;
+  cursor?: string;
 }
 
 export interface Difference {
@@ -34,6 +51,8 @@ export interface Difference {
 export interface ReconciliationReport {
   from: string;
   to: string;
+  team: string | null;
+  /** Over this answer's part of the period. */
   summary: {
     jobs: number;
     /** Jobs the gateway has settled; the credit sums below are over these. */
@@ -49,6 +68,48 @@ export interface ReconciliationReport {
   unsettled: Difference[];
   unknownToGateway: { jobId: string; model: string; status: string; creditCost: number | null; createdAt: string }[];
   errors: { jobId: string; error: string }[];
+  progress: {
+    jobsChecked: number;
+    jobsRemaining: number;
+    apiframePagesRead: number;
+    complete: boolean;
+    next: string | null;
+  };
+}
+
+/** Where a walk resumes: after a gateway job (in creation order), or in Apiframe's job list. */
+type Resume = { phase: 'jobs'; createdAt: number; jobId: string } | { phase: 'apiframe'; cursor: string | null };
+
+function encodeResume(resume: Resume): string {
+  const parts = resume.phase === 'jobs' ? [resume.phase, resume.createdAt, resume.jobId] : [resume.phase, resume.cursor];
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
+}
+
+/** The resume point a cursor names; a 400 when it is not one of ours for this kind of query. */
+function decodeResume(cursor: string, team: string | undefined): Resume {
+  let parts: unknown;
+  try {
+    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+  } catch {
+    throw invalidCursor();
+  }
+  if (Array.isArray(parts)) {
+    const [phase, first, second] = parts as unknown[];
+    if (phase === 'jobs' && parts.length === 3 && Number.isSafeInteger(first) && typeof second === 'string') {
+      return { phase, createdAt: first as number, jobId: second };
+    }
+    // Apiframe's account-wide list is read only when reconciling every team.
+    if (phase === 'apiframe' && parts.length === 2 && team === undefined && (first === null || typeof first === 'string')) {
+      return { phase, cursor: first };
+    }
+  }
+  throw invalidCursor();
+}
+
+const byCreation = (a: JobRecord, b: JobRecord) => a.createdAt - b.createdAt || (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0);
+
+function isAfter(job: JobRecord, resume: { createdAt: number; jobId: string }): boolean {
+  return job.createdAt > resume.createdAt || (job.createdAt === resume.createdAt && job.jobId > resume.jobId);
 }
 
 /** What Apiframe charges for a job in this state; null while it is not finished. */
@@ -57,7 +118,34 @@ function apiframeCharge(job: UpstreamJob): number | null {
   return job.status === 'COMPLETED' ? (job.creditCost ?? 0) : 0;
 }
 
+function emptyReport(query: ReconciliationQuery): ReconciliationReport {
+  return {
+    from: query.from,
+    to: query.to,
+    team: query.team ?? null,
+    summary: { jobs: 0, settled: 0, unsettled: 0, gatewayCredits: 0, apiframeCredits: 0, differences: 0, unknownToGateway: 0, unknownToGatewayCredits: 0 },
+    differences: [],
+    unsettled: [],
+    unknownToGateway: [],
+    errors: [],
+    progress: { jobsChecked: 0, jobsRemaining: 0, apiframePagesRead: 0, complete: true, next: null },
+  };
+}
+
+function finish(report: ReconciliationReport, resume: Resume | null): ReconciliationReport {
+  Object.assign(report.summary, {
+    jobs: report.progress.jobsChecked,
+    unsettled: report.unsettled.length,
+    differences: report.differences.length,
+    unknownToGateway: report.unknownToGateway.length,
+  });
+  Object.assign(report.progress, { complete: resume === null, next: resume && encodeResume(resume) });
+  return report;
+}
+
 export function createReconciliation(store: Store, upstream: UpstreamClient) {
+  let running = false;
+
   async function fetchUpstream(jobId: string, requestId: string): Promise<UpstreamJob | null | Error> {
     try {
       const response = await upstream.getJob(jobId, requestId);
@@ -69,87 +157,121 @@ export function createReconciliation(store: Store, upstream: UpstreamClient) {
     }
   }
 
-  /** Upstream jobs created in [start, end), newest first, paging through Apiframe's job list. */
-  async function upstreamJobsBetween(start: number, end: number, requestId: string): Promise<UpstreamJob[]> {
-    const found: UpstreamJob[] = [];
-    let cursor: string | null = null;
-    for (;;) {
-      const query = new URLSearchParams({ scope: 'team', limit: '100', ...(cursor && { cursor }) });
-      const response = await upstream.listJobs(query, requestId);
-      if (response.status !== 200) throw new Error(`Apiframe answered ${response.status} to the job list`);
-      const page = JSON.parse(response.body) as { jobs: UpstreamJob[]; nextCursor: string | null; hasMore: boolean };
-      for (const job of page.jobs) {
-        const createdAt = Date.parse(job.createdAt);
-        if (createdAt < start) return found;
-        if (createdAt < end) found.push(job);
+  /** The gateway's jobs created in [start, end) in creation order, and the ids of all it recorded near them. */
+  async function gatewayJobs(team: string | undefined, start: number, end: number): Promise<{ jobs: JobRecord[]; known: Set<string> }> {
+    const teams = team ? [team] : await store.teams();
+    const nearby = (await Promise.all(teams.map((name) => store.jobsCreatedBetween(name, start - EDGE_MS, end + EDGE_MS)))).flat();
+    const jobs = nearby.filter((job) => job.createdAt >= start && job.createdAt < end).sort(byCreation);
+    return { jobs, known: new Set(nearby.map((job) => job.jobId)) };
+  }
+
+  async function compare(jobs: JobRecord[], report: ReconciliationReport, requestId: string): Promise<void> {
+    const limit = pLimit(CONCURRENCY);
+    const upstreamJobs = await Promise.all(jobs.map((job) => limit(() => fetchUpstream(job.jobId, requestId))));
+    jobs.forEach((job, i) => {
+      const answer = upstreamJobs[i];
+      if (answer instanceof Error) {
+        report.errors.push({ jobId: job.jobId, error: answer.message });
+        return;
       }
-      if (!page.hasMore || !page.nextCursor) return found;
-      cursor = page.nextCursor;
+      const charge = answer ? apiframeCharge(answer) : null;
+      const line: Difference = {
+        jobId: job.jobId,
+        team: job.team,
+        keyId: job.keyId,
+        model: job.model,
+        gatewayState: job.state,
+        gatewayCredits: job.charged,
+        apiframeStatus: answer?.status ?? null,
+        apiframeCredits: charge,
+      };
+      if (job.state === 'pending') {
+        report.unsettled.push(line);
+        return;
+      }
+      report.summary.settled += 1;
+      report.summary.gatewayCredits += job.charged ?? 0;
+      report.summary.apiframeCredits += charge ?? 0;
+      if (charge !== job.charged) report.differences.push(line);
+    });
+    report.progress.jobsChecked = jobs.length;
+  }
+
+  /** One page of Apiframe's account-wide job list, newest first; a 502 when Apiframe cannot give it. */
+  async function listPage(cursor: string | null, requestId: string): Promise<{ jobs: UpstreamJob[]; nextCursor: string | null; hasMore: boolean }> {
+    const query = new URLSearchParams({ scope: 'team', limit: '100', ...(cursor && { cursor }) });
+    const response = await upstream.listJobs(query, requestId).catch(() => null);
+    if (response?.status !== 200) throw new errors.UpstreamUnavailable();
+    try {
+      return JSON.parse(response.body) as { jobs: UpstreamJob[]; nextCursor: string | null; hasMore: boolean };
+    } catch {
+      throw new errors.UpstreamUnavailable();
     }
   }
 
-  return {
-    async reconcile(query: { from: string; to: string; team?: string }, requestId: string): Promise<ReconciliationReport> {
-      daysBetween(query.from, query.to);
-      const start = Date.parse(`${query.from}T00:00:00Z`);
-      const end = Date.parse(`${query.to}T00:00:00Z`) + DAY_MS;
-      const teams = query.team ? [query.team] : await store.teams();
-      const nearby = (await Promise.all(teams.map((team) => store.jobsCreatedBetween(team, start - EDGE_MS, end + EDGE_MS)))).flat();
-      const jobs = nearby.filter((job) => job.createdAt >= start && job.createdAt < end);
-
-      const limit = pLimit(CONCURRENCY);
-      const upstreamJobs = await Promise.all(jobs.map((job) => limit(() => fetchUpstream(job.jobId, requestId))));
-
-      const report: ReconciliationReport = {
-        from: query.from,
-        to: query.to,
-        summary: { jobs: jobs.length, settled: 0, unsettled: 0, gatewayCredits: 0, apiframeCredits: 0, differences: 0, unknownToGateway: 0, unknownToGatewayCredits: 0 },
-        differences: [],
-        unsettled: [],
-        unknownToGateway: [],
-        errors: [],
-      };
-      jobs.forEach((job: JobRecord, i) => {
-        const answer = upstreamJobs[i];
-        if (answer instanceof Error) {
-          report.errors.push({ jobId: job.jobId, error: answer.message });
-          return;
-        }
-        const charge = answer ? apiframeCharge(answer) : null;
-        const line: Difference = {
-          jobId: job.jobId,
-          team: job.team,
-          keyId: job.keyId,
-          model: job.model,
-          gatewayState: job.state,
-          gatewayCredits: job.charged,
-          apiframeStatus: answer?.status ?? null,
-          apiframeCredits: charge,
-        };
-        if (job.state === 'pending') {
-          report.unsettled.push(line);
-          return;
-        }
-        report.summary.settled += 1;
-        report.summary.gatewayCredits += job.charged ?? 0;
-        report.summary.apiframeCredits += charge ?? 0;
-        if (charge !== job.charged) report.differences.push(line);
-      });
-
-      if (!query.team) {
-        const known = new Set(nearby.map((job) => job.jobId));
-        for (const job of await upstreamJobsBetween(start, end, requestId)) {
-          if (known.has(job.id)) continue;
-          report.unknownToGateway.push({ jobId: job.id, model: job.model ?? '', status: job.status, creditCost: job.creditCost, createdAt: job.createdAt });
-          report.summary.unknownToGatewayCredits += apiframeCharge(job) ?? 0;
-        }
+  /**
+   * Reads at most `pages` pages of Apiframe's job list (newest first) from `cursor`, noting the
+   * jobs created in [start, end) that the gateway never recorded. Returns where to go on, or
+   * undefined once the list is past the period.
+   */
+  async function findUnrecorded(
+    cursor: string | null,
+    pages: number,
+    period: { start: number; end: number; known: Set<string> },
+    report: ReconciliationReport,
+    requestId: string,
+  ): Promise<string | null | undefined> {
+    for (let read = 0; read < pages; read++) {
+      const page = await listPage(cursor, requestId);
+      report.progress.apiframePagesRead += 1;
+      for (const job of page.jobs) {
+        const createdAt = Date.parse(job.createdAt);
+        if (createdAt < period.start) return undefined;
+        if (createdAt >= period.end || period.known.has(job.id)) continue;
+        report.unknownToGateway.push({ jobId: job.id, model: job.model ?? '', status: job.status, creditCost: job.creditCost, createdAt: job.createdAt });
+        report.summary.unknownToGatewayCredits += apiframeCharge(job) ?? 0;
       }
-      Object.assign(report.summary, {
-        unsettled: report.unsettled.length,
-        differences: report.differences.length,
-        unknownToGateway: report.unknownToGateway.length,
-      });
-      return report;
+      if (!page.hasMore || !page.nextCursor) return undefined;
+      cursor = page.nextCursor;
+    }
+    return cursor;
+  }
+
+  async function run(query: ReconciliationQuery, requestId: string): Promise<ReconciliationReport> {
+    const resume = query.cursor === undefined ? undefined : decodeResume(query.cursor, query.team);
+    daysBetween(query.from, query.to);
+    const start = Date.parse(`${query.from}T00:00:00Z`);
+    const end = Date.parse(`${query.to}T00:00:00Z`) + DAY_MS;
+    const { jobs, known } = await gatewayJobs(query.team, start, end);
+    const report = emptyReport(query);
+
+    let listFrom: string | null = null;
+    if (resume?.phase === 'apiframe') {
+      listFrom = resume.cursor;
+    } else {
+      const pending = resume ? jobs.filter((job) => isAfter(job, resume)) : jobs;
+      const part = pending.slice(0, query.limit);
+      await compare(part, report, requestId);
+      report.progress.jobsRemaining = pending.length - part.length;
+      const last = part.at(-1);
+      if (last && report.progress.jobsRemaining > 0) return finish(report, { phase: 'jobs', createdAt: last.createdAt, jobId: last.jobId });
+    }
+    if (query.team !== undefined) return finish(report, null);
+    const pages = query.limit - report.progress.jobsChecked;
+    const next = await findUnrecorded(listFrom, pages, { start, end, known }, report, requestId);
+    return finish(report, next === undefined ? null : { phase: 'apiframe', cursor: next });
+  }
+
+  return {
+    /** One part of a reconciliation; refused with a 429 while another runs on this instance. */
+    async reconcile(query: ReconciliationQuery, requestId: string): Promise<ReconciliationReport> {
+      if (running) throw withExtras(new errors.ReconciliationBusy(), { retryAfter: BUSY_RETRY_AFTER_SECONDS });
+      running = true;
+      try {
+        return await run(query, requestId);
+      } finally {
+        running = false;
+      }
     },
   };
 }

@@ -32,6 +32,8 @@ export interface UsageQuery {
 export interface UsageReport {
   from: string;
   to: string;
+  /** The one team the report covers, when it was limited to one. */
+  team?: string;
   groupBy: UsageGroup[];
   rows: UsageRow[];
   totals: UsageMetrics;
@@ -108,7 +110,7 @@ export function createUsageReports(store: Store) {
           row.keyPrefix = label?.prefix ?? '';
         }
       }
-      return { from: query.from, to: query.to, groupBy, rows: sorted, totals };
+      return { from: query.from, to: query.to, ...(query.team && { team: query.team }), groupBy, rows: sorted, totals };
     },
   };
 }

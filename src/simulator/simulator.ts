@@ -58,6 +58,8 @@ export interface Simulator {
   /** Sum of creditCost over jobs that are COMPLETED at this moment. */
   chargedCredits(): number;
   jobStatus(id: string): string | undefined;
+  /** The most requests to `route` (e.g. "GET /v2/jobs/:id") that were in progress at once. */
+  peakInFlight(route: string): number;
   /** Answer every request with this status until cleared (null). */
   failAll(status: number | null): void;
   close(): Promise<void>;
@@ -88,6 +90,7 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
   const requests: RecordedRequest[] = [];
   const webhooksSent: { url: string; event: string; status: number }[] = [];
   let forcedStatus: number | null = null;
+  const inFlight = new Map<string, { now: number; peak: number }>();
 
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
@@ -154,6 +157,17 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
       await sleep(100 * 2 ** attempt);
     }
   }
+
+  const routeOf = (request: FastifyRequest) => `${request.method} ${request.routeOptions.url ?? ''}`;
+  app.addHook('onRequest', async (request) => {
+    const count = inFlight.get(routeOf(request)) ?? { now: 0, peak: 0 };
+    count.now += 1;
+    count.peak = Math.max(count.peak, count.now);
+    inFlight.set(routeOf(request), count);
+  });
+  app.addHook('onResponse', async (request) => {
+    inFlight.get(routeOf(request))!.now -= 1;
+  });
 
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     if (options.recordRequests !== false) {
@@ -270,6 +284,7 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
       const job = jobs.get(id);
       return job && statusOf(job).status;
     },
+    peakInFlight: (route) => inFlight.get(route)?.peak ?? 0,
     failAll: (status) => {
       forcedStatus = status;
     },

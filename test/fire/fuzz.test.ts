@@ -112,7 +112,7 @@ describe('fuzzing', () => {
       fc.oneof(fc.string({ maxLength: 40 }), fc.integer().map(String), fc.constantFrom('2026-11-01', 'team,key', 'csv', 'ndjson', 'team')),
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('/v2/jobs', '/v2/usage', '/admin/usage', '/admin/usage/events', '/admin/keys', '/admin/audit'), fc.array(param, { maxLength: 4 }), async (path, params) => {
+      fc.asyncProperty(fc.constantFrom('/v2/jobs', '/v2/usage', '/admin/usage', '/admin/usage/events', '/admin/usage/reconciliation', '/admin/keys', '/admin/audit'), fc.array(param, { maxLength: 4 }), async (path, params) => {
         const query = new URLSearchParams(params).toString();
         const headers = path.startsWith('/admin') ? admin : { 'x-api-key': key.key };
         const response = await ctx.gw.inject({ method: 'GET', url: `${path}?${query}`, headers });

@@ -1,24 +1,43 @@
-// /admin/usage: finance reports (scope `usage:read`, or admin). Reports read the daily
-// aggregates; events stream the raw ledger; reconciliation asks Apiframe about every job.
+// /admin/usage: finance reports. `usage:read:all`, `admin` and the admin token read every team's;
+// `usage:read` reads its key's own team's only: leaving `team` out means that team, naming
+// another is 403, and so is reconciling every team (that reads Apiframe's account-wide job list).
+// Reports read the daily aggregates; events stream the raw ledger; reconciliation asks Apiframe
+// about each job, gently and in parts, under its own rate limit.
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { stringify } from 'csv-stringify';
+import { errors } from '../../errors.js';
+import { perCallerRateLimit } from '../../plugins/rate-limits.js';
 import { KeyView, TeamView } from '../../schemas/admin.js';
 import { ErrorResponse, ValidationErrorResponse } from '../../schemas/common.js';
-import { EventsPage, EventsQuery, ReconciliationQuery, UsageQuery, UsageReport } from '../../schemas/usage.js';
+import { EventsPage, EventsQuery, ReconciliationQuery, ReconciliationReport, UsageQuery, UsageReport } from '../../schemas/usage.js';
 import { createReconciliation } from '../../services/reconciliation.js';
 import { createUsageEvents } from '../../services/usage-events.js';
 import { sendStream } from '../raw-reply.js';
 import { LEDGER_COLUMNS, sendUsageReport, usagePeriod } from '../usage-report-reply.js';
 
+/** Reconciliation calls one caller may make a minute (the admin token is one caller). */
+const RECONCILIATIONS_PER_MINUTE = 10;
+
+/** The team a query covers: for a one-team reader its own (another is 403), else the one asked for, if any. */
+function teamInReach(request: FastifyRequest, asked: string | undefined): string | undefined {
+  const own = request.usageTeam;
+  if (own === null) return asked;
+  if (asked !== undefined && asked !== own) throw new errors.UsageTeamDenied(own);
+  return own;
+}
+
 export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, upstream, keys, teams, usage, clock } = app.services;
   const events = createUsageEvents(store);
   const reconciliation = createReconciliation(store, upstream);
+  const limitReconciliations = await perCallerRateLimit(app, store, 'reconciliation', RECONCILIATIONS_PER_MINUTE, (request) => request.actor.name);
   const tags = ['Admin: usage'];
   const config = { scope: 'usage:read' as const };
-  const errors = { 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse };
+  const refusals = { 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse };
+  const reach = 'A `usage:read` key reads its own team only (no `team`: its team; another team: 403); `usage:read:all`, `admin` and the admin token read every team.';
 
   app.get(
     '/usage',
@@ -29,18 +48,20 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Usage report',
         description:
           'Credits and job counts per accounting day (UTC), grouped by any of `team`, `key`, `model`, `day` (comma-separated), with totals. ' +
-          '`format=csv` streams RFC 4180 CSV with a header row (no totals row). Defaults: this month so far, grouped by team.',
+          '`format=csv` streams RFC 4180 CSV with a header row (no totals row). Defaults: this month so far, grouped by team. ' +
+          reach,
         querystring: UsageQuery,
-        response: { 200: UsageReport, ...errors },
+        response: { 200: UsageReport, ...refusals },
       },
     },
     async (request, reply) => {
       const { from, to } = usagePeriod(request.query, clock());
+      const team = teamInReach(request, request.query.team);
       const report = await usage.report({
         from,
         to,
         groupBy: request.query.groupBy.split(',') as never,
-        ...(request.query.team && { team: request.query.team }),
+        ...(team && { team }),
         ...(request.query.key && { keyId: request.query.key }),
       });
       return sendUsageReport(reply, report, request.query.format);
@@ -56,14 +77,16 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Raw ledger entries',
         description:
           'Every reservation, release, settlement and refund, team by team in ledger order, filtered by accounting day, team and key. ' +
-          '`json` pages with a cursor; `ndjson` and `csv` stream every matching entry.',
+          '`json` pages with a cursor; `ndjson` and `csv` stream every matching entry. ' +
+          reach,
         querystring: EventsQuery,
-        response: { 200: EventsPage, ...errors },
+        response: { 200: EventsPage, ...refusals },
       },
     },
     async (request, reply) => {
-      const { format, limit, cursor, key, ...filters } = request.query;
-      const query = { ...filters, ...(key && { keyId: key }) };
+      const { format, limit, cursor, key, team: asked, ...filters } = request.query;
+      const team = teamInReach(request, asked);
+      const query = { ...filters, ...(team && { team }), ...(key && { keyId: key }) };
       if (format === 'json') return events.page(query, limit, cursor);
       const matching = events.entries(query, cursor);
       const entries = Readable.from(
@@ -83,19 +106,21 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Budgets and their use',
-        description: 'Every team, and every active key that has a budget, with spend in the current window and what remains.',
-        response: { 200: Type.Object({ teams: Type.Array(TeamView), keys: Type.Array(KeyView) }), ...errors },
+        description: `Every team, and every active key that has a budget, with spend in the current window and what remains. ${reach}`,
+        response: { 200: Type.Object({ teams: Type.Array(TeamView), keys: Type.Array(KeyView) }), ...refusals },
       },
     },
-    async () => {
+    async (request) => {
+      const team = teamInReach(request, undefined);
       const budgeted = [];
       let cursor: string | undefined;
       do {
-        const page = await keys.list({ status: 'active', limit: 200, ...(cursor && { cursor }) });
+        const page = await keys.list({ status: 'active', limit: 200, ...(team && { team }), ...(cursor && { cursor }) });
         budgeted.push(...page.keys.filter((key) => key.budget !== null));
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
-      return { teams: await teams.list(), keys: budgeted };
+      const all = await teams.list();
+      return { teams: team ? all.filter((view) => view.id === team) : all, keys: budgeted };
     },
   );
 
@@ -103,16 +128,25 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/usage/reconciliation',
     {
       config,
+      preValidation: limitReconciliations,
       schema: {
         tags,
         summary: 'Reconcile with Apiframe',
         description:
           "Compares the gateway's settled credits for the period's jobs with each job's creditCost at Apiframe; lists every difference, " +
-          'every job still unsettled, and every Apiframe job of the period the gateway never recorded.',
+          'every job still unsettled, and (without `team`) every Apiframe job of the period the gateway never recorded. ' +
+          'Each call makes at most `limit` requests to Apiframe (4 at a time) and reports its `progress`; pass `progress.next` as `cursor` ' +
+          `to continue. One reconciliation runs at a time per gateway instance (another gets 429), and each caller may make ${RECONCILIATIONS_PER_MINUTE} calls a minute. ` +
+          'A `usage:read` key reconciles its own team only and must name it (`team=`); reconciling every team needs `usage:read:all`, `admin` or the admin token.',
         querystring: ReconciliationQuery,
-        response: { 200: Type.Unknown(), ...errors, 502: ErrorResponse },
+        response: { 200: ReconciliationReport, ...refusals, 429: ErrorResponse, 502: ErrorResponse },
       },
     },
-    async (request) => reconciliation.reconcile({ ...usagePeriod(request.query, clock()), ...(request.query.team && { team: request.query.team }) }, request.id),
+    async (request) => {
+      const { team: asked, limit, cursor } = request.query;
+      if (request.usageTeam !== null && asked === undefined) throw new errors.UsageOrganisationDenied(request.usageTeam);
+      const team = teamInReach(request, asked);
+      return reconciliation.reconcile({ ...usagePeriod(request.query, clock()), ...(team && { team }), limit, ...(cursor && { cursor }) }, request.id);
+    },
   );
 };

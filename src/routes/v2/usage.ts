@@ -1,5 +1,5 @@
-// GET /v2/usage: any team key reads its own usage; with the `usage:read` scope, `scope=team`
-// reads its whole team's.
+// GET /v2/usage: any team key reads its own usage; with the `usage:read` (or `usage:read:all`)
+// scope, `scope=team` reads its whole team's.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { errors } from '../../errors.js';
@@ -9,7 +9,7 @@ import { sendUsageReport, usagePeriod } from '../usage-report-reply.js';
 
 const OwnUsageQuery = Type.Object({
   ...Type.Omit(UsageQuery, ['team', 'key']).properties,
-  scope: StringEnum(['key', 'team'] as const, { default: 'key', description: '`team` needs the `usage:read` scope.' }),
+  scope: StringEnum(['key', 'team'] as const, { default: 'key', description: '`team` needs the `usage:read` or `usage:read:all` scope.' }),
 });
 
 export const ownUsageRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -29,7 +29,8 @@ export const ownUsageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { key } = request.caller;
       const { scope, groupBy, format } = request.query;
-      if (scope === 'team' && !key.scopes.includes('usage:read')) throw new errors.ScopeDenied('usage:read');
+      const readsTeam = key.scopes.includes('usage:read') || key.scopes.includes('usage:read:all');
+      if (scope === 'team' && !readsTeam) throw new errors.ScopeDenied('usage:read');
       const report = await usage.report({
         ...usagePeriod(request.query, clock()),
         groupBy: groupBy.split(',') as never,

@@ -5,7 +5,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Budget } from '../budget-window.js';
 import type { Position } from './cursor.js';
 
-export const SCOPES = ['generate', 'usage:read', 'admin'] as const;
+export const SCOPES = ['generate', 'usage:read', 'usage:read:all', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Requests per minute a key may make; null fields fall back to the gateway defaults. */
