@@ -1,5 +1,5 @@
 // Seeds a gateway with a realistic spread of usage over a range of days: three teams with
-// budgets, several keys, completed, failed and refused jobs. Used by the dashboard's browser
+// budgets, several keys, completed, failed and refused jobs, and a few that cost more than reserved. Used by the dashboard's browser
 // test and its screenshot. Deterministic: the same arguments give the same data.
 import type { FastifyInstance } from 'fastify';
 
@@ -69,7 +69,11 @@ export async function seedUsage(app: FastifyInstance, options: SeedOptions): Pro
       const count = Math.floor(next() * weight * (1 + dayIndex / options.days.length));
       for (let i = 0; i < count; i++) {
         const roll = next();
-        const prompt = roll < 0.08 ? 'a product shot [sim:fail]' : roll < 0.1 ? 'a product shot [sim:status=500]' : 'a product shot';
+        const prompt =
+          roll < 0.08 ? 'a product shot [sim:fail]'
+          : roll < 0.1 ? 'a product shot [sim:status=500]'
+          : roll < 0.11 ? 'a product shot [sim:cost=4]'
+          : 'a product shot';
         const response = await app.inject({
           method: 'POST',
           url: '/v2/images/generate',

@@ -134,6 +134,7 @@ async function load() {
     $('#total-charged').textContent = format(byDay.totals.charged);
     $('#total-settlements').textContent = format(byDay.totals.settlements);
     $('#total-refunds').textContent = format(byDay.totals.refunds);
+    $('#total-overrun').textContent = format(byDay.totals.overrunCredits);
     drawChart(byDay.rows, from, to);
     drawTopKeys(byKey.rows);
     drawBudgets(budgets);
@@ -147,8 +148,8 @@ async function load() {
 /** The rows behind the chart, exactly as shown, as RFC 4180 CSV. */
 function csv() {
   const quote = (value) => (/[",\r\n]/.test(String(value)) ? `"${String(value).replaceAll('"', '""')}"` : String(value));
-  const lines = [['day', 'team', 'credits', 'charged', 'settlements', 'refunds'].join(',')];
-  for (const row of state.rows) lines.push([row.day, row.team, row.credits, row.charged, row.settlements, row.refunds].map(quote).join(','));
+  const lines = [['day', 'team', 'credits', 'charged', 'settlements', 'refunds', 'overrunCredits'].join(',')];
+  for (const row of state.rows) lines.push([row.day, row.team, row.credits, row.charged, row.settlements, row.refunds, row.overrunCredits].map(quote).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }
 

@@ -185,7 +185,7 @@ interface UsageReport {
   totals: Record<string, number>;
 }
 
-const METRICS = ['credits', 'charged', 'reservations', 'settlements', 'refunds', 'releases'];
+const METRICS = ['credits', 'charged', 'reservations', 'settlements', 'refunds', 'releases', 'overruns', 'overrunCredits'];
 
 function usageQuery(options: { from?: string; to?: string; team?: string; key?: string }, extra: Record<string, string>): URLSearchParams {
   const query = new URLSearchParams(extra);
@@ -224,7 +224,7 @@ usage
     if (!['csv', 'ndjson'].includes(options.format)) throw new CliError('--format must be csv or ndjson');
     const api = client();
     const { totals } = await api.get<UsageReport>(`/usage?${usageQuery(options, { groupBy: 'team' })}`);
-    const expected = totals.reservations! + totals.settlements! + totals.refunds! + totals.releases!;
+    const expected = totals.reservations! + totals.settlements! + totals.refunds! + totals.releases! + totals.overruns!;
     const written = await exportLedger(await api.stream(`/usage/events?${usageQuery(options, { format: options.format })}`), {
       file: options.output,
       expected,

@@ -13,6 +13,8 @@ const Metrics = {
   settlements: Type.Integer({ description: 'Jobs completed and charged.' }),
   refunds: Type.Integer({ description: 'Jobs failed or cancelled, their reservation returned.' }),
   releases: Type.Integer({ description: 'Reservations returned before a job existed (refused, errors, timeouts).' }),
+  overruns: Type.Integer({ description: 'Overrun entries: credits moved beyond what a budget check covered (a job cost more than its reservation).' }),
+  overrunCredits: Type.Integer({ description: 'Credits of the overrun entries (included in `credits`).' }),
 };
 
 export const UsageQuery = Type.Object({

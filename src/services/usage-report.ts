@@ -9,7 +9,7 @@ import type { AggregateCell, Store } from './store/types.js';
 export const USAGE_GROUPS = ['team', 'key', 'model', 'day'] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
-export const USAGE_METRICS = ['credits', 'charged', 'reservations', 'settlements', 'refunds', 'releases'] as const;
+export const USAGE_METRICS = ['credits', 'charged', 'reservations', 'settlements', 'refunds', 'releases', 'overruns', 'overrunCredits'] as const;
 export type UsageMetrics = Record<(typeof USAGE_METRICS)[number], number>;
 
 export interface UsageRow extends UsageMetrics {
@@ -54,7 +54,7 @@ export function daysBetween(from: string, to: string): string[] {
 }
 
 export function emptyMetrics(): UsageMetrics {
-  return { credits: 0, charged: 0, reservations: 0, settlements: 0, refunds: 0, releases: 0 };
+  return { credits: 0, charged: 0, reservations: 0, settlements: 0, refunds: 0, releases: 0, overruns: 0, overrunCredits: 0 };
 }
 
 function add(into: UsageMetrics, cell: AggregateCell): void {
@@ -64,6 +64,8 @@ function add(into: UsageMetrics, cell: AggregateCell): void {
   into.settlements += cell.settle;
   into.refunds += cell.refund;
   into.releases += cell.release;
+  into.overruns += cell.overrun;
+  into.overrunCredits += cell.overrunCredits;
 }
 
 export function createUsageReports(store: Store) {

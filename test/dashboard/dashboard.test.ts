@@ -105,6 +105,8 @@ describe('the finance dashboard', () => {
     expect(await shown('#total-charged')).toBe(totals.charged);
     expect(await shown('#total-settlements')).toBe(totals.settlements);
     expect(await shown('#total-refunds')).toBe(totals.refunds);
+    expect(totals.overrunCredits).toBeGreaterThan(0);
+    expect(await shown('#total-overrun')).toBe(totals.overrunCredits);
   });
 
   it('draws the chart: per day, stacked by team, with the API’s numbers', async () => {
@@ -133,8 +135,8 @@ describe('the finance dashboard', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
     expect(download.suggestedFilename()).toBe(`usage-${FROM}-to-${TO}.csv`);
     const lines = readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
-    expect(lines[0]).toBe('day,team,credits,charged,settlements,refunds');
-    expect(lines.slice(1)).toEqual(rows.map((r: Record<string, unknown>) => [r.day, r.team, r.credits, r.charged, r.settlements, r.refunds].join(',')));
+    expect(lines[0]).toBe('day,team,credits,charged,settlements,refunds,overrunCredits');
+    expect(lines.slice(1)).toEqual(rows.map((r: Record<string, unknown>) => [r.day, r.team, r.credits, r.charged, r.settlements, r.refunds, r.overrunCredits].join(',')));
   });
 
   it('shows a usage:read key its own team only: totals, chart, keys and budgets', async () => {

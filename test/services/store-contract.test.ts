@@ -237,11 +237,11 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
     await store.reserve(r);
     await store.attachJob({ ...r, jobId });
     const settle = { team, jobId, status: 'COMPLETED', credits: 3, finalBody: '', now: NOW, day: DAY, requestId: 'req-test' };
-    expect(await store.settle(settle)).toBe(true);
+    expect(await store.settle(settle)).toEqual({ settled: true, overrun: 0 });
     expect(await store.getJob(team, jobId)).toMatchObject({ state: 'settled', finalBody: null });
     expect((await store.listJobs({ team, limit: 10 })).jobs).toMatchObject([{ jobId, state: 'settled', finalBody: null }]);
     expect((await store.pollJob(team, jobId, NOW, 1_000, 60_000))?.action).toBe('fetch');
-    expect(await store.settle({ ...settle, finalBody: '{"status":"COMPLETED"}' })).toBe(false);
+    expect(await store.settle({ ...settle, finalBody: '{"status":"COMPLETED"}' })).toEqual({ settled: false, overrun: 0 });
     expect(await store.getJob(team, jobId)).toMatchObject({ finalBody: '{"status":"COMPLETED"}' });
     expect(await store.pollJob(team, jobId, NOW, 1_000, 60_000)).toMatchObject({ action: 'final', body: '{"status":"COMPLETED"}' });
   });

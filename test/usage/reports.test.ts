@@ -38,7 +38,7 @@ const get = (url: string, headers: Record<string, string> = admin) => gw.inject(
 
 describe('usage reports', () => {
   it('adds up the same under every grouping, and equals the ledger, the spends and Apiframe’s charges', async () => {
-    const expected = { credits: 11, charged: 11, reservations: 6, settlements: 3, refunds: 2, releases: 1 };
+    const expected = { credits: 11, charged: 11, reservations: 6, settlements: 3, refunds: 2, releases: 1, overruns: 1, overrunCredits: 2 };
     for (const groupBy of ['team', 'key', 'model', 'day', 'team,key,model,day']) {
       const report = (await get(`/admin/usage?groupBy=${groupBy}`)).json();
       expect(report.totals).toEqual(expected);
@@ -72,7 +72,7 @@ describe('usage reports', () => {
     expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(response.headers['content-disposition']).toMatch(/^attachment; filename="usage-/);
     const records = parse(response.body, { columns: true }) as Record<string, string>[];
-    expect(Object.keys(records[0]!)).toEqual(['team', 'key', 'keyName', 'keyPrefix', 'credits', 'charged', 'reservations', 'settlements', 'refunds', 'releases']);
+    expect(Object.keys(records[0]!)).toEqual(['team', 'key', 'keyName', 'keyPrefix', 'credits', 'charged', 'reservations', 'settlements', 'refunds', 'releases', 'overruns', 'overrunCredits']);
     const tricky = records.find((record) => record.key === alpha.id);
     expect(tricky).toMatchObject({ keyName: TRICKY_NAME, credits: '8' });
     expect(records.reduce((sum, record) => sum + Number(record.credits), 0)).toBe(11);
@@ -133,7 +133,7 @@ describe('who may read usage', () => {
     const reader = await gw.createKey({ team: 'alpha', scopes: ['generate', 'usage:read'] });
     expect((await get('/v2/usage?scope=team', { 'x-api-key': reader.key })).json().totals.credits).toBe(8);
     const csv = await get('/v2/usage?format=csv&groupBy=day', { 'x-api-key': alpha.key });
-    expect(csv.body.split('\n')[0]).toBe('day,credits,charged,reservations,settlements,refunds,releases');
+    expect(csv.body.split('\n')[0]).toBe('day,credits,charged,reservations,settlements,refunds,releases,overruns,overrunCredits');
   });
 });
 
