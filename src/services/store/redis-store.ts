@@ -72,9 +72,9 @@ const SCRIPTS = {
 const SCRIPT_SHAS = Object.values(SCRIPTS).map((script) => createHash('sha1').update(script.lua).digest('hex'));
 const CHANGES_CHANNEL = 'gw:changes';
 /** Every instance publishes a beat on the change channel this often. */
-const BEAT_MS = 250;
+const BEAT_MS = 200;
 /** Cached records are trusted only while some message arrived this recently (three beats missed). */
-const SILENCE_MS = 750;
+const SILENCE_MS = 600;
 const HEALTH_TIMEOUT_MS = 1_000;
 
 /** A message on the change channel: a change (numbered when a save script sent it) or a beat. */
