@@ -236,6 +236,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
   const listeners: ChangeListener[] = [];
   const notify = (event: ChangeEvent | 'resync') => listeners.forEach((listener) => listener(event));
   let subscribed = false;
+  /** When the last message arrived, on a monotonic clock (a wall-clock step must not extend trust). */
   let heardAt = -Infinity;
   let lastSeq: number | null = null;
   const subscriber = redis.duplicate();
@@ -262,7 +263,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
   const beats = setInterval(beat, BEAT_MS).unref();
 
   function receive({ seq, ...event }: Announcement): void {
-    const now = Date.now();
+    const now = performance.now();
     const silent = now - heardAt > SILENCE_MS;
     heardAt = now;
     if (skipped(seq, event.kind === 'beat') || silent) notify('resync');
@@ -380,7 +381,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
       listeners.push(listener);
     },
 
-    changesLive: () => subscribed && Date.now() - heardAt <= SILENCE_MS,
+    changesLive: () => subscribed && performance.now() - heardAt <= SILENCE_MS,
 
     reserve: (r: ReserveRequest) =>
       guarded(async (): Promise<ReserveResult> => {
