@@ -1,6 +1,6 @@
 // The team-key lifecycle: issue, read, update, rotate and revoke. Plaintext secrets exist only
 // in the issue and rotate answers; the store keeps SHA-256 hashes. Every change is saved with
-// its audit entry in one atomic step and announced to every gateway instance.
+// its audit entry, and announced to every gateway instance, in one atomic step.
 import { randomUUID } from 'node:crypto';
 import { errors, invalidInput } from '../errors.js';
 import type { CreateKeyBody, UpdateKeyBody } from '../schemas/admin.js';
@@ -72,11 +72,6 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
     });
   }
 
-  async function announce(record: TeamKeyRecord): Promise<TeamKeyRecord> {
-    await store.publishChange({ kind: 'key', id: record.id });
-    return record;
-  }
-
   return {
     view,
 
@@ -122,7 +117,6 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
         audit: auditEntry(actor, 'key.create', `key:${record.id}`, null, publicKey(record, now), now),
       });
       if (!saved) throw new errors.Conflict();
-      await announce(record);
       return { ...(await view(record)), key: secret };
     },
 
@@ -159,7 +153,7 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
         if (allowedOrigins) record.allowedOrigins = allowedOrigins.map((origin) => origin.toLowerCase());
         if (expiresAt !== undefined) record.expiresAt = expiresAt === null ? null : iso(Date.parse(expiresAt));
       });
-      return view(await announce(record));
+      return view(record);
     },
 
     async rotate(id: string, gracePeriodSeconds: number, actor: Actor) {
@@ -173,16 +167,20 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
         // The record's previousHashExpiresAt decides; the index entry merely goes away with it.
         return { retire: { hash: retired, at: Date.now() + gracePeriodSeconds * 1_000 } };
       });
-      return { ...(await view(await announce(record))), key: secret };
+      return { ...(await view(record)), key: secret };
     },
 
     async revoke(id: string, actor: Actor) {
       const current = await existing(id);
-      if (current.revokedAt) return view(current);
+      if (current.revokedAt) {
+        // A retry of a revoke whose answer was lost: announce again, in case an instance missed it.
+        await store.publishChange({ kind: 'key', id });
+        return view(current);
+      }
       const record = await change(id, actor, 'key.revoke', (record, now) => {
         record.revokedAt ??= iso(now);
       });
-      return view(await announce(record));
+      return view(record);
     },
   };
 }

@@ -1,7 +1,8 @@
 // Resolves presented team keys to their records, with an in-memory cache that every gateway
 // instance drops the moment a key or team changes (the store's change notifications), so a
-// revocation takes effect everywhere within milliseconds. While notifications cannot be
-// trusted (no subscription yet, or a reconnection), every lookup goes to the store.
+// revocation takes effect everywhere within a second. While notifications cannot be trusted
+// (not subscribed, or silent), every lookup goes to the store; a lookup that a change overtook
+// keeps its answer out of the cache, since the answer may predate the change.
 import type { Clock } from './clock.js';
 import type { Store, TeamKeyRecord, TeamRecord } from './store/types.js';
 import { hashKey, keyStatus, previousSecretValid } from './team-keys.js';
@@ -26,8 +27,10 @@ export function createKeyDirectory({ store, clock, ttlMs = 60_000 }: KeyDirector
   const keysByHash = new Map<string, Cached<TeamKeyRecord>>();
   const teams = new Map<string, Cached<TeamRecord | null>>();
   let origins: Promise<Set<string>> | null = null;
+  let changesHeard = 0;
 
   store.onChange((event) => {
+    changesHeard++;
     if (event === 'resync') {
       keysByHash.clear();
       teams.clear();
@@ -44,19 +47,26 @@ export function createKeyDirectory({ store, clock, ttlMs = 60_000 }: KeyDirector
     return cached !== undefined && store.changesLive() && Date.now() - cached.at < ttlMs;
   }
 
+  /** True when the answer of a lookup begun at `startedAt` (changes heard) may be cached. */
+  function cacheable(startedAt: number): boolean {
+    return changesHeard === startedAt && store.changesLive();
+  }
+
   async function keyByHash(hash: string): Promise<TeamKeyRecord | null> {
     const cached = keysByHash.get(hash);
     if (fresh(cached)) return cached.value;
+    const startedAt = changesHeard;
     const record = await store.findKeyByHash(hash);
-    if (record && store.changesLive()) keysByHash.set(hash, { value: record, at: Date.now() });
+    if (record && cacheable(startedAt)) keysByHash.set(hash, { value: record, at: Date.now() });
     return record;
   }
 
   async function team(id: string): Promise<TeamRecord | null> {
     const cached = teams.get(id);
     if (fresh(cached)) return cached.value;
+    const startedAt = changesHeard;
     const record = await store.getTeam(id);
-    if (store.changesLive()) teams.set(id, { value: record, at: Date.now() });
+    if (cacheable(startedAt)) teams.set(id, { value: record, at: Date.now() });
     return record;
   }
 

@@ -20,11 +20,6 @@ export function createTeamAdmin(store: Store, clock: Clock) {
     return { ...shown, window, spent, remaining: remainingOf(team.budget, spent) };
   }
 
-  async function announce(team: TeamRecord): Promise<TeamRecord> {
-    await store.publishChange({ kind: 'team', id: team.id });
-    return team;
-  }
-
   const withoutVersion = ({ version: _version, ...team }: TeamRecord) => team;
 
   return {
@@ -40,7 +35,7 @@ export function createTeamAdmin(store: Store, clock: Clock) {
       };
       const audit = auditEntry(actor, 'team.create', `team:${team.id}`, null, withoutVersion(team), now);
       if (!(await store.saveTeam({ record: team, expectedVersion: 0, audit }))) throw new errors.TeamExists(team.id);
-      return view(await announce(team));
+      return view(team);
     },
 
     async update(id: string, patch: UpdateTeamBody, actor: Actor) {
@@ -52,7 +47,7 @@ export function createTeamAdmin(store: Store, clock: Clock) {
         const audit = auditEntry(actor, 'team.update', `team:${id}`, withoutVersion(before), withoutVersion(after), now);
         return (await store.saveTeam({ record: after, expectedVersion: before.version, audit })) ? after : null;
       });
-      return view(await announce(team));
+      return view(team);
     },
 
     async get(id: string) {

@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashKey } from '../../src/services/team-keys.js';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { ADMIN_TOKEN, SEED_BODY, startGateway, testClock, uniqueTeam, UPSTREAM_KEY, type TestGateway } from '../helpers/gateway.js';
 
 let redis: RedisServer;
@@ -23,6 +25,24 @@ afterAll(async () => {
   await sim.close();
   await redis.destroy();
 });
+
+/** Every command Redis runs (scripts' included) until `stop`, which waits for all run so far. */
+async function watchCommands() {
+  const seen: string[][] = [];
+  const monitor = await new Redis(redis.url).monitor();
+  monitor.on('monitor', (_time: string, args: string[]) => seen.push(args));
+  const marker = `end-of-watch-${Date.now()}`;
+  return {
+    async stop() {
+      const client = new Redis(redis.url);
+      await client.echo(marker);
+      client.disconnect();
+      while (!seen.some((args) => args.includes(marker))) await new Promise((resolve) => setTimeout(resolve, 5));
+      monitor.disconnect();
+      return seen;
+    },
+  };
+}
 
 const me = (gw: TestGateway, key: string) => gw.inject({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': key } });
 const patch = (id: string, payload: object) => first.inject({ method: 'PATCH', url: `/admin/keys/${id}`, headers: admin, payload });
@@ -74,15 +94,9 @@ describe('key lifecycle across two gateway instances', () => {
   it('serves repeated lookups from the cache and still sees a rotation without grace at once', async () => {
     const created = await first.createKey();
     expect((await me(second, created.key)).statusCode).toBe(200);
-    const gets = async () => {
-      const client = new Redis(redis.url);
-      const stats = await client.info('commandstats');
-      client.disconnect();
-      return Number(/cmdstat_get:calls=(\d+)/.exec(stats)?.[1] ?? 0);
-    };
-    const before = await gets();
+    const commands = await watchCommands();
     for (let i = 0; i < 10; i++) expect((await me(second, created.key)).statusCode).toBe(200);
-    expect(await gets()).toBe(before);
+    expect((await commands.stop()).filter((args) => args.some((arg) => arg.includes(hashKey(created.key))))).toEqual([]);
     const rotated = await first.inject({ method: 'POST', url: `/admin/keys/${created.id}/rotate`, headers: admin, payload: {} });
     const started = Date.now();
     while ((await me(second, created.key)).statusCode !== 401) {
@@ -101,6 +115,40 @@ describe('key lifecycle across two gateway instances', () => {
     expect(rotate.json()).toMatchObject({ code: 'GW_KEY_IS_REVOKED' });
   });
 });
+
+describe('a change subscription gone silent', () => {
+  it('bypasses the cache within a second when the subscriber connection is half-open (no close, no message)', async () => {
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
+    const third = await startGateway({ sim, redisUrl: `redis://127.0.0.1:${proxy.port}`, clock });
+    try {
+      const created = await first.createKey();
+      while (!third.app.services.store.changesLive()) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect((await me(third, created.key)).statusCode).toBe(200);
+      (await subscriberThrough(proxy)).silence();
+      const revokedAt = Date.now();
+      expect((await first.inject({ method: 'DELETE', url: `/admin/keys/${created.id}`, headers: admin })).statusCode).toBe(200);
+      while ((await me(third, created.key)).statusCode !== 401) {
+        expect(Date.now() - revokedAt).toBeLessThan(1_000);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      await third.close();
+      await proxy.close();
+    }
+  });
+});
+
+/** The proxied connection Redis lists as a pub/sub client: the gateway's change subscriber. */
+async function subscriberThrough(proxy: TcpProxy) {
+  const client = new Redis(redis.url);
+  const list = (await client.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+  client.disconnect();
+  const ports = [...list.matchAll(/addr=[\d.]+:(\d+)/g)].map((match) => Number(match[1]));
+  const [subscriber, ...others] = proxy.connections.filter((connection) => ports.includes(connection.upstreamPort));
+  expect(subscriber).toBeDefined();
+  expect(others).toEqual([]);
+  return subscriber!;
+}
 
 describe('key settings', () => {
   it('updates name, budget, expiry and metadata, and shows spend and what remains', async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { windowOf, windowsAt } from '../../src/services/budget-window.js';
 import { createMemoryStore } from '../../src/services/store/memory-store.js';
 import { connectRedis, createRedisStore } from '../../src/services/store/redis-store.js';
-import type { ReserveRequest, Store } from '../../src/services/store/types.js';
+import type { AuditEntry, ChangeEvent, ReserveRequest, Store, TeamKeyRecord, TeamRecord } from '../../src/services/store/types.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { uniqueTeam } from '../helpers/gateway.js';
@@ -322,5 +322,51 @@ describe.each(KINDS)('ledger and aggregates (%s)', (kind) => {
 
     const page = await store.readLedger(team, entries[1]!.id, 2);
     expect(page.map((e) => e.id)).toEqual([entries[2]!.id, entries[3]!.id]);
+  });
+});
+
+/** Waits for `condition`, failing after a bound far beyond the milliseconds it takes. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > 5_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe.each(KINDS)('change announcements (%s)', (kind) => {
+  // Another gateway instance: a store of its own on the same Redis (memory: the same store).
+  let store: Store;
+  let other: Store;
+  beforeAll(() => {
+    store = openStore(kind);
+    other = kind === 'memory' ? store : openStore(kind);
+  });
+  afterAll(async () => {
+    await store.close();
+    if (other !== store) await other.close();
+  });
+
+  const at = new Date(NOW).toISOString();
+  const audit: AuditEntry = { at, actor: 'test', action: 'test', target: 'test', before: null, after: null, requestId: 'req-test' };
+  const team = (id: string): TeamRecord => ({ id, name: id, budget: null, createdAt: at, updatedAt: at, version: 1 });
+  const key = (teamId: string): TeamKeyRecord => ({
+    id: randomUUID(), name: 'k', team: teamId, prefix: 'afk_x', hash: randomUUID(), previousHash: null,
+    previousHashExpiresAt: null, createdAt: at, updatedAt: at, version: 1, budget: null, expiresAt: null,
+    revokedAt: null, scopes: ['generate'], allowedModels: null, allowedOrigins: [], rateLimit: null, metadata: {},
+  });
+
+  it('announces a saved team and key to every instance from the save itself, and a refused save not at all', async () => {
+    const heard: ChangeEvent[] = [];
+    other.onChange((event) => event !== 'resync' && heard.push(event));
+    await until(() => other.changesLive(), 'the change subscription');
+    const savedTeam = team(uniqueTeam());
+    const savedKey = key(savedTeam.id);
+    expect(await store.saveTeam({ record: savedTeam, expectedVersion: 0, audit })).toBe(true);
+    expect(await store.saveTeam({ record: savedTeam, expectedVersion: 0, audit })).toBe(false);
+    expect(await store.saveKey({ record: savedKey, expectedVersion: 0, audit })).toBe(true);
+    await until(() => heard.some((event) => event.kind === 'key' && event.id === savedKey.id), 'the key announcement');
+    const ours = heard.filter((event) => 'id' in event && [savedTeam.id, savedKey.id].includes(event.id));
+    expect(ours).toEqual([{ kind: 'team', id: savedTeam.id }, { kind: 'key', id: savedKey.id }]);
   });
 });

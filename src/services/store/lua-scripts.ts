@@ -183,14 +183,28 @@ end
 `;
 
 /**
+ * Publishes a change event from the script that saved it, so a saved change is always announced
+ * (PUBLISH in a script reaches every node of a Cluster too). The event carries the change's
+ * number, counted in `counter`, so a listener that missed one notices the skipped number.
+ */
+const ANNOUNCE = `
+local function announce(counter, channel, event)
+  local change = cjson.decode(event)
+  change.seq = redis.call('INCR', counter)
+  redis.call('PUBLISH', channel, cjson.encode(change))
+end
+`;
+
+/**
  * Creates or updates a team key, refusing a lost update (the stored version must be the expected one).
  * KEYS: key record, current-hash index, retired-hash index, keys index, team's keys index,
- *       team record, teams set, origins set, audit stream
+ *       team record, teams set, origins set, audit stream, change counter
  * ARGV: expected version, record json, key id, createdAt ms, team id, retire at ms ('' = none),
- *       origins csv, audit json, implicit team json ('' = none), implicit team audit json
- * Returns 1 when saved, 0 on a version conflict.
+ *       origins csv, audit json, implicit team json ('' = none), implicit team audit json,
+ *       change channel, change event json
+ * Returns 1 when saved (and announced), 0 on a version conflict.
  */
-export const SAVE_KEY = `${VERSION_OF}
+export const SAVE_KEY = `${VERSION_OF}${ANNOUNCE}
 if versionOf(KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3])
@@ -204,19 +218,30 @@ if ARGV[9] ~= '' and redis.call('EXISTS', KEYS[6]) == 0 then
 end
 for origin in string.gmatch(ARGV[7], '[^,]+') do redis.call('SADD', KEYS[8], origin) end
 redis.call('XADD', KEYS[9], '*', 'entry', ARGV[8])
+announce(KEYS[10], ARGV[11], ARGV[12])
 return 1
 `;
 
 /**
  * Creates or updates a team, refusing a lost update.
- * KEYS: team record, teams set, audit stream. ARGV: expected version, record json, team id, audit json.
+ * KEYS: team record, teams set, audit stream, change counter.
+ * ARGV: expected version, record json, team id, audit json, change channel, change event json.
  */
-export const SAVE_TEAM = `${VERSION_OF}
+export const SAVE_TEAM = `${VERSION_OF}${ANNOUNCE}
 if versionOf(KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('XADD', KEYS[3], '*', 'entry', ARGV[4])
+announce(KEYS[4], ARGV[5], ARGV[6])
 return 1
+`;
+
+/**
+ * A heartbeat on the change channel, carrying the number of the last change announced.
+ * KEYS: change counter. ARGV: change channel.
+ */
+export const BEAT = `
+redis.call('PUBLISH', ARGV[1], '{"kind":"beat","seq":' .. (redis.call('GET', KEYS[1]) or 0) .. '}')
 `;
 
 /**

@@ -7,6 +7,7 @@ import type {
   AggregateCell,
   AttachRequest,
   BudgetCheck,
+  ChangeEvent,
   ChangeListener,
   IdempotencyScope,
   JobRecord,
@@ -146,6 +147,11 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
   const idempotencyId = (scope: IdempotencyScope) => `${scope.team}|${scope.keyId}|${scope.key}`;
   let auditSequence = 0;
 
+  /** Tells the listeners after the caller's step is done, as a Redis subscriber would hear it. */
+  function announce(event: ChangeEvent): void {
+    queueMicrotask(() => listeners.forEach((listener) => listener(event)));
+  }
+
   function appendAudit(entry: StoredAuditEntry | Omit<StoredAuditEntry, 'id'>): void {
     audit.push({ ...structuredClone(entry), id: String(++auditSequence) });
   }
@@ -173,6 +179,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
       }
       for (const origin of record.allowedOrigins) origins.add(origin);
       appendAudit(change.audit);
+      announce({ kind: 'key', id: record.id });
       return true;
     },
 
@@ -199,6 +206,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
       if ((teams.get(change.record.id)?.version ?? 0) !== change.expectedVersion) return false;
       teams.set(change.record.id, structuredClone(change.record));
       appendAudit(change.audit);
+      announce({ kind: 'team', id: change.record.id });
       return true;
     },
 
@@ -221,7 +229,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     },
 
     async publishChange(event) {
-      queueMicrotask(() => listeners.forEach((listener) => listener(event)));
+      announce(event);
     },
 
     onChange(listener) {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { Cluster, Redis, type Result } from 'ioredis';
 import { errors } from '../../errors.js';
 import { isAfter, type Position } from './cursor.js';
-import { ACQUIRE_LEASE, ATTACH, CLAIM_DELIVERIES, CLAIM_IDEMPOTENCY, POLL_JOB, RELEASE, RESERVE, SAVE_KEY, SAVE_TEAM, SETTLE } from './lua-scripts.js';
+import { ACQUIRE_LEASE, ATTACH, BEAT, CLAIM_DELIVERIES, CLAIM_IDEMPOTENCY, POLL_JOB, RELEASE, RESERVE, SAVE_KEY, SAVE_TEAM, SETTLE } from './lua-scripts.js';
 import { windowOf } from '../budget-window.js';
 import { emptyAggregateCell } from './types.js';
 import type {
@@ -53,6 +53,7 @@ declare module 'ioredis' {
     gwClaimIdempotency(...args: Arg[]): Result<string[], Context>;
     gwPollJob(...args: Arg[]): Result<string[], Context>;
     gwClaimDeliveries(...args: Arg[]): Result<string[], Context>;
+    gwBeat(...args: Arg[]): Result<null, Context>;
   }
 }
 
@@ -62,16 +63,24 @@ const SCRIPTS = {
   gwAttach: { numberOfKeys: 9, lua: ATTACH },
   gwSettle: { numberOfKeys: 5, lua: SETTLE },
   gwAcquireLease: { numberOfKeys: 1, lua: ACQUIRE_LEASE },
-  gwSaveKey: { numberOfKeys: 9, lua: SAVE_KEY },
-  gwSaveTeam: { numberOfKeys: 3, lua: SAVE_TEAM },
+  gwSaveKey: { numberOfKeys: 10, lua: SAVE_KEY },
+  gwSaveTeam: { numberOfKeys: 4, lua: SAVE_TEAM },
   gwClaimIdempotency: { numberOfKeys: 1, lua: CLAIM_IDEMPOTENCY },
   gwPollJob: { numberOfKeys: 2, lua: POLL_JOB },
   gwClaimDeliveries: { numberOfKeys: 1, lua: CLAIM_DELIVERIES },
+  gwBeat: { numberOfKeys: 1, lua: BEAT },
 } as const;
 
 const SCRIPT_SHAS = Object.values(SCRIPTS).map((script) => createHash('sha1').update(script.lua).digest('hex'));
 const CHANGES_CHANNEL = 'gw:changes';
+/** Every instance publishes a beat on the change channel this often. */
+const BEAT_MS = 200;
+/** Cached records are trusted only while some message arrived this recently (three beats missed). */
+const SILENCE_MS = 600;
 const HEALTH_TIMEOUT_MS = 1_000;
+
+/** A message on the change channel: a change (numbered when a save script sent it) or a beat. */
+type Announcement = (ChangeEvent | { kind: 'beat' }) & { seq?: number };
 
 const adminKeys = {
   key: (id: string) => `gw:{keys}:key:${id}`,
@@ -82,6 +91,8 @@ const adminKeys = {
   teams: 'gw:{keys}:teams',
   origins: 'gw:{keys}:origins',
   audit: 'gw:{keys}:audit',
+  /** The number of the last change announced. */
+  changes: 'gw:{keys}:changes',
   /** Stands in for an unused key argument, in the same hash slot. */
   unused: 'gw:{keys}:unused',
 };
@@ -235,27 +246,56 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
     return json ? (JSON.parse(json) as T) : null;
   }
 
-  // Change notifications arrive on a connection of their own. Until it is subscribed (and
-  // after any reconnection) nothing cached may be trusted, so listeners are told to resync.
+  // Change notifications arrive on a connection of their own, numbered by the script that saved
+  // the change, between beats that every instance publishes with the last number. A connection
+  // can fall silent without a word (half-open, or a Cluster subscriber that moved to another node
+  // by itself), so cached records are trusted only while messages keep arriving, and listeners
+  // are told to resync whenever some may have been missed: not subscribed yet, a reconnection,
+  // a silence, or a skipped number.
   const listeners: ChangeListener[] = [];
   const notify = (event: ChangeEvent | 'resync') => listeners.forEach((listener) => listener(event));
   let subscribed = false;
+  /** When the last message arrived, on a monotonic clock (a wall-clock step must not extend trust). */
+  let heardAt = -Infinity;
+  let lastSeq: number | null = null;
   const subscriber = redis.duplicate();
   subscriber.on('error', () => {});
   subscriber.on('close', () => {
     subscribed = false;
+    lastSeq = null;
     notify('resync');
   });
-  subscriber.on('message', (_channel: string, message: string) => notify(JSON.parse(message) as ChangeEvent));
+  subscriber.on('message', (_channel: string, message: string) => receive(JSON.parse(message) as Announcement));
   const subscribe = () =>
     subscriber.subscribe(CHANGES_CHANNEL).then(
       () => {
         subscribed = true;
         notify('resync');
+        beat();
       },
       () => {},
     );
   subscriber.on('ready', () => void subscribe());
+  const beat = () => {
+    if (redis.status === 'ready') redis.gwBeat(adminKeys.changes, CHANGES_CHANNEL).catch(() => {});
+  };
+  const beats = setInterval(beat, BEAT_MS).unref();
+
+  function receive({ seq, ...event }: Announcement): void {
+    const now = performance.now();
+    const silent = now - heardAt > SILENCE_MS;
+    heardAt = now;
+    if (skipped(seq, event.kind === 'beat') || silent) notify('resync');
+    if (event.kind !== 'beat') notify(event);
+  }
+
+  /** True when `seq` shows a numbered change went by unheard (a beat repeats the last number). */
+  function skipped(seq: number | undefined, isBeat: boolean): boolean {
+    if (seq === undefined) return false;
+    const expected = lastSeq === null ? seq : isBeat ? lastSeq : lastSeq + 1;
+    lastSeq = seq;
+    return seq !== expected;
+  }
 
   async function readJobs(team: string, jobIds: string[]): Promise<JobRecord[]> {
     const keys = teamKeys(team);
@@ -280,6 +320,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
           adminKeys.teams,
           adminKeys.origins,
           adminKeys.audit,
+          adminKeys.changes,
           change.expectedVersion,
           JSON.stringify(record),
           record.id,
@@ -290,6 +331,8 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
           JSON.stringify(change.audit),
           implicitTeam ? JSON.stringify(implicitTeam.record) : '',
           implicitTeam ? JSON.stringify(implicitTeam.audit) : '',
+          CHANGES_CHANNEL,
+          JSON.stringify({ kind: 'key', id: record.id } satisfies ChangeEvent),
         );
         return saved === 1;
       }),
@@ -315,10 +358,13 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
           adminKeys.team(change.record.id),
           adminKeys.teams,
           adminKeys.audit,
+          adminKeys.changes,
           change.expectedVersion,
           JSON.stringify(change.record),
           change.record.id,
           JSON.stringify(change.audit),
+          CHANGES_CHANNEL,
+          JSON.stringify({ kind: 'team', id: change.record.id } satisfies ChangeEvent),
         );
         return saved === 1;
       }),
@@ -354,7 +400,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
       listeners.push(listener);
     },
 
-    changesLive: () => subscribed,
+    changesLive: () => subscribed && performance.now() - heardAt <= SILENCE_MS,
 
     reserve: (r: ReserveRequest) =>
       guarded(async (): Promise<ReserveResult> => {
@@ -582,6 +628,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
 
     close: async () => {
       subscribed = false;
+      clearInterval(beats);
       subscriber.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     },

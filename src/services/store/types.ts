@@ -331,11 +331,15 @@ export interface Store {
   /** The Redis connection, for plugins that keep state of their own there (rate limits). */
   readonly redis?: Redis | Cluster;
 
-  /** Creates or updates a key atomically with its indexes and audit entry; false on a version conflict. */
+  /**
+   * Creates or updates a key atomically with its indexes and audit entry, and announces it to every
+   * instance in the same step (a `key` change event); false on a version conflict.
+   */
   saveKey(change: KeyChange): Promise<boolean>;
   findKeyByHash(hash: string): Promise<TeamKeyRecord | null>;
   getKey(id: string): Promise<TeamKeyRecord | null>;
   listKeys(request: ListKeysRequest): Promise<{ keys: TeamKeyRecord[]; hasMore: boolean }>;
+  /** Creates or updates a team with its audit entry, announced like saveKey (a `team` event). */
   saveTeam(change: TeamChange): Promise<boolean>;
   getTeam(id: string): Promise<TeamRecord | null>;
   listTeams(): Promise<TeamRecord[]>;
