@@ -19,7 +19,7 @@ import { checkWebhookTarget, createGuardedAgent, type Resolver, type TargetPolic
 
 /** Waits before each retry: 10 s, 1 min, 5 min, 30 min, 2 h; then the delivery has failed. */
 const RETRY_DELAYS_MS = [10_000, 60_000, 300_000, 1_800_000, 7_200_000];
-/** One attempt, from resolving the receiver to its response headers, ends by then. */
+/** One attempt, from checking the receiver's address to its response headers, ends by then. */
 const DELIVERY_DEADLINE_MS = 10_000;
 /** How long a claimed delivery may wait for a slot before it is left for a later claim. */
 const SLOT_WAIT_MS = 45_000;
@@ -47,6 +47,12 @@ export function webhookSignature(key: Buffer, body: Buffer | string): string {
   return `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
 }
 
+/** Settles as `work` does, or rejects once `signal` aborts (a name that takes long to resolve). */
+function beforeAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  const aborted = new Promise<never>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+  return Promise.race([work, aborted]);
+}
+
 /** The receiver a delivery goes to, so that each has slots of its own. */
 function receiverOf(url: string): string {
   return URL.canParse(url) ? new URL(url).origin : url;
@@ -70,9 +76,9 @@ export function createWebhooks(deps: WebhookDeps) {
     const signal = AbortSignal.timeout(deadlineMs);
     const key = await store.getKey(delivery.keyId);
     if (!key) return 'failed';
-    const target = await checkWebhookTarget(delivery.url, policy, deps.resolver);
-    if (!target.ok) return 'failed';
     try {
+      const target = await beforeAbort(checkWebhookTarget(delivery.url, policy, deps.resolver), signal);
+      if (!target.ok) return 'failed';
       const response = await request(delivery.url, {
         method: 'POST',
         dispatcher: agent,
