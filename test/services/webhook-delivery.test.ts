@@ -129,7 +129,7 @@ describe('a webhook delivery', () => {
     relay.webhooks.start(50);
     // A timer restarted by every byte would never fire: the receiver sends one five times a second.
     await expect.poll(() => trickler.closedByGateway, { timeout: 5_000 }).toBe(1);
-    expect(trickler.bytesSent).toBeGreaterThan(2);
+    expect(trickler.bytesSent).toBeGreaterThanOrEqual(2);
     await expect.poll(relay.outcomes).toEqual({ retry: 1 });
   });
 
@@ -150,7 +150,7 @@ describe('a receiver that never answers', () => {
     const [teamA, teamB] = [await relay.teamKey(), await relay.teamKey()];
     for (let i = 0; i < 10; i++) await relay.enqueue(teamA, silent.url);
     relay.webhooks.start(50);
-    await expect.poll(() => silent.requests).toBeGreaterThan(0);
+    await expect.poll(() => silent.requests).toBe(4);
 
     const [forB, forA] = [await promptReceiver(), await promptReceiver()];
     await relay.enqueue(teamB, forB.url);
