@@ -116,10 +116,10 @@ export const ConfigSchema = Type.Object({
       description: 'The URL Apiframe reaches this gateway at, for webhooks. Unset: requests with a `webhookUrl` are refused.',
     }),
   ),
-  WEBHOOK_ALLOW_HTTP: Type.Boolean({ default: false, description: 'Accept plain-http `webhookUrl`s (https only otherwise).' }),
+  WEBHOOK_ALLOW_HTTP: Type.Boolean({ default: false, description: 'Accept plain-http `webhookUrl`s on port 80 (https on port 443 only otherwise).' }),
   WEBHOOK_ALLOWED_HOSTS: Type.String({
     default: '',
-    description: 'Comma-separated hosts a `webhookUrl` may name even though they are private or loopback (internal receivers).',
+    description: 'Comma-separated hosts a `webhookUrl` may name even though they are private or loopback, on any port (internal receivers).',
   }),
   METRICS_TOKEN: Type.Optional(
     Type.String({

@@ -3,25 +3,31 @@
 // the raw body, keyed with SHA-256 of the real key), settles the job at once, and queues the
 // event for the caller, signed the same way but keyed with SHA-256 of the caller's team key, so
 // Apiframe's own verification code works unchanged with the team key. Deliveries run in the
-// background from a Redis queue, retry with backoff, and connect only to public addresses.
+// background from a Redis queue, retry with backoff, and connect only to public addresses; each
+// attempt has 10 s overall, and attempts run side by side with slots per team and receiver, so
+// a slow receiver delays nobody else's deliveries.
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import ipaddr from 'ipaddr.js';
-import pLimit from 'p-limit';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { errors, invalidInput } from '../errors.js';
 import { createBackgroundPass } from './background-pass.js';
+import { createDeliveryScheduler } from './delivery-scheduler.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './job-gateway.js';
 import type { Metrics } from './metrics.js';
 import type { CallerWebhook, JobRecord, Store, WebhookDelivery } from './store/types.js';
-import { checkWebhookTarget, type Resolver, type TargetPolicy } from './webhook-target.js';
+import { checkWebhookTarget, createGuardedAgent, type Resolver, type TargetPolicy } from './webhook-target.js';
 
 /** Waits before each retry: 10 s, 1 min, 5 min, 30 min, 2 h; then the delivery has failed. */
 const RETRY_DELAYS_MS = [10_000, 60_000, 300_000, 1_800_000, 7_200_000];
-const DELIVERY_TIMEOUT_MS = 10_000;
-const CLAIM_LEASE_MS = 30_000;
-const BATCH = 50;
+/** One attempt, from checking the receiver's address to its response headers, ends by then. */
+const DELIVERY_DEADLINE_MS = 10_000;
+/** How long a claimed delivery may wait for a slot before it is left for a later claim. */
+const SLOT_WAIT_MS = 45_000;
+/** Time left in the claim, after an attempt's deadline, to record how it went. */
+const RECORD_MARGIN_MS = 5_000;
+/** Deliveries one team may have claimed and not finished in this instance. */
+const TEAM_BACKLOG = 50;
+const LIMITS = { total: 32, perTeam: 8, perReceiver: 4, receiverBacklog: 8 };
 
 export interface WebhookDeps {
   store: Store;
@@ -32,6 +38,8 @@ export interface WebhookDeps {
   clock: Clock;
   metrics: Pick<Metrics, 'webhookDelivery'>;
   logger: Logger;
+  /** Overrides the 10 s deadline of one attempt (tests). */
+  deliveryDeadlineMs?: number;
 }
 
 /** `sha256=<hex HMAC-SHA256(key, body)>`, Apiframe's X-Webhook-Signature. */
@@ -39,38 +47,42 @@ export function webhookSignature(key: Buffer, body: Buffer | string): string {
   return `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
 }
 
+/** Settles as `work` does, or rejects once `signal` aborts (a name that takes long to resolve). */
+function beforeAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  const aborted = new Promise<never>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+  return Promise.race([work, aborted]);
+}
+
+/** The receiver a delivery goes to, so that each has slots of its own. */
+function receiverOf(url: string): string {
+  return URL.canParse(url) ? new URL(url).origin : url;
+}
+
 export function createWebhooks(deps: WebhookDeps) {
   const { store, policy, clock, logger, metrics } = deps;
   const upstreamKey = createHash('sha256').update(deps.upstreamApiKey).digest();
   const base = deps.publicBaseUrl?.replace(/\/$/, '');
-  const limit = pLimit(8);
+  const deadlineMs = deps.deliveryDeadlineMs ?? DELIVERY_DEADLINE_MS;
+  // No other instance claims a delivery while this one may still send it (60 s by default).
+  const claimLeaseMs = SLOT_WAIT_MS + deadlineMs + RECORD_MARGIN_MS;
+  const agent = createGuardedAgent(policy);
+  const scheduler = createDeliveryScheduler(LIMITS);
+  /** Claimed deliveries not yet finished, by id, with when their current lease began. */
+  const claimed = new Map<string, { claimedAt: number }>();
 
-  // Connections re-check every resolved address, so a name cannot be re-pointed at a private
-  // address between the check and the delivery.
-  const agent = new Agent({
-    connect: {
-      lookup: (hostname, options, callback) =>
-        dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-          if (error) return callback(error, '', 0);
-          const refused = !policy.allowedHosts.includes(hostname) && addresses.find((a) => ipaddr.process(a.address).range() !== 'unicast');
-          if (refused) return callback(new Error(`refused to connect to ${refused.address}`), '', 0);
-          if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-          return callback(null, addresses[0]!.address, addresses[0]!.family);
-        }),
-    },
-    headersTimeout: DELIVERY_TIMEOUT_MS,
-    bodyTimeout: DELIVERY_TIMEOUT_MS,
-  });
-
+  // Only the status matters: the body is destroyed, not read, so a receiver cannot hold the
+  // delivery by trickling it, and the deadline covers everything before it.
   async function attempt(delivery: WebhookDelivery): Promise<'delivered' | 'retry' | 'failed'> {
+    const signal = AbortSignal.timeout(deadlineMs);
     const key = await store.getKey(delivery.keyId);
     if (!key) return 'failed';
-    const target = await checkWebhookTarget(delivery.url, policy, deps.resolver);
-    if (!target.ok) return 'failed';
     try {
+      const target = await beforeAbort(checkWebhookTarget(delivery.url, policy, deps.resolver), signal);
+      if (!target.ok) return 'failed';
       const response = await request(delivery.url, {
         method: 'POST',
         dispatcher: agent,
+        signal,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'apiframe-gateway/0.1 (webhook relay)',
@@ -79,7 +91,8 @@ export function createWebhooks(deps: WebhookDeps) {
         },
         body: delivery.body,
       });
-      await response.body.dump();
+      // Destroying an unfinished body reports it aborted, which is what was meant.
+      response.body.on('error', () => undefined).destroy();
       return response.statusCode >= 200 && response.statusCode < 300 ? 'delivered' : 'retry';
     } catch {
       return 'retry';
@@ -98,15 +111,47 @@ export function createWebhooks(deps: WebhookDeps) {
     );
   }
 
-  /** One pass over every team's due deliveries; returns how many were attempted. */
-  async function deliverDue(): Promise<number> {
-    let attempted = 0;
-    for (const team of await store.teams()) {
-      const due = await store.claimDueDeliveries(team, clock(), CLAIM_LEASE_MS, BATCH);
-      await Promise.all(due.map((delivery) => limit(() => deliver(delivery))));
-      attempted += due.length;
+  // A delivery that waited too long for a slot is left to its lease: it becomes due again and
+  // is claimed afresh, rather than sent so late that another instance might send it as well.
+  async function deliverWithinLease(delivery: WebhookDelivery): Promise<void> {
+    try {
+      const lease = claimed.get(delivery.id)!;
+      if (clock() <= lease.claimedAt + SLOT_WAIT_MS) await deliver(delivery);
+    } catch (error) {
+      logger.warn({ err: error }, 'webhook delivery failed');
+    } finally {
+      claimed.delete(delivery.id);
     }
-    return attempted;
+  }
+
+  function dispatch(delivery: WebhookDelivery, claimedAt: number): void {
+    const held = claimed.get(delivery.id);
+    if (held) {
+      held.claimedAt = claimedAt;
+      return;
+    }
+    claimed.set(delivery.id, { claimedAt });
+    const taken = scheduler.offer({ team: delivery.team, receiver: receiverOf(delivery.url), run: () => deliverWithinLease(delivery) });
+    if (!taken) claimed.delete(delivery.id);
+  }
+
+  /**
+   * Claims every team's due deliveries and hands them to the scheduler without waiting for
+   * them, so a slow delivery holds up neither the next team nor the next pass; returns how many
+   * were claimed.
+   */
+  async function deliverDue(): Promise<number> {
+    const claims = await Promise.all(
+      (await store.teams()).map(async (team) => {
+        const room = TEAM_BACKLOG - scheduler.heldFor(team);
+        if (room <= 0) return 0;
+        const now = clock();
+        const due = await store.claimDueDeliveries(team, now, claimLeaseMs, room);
+        for (const delivery of due) dispatch(delivery, now);
+        return due.length;
+      }),
+    );
+    return claims.reduce((sum, count) => sum + count, 0);
   }
 
   const background = createBackgroundPass(deliverDue, logger, 'webhook delivery pass failed');
@@ -145,6 +190,7 @@ export function createWebhooks(deps: WebhookDeps) {
 
     async stop(): Promise<void> {
       await background.stop();
+      await scheduler.close();
       await agent.close();
     },
   };

@@ -5,8 +5,10 @@
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer, type Socket } from 'node:net';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkWebhookTarget, type Resolver } from '../../src/services/webhook-target.js';
+import { checkWebhookTarget, createGuardedAgent, type Resolver } from '../../src/services/webhook-target.js';
 import { webhookSignature } from '../../src/services/webhooks.js';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { SEED_BODY, startGateway, UPSTREAM_KEY, type TestGateway } from '../helpers/gateway.js';
@@ -49,8 +51,8 @@ afterAll(async () => {
   await redis.destroy();
 });
 
-const waitFor = async (check: () => boolean | Promise<boolean>, what: string) => {
-  for (let i = 0; i < 750; i++) {
+const waitFor = async (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) => {
+  for (const until = Date.now() + timeoutMs; Date.now() < until; ) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -111,11 +113,20 @@ describe('the webhook relay', () => {
 
   it('refuses webhook URLs that point inside the network at submit time, before any connection', async () => {
     const key = await gw.createKey();
-    for (const url of ['http://10.0.0.1/hook', 'https://169.254.169.254/latest/meta-data', 'http://[::1]:9/x']) {
+    const refusals = {
+      'http://10.0.0.1/hook': 'must not point at a private address (10.0.0.1)',
+      'https://169.254.169.254/latest/meta-data': 'must not point at a linkLocal address (169.254.169.254)',
+      'http://[::1]/x': 'must not point at a loopback address (::1)',
+      'http://[::7f00:1]/x': 'must not point at a loopback address (::7f00:1)',
+      'https://[::ffff:127.0.0.1]/x': 'must not point at a loopback address (::ffff:7f00:1)',
+      'https://[::a00:1]/x': 'must not point at a private address (::a00:1)',
+      'https://93.184.216.34:8443/hook': 'must use port 443 or 80 (not 8443)',
+    };
+    for (const [url, reason] of Object.entries(refusals)) {
       const before = gw.sim.requests.length;
       const response = await gw.generate(key.key, { ...SEED_BODY, webhookUrl: url });
       expect(response.statusCode, url).toBe(400);
-      expect(response.json().details.webhookUrl[0]).toMatch(/must not point at a (private|linkLocal|loopback) address/);
+      expect(response.json()).toMatchObject({ error: expect.any(String), details: { webhookUrl: [reason] } });
       expect(gw.sim.requests.length).toBe(before);
     }
     expect((await gw.spend(key)).total).toBe(0);
@@ -181,6 +192,10 @@ describe('the SSRF guard', () => {
     ['https://169.254.169.254/latest', 'linkLocal'],
     ['https://[::1]/x', 'loopback'],
     ['https://[::ffff:10.0.0.1]/x', 'private'],
+    ['https://[::ffff:127.0.0.1]/x', 'loopback'],
+    ['https://[::7f00:1]/x', 'loopback'],
+    ['https://[::a00:1]/x', 'private'],
+    ['https://[::a9fe:a9fe]/x', 'linkLocal'],
     ['https://sneaky.example.com/x', 'private'],
     ['https://metadata.example.com/x', 'linkLocal'],
     ['https://local.example.com/x', 'loopback'],
@@ -195,9 +210,81 @@ describe('the SSRF guard', () => {
     expect(await checkWebhookTarget('https://nowhere.example.com/x', policy, dns)).toEqual({ ok: false, reason: 'host nowhere.example.com does not resolve' });
   });
 
+  it('refuses ports other than 443 (and 80 when http is allowed) unless the host is allowlisted', async () => {
+    const withHttp = { ...policy, allowHttp: true };
+    expect(await checkWebhookTarget('https://hooks.example.com:8443/x', policy, dns)).toEqual({ ok: false, reason: 'must use port 443 (not 8443)' });
+    expect(await checkWebhookTarget('https://hooks.example.com:80/x', policy, dns)).toEqual({ ok: false, reason: 'must use port 443 (not 80)' });
+    expect(await checkWebhookTarget('http://hooks.example.com:8080/x', withHttp, dns)).toEqual({ ok: false, reason: 'must use port 443 or 80 (not 8080)' });
+    expect(await checkWebhookTarget('https://hooks.example.com:443/x', policy, dns)).toEqual({ ok: true });
+    expect(await checkWebhookTarget('http://hooks.example.com/x', withHttp, dns)).toEqual({ ok: true });
+    expect(await checkWebhookTarget('https://local.example.com:8443/x', { ...policy, allowedHosts: ['local.example.com'] }, dns)).toEqual({ ok: true });
+  });
+
   it('accepts public hosts, and allowlisted internal ones', async () => {
     expect(await checkWebhookTarget('https://hooks.example.com/x', policy, dns)).toEqual({ ok: true });
     expect(await checkWebhookTarget('https://local.example.com/x', { allowHttp: false, allowedHosts: ['local.example.com'] }, dns)).toEqual({ ok: true });
+  });
+});
+
+describe('the SSRF guard at connect time', () => {
+  it('refuses other ports and inward addresses, literal or resolved, before connecting, unless allowlisted', async () => {
+    let connections = 0;
+    const server = createServer((_request, response) => response.writeHead(204).end());
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const guarded = createGuardedAgent({ allowHttp: true, allowedHosts: [] });
+    const allowlisted = createGuardedAgent({ allowHttp: true, allowedHosts: ['127.0.0.1'] });
+    const send = (url: string, dispatcher = guarded) => request(url, { method: 'POST', body: '{}', dispatcher, signal: AbortSignal.timeout(5_000) });
+    try {
+      await expect(send(`http://127.0.0.1:${port}/hook`)).rejects.toThrow(`refused to connect to 127.0.0.1: must use port 443 or 80 (not ${port})`);
+      await expect(send('http://[::7f00:1]/hook')).rejects.toThrow('refused to connect to ::7f00:1: must not point at a loopback address');
+      await expect(send('http://[::ffff:127.0.0.1]/hook')).rejects.toThrow('must not point at a loopback address');
+      await expect(send('http://[::a00:1]/hook')).rejects.toThrow('refused to connect to ::a00:1: must not point at a private address');
+      await expect(send('http://localhost/hook')).rejects.toThrow('refused to connect to localhost: must not point at a loopback address');
+      expect(connections).toBe(0);
+      expect((await send(`http://127.0.0.1:${port}/hook`, allowlisted)).statusCode).toBe(204);
+      expect(connections).toBe(1);
+    } finally {
+      await Promise.all([guarded.close(), allowlisted.close()]);
+      server.close();
+    }
+  });
+});
+
+describe('a receiver that trickles its answer', () => {
+  it('delays no other team’s relay, and is given up after the 10 s deadline however it trickles', async () => {
+    let gaveUp = false;
+    const trickled = new Set<Socket>();
+    const trickler = createTcpServer((socket) => {
+      trickled.add(socket);
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nX-Slow: ');
+        const timer = setInterval(() => socket.write('.'), 2_000);
+        socket.on('close', () => {
+          clearInterval(timer);
+          gaveUp ||= trickled.has(socket);
+        });
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => trickler.listen(0, '127.0.0.1', resolve));
+    const tricklerUrl = `http://127.0.0.1:${(trickler.address() as { port: number }).port}/hook`;
+    try {
+      const [slowTeam, otherTeam] = [await gw.createKey(), await gw.createKey()];
+      expect((await gw.generate(slowTeam.key, { ...SEED_BODY, webhookUrl: tricklerUrl })).statusCode).toBe(202);
+      await waitFor(() => trickled.size > 0, 'the slow receiver to be called');
+
+      const { jobId } = (await gw.generate(otherTeam.key, { ...SEED_BODY, webhookUrl: receiverUrl })).json();
+      // The other team's event arrives at once; the trickling receiver would hold the line for good.
+      await waitFor(() => received.some((delivery) => delivery.body.includes(jobId)), 'the other team’s relay', 5_000);
+      expect(gaveUp).toBe(false);
+      await waitFor(() => gaveUp, 'the slow delivery to be given up', 20_000);
+    } finally {
+      for (const socket of trickled) socket.destroy();
+      trickled.clear();
+      trickler.close();
+    }
   });
 });
 
