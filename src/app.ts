@@ -115,7 +115,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     pricing: config.pricing,
     clock,
     reservationLeaseMs: config.reservationLeaseMs,
-    submitDeadlineMs: config.UPSTREAM_TIMEOUT_MS,
+    maxQueueMs: config.UPSTREAM_TIMEOUT_MS,
     pollLockMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 5_000),
     logger,
     metrics,

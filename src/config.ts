@@ -66,7 +66,7 @@ export const ConfigSchema = Type.Object({
     minimum: 100,
     default: 30_000,
     description:
-      'Time a job submission may take at Apiframe in all (waiting for a free connection, the headers and the body), and time a read may wait for the headers and for each part of the body, before the caller gets 504.',
+      'Time a job submission may wait for a free connection to Apiframe (past it, it is answered 504 without being sent), and time Apiframe may take to send its headers, and each part of its body, before the caller gets 504.',
   }),
   UPSTREAM_CONNECTIONS: Type.Integer({
     minimum: 1,
@@ -82,7 +82,7 @@ export const ConfigSchema = Type.Object({
     Type.Integer({
       minimum: 1,
       description:
-        'How long a reservation lives before the reconciler releases it (its instance died before Apiframe answered). Default: twice `UPSTREAM_TIMEOUT_MS` plus `REDIS_TIMEOUT_MS` plus 10 s; at least `UPSTREAM_TIMEOUT_MS` + `REDIS_TIMEOUT_MS` + 5 s, so that a submission always ends (and is recorded) before its lease, whatever the clock skew between instances up to 5 s.',
+        'How long a reservation lives unless renewed; the instance working on it renews it every third of this, and the reconciler releases it once it runs out (its instance died). Default: twice `UPSTREAM_TIMEOUT_MS` plus `REDIS_TIMEOUT_MS` plus 10 s; at least `UPSTREAM_TIMEOUT_MS` + `REDIS_TIMEOUT_MS` + 5 s, so that even without a renewal it outlasts a submission\'s wait for a connection, one Redis command and 5 s of clock skew between instances.',
     }),
   ),
   REQUEST_TIMEOUT_MS: Type.Integer({
@@ -160,7 +160,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Clock skew between instances a lease tolerates (the reconciler compares it to its own clock). */
+/** Clock skew between instances a lease tolerates (the reconciler compares it with its own clock). */
 const LEASE_MARGIN_MS = 5_000;
 
 const PricingSchema = Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9.-]*$' }), Type.Integer({ minimum: 0 }));

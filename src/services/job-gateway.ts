@@ -1,8 +1,8 @@
 // The generate → poll → settle loop. A generation reserves its price before anything is sent
 // upstream; the reservation becomes the job's when Apiframe accepts it and is released on any
-// refusal or failure. A submission has one deadline at Apiframe, queueing included, which ends
-// before its reservation's lease, so only a dead instance's reservations are ever released by
-// the reconciler. A job is settled exactly once, when it is first seen in a terminal state.
+// refusal or failure. While an instance works on a submission it keeps the reservation's lease
+// alive, so the reconciler only ever releases the reservations of an instance that died. A job
+// is settled exactly once, when it is first seen in a terminal state.
 import { randomUUID } from 'node:crypto';
 import { errors, invalidInput, withExtras } from '../errors.js';
 import type { Budget } from './budget-window.js';
@@ -37,8 +37,8 @@ export interface JobGatewayDeps {
   pricing: Readonly<Record<string, number>>;
   clock: Clock;
   reservationLeaseMs: number;
-  /** The most a submission may take at Apiframe: waiting for a connection, the headers and the body. */
-  submitDeadlineMs: number;
+  /** How long a submission may wait, from its arrival, for a free connection to Apiframe. */
+  maxQueueMs: number;
   /** How long one poller may hold the right to ask Apiframe about a job. */
   pollLockMs: number;
   logger: Logger;
@@ -100,7 +100,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
   ): Promise<GatewayAnswer> {
     const { key } = caller;
     refuseWhileUpstreamPaused();
-    const deadlineAt = Date.now() + deps.submitDeadlineMs;
+    const deadlineAt = Date.now() + deps.maxQueueMs;
     const credits = pricing[body.model]!;
     const now = clock();
     const windows = windowsAt(now);
@@ -126,41 +126,64 @@ export function createJobGateway(deps: JobGatewayDeps) {
     }
     metrics.credits('reserved', key.team, body.model, credits);
 
-    let response: UpstreamResponse;
-    let jobId: string;
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), deadlineAt - Date.now());
+    const lease = keepLeaseAlive(key.team, reservationId);
     try {
-      response = await upstream.submitGenerate(JSON.stringify(body), requestId, {
+      const sending = { maxQueueMs: deadlineAt - Date.now(), ...(options.idempotencyKey && { idempotencyKey: options.idempotencyKey }) };
+      const { response, jobId } = await forward(body, requestId, sending, async (error) => {
+        const release = { team: key.team, reservationId, day: windows[0]!, requestId, now: clock(), why: releaseReason(error) };
+        await releaseQuietly(release, body.model);
+      });
+      await recordAccepted({
+        reservationId,
+        jobId,
+        team: key.team,
+        keyId: key.id,
+        model: body.model,
+        windows,
+        credits,
+        ...budgets,
+        now: clock(),
+        requestId,
+        ...(options.webhook && { webhook: options.webhook }),
+      });
+      return { status: response.status, body: response.body };
+    } finally {
+      lease.stop();
+    }
+  }
+
+  /** Sends a submission to Apiframe; on any refusal or failure, `onFailure` runs before the caller's error is thrown. */
+  async function forward(
+    body: { model: string },
+    requestId: string,
+    options: { maxQueueMs: number; idempotencyKey?: string },
+    onFailure: (error: unknown) => Promise<void>,
+  ): Promise<{ response: UpstreamResponse; jobId: string }> {
+    try {
+      const response = await upstream.submitGenerate(JSON.stringify(body), requestId, {
         ...(options.idempotencyKey && { idempotencyKey: options.idempotencyKey }),
-        signal: deadline.signal,
+        maxQueueMs: options.maxQueueMs,
       });
       if (response.status !== 202 && response.status !== 200 && response.status !== 201) {
         if (response.status === 429) pauseUpstream(response.retryAfter);
         throw upstreamRefusal(response);
       }
-      jobId = acceptedJobId(response.body);
+      return { response, jobId: acceptedJobId(response.body) };
     } catch (error) {
-      await releaseQuietly({ team: key.team, reservationId, day: windows[0]!, requestId, now: clock(), why: releaseReason(error) }, body.model);
+      await onFailure(error);
       throw asCallerError(error);
-    } finally {
-      clearTimeout(timer);
     }
+  }
 
-    await recordAccepted({
-      reservationId,
-      jobId,
-      team: key.team,
-      keyId: key.id,
-      model: body.model,
-      windows,
-      credits,
-      ...budgets,
-      now: clock(),
-      requestId,
-      ...(options.webhook && { webhook: options.webhook }),
-    });
-    return { status: response.status, body: response.body };
+  /** Renews a reservation's lease while this instance works on it, so only a dead instance's leases run out. */
+  function keepLeaseAlive(team: string, reservationId: string): { stop(): void } {
+    const renew = () =>
+      store
+        .renewLease(team, reservationId, clock() + deps.reservationLeaseMs)
+        .catch((error: unknown) => logger.warn({ err: error, team, reservationId }, 'reservation lease renewal failed'));
+    const timer = setInterval(renew, deps.reservationLeaseMs / 3);
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
   }
 
   /**
@@ -186,7 +209,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
 
   function noteAttached(request: AttachRequest, attached: AttachResult): void {
     const { team, model, credits, requestId, jobId } = request;
-    if (attached.state === 'duplicate') metrics.credits('released', team, model, credits);
+    if (attached.state === 'duplicate') metrics.credits('released', team, model, attached.released);
     if (attached.state !== 'retaken') return;
     // The reconciler released the reservation: this instance outlived its lease (a stall?).
     metrics.credits('reserved', team, model, credits - attached.overrun);
@@ -194,13 +217,16 @@ export function createJobGateway(deps: JobGatewayDeps) {
     logger.warn({ requestId, jobId, team, model, overrun: attached.overrun }, 'reservation lapsed before its job was recorded; its price was counted again');
   }
 
-  /** Records the accepted jobs the store refused before; how many are still waiting. */
-  async function recordUnrecorded(): Promise<number> {
+  /** Records the accepted jobs the store refused before; each that still fails waits for the next pass. */
+  async function recordUnrecorded(): Promise<void> {
     for (const request of unrecorded.values()) {
-      noteAttached(request, await store.attachJob(request));
-      unrecorded.delete(request.jobId);
+      try {
+        noteAttached(request, await store.attachJob(request));
+        unrecorded.delete(request.jobId);
+      } catch (error) {
+        logger.warn({ err: error, requestId: request.requestId, jobId: request.jobId, team: request.team }, 'accepted job still not recorded');
+      }
     }
-    return unrecorded.size;
   }
 
   /**
@@ -381,7 +407,7 @@ export function createJobGateway(deps: JobGatewayDeps) {
   async function close(): Promise<void> {
     await Promise.all(backgroundRefreshes);
     if (unrecorded.size === 0) return;
-    await recordUnrecorded().catch(() => undefined);
+    await recordUnrecorded();
     for (const { requestId, jobId, team, keyId, reservationId } of unrecorded.values()) {
       logger.error({ requestId, jobId, team, keyId, reservationId }, 'accepted job lost at shutdown: reconciliation lists it as unrecorded');
     }
@@ -455,7 +481,7 @@ function releaseReason(error: unknown): string {
 
 export function asCallerError(error: unknown): unknown {
   if (error instanceof UpstreamFailure) {
-    return error.kind === 'timeout' ? new errors.UpstreamTimeout() : new errors.UpstreamUnavailable();
+    return error.kind === 'unreachable' ? new errors.UpstreamUnavailable() : new errors.UpstreamTimeout();
   }
   return error;
 }

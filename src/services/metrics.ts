@@ -77,7 +77,7 @@ export function createMetrics(countPendingJobs: () => Promise<number>) {
     credits(kind: CreditKind, team: string, model: string, amount: number): void {
       if (amount > 0) credits.inc({ kind, team, model }, amount);
     },
-    upstream(operation: string, status: number | 'timeout' | 'unreachable', seconds: number): void {
+    upstream(operation: string, status: number | 'timeout' | 'unreachable' | 'busy', seconds: number): void {
       const labels = { operation, status: String(status) };
       upstreamDuration.observe(labels, seconds);
       if (typeof status !== 'number' || status >= 400) upstreamErrors.inc(labels);

@@ -4,6 +4,8 @@
 // Apiframe is asked gently: at most CONCURRENCY job reads at once, one reconciliation at a time
 // per instance, and at most `limit` requests per call. A long period is walked in parts: each
 // answer covers its part and says how far the walk got, with the cursor that continues it.
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import pLimit from 'p-limit';
 import { errors, withExtras } from '../errors.js';
 import { DAY_MS } from './budget-window.js';
@@ -19,13 +21,21 @@ const EDGE_MS = 3_600_000;
 const CONCURRENCY = 4;
 const BUSY_RETRY_AFTER_SECONDS = '5';
 
-interface UpstreamJob {
-  id: string;
-  status: string;
-  model?: string;
-  creditCost: number | null;
-  createdAt: string;
-}
+/** What reconciliation reads of a page of Apiframe's job list; anything else is a 502. */
+const UpstreamJobPage = Type.Object({
+  jobs: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      status: Type.String(),
+      model: Type.Optional(Type.String()),
+      creditCost: Type.Union([Type.Number(), Type.Null()]),
+      createdAt: Type.String(),
+    }),
+  ),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+  hasMore: Type.Boolean(),
+});
+type UpstreamJob = Static<typeof UpstreamJobPage>['jobs'][number];
 
 export interface ReconciliationQuery {
   from: string;
@@ -198,15 +208,18 @@ export function createReconciliation(store: Store, upstream: UpstreamClient) {
   }
 
   /** One page of Apiframe's account-wide job list, newest first; a 502 when Apiframe cannot give it. */
-  async function listPage(cursor: string | null, requestId: string): Promise<{ jobs: UpstreamJob[]; nextCursor: string | null; hasMore: boolean }> {
+  async function listPage(cursor: string | null, requestId: string): Promise<Static<typeof UpstreamJobPage>> {
     const query = new URLSearchParams({ scope: 'team', limit: '100', ...(cursor && { cursor }) });
     const response = await upstream.listJobs(query, requestId).catch(() => null);
     if (response?.status !== 200) throw new errors.UpstreamUnavailable();
+    let page: unknown;
     try {
-      return JSON.parse(response.body) as { jobs: UpstreamJob[]; nextCursor: string | null; hasMore: boolean };
+      page = JSON.parse(response.body);
     } catch {
       throw new errors.UpstreamUnavailable();
     }
+    if (!Value.Check(UpstreamJobPage, page)) throw new errors.UpstreamUnavailable();
+    return page;
   }
 
   /**

@@ -1,6 +1,12 @@
 // The only code that talks to Apiframe: a keep-alive undici Pool that adds the company's real
 // X-API-Key and nothing of the caller's. Network failures become UpstreamFailure with a kind
 // the caller can map (timeout or unreachable); HTTP answers are returned as they came.
+//
+// Calls take one slot each of a queue as wide as the pool, so a call that has its slot is sent
+// at once and the wait for a slot is the only queueing. A submission may give up that wait (it
+// was never sent, so nothing ran upstream); once sent, it is never aborted, since Apiframe may
+// already have created the job: only undici's header and body timeouts end it.
+import PQueue from 'p-queue';
 import { Pool, errors as undiciErrors } from 'undici';
 
 export interface UpstreamResponse {
@@ -12,7 +18,8 @@ export interface UpstreamResponse {
 export class UpstreamFailure extends Error {
   override name = 'UpstreamFailure';
   constructor(
-    readonly kind: 'timeout' | 'unreachable',
+    /** `busy`: no connection came free in time, and nothing was sent. */
+    readonly kind: 'timeout' | 'unreachable' | 'busy',
     cause: unknown,
   ) {
     super(`upstream ${kind}`, { cause });
@@ -21,8 +28,8 @@ export class UpstreamFailure extends Error {
 
 export interface SubmitOptions {
   idempotencyKey?: string;
-  /** Ends the call wherever it is: waiting for a connection, for the headers or for the body. */
-  signal?: AbortSignal;
+  /** How long the call may wait for a free connection before it gives up, unsent. */
+  maxQueueMs?: number;
 }
 
 export interface UpstreamClient {
@@ -55,6 +62,7 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
     bodyTimeout: options.timeoutMs,
     keepAliveTimeout: 30_000,
   });
+  const slots = new PQueue({ concurrency: options.connections });
   const baseHeaders = {
     'x-api-key': options.apiKey,
     accept: 'application/json',
@@ -68,13 +76,13 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
     requestId: string,
     body?: string,
     extraHeaders: Record<string, string> = {},
-    signal?: AbortSignal,
+    maxQueueMs?: number,
   ): Promise<UpstreamResponse> {
     const started = performance.now();
     const observe = (status: number | UpstreamFailure['kind']) =>
       options.observe?.(operation, status, (performance.now() - started) / 1000);
     try {
-      const response = await pool.request({
+      const response = await inSlot(maxQueueMs, () => pool.request({
         method,
         path: pathPrefix + path,
         headers: {
@@ -84,22 +92,35 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
           ...(body !== undefined && { 'content-type': 'application/json' }),
         },
         body,
-        signal,
-      });
-      const text = await readCapped(response.body);
-      const retryAfter = response.headers['retry-after'];
-      observe(response.statusCode);
-      return { status: response.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, body: text };
+      }).then(async (answer) => ({ answer, text: await readCapped(answer.body) })));
+      const { answer, text } = response;
+      const retryAfter = answer.headers['retry-after'];
+      observe(answer.statusCode);
+      return { status: answer.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, body: text };
     } catch (cause) {
-      const failure = new UpstreamFailure(isTimeout(cause) || signal?.aborted ? 'timeout' : 'unreachable', cause);
+      const failure = new UpstreamFailure(cause instanceof QueueWaitOver ? 'busy' : isTimeout(cause) ? 'timeout' : 'unreachable', cause);
       observe(failure.kind);
       throw failure;
     }
   }
 
+  /** Runs `work` in a slot; waiting for one at most `maxQueueMs`, after which `work` never starts. */
+  function inSlot<T>(maxQueueMs: number | undefined, work: () => Promise<T>): Promise<T> {
+    if (maxQueueMs === undefined) return slots.add(work);
+    const gaveUp = new AbortController();
+    const timer = setTimeout(() => gaveUp.abort(new QueueWaitOver()), Math.max(maxQueueMs, 0));
+    return slots.add(
+      () => {
+        clearTimeout(timer);
+        return work();
+      },
+      { signal: gaveUp.signal },
+    );
+  }
+
   return {
-    submitGenerate: (body, requestId, { idempotencyKey, signal } = {}) =>
-      call('generate', 'POST', '/v2/images/generate', requestId, body, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}, signal),
+    submitGenerate: (body, requestId, { idempotencyKey, maxQueueMs } = {}) =>
+      call('generate', 'POST', '/v2/images/generate', requestId, body, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}, maxQueueMs),
     getJob: (jobId, requestId) => call('get_job', 'GET', `/v2/jobs/${encodeURIComponent(jobId)}`, requestId),
     listJobs: (query, requestId) => call('list_jobs', 'GET', `/v2/jobs?${query}`, requestId),
     getAccount: (requestId) => call('get_account', 'GET', '/v2/me', requestId),
@@ -119,6 +140,10 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Pr
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+class QueueWaitOver extends Error {
+  override name = 'QueueWaitOver';
 }
 
 function isTimeout(error: unknown): boolean {

@@ -1,7 +1,8 @@
 // Submissions queued behind a slow Apiframe on one connection, with another instance's
-// reconciler releasing every lease that runs out: a submission ends at its deadline (queueing
-// included) before its lease, so no live reservation is ever released, nothing is recorded
-// without one, and the budget holds. Before the deadline existed, this spent 45 credits of 30.
+// reconciler releasing every lease that runs out: the instance working on a submission keeps
+// its lease alive, and one that waits too long for a connection gives up before it is sent, so
+// no live reservation is released, nothing is recorded without one, the budget holds and
+// Apiframe charges exactly what the ledger says. Before, this spent 45 credits of 30.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
@@ -40,7 +41,7 @@ afterAll(async () => {
 });
 
 describe('submissions queued for a single upstream connection', () => {
-  it('end at their deadline, before their lease: the budget holds and every credit is accounted for', async () => {
+  it('keep their reservations while queued or sent, give up unsent: the budget holds, Apiframe charges what the ledger says', async () => {
     const key = await reconciling.createKey({ budget: { credits: 30, period: 'total' } });
     const submit = () =>
       fetch(`${submitting.url}/v2/images/generate`, {
@@ -50,6 +51,7 @@ describe('submissions queued for a single upstream connection', () => {
       }).then(async (response) => ({ status: response.status, body: (await response.json()) as { jobId?: string } }));
     const wave = () => Array.from({ length: 10 }, submit);
 
+    const sentBefore = sim.requests.filter((request) => request.method === 'POST').length;
     const first = wave();
     await sleep(LEASE_MS + 1_000);
     const answers = await Promise.all([...first, ...wave()]);
@@ -58,6 +60,9 @@ describe('submissions queued for a single upstream connection', () => {
     const statuses = answers.map((answer) => answer.status);
     expect(accepted.length).toBeGreaterThan(0);
     expect(statuses.every((status) => status === 202 || status === 504 || status === 402), JSON.stringify(statuses)).toBe(true);
+    // Those that waited too long for the connection were answered 504 and never sent.
+    expect(statuses).toContain(504);
+    expect(sim.requests.filter((request) => request.method === 'POST').length - sentBefore).toBe(accepted.length);
 
     // Let every accepted job settle (through the reconciling instance), then count.
     const store = reconciling.app.services.store;
@@ -72,6 +77,54 @@ describe('submissions queued for a single upstream connection', () => {
     expect(spent).toBe(3 * accepted.length);
     expect(spent).toBeLessThanOrEqual(30);
     expect((await reconciling.spend(key)).total).toBe(spent);
-    console.log(`queued submissions on one connection: ${JSON.stringify(statuses)}; ${spent} of 30 credits spent, no lease released while its call was live`);
+    expect(sim.chargedCredits()).toBe(spent);
+    console.log(
+      `queued submissions on one connection: ${JSON.stringify(statuses)}; ${spent} of 30 credits spent, as Apiframe charged; no lease released while its call was live`,
+    );
+  }, 60_000);
+
+  it('keep their reservation while Apiframe takes longer than the lease: renewed, never released', async () => {
+    // A lease of 13.5 s; the second submission waits 7 s for the connection and 7 s for Apiframe.
+    const slow = await startGatewayProcess({
+      REDIS_URL: redis.url,
+      APIFRAME_API_KEY: UPSTREAM_KEY,
+      APIFRAME_BASE_URL: sim.url,
+      UPSTREAM_CONNECTIONS: '1',
+      UPSTREAM_TIMEOUT_MS: '8000',
+      REDIS_TIMEOUT_MS: '500',
+      RESERVATION_LEASE_MS: '13500',
+    });
+    try {
+      const key = await reconciling.createKey({ budget: { credits: 6, period: 'total' } });
+      const submit = () =>
+        fetch(`${slow.url}/v2/images/generate`, {
+          method: 'POST',
+          headers: { 'x-api-key': key.key, 'content-type': 'application/json' },
+          body: JSON.stringify({ ...SEED_BODY, prompt: `${SEED_BODY.prompt} [sim:latency=7000]` }),
+        }).then((response) => response.status);
+      const second = (async () => {
+        await sleep(100);
+        return submit();
+      })();
+      // A reconciler on duty without pause: any reservation of this team is released the moment its lease ends.
+      const store = reconciling.app.services.store;
+      let reaping = true;
+      const reaper = (async () => {
+        while (reaping) {
+          for (const { reservationId, day, model } of await store.expiredReservations(key.team, Date.now(), 100)) {
+            await reconciling.app.services.jobs.release({ team: key.team, reservationId, day, now: Date.now(), requestId: 'reaper', why: 'lease expired' }, model);
+          }
+          await sleep(50);
+        }
+      })();
+      const statuses = await Promise.all([submit(), second]);
+      reaping = false;
+      await reaper;
+      expect(statuses).toEqual([202, 202]);
+      const ledger = await store.readLedger(key.team, null, 100);
+      expect(ledger.map((entry) => `${entry.kind} ${entry.credits} ${entry.note}`)).toEqual(['reserve 3 ', 'reserve 3 ']);
+    } finally {
+      await slow.stop();
+    }
   }, 60_000);
 });

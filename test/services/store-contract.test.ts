@@ -110,7 +110,7 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
     const r = reservation(team, 'k1');
     const jobId = randomUUID();
     await store.reserve(r);
-    expect(await store.attachJob({ ...r, jobId })).toEqual({ state: 'attached', overrun: 0 });
+    expect(await store.attachJob({ ...r, jobId })).toEqual({ state: 'attached', overrun: 0, released: 0 });
     expect(await store.getJob(team, jobId)).toMatchObject({ jobId, keyId: 'k1', reserved: 3, state: 'pending' });
     const settle = { team, jobId, status: 'COMPLETED', credits: 2, finalBody: '{"status":"COMPLETED"}', now: NOW, day: DAY, requestId: 'req-test' };
     expect(await store.settle(settle)).toEqual({ settled: true, overrun: 0 });
@@ -143,8 +143,10 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
     const replay = reservation(team, 'k1');
     await store.reserve(first);
     await store.reserve(replay);
-    expect(await store.attachJob({ ...first, jobId })).toEqual({ state: 'attached', overrun: 0 });
-    expect(await store.attachJob({ ...replay, jobId })).toEqual({ state: 'duplicate', overrun: 0 });
+    expect(await store.attachJob({ ...first, jobId })).toEqual({ state: 'attached', overrun: 0, released: 0 });
+    expect(await store.attachJob({ ...replay, jobId })).toEqual({ state: 'duplicate', overrun: 0, released: 3 });
+    // A retried attach (its first try ran, but its answer was lost) returns nothing more.
+    expect(await store.attachJob({ ...first, jobId })).toEqual({ state: 'duplicate', overrun: 0, released: 0 });
     expect((await spendOf(team, 'k1')).key.total).toBe(3);
   });
 
@@ -154,7 +156,7 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
     const jobId = randomUUID();
     await store.reserve(r);
     await release(team, r.reservationId);
-    expect(await store.attachJob({ ...r, jobId })).toEqual({ state: 'retaken', overrun: 0 });
+    expect(await store.attachJob({ ...r, jobId })).toEqual({ state: 'retaken', overrun: 0, released: 0 });
     expect(await store.getJob(team, jobId)).toMatchObject({ reserved: 3 });
     const entries = await store.readLedger(team, null, 10);
     expect(entries.map((e) => `${e.kind} ${e.credits} ${e.note}`)).toEqual(['reserve 3 ', 'release -3 test', 'reserve 3 reservation lapsed']);
@@ -169,7 +171,7 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
     await store.reserve(lapsed);
     await release(team, lapsed.reservationId);
     await store.reserve(reservation(team, 'k1', { keyBudget, credits: 2 }));
-    expect(await store.attachJob({ ...lapsed, jobId: randomUUID() })).toEqual({ state: 'retaken', overrun: 1 });
+    expect(await store.attachJob({ ...lapsed, jobId: randomUUID() })).toEqual({ state: 'retaken', overrun: 1, released: 0 });
     const entries = await store.readLedger(team, null, 10);
     expect(entries.slice(-2).map((e) => `${e.kind} ${e.credits} ${e.note}`)).toEqual(['reserve 2 reservation lapsed', 'overrun 1 reservation lapsed']);
     expect((await spendOf(team, 'k1')).key.total).toBe(5);
@@ -182,6 +184,19 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
     await store.reserve(live);
     await store.reserve(dead);
     expect(await store.expiredReservations(team, NOW, 10)).toEqual([{ reservationId: dead.reservationId, team, model: 'seedream-4', day: DAY }]);
+  });
+
+  it('renews a live reservation’s lease, and never brings back a released one', async () => {
+    const team = uniqueTeam();
+    const live = reservation(team, 'k1', { leaseUntil: NOW - 1 });
+    const released = reservation(team, 'k1', { leaseUntil: NOW - 1 });
+    await store.reserve(live);
+    await store.reserve(released);
+    await release(team, released.reservationId);
+    await store.renewLease(team, live.reservationId, NOW + 1_000);
+    await store.renewLease(team, released.reservationId, NOW + 1_000);
+    expect(await store.expiredReservations(team, NOW, 10)).toEqual([]);
+    expect((await store.expiredReservations(team, NOW + 1_000, 10)).map((r) => r.reservationId)).toEqual([live.reservationId]);
   });
 
   it('hands out pending jobs when due and defers them', async () => {
@@ -261,6 +276,25 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
     );
     expect(results.filter((r) => r.ok)).toHaveLength(100);
     expect((await spendOf(team, 'k0')).team.total).toBe(100);
+  });
+});
+
+describe('change notifications on Redis', () => {
+  it('resync on a message that is not the gateway’s, and crash nothing', async () => {
+    const store = openStore('redis');
+    const raw = new Redis(redis.url);
+    try {
+      const heard: string[] = [];
+      store.onChange((event) => heard.push(event === 'resync' ? 'resync' : event.kind));
+      for (let attempt = 0; attempt < 100 && !store.changesLive(); attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
+      heard.length = 0;
+      await raw.publish('gw:changes', 'not json {');
+      for (let attempt = 0; attempt < 100 && !heard.includes('resync'); attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(heard).toContain('resync');
+    } finally {
+      raw.disconnect();
+      await store.close();
+    }
   });
 });
 

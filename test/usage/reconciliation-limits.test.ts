@@ -1,6 +1,7 @@
 // Reconciliation asks Apiframe gently: a bounded number of job reads in flight (measured at the
 // simulator), one reconciliation at a time per instance, a bounded number of requests per call
 // with its progress and a cursor to go on, and a per-caller rate limit held across instances.
+import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
@@ -126,6 +127,24 @@ describe('reconciliation load on Apiframe', () => {
       expect(response.json()).toEqual({ error: 'Upstream service error; retry later', code: 'GW_UPSTREAM_UNAVAILABLE' });
     } finally {
       sim.failAll(null);
+    }
+  });
+
+  it('answers 502 when Apiframe lists its jobs in a shape it does not document, never 500', async () => {
+    let body = '';
+    const oddApiframe = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(body));
+    await new Promise<void>((resolve) => oddApiframe.listen(0, '127.0.0.1', resolve));
+    const odd = await startGateway({ sim, redisUrl: redis.url, env: { APIFRAME_BASE_URL: `http://127.0.0.1:${(oddApiframe.address() as { port: number }).port}` } });
+    const listPhase = Buffer.from(JSON.stringify(['apiframe', null])).toString('base64url');
+    try {
+      for (const shape of ['{}', '{"jobs":{},"hasMore":false,"nextCursor":null}', '{"jobs":[{"status":"COMPLETED"}],"hasMore":false,"nextCursor":null}']) {
+        body = shape;
+        const response = await reconcile(odd, await financeKey(), `cursor=${listPhase}`);
+        expect(response.statusCode, shape).toBe(502);
+      }
+    } finally {
+      await odd.close();
+      oddApiframe.close();
     }
   });
 

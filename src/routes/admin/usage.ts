@@ -76,7 +76,7 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Raw ledger entries',
         description:
-          'Every reservation, release, settlement and refund, team by team in ledger order, filtered by accounting day, team and key. ' +
+          'Every reservation, release, settlement, refund and overrun, team by team in ledger order, filtered by accounting day, team and key. ' +
           '`json` pages with a cursor; `ndjson` and `csv` stream every matching entry. ' +
           reach,
         querystring: EventsQuery,

@@ -94,10 +94,10 @@ return tonumber(r[2])
  *       key jobs zset
  * ARGV: (common), reservationId, jobId, keyId, model, windows csv, caller's webhook URL ('' = none),
  *       its events csv, credits (the price), keyWindow, keyLimit, teamWindow, teamLimit (as RESERVE's)
- * Returns {'attached', 0}; {'duplicate', 0} when the job was already known (its reservation is
- * returned); {'retaken', overrun} when the reservation was gone (its lease ran out): the job runs
- * upstream all the same, so its price is counted again, and what the budget has no room for is
- * an overrun.
+ * Returns {'attached', 0}; {'duplicate', released} when the job was already known (its
+ * reservation, if still there, is returned); {'retaken', overrun} when the reservation was gone
+ * (its lease ran out): the job runs upstream all the same, so its price is counted again, and
+ * what the budget has no room for is an overrun.
  */
 export const ATTACH = `${MOVE}
 local reservationId, jobId, keyId, model, windows = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
@@ -106,8 +106,9 @@ local r = redis.call('HMGET', KEYS[4], 'keyId', 'credits', 'windows', 'model')
 redis.call('DEL', KEYS[4])
 redis.call('ZREM', KEYS[5], reservationId)
 if redis.call('EXISTS', KEYS[6]) == 1 then
-  if r[1] then move('release', r[1], r[4], r[3], -tonumber(r[2]), jobId, reservationId, 'duplicate job', nil) end
-  return {'duplicate', 0}
+  if not r[1] then return {'duplicate', 0} end
+  move('release', r[1], r[4], r[3], -tonumber(r[2]), jobId, reservationId, 'duplicate job', nil)
+  return {'duplicate', tonumber(r[2])}
 end
 local state, reserved, overrun = 'attached', r[2], 0
 if not r[1] then

@@ -270,7 +270,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
         if (reservation) {
           team.move(r, { ...reservation, kind: 'release', credits: -reservation.credits, jobId: r.jobId, reservationId: r.reservationId, note: 'duplicate job' });
         }
-        return { state: 'duplicate', overrun: 0 };
+        return { state: 'duplicate', overrun: 0, released: reservation?.credits ?? 0 };
       }
       const overrun = reservation ? 0 : retakeLapsed(team, r);
       const windows = reservation?.windows ?? r.windows;
@@ -289,7 +289,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
         finalBody: null,
         webhook: r.webhook ?? null,
       });
-      return { state: reservation ? 'attached' : 'retaken', overrun };
+      return { state: reservation ? 'attached' : 'retaken', overrun, released: 0 };
     },
 
     async settle(r) {
@@ -414,6 +414,11 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
         .filter(([, reservation]) => reservation.leaseUntil <= now)
         .slice(0, limit)
         .map(([reservationId, reservation]) => ({ reservationId, team: teamName, model: reservation.model, day: reservation.windows[0]! }));
+    },
+
+    async renewLease(teamName, reservationId, leaseUntil) {
+      const reservation = ledger(teamName).reservations.get(reservationId);
+      if (reservation) reservation.leaseUntil = leaseUntil;
     },
 
     async readLedger(teamName, after, limit) {

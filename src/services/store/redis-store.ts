@@ -265,7 +265,14 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
     lastSeq = null;
     notify('resync');
   });
-  subscriber.on('message', (_channel: string, message: string) => receive(JSON.parse(message) as Announcement));
+  subscriber.on('message', (_channel: string, message: string) => {
+    try {
+      receive(JSON.parse(message) as Announcement);
+    } catch {
+      // Not one of ours (another client published here): whatever it meant, trust nothing cached.
+      notify('resync');
+    }
+  });
   const subscribe = () =>
     subscriber.subscribe(CHANGES_CHANNEL).then(
       () => {
@@ -433,7 +440,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
       guarded(async (): Promise<AttachResult> => {
         const keys = teamKeys(r.team);
         const common = money(r.team, r.windows[0]!, r);
-        const [state, overrun] = await redis.gwAttach(
+        const [state, amount] = await redis.gwAttach(
           ...common.keys,
           keys.reservation(r.reservationId),
           keys.leases,
@@ -452,7 +459,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
           r.credits,
           ...budgetArgs(r),
         );
-        return { state, overrun };
+        return { state, overrun: state === 'duplicate' ? 0 : amount, released: state === 'duplicate' ? amount : 0 };
       }),
 
     settle: (r: SettleRequest) =>
@@ -589,6 +596,11 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
           const [windows, model] = details[i]!;
           return { reservationId, team, model: model ?? '', day: windows?.split(',')[0] ?? windowOf('day', now) };
         });
+      }),
+
+    renewLease: (team, reservationId, leaseUntil) =>
+      guarded(async () => {
+        await redis.zadd(teamKeys(team).leases, 'XX', leaseUntil, reservationId);
       }),
 
     readLedger: (team, after, limit) =>

@@ -191,13 +191,14 @@ export interface WebhookDelivery {
 export type DeliveryOutcome = { state: 'delivered' } | { state: 'failed' } | { state: 'retry'; at: number };
 
 /**
- * `attached`: the job now owns the reservation; `duplicate`: the job was already known (the
- * reservation was returned); `retaken`: the reservation had lapsed, so the price was counted
- * again, and `overrun` is what the budget had no room left for.
+ * `attached`: the job now owns the reservation; `duplicate`: the job was already known (its
+ * reservation, if still there, was returned: `released`); `retaken`: the reservation had
+ * lapsed, so the price was counted again, and `overrun` is what the budget had no room left for.
  */
 export interface AttachResult {
   state: 'attached' | 'duplicate' | 'retaken';
   overrun: number;
+  released: number;
 }
 
 /** `settled`: this call settled the job; `overrun`: what it cost beyond what was reserved. */
@@ -400,6 +401,8 @@ export interface Store {
   /** Postpones the next reconciler check of a pending job. */
   deferJob(team: string, jobId: string, until: number): Promise<void>;
   expiredReservations(team: string, now: number, limit: number): Promise<ExpiredReservation[]>;
+  /** Moves a live reservation's lease to `leaseUntil` (nothing when it is gone). */
+  renewLease(team: string, reservationId: string, leaseUntil: number): Promise<void>;
   /** Takes or renews a named lease for `holder`; true while `holder` has it. */
   acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
 
