@@ -72,7 +72,7 @@ export async function seedUsage(app: FastifyInstance, options: SeedOptions): Pro
         const prompt =
           roll < 0.08 ? 'a product shot [sim:fail]'
           : roll < 0.1 ? 'a product shot [sim:status=500]'
-          : roll < 0.11 ? 'a product shot [sim:cost=4]'
+          : roll >= 0.97 ? 'a product shot [sim:cost=4]'
           : 'a product shot';
         const response = await app.inject({
           method: 'POST',
