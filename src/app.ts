@@ -126,7 +126,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     publicBaseUrl: config.PUBLIC_BASE_URL,
     policy: {
       allowHttp: config.WEBHOOK_ALLOW_HTTP,
-      allowedHosts: config.WEBHOOK_ALLOWED_HOSTS.split(',').map((host) => host.trim()).filter(Boolean),
+      allowedHosts: config.webhookAllowedHosts,
     },
     resolver: deps.resolver ?? systemResolver,
     clock,
