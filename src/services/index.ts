@@ -13,6 +13,7 @@ import { createKeyDirectory, type KeyDirectory } from './key-directory.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { openStore } from './open-store.js';
 import { createReconciler, type Reconciler } from './reconciler.js';
+import { createReadiness, type Readiness } from './readiness.js';
 import { createReconciliation, type Reconciliation } from './reconciliation.js';
 import { createSpendableCredits, type SpendableCredits } from './spendable-credits.js';
 import type { Store } from './store/types.js';
@@ -37,6 +38,7 @@ export interface Services {
   config: Config;
   metrics: Metrics;
   store: Store;
+  readiness: Readiness;
   clock: Clock;
   upstream: UpstreamClient;
   account: AccountCredits;
@@ -103,6 +105,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     config,
     metrics,
     store,
+    readiness: createReadiness(store),
     clock,
     upstream,
     account,
