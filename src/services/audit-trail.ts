@@ -11,7 +11,8 @@ export interface AuditPage {
 export function createAuditTrail(store: Store) {
   return {
     async page(query: { limit: number; cursor?: string }): Promise<AuditPage> {
-      const { entries, hasMore } = await store.listAudit({ limit: query.limit, ...(query.cursor && { before: query.cursor }) });
+      const before = query.cursor;
+      const { entries, hasMore } = await store.listAudit({ limit: query.limit, ...(before && { before }) });
       return { entries, hasMore, nextCursor: hasMore ? (entries.at(-1)?.id ?? null) : null };
     },
   };

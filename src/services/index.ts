@@ -98,7 +98,13 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     metrics,
     logger,
   });
-  const reconciler = createReconciler({ store, gateway: jobs, clock, intervalMs: config.RECONCILE_INTERVAL_MS, logger });
+  const reconciler = createReconciler({
+    store,
+    gateway: jobs,
+    clock,
+    intervalMs: config.RECONCILE_INTERVAL_MS,
+    logger,
+  });
   const account = createAccountCredits({ upstream, clock });
 
   return {
