@@ -2,9 +2,7 @@
 // the code: `npm run docs:config` rewrites the table between its markers in README.md.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ConfigSchema } from '../src/config.js';
-
-export const TABLE_START = '<!-- config-table:start -->';
-export const TABLE_END = '<!-- config-table:end -->';
+import { isMain, withSection } from './readme-section.js';
 
 export function renderConfigTable(): string {
   const required = new Set<string>(ConfigSchema.required ?? []);
@@ -18,13 +16,10 @@ export function renderConfigTable(): string {
 }
 
 export function withConfigTable(readme: string): string {
-  const start = readme.indexOf(TABLE_START);
-  const end = readme.indexOf(TABLE_END);
-  if (start < 0 || end < start) throw new Error('README.md has no config-table markers');
-  return `${readme.slice(0, start + TABLE_START.length)}\n${renderConfigTable()}\n${readme.slice(end)}`;
+  return withSection(readme, 'config-table', renderConfigTable());
 }
 
-if (process.argv[1]?.endsWith('config-table.ts') || process.argv[1]?.endsWith('config-table.js')) {
+if (isMain('config-table')) {
   const readme = readFileSync('README.md', 'utf8');
   writeFileSync('README.md', withConfigTable(readme));
   process.stdout.write('README.md configuration table updated\n');

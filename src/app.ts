@@ -1,63 +1,30 @@
 // buildApp(config, deps): the whole gateway as a Fastify instance, ready to listen or to be
-// exercised with inject(). Services are created here (or passed in by tests) and shared
-// through `app.services`; the reconciler runs while the app is open.
+// exercised with inject(). It only assembles: the server's options, the services (made by
+// createServices, shared as `app.services`), the plugins, the routes, and the hooks that start
+// and close the services with the app.
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createServer, type Server } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DestinationStream } from 'pino';
 import { configSecrets, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import { useErrorHandler } from './plugins/error-handler.js';
-import { useLoadShedding } from './plugins/load-shedding.js';
-import { metricsRoute, useRequestMetrics } from './plugins/metrics.js';
-import { useOpenApi } from './plugins/openapi.js';
-import { useStrictValidation } from './plugins/validation.js';
+import { errorHandling } from './plugins/error-handler.js';
+import { loadShedding } from './plugins/load-shedding.js';
+import { metricsRoute, requestMetrics } from './plugins/metrics.js';
+import { openApi } from './plugins/openapi.js';
+import { rateLimiting } from './plugins/rate-limits.js';
+import { servicesPlugin } from './plugins/services.js';
+import { strictValidation } from './plugins/validation.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { v2Routes } from './routes/v2/index.js';
 import { webhookRoutes } from './routes/webhooks.js';
-import { createAccountCredits, type AccountCredits } from './services/account-credits.js';
-import { DAY_MS } from './services/budget-window.js';
-import { systemClock, type Clock } from './services/clock.js';
-import { createJobGateway, type JobGateway } from './services/job-gateway.js';
-import { createJobListing, type JobListing } from './services/job-listing.js';
-import { createKeyAdmin, type KeyAdmin } from './services/key-admin.js';
-import { createKeyDirectory, type KeyDirectory } from './services/key-directory.js';
-import { createMetrics, type Metrics } from './services/metrics.js';
-import { createReconciler, type Reconciler } from './services/reconciler.js';
-import { createMemoryStore } from './services/store/memory-store.js';
-import { connectRedis, createRedisStore } from './services/store/redis-store.js';
+import type { Clock } from './services/clock.js';
+import { createServices } from './services/index.js';
 import type { Store } from './services/store/types.js';
-import { createTeamAdmin, type TeamAdmin } from './services/team-admin.js';
-import { createUpstreamClient, type UpstreamClient } from './services/upstream.js';
-import { createUsageReports, type UsageReports } from './services/usage-report.js';
-import { systemResolver, type Resolver } from './services/webhook-target.js';
-import { createWebhooks, type Webhooks } from './services/webhooks.js';
-
-export interface Services {
-  config: Config;
-  metrics: Metrics;
-  store: Store;
-  clock: Clock;
-  upstream: UpstreamClient;
-  account: AccountCredits;
-  directory: KeyDirectory;
-  keys: KeyAdmin;
-  teams: TeamAdmin;
-  usage: UsageReports;
-  webhooks: Webhooks;
-  jobs: JobGateway;
-  listing: JobListing;
-  reconciler: Reconciler;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    services: Services;
-  }
-}
+import type { Resolver } from './services/webhook-target.js';
 
 export interface AppDeps {
   store?: Store;
@@ -70,17 +37,10 @@ export interface AppDeps {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-/** How often queued webhook deliveries are looked for (new events are sent at once anyway). */
-const WEBHOOK_POLL_MS = 1_000;
 
-export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
-  const logger = createLogger({
-    level: config.LOG_LEVEL,
-    secrets: configSecrets(config),
-    ...(deps.logDestination && { destination: deps.logDestination }),
-  });
-  const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+function serverOptions(config: Config, logger: FastifyBaseLogger): FastifyHttpOptions<Server> {
+  return {
+    loggerInstance: logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Node checks request timeouts only every connectionsCheckingInterval (30 s by default),
     // so it is shortened for slow clients to be cut off close to REQUEST_TIMEOUT_MS.
@@ -97,75 +57,34 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  };
+}
 
-  const clock = deps.clock ?? systemClock;
-  const metrics = createMetrics(() => store.pendingJobCount());
-  const store = deps.store ?? openStore(config, logger as FastifyBaseLogger, metrics);
-  const upstream = createUpstreamClient({
-    baseUrl: config.APIFRAME_BASE_URL,
-    apiKey: config.APIFRAME_API_KEY,
-    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    connections: config.UPSTREAM_CONNECTIONS,
-    observe: metrics.upstream,
+export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const logger = createLogger({
+    level: config.LOG_LEVEL,
+    secrets: configSecrets(config),
+    ...(deps.logDestination && { destination: deps.logDestination }),
   });
-  const jobs = createJobGateway({
-    store,
-    upstream,
-    pricing: config.pricing,
-    clock,
-    reservationLeaseMs: config.reservationLeaseMs,
-    maxQueueMs: config.UPSTREAM_TIMEOUT_MS,
-    pollLockMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 5_000),
+  const app = Fastify(serverOptions(config, logger as FastifyBaseLogger)).withTypeProvider<TypeBoxTypeProvider>();
+  const services = createServices(config, {
     logger,
-    metrics,
-  });
-  const webhooks = createWebhooks({
-    store,
-    upstreamApiKey: config.APIFRAME_API_KEY,
-    publicBaseUrl: config.PUBLIC_BASE_URL,
-    policy: {
-      allowHttp: config.WEBHOOK_ALLOW_HTTP,
-      allowedHosts: config.WEBHOOK_ALLOWED_HOSTS.split(',').map((host) => host.trim()).filter(Boolean),
-    },
-    resolver: deps.resolver ?? systemResolver,
-    clock,
-    metrics,
-    logger,
-  });
-  const reconciler = createReconciler({
-    store,
-    gateway: jobs,
-    clock,
-    intervalMs: config.RECONCILE_INTERVAL_MS,
-    logger,
-  });
-  app.decorate('services', {
-    config,
-    metrics,
-    store,
-    clock,
-    upstream,
-    account: createAccountCredits({ upstream, clock }),
-    directory: createKeyDirectory({ store, clock }),
-    keys: createKeyAdmin(store, clock, Object.keys(config.pricing)),
-    teams: createTeamAdmin(store, clock),
-    usage: createUsageReports(store),
-    webhooks,
-    jobs,
-    listing: createJobListing(store, jobs),
-    reconciler,
+    ...(deps.store && { store: deps.store }),
+    ...(deps.clock && { clock: deps.clock }),
+    ...(deps.resolver && { resolver: deps.resolver }),
   });
 
-  await useOpenApi(app);
+  await app.register(servicesPlugin, { services, runBackgroundWork: deps.reconcile !== false });
+  await app.register(openApi);
   app.removeContentTypeParser('text/plain');
-  useStrictValidation(app);
-  useErrorHandler(app, config.BODY_LIMIT_BYTES);
+  await app.register(strictValidation);
+  await app.register(errorHandling, { bodyLimit: config.BODY_LIMIT_BYTES });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  useRequestMetrics(app, metrics);
-  await useLoadShedding(app, config.MAX_EVENT_LOOP_DELAY_MS);
+  await app.register(requestMetrics);
+  await app.register(loadShedding, { maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS });
+  await app.register(rateLimiting, { redis: services.store.redis });
 
   await app.register(healthRoutes);
   if (config.METRICS_TOKEN && !config.METRICS_PORT) await app.register(metricsRoute, { token: config.METRICS_TOKEN });
@@ -174,8 +93,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(webhookRoutes, { prefix: '/webhooks' });
   if (config.ADMIN_TOKEN) await app.register(adminRoutes, { prefix: '/admin', token: config.ADMIN_TOKEN });
 
-  // Requests still in flight when shutdown begins are answered, then their keep-alive
-  // connections close, so the server can close without waiting for idle clients.
+  closeConnectionsOnShutdown(app);
+  return app;
+}
+
+/**
+ * Requests still in flight when shutdown begins are answered, then their keep-alive
+ * connections close, so the server can close without waiting for idle clients.
+ */
+function closeConnectionsOnShutdown(app: FastifyInstance): void {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -183,43 +109,4 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
-
-  if (deps.reconcile !== false) {
-    app.addHook('onReady', async () => {
-      reconciler.start();
-      webhooks.start(WEBHOOK_POLL_MS);
-    });
-  }
-  app.addHook('onClose', async () => {
-    await reconciler.stop();
-    await webhooks.stop();
-    await jobs.close();
-    await upstream.close();
-    await store.close();
-  });
-  return app;
-}
-
-function openStore(config: Config, logger: FastifyBaseLogger, metrics: Metrics): Store {
-  const ledgerRetentionMs = config.LEDGER_RETENTION_DAYS * DAY_MS;
-  if (config.REDIS_URL || config.REDIS_CLUSTER_NODES || config.REDIS_SENTINELS) {
-    const redis = connectRedis({
-      url: config.REDIS_URL,
-      clusterNodes: config.REDIS_CLUSTER_NODES,
-      sentinels: config.REDIS_SENTINELS,
-      sentinelMaster: config.REDIS_SENTINEL_MASTER,
-      password: config.REDIS_PASSWORD,
-      commandTimeoutMs: config.REDIS_TIMEOUT_MS,
-    });
-    redis.on('error', (error: Error) => {
-      metrics.storeError();
-      logger.warn({ err: { message: error.message } }, 'redis connection error');
-    });
-    return createRedisStore(redis, {
-      ledgerRetentionMs,
-      onFailure: () => metrics.storeError(),
-    });
-  }
-  logger.warn('No Redis configured: using the embedded in-memory store (one instance only, lost on restart)');
-  return createMemoryStore({ ledgerRetentionMs });
 }

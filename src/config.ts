@@ -149,9 +149,11 @@ export const ConfigSchema = Type.Object({
 
 export type RawConfig = Static<typeof ConfigSchema>;
 
-export interface Config extends Omit<RawConfig, 'PRICING'> {
+export interface Config extends Omit<RawConfig, 'PRICING' | 'WEBHOOK_ALLOWED_HOSTS'> {
   /** Credits charged per generation, by model; only these models are accepted. */
   readonly pricing: Readonly<Record<string, number>>;
+  /** Hosts a caller's webhookUrl may name although they are private or loopback (WEBHOOK_ALLOWED_HOSTS). */
+  readonly webhookAllowedHosts: readonly string[];
   /** Milliseconds a reservation may stay unattached before the reconciler releases it. */
   readonly reservationLeaseMs: number;
 }
@@ -195,10 +197,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `RESERVATION_LEASE_MS is invalid (at least ${shortestLeaseMs}: UPSTREAM_TIMEOUT_MS + REDIS_TIMEOUT_MS + 5000, or a live submission could lose its reservation)`,
     );
   }
-  const { PRICING, ...rest } = raw;
+  const { PRICING, WEBHOOK_ALLOWED_HOSTS, ...rest } = raw;
   return Object.freeze({
     ...rest,
     pricing: Object.freeze(parsePricing(PRICING)),
+    webhookAllowedHosts: Object.freeze(parseHostList(WEBHOOK_ALLOWED_HOSTS)),
     reservationLeaseMs,
   });
 }
@@ -218,6 +221,11 @@ function parsePricing(text: string): Record<string, number> {
     throw new ConfigError(`PRICING is invalid (unsupported model ${unknown.join(', ')}; supported: ${SUPPORTED_MODELS.join(', ')})`);
   }
   return parsed;
+}
+
+/** A comma-separated list of hosts, blanks dropped. */
+function parseHostList(text: string): string[] {
+  return text.split(',').map((host) => host.trim()).filter(Boolean);
 }
 
 // Every line the gateway logs is scrubbed of the configured secrets (src/logger.ts), which works

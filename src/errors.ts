@@ -6,7 +6,7 @@ import createError from '@fastify/error';
 export const errors = {
   Unauthorized: createError('GW_UNAUTHORIZED', 'Missing API key', 401),
   InvalidKey: createError('GW_INVALID_KEY', 'Invalid API key', 401),
-  KeyRevoked: createError('GW_KEY_REVOKED', 'API key revoked', 401),
+  RevokedKeyPresented: createError('GW_KEY_REVOKED', 'API key revoked', 401),
   KeyExpired: createError('GW_KEY_EXPIRED', 'API key expired', 401),
   MetricsUnauthorized: createError('GW_METRICS_UNAUTHORIZED', 'Invalid or missing metrics token', 401),
   AdminUnauthorized: createError('GW_ADMIN_UNAUTHORIZED', 'Invalid or missing admin token', 401),
@@ -18,7 +18,7 @@ export const errors = {
   KeyNotFound: createError('GW_KEY_NOT_FOUND', 'Key not found', 404),
   TeamNotFound: createError('GW_TEAM_NOT_FOUND', 'Team not found', 404),
   TeamExists: createError('GW_TEAM_EXISTS', 'Team %s already exists', 409),
-  KeyIsRevoked: createError('GW_KEY_IS_REVOKED', 'Key is revoked; issue a new one', 409),
+  RevokedKeyNotEditable: createError('GW_KEY_IS_REVOKED', 'Key is revoked; issue a new one', 409),
   IdempotencyMismatch: createError(
     'GW_IDEMPOTENCY_MISMATCH',
     'This Idempotency-Key was already used with a different request body',
@@ -67,6 +67,24 @@ export const errors = {
   Overloaded: createError('GW_OVERLOADED', 'Gateway overloaded; retry later', 503),
   Internal: createError('GW_INTERNAL', 'Internal gateway error', 500),
 } as const;
+
+export interface ErrorTableRow {
+  name: keyof typeof errors;
+  code: string;
+  status: number;
+  /** The message, with `%s` where the error names something (a model, a team, a limit). */
+  message: string;
+}
+
+/** The table row by row, in order: the README's error-code table and ErrorResponse's enum of codes. */
+export function errorTable(): ErrorTableRow[] {
+  return (Object.keys(errors) as (keyof typeof errors)[]).map((name) => {
+    const error = new errors[name]();
+    return { name, code: error.code, status: error.statusCode!, message: error.message };
+  });
+}
+
+export const ERROR_CODES: readonly string[] = Object.freeze(errorTable().map((row) => row.code));
 
 /** Extra fields an error adds to its JSON body (validation details, credit figures, Retry-After). */
 export interface ErrorExtras {

@@ -24,6 +24,13 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, UPSTREAM_TIMEOUT_MS: '2000', REDIS_TIMEOUT_MS: '500', RESERVATION_LEASE_MS: '7500' }).reservationLeaseMs).toBe(7_500);
   });
 
+  it('reads WEBHOOK_ALLOWED_HOSTS as a frozen list of hosts, blanks dropped', () => {
+    expect(loadConfig(base).webhookAllowedHosts).toEqual([]);
+    const { webhookAllowedHosts } = loadConfig({ ...base, WEBHOOK_ALLOWED_HOSTS: ' hooks.internal, 127.0.0.1 ,,' });
+    expect(webhookAllowedHosts).toEqual(['hooks.internal', '127.0.0.1']);
+    expect(Object.isFrozen(webhookAllowedHosts)).toBe(true);
+  });
+
   it('converts numbers and treats empty values as unset', () => {
     const config = loadConfig({ ...base, PORT: '9000', REDIS_URL: '' });
     expect(config.PORT).toBe(9000);

@@ -3,6 +3,7 @@
 // bare 500 that reveals nothing.
 import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { errorBody, errors, invalidInput, type ErrorExtras } from '../errors.js';
 import { validationDetails } from './validation.js';
 
@@ -23,7 +24,7 @@ function fromFastify(error: FastifyError, bodyLimit: number): GatewayError | nul
   return null;
 }
 
-export function useErrorHandler(app: FastifyInstance, bodyLimit: number): void {
+async function errorHandler(app: FastifyInstance, { bodyLimit }: { bodyLimit: number }): Promise<void> {
   app.setErrorHandler<GatewayError>((raw, request, reply) => {
     const error: GatewayError = raw.validation
       ? invalidInput(validationDetails(raw.validation as ErrorObject[]))
@@ -51,3 +52,5 @@ export function useErrorHandler(app: FastifyInstance, bodyLimit: number): void {
     reply.code(404).send(errorBody(new errors.RouteNotFound(request.method, request.url.split('?')[0])));
   });
 }
+
+export const errorHandling = fp(errorHandler, { name: 'error-handling', fastify: '5.x' });

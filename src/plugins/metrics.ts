@@ -1,6 +1,7 @@
 // HTTP metrics for every request (labelled by route pattern, never by URL), and the /metrics
 // endpoint: on the main port behind METRICS_TOKEN, or alone on METRICS_PORT.
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import { errors } from '../errors.js';
 import type { Metrics } from '../services/metrics.js';
 import { secretsEqual } from '../services/team-keys.js';
@@ -12,18 +13,22 @@ declare module 'fastify' {
   }
 }
 
-export function useRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
-  app.decorateRequest('startedAt', 0);
-  app.addHook('onRequest', async (request) => {
-    request.startedAt = performance.now();
-    metrics.inFlight.inc();
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.inFlight.dec();
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.request(request.method, route, reply.statusCode, (performance.now() - request.startedAt) / 1000);
-  });
-}
+export const requestMetrics = fp(
+  async (app) => {
+    const { metrics } = app.services;
+    app.decorateRequest('startedAt', 0);
+    app.addHook('onRequest', async (request) => {
+      request.startedAt = performance.now();
+      metrics.inFlight.inc();
+    });
+    app.addHook('onResponse', async (request, reply) => {
+      metrics.inFlight.dec();
+      const route = request.routeOptions.url ?? 'unmatched';
+      metrics.request(request.method, route, reply.statusCode, (performance.now() - request.startedAt) / 1000);
+    });
+  },
+  { name: 'request-metrics', fastify: '5.x', dependencies: ['services'], decorators: { fastify: ['services'] } },
+);
 
 async function exposition(metrics: Metrics) {
   return { type: metrics.registry.contentType, body: await metrics.registry.metrics() };

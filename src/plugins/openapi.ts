@@ -3,8 +3,9 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 
-export async function useOpenApi(app: FastifyInstance): Promise<void> {
+async function openApiDocument(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -35,3 +36,6 @@ export async function useOpenApi(app: FastifyInstance): Promise<void> {
   app.get('/openapi.json', { schema: { tags: ['Operations'], summary: 'This API as OpenAPI 3.1' } }, async () => app.swagger());
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
 }
+
+/** Registered before any route, so that every route is in the document. */
+export const openApi = fp(openApiDocument, { name: 'openapi', fastify: '5.x' });

@@ -5,8 +5,9 @@
 // A limiter that cannot reach Redis lets the request through; credits still fail closed.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Cluster, Redis } from 'ioredis';
 import { errors, withExtras } from '../errors.js';
-import type { Store } from '../services/store/types.js';
 
 export type LimitPolicy = 'generate' | 'reads';
 
@@ -26,13 +27,16 @@ const WINDOW_MS = 60_000;
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
 
-async function registerLimiter(app: FastifyInstance, store: Store): Promise<void> {
-  await app.register(rateLimit, {
-    global: false,
-    skipOnError: true,
-    ...(store.redis && { redis: store.redis, nameSpace: 'gw:rl:' }),
-  });
-}
+/**
+ * @fastify/rate-limit for the whole app, with no limit of its own: routes draw on the limiters
+ * below. Counts are kept in `redis` when the gateway has Redis, in this process otherwise.
+ */
+export const rateLimiting = fp<{ redis: Redis | Cluster | undefined }>(
+  async (app, { redis }) => {
+    await app.register(rateLimit, { global: false, skipOnError: true, ...(redis && { redis, nameSpace: 'gw:rl:' }) });
+  },
+  { name: 'rate-limiting', fastify: '5.x' },
+);
 
 /** Lets the request through, or answers 429 with Retry-After and the IETF fields. */
 async function enforce(limiter: Limiter, request: FastifyRequest, reply: FastifyReply, policy: string, quota: number): Promise<void> {
@@ -46,9 +50,8 @@ async function enforce(limiter: Limiter, request: FastifyRequest, reply: Fastify
   }
 }
 
-export async function usePerKeyRateLimits(app: FastifyInstance, store: Store, defaults: RateLimitDefaults): Promise<void> {
-  await registerLimiter(app, store);
-
+/** Per-key limits for the routes of `app`, drawn from the rate-limiting plugin's store. */
+export function usePerKeyRateLimits(app: FastifyInstance, defaults: RateLimitDefaults): void {
   const perMinute = (request: FastifyRequest, policy: LimitPolicy): number => {
     const own = request.caller.key.rateLimit;
     return policy === 'generate'
@@ -77,16 +80,14 @@ export async function usePerKeyRateLimits(app: FastifyInstance, store: Store, de
 
 /**
  * A hook giving a route its own budget of `perMinute` calls per caller (named by `callerOf`),
- * held across instances like the per-key limits. Registers the limiter in `app`'s context.
+ * held across instances like the per-key limits.
  */
-export async function perCallerRateLimit(
+export function perCallerRateLimit(
   app: FastifyInstance,
-  store: Store,
   policy: string,
   perMinute: number,
   callerOf: (request: FastifyRequest) => string,
-): Promise<(request: FastifyRequest, reply: FastifyReply) => Promise<void>> {
-  await registerLimiter(app, store);
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   const limiter = app.createRateLimit({ timeWindow: WINDOW_MS, max: perMinute, keyGenerator: (request) => `${policy}:${callerOf(request)}` });
   return (request, reply) => enforce(limiter, request, reply, policy, perMinute);
 }

@@ -35,7 +35,7 @@ export async function authenticateKey(directory: KeyDirectory, request: FastifyR
   if (!looksLikeTeamKey(secret)) throw new errors.InvalidKey();
   const found = await directory.resolve(secret);
   if (found.status !== 'active') {
-    throw found.status === 'revoked' ? new errors.KeyRevoked()
+    throw found.status === 'revoked' ? new errors.RevokedKeyPresented()
       : found.status === 'expired' ? new errors.KeyExpired()
       : new errors.InvalidKey();
   }

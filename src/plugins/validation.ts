@@ -3,7 +3,7 @@
 // Apiframe's `details`: messages keyed by the JSON path of the field (`$` is the whole body).
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -20,11 +20,14 @@ function createAjv(coerce: boolean): Ajv {
   return ajv;
 }
 
-export function useStrictValidation(app: FastifyInstance): void {
-  const bodies = createAjv(false);
-  const textParts = createAjv(true);
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodies : textParts).compile(schema));
-}
+export const strictValidation = fp(
+  async (app) => {
+    const bodies = createAjv(false);
+    const textParts = createAjv(true);
+    app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodies : textParts).compile(schema));
+  },
+  { name: 'strict-validation', fastify: '5.x' },
+);
 
 function describe(error: ErrorObject): string {
   const custom = (error.parentSchema as { errorMessage?: unknown } | undefined)?.errorMessage;

@@ -10,7 +10,7 @@ const Readiness = Type.Object({
 });
 
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store } = app.services;
+  const { readiness } = app.services;
 
   app.get(
     '/healthz',
@@ -38,9 +38,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (_request, reply) => {
-      const reason = await store.unavailability();
-      if (reason) return reply.code(503).send({ status: 'unavailable' as const, store: store.kind, reason });
-      return { status: 'ready' as const, store: store.kind };
+      const { store, reason } = await readiness.check();
+      if (reason) return reply.code(503).send({ status: 'unavailable' as const, store, reason });
+      return { status: 'ready' as const, store };
     },
   );
 };

@@ -1,17 +1,13 @@
-// POST /webhooks/apiframe/{team}: where Apiframe reports job events. The raw body's signature
-// is checked before anything else; a verified terminal event settles the job at once, and the
-// event is relayed to the caller's own webhookUrl in the background.
+// POST /webhooks/apiframe/{team}: where Apiframe reports job events. The body is kept as the
+// bytes it arrived as, for the webhook receiver to check their signature before anything else.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { errors } from '../errors.js';
 import { TEAM_ID } from '../schemas/admin.js';
 import { ErrorResponse } from '../schemas/common.js';
-import { jobFromWebhookEvent } from '../services/job-bodies.js';
-
-type WebhookEvent = Readonly<Record<string, unknown>>;
 
 export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, jobs, webhooks } = app.services;
+  const { webhookReceiver } = app.services;
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   app.post(
@@ -27,22 +23,14 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const raw = request.body as unknown as Buffer;
+      if (!Buffer.isBuffer(raw)) throw new errors.WebhookSignature();
       const signature = request.headers['x-webhook-signature'];
-      if (!Buffer.isBuffer(raw) || !webhooks.verify(raw, typeof signature === 'string' ? signature : undefined)) {
-        throw new errors.WebhookSignature();
-      }
-      const text = raw.toString('utf8');
-      let event: WebhookEvent;
-      try {
-        event = JSON.parse(text) as WebhookEvent;
-      } catch {
-        throw new errors.InvalidJson();
-      }
-      if (typeof event.jobId !== 'string' || typeof event.event !== 'string') throw new errors.InvalidJson();
-      const job = await store.getJob(request.params.team, event.jobId);
-      if (!job) throw new errors.JobNotFound();
-      await jobs.settleIfTerminal(job, text, request.id, jobFromWebhookEvent(job, event));
-      if (job.webhook) await webhooks.relay(job, job.webhook, event.event, text);
+      await webhookReceiver.receive({
+        team: request.params.team,
+        raw,
+        signature: typeof signature === 'string' ? signature : undefined,
+        requestId: request.id,
+      });
       return { received: true };
     },
   );

@@ -56,7 +56,7 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
   async function change(id: string, actor: Actor, action: string, apply: (record: TeamKeyRecord, now: number) => { retire?: { hash: string; at: number } } | void) {
     return withRetries(async () => {
       const before = await existing(id);
-      if (before.revokedAt && action !== 'key.revoke') throw new errors.KeyIsRevoked();
+      if (before.revokedAt && action !== 'key.revoke') throw new errors.RevokedKeyNotEditable();
       const now = clock();
       const after: TeamKeyRecord = structuredClone(before);
       const extra = apply(after, now) ?? {};

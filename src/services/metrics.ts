@@ -7,8 +7,7 @@ export type CreditKind = 'reserved' | 'released' | 'settled' | 'refunded' | 'ove
 const PREFIX = 'apiframe_gateway_';
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-/** @param countPendingJobs counts unsettled jobs at every scrape */
-export function createMetrics(countPendingJobs: () => Promise<number>) {
+export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: PREFIX });
   const registers = [registry];
@@ -57,15 +56,6 @@ export function createMetrics(countPendingJobs: () => Promise<number>) {
     labelNames: ['outcome'] as const,
     registers,
   });
-  new Gauge({
-    name: `${PREFIX}pending_jobs`,
-    help: 'Jobs accepted by Apiframe and not yet settled.',
-    registers,
-    async collect() {
-      this.set(await countPendingJobs());
-    },
-  });
-
   return {
     registry,
     request(method: string, route: string, status: number, seconds: number): void {
@@ -87,6 +77,20 @@ export function createMetrics(countPendingJobs: () => Promise<number>) {
     },
     webhookDelivery(outcome: 'delivered' | 'retry' | 'failed'): void {
       webhookDeliveries.inc({ outcome });
+    },
+    /**
+     * Reports unsettled jobs, counted by `count` at every scrape. Given once the store exists: the
+     * store is opened after the metrics, to which it reports its errors.
+     */
+    countPendingJobsWith(count: () => Promise<number>): void {
+      new Gauge({
+        name: `${PREFIX}pending_jobs`,
+        help: 'Jobs accepted by Apiframe and not yet settled.',
+        registers,
+        async collect() {
+          this.set(await count());
+        },
+      });
     },
   };
 }

@@ -16,7 +16,7 @@
 // A job submitted with a webhookUrl gets its terminal event posted there, signed like Apiframe's.
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { decodeCursor, encodeCursor, isAfter } from '../services/store/cursor.js';
+import { decodeJobCursor, encodeJobCursor, listedAfter } from './job-cursor.js';
 
 export interface SimulatorOptions {
   apiKey: string;
@@ -255,15 +255,15 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
 
   app.get<{ Querystring: { limit?: string; cursor?: string } }>('/v2/jobs', async (request, reply) => {
     const limit = Math.min(Math.max(Number(request.query.limit ?? 20) || 20, 1), 100);
-    const after = request.query.cursor ? decodeCursor(request.query.cursor) : undefined;
+    const after = request.query.cursor ? decodeJobCursor(request.query.cursor) : undefined;
     if (after === null) return reply.code(400).send({ error: 'Validation failed', details: { cursor: ['Invalid cursor'] } });
     const ordered = [...jobs.values()]
-      .filter((job) => !after || isAfter({ createdAt: job.createdAt, id: job.id }, after))
+      .filter((job) => !after || listedAfter(job, after))
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
     const page = ordered.slice(0, limit);
     const last = page.at(-1);
     const hasMore = ordered.length > limit;
-    return { jobs: page.map((job) => render(job)), nextCursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null, hasMore };
+    return { jobs: page.map((job) => render(job)), nextCursor: hasMore && last ? encodeJobCursor(last) : null, hasMore };
   });
 
   const chargedCredits = () => [...jobs.values()].reduce((sum, job) => (statusOf(job).status === 'COMPLETED' ? sum + job.cost : sum), 0);

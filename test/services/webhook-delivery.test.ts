@@ -89,7 +89,7 @@ function tricklingReceiver(part: 'head' | 'body') {
 
 async function relayFixture(options: { deliveryDeadlineMs?: number } = {}) {
   const store: Store = createMemoryStore({ ledgerRetentionMs: 86_400_000 });
-  const metrics = createMetrics(async () => 0);
+  const metrics = createMetrics();
   const webhooks = createWebhooks({
     store,
     upstreamApiKey: 'afk_upstream_for_this_test',

@@ -4,7 +4,7 @@ import { AuditPage, AuditQuery } from '../../schemas/admin.js';
 import { ErrorResponse, ValidationErrorResponse } from '../../schemas/common.js';
 
 export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store } = app.services;
+  const { audit } = app.services;
   app.get(
     '/audit',
     {
@@ -16,12 +16,6 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: AuditPage, 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse },
       },
     },
-    async (request) => {
-      const { entries, hasMore } = await store.listAudit({
-        limit: request.query.limit,
-        ...(request.query.cursor && { before: request.query.cursor }),
-      });
-      return { entries, hasMore, nextCursor: hasMore ? (entries.at(-1)?.id ?? null) : null };
-    },
+    async (request) => audit.page(request.query),
   );
 };

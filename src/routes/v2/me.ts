@@ -4,7 +4,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ErrorResponse, Nullable } from '../../schemas/common.js';
-import { budgetStatus } from '../../services/budget-status.js';
 
 const Me = Type.Object(
   {
@@ -26,7 +25,7 @@ const Me = Type.Object(
 );
 
 export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, clock, account } = app.services;
+  const { spendable } = app.services;
   app.get(
     '/me',
     {
@@ -38,11 +37,11 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { key, teamBudget } = request.caller;
-      const { remaining } = await budgetStatus(store, key, teamBudget, clock());
+      const { key } = request.caller;
+      const credits = await spendable.of(request.caller, request.id);
       return {
         user: { id: key.id, email: `${key.id}@keys.apiframe-gateway.invalid`, role: 'MEMBER' },
-        team: { id: key.team, name: key.team, credits: remaining ?? (await account.remaining(request.id)), plan: 'gateway', customerId: null },
+        team: { id: key.team, name: key.team, credits, plan: 'gateway', customerId: null },
         apiKey: { id: key.id, name: key.name, prefix: key.prefix },
       };
     },

@@ -1,0 +1,143 @@
+// createServices(config, deps): every service of the gateway, built once from the configuration
+// in the order they depend on each other, with start() for the background work and close(),
+// which stops that work before closing the upstream pool and then the store it still uses.
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { createAccountCredits, type AccountCredits } from './account-credits.js';
+import { createAuditTrail, type AuditTrail } from './audit-trail.js';
+import { systemClock, type Clock } from './clock.js';
+import { createJobGateway, type JobGateway } from './job-gateway.js';
+import { createJobListing, type JobListing } from './job-listing.js';
+import { createKeyAdmin, type KeyAdmin } from './key-admin.js';
+import { createKeyDirectory, type KeyDirectory } from './key-directory.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { openStore } from './open-store.js';
+import { createReconciler, type Reconciler } from './reconciler.js';
+import { createReadiness, type Readiness } from './readiness.js';
+import { createReconciliation, type Reconciliation } from './reconciliation.js';
+import { createSpendableCredits, type SpendableCredits } from './spendable-credits.js';
+import type { Store } from './store/types.js';
+import { createTeamAdmin, type TeamAdmin } from './team-admin.js';
+import { createUpstreamClient, type UpstreamClient } from './upstream.js';
+import { createUsageEvents, type UsageEvents } from './usage-events.js';
+import { createUsageReports, type UsageReports } from './usage-report.js';
+import { createWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
+import { systemResolver, type Resolver } from './webhook-target.js';
+import { createWebhooks, type Webhooks } from './webhooks.js';
+
+export interface ServiceDeps {
+  logger: Logger;
+  /** A store to use instead of the one the configuration names (tests share one). */
+  store?: Store;
+  clock?: Clock;
+  /** How webhook hosts are resolved (tests inject one; no traffic leaves loopback). */
+  resolver?: Resolver;
+}
+
+export interface Services {
+  config: Config;
+  metrics: Metrics;
+  store: Store;
+  readiness: Readiness;
+  clock: Clock;
+  upstream: UpstreamClient;
+  account: AccountCredits;
+  spendable: SpendableCredits;
+  directory: KeyDirectory;
+  keys: KeyAdmin;
+  teams: TeamAdmin;
+  audit: AuditTrail;
+  usage: UsageReports;
+  usageEvents: UsageEvents;
+  reconciliation: Reconciliation;
+  webhooks: Webhooks;
+  webhookReceiver: WebhookReceiver;
+  jobs: JobGateway;
+  listing: JobListing;
+  reconciler: Reconciler;
+  /** Starts the background work: settling what nobody polls, sending queued webhooks. */
+  start(): void;
+  /** Stops the background work, then closes what it used: submissions, the upstream pool, the store. */
+  close(): Promise<void>;
+}
+
+/** How often queued webhook deliveries are looked for (new events are sent at once anyway). */
+const WEBHOOK_POLL_MS = 1_000;
+
+export function createServices(config: Config, deps: ServiceDeps): Services {
+  const { logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const metrics = createMetrics();
+  const store = deps.store ?? openStore(config, logger, metrics);
+  metrics.countPendingJobsWith(() => store.pendingJobCount());
+  const upstream = createUpstreamClient({
+    baseUrl: config.APIFRAME_BASE_URL,
+    apiKey: config.APIFRAME_API_KEY,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    connections: config.UPSTREAM_CONNECTIONS,
+    observe: metrics.upstream,
+  });
+  const jobs = createJobGateway({
+    store,
+    upstream,
+    pricing: config.pricing,
+    clock,
+    reservationLeaseMs: config.reservationLeaseMs,
+    maxQueueMs: config.UPSTREAM_TIMEOUT_MS,
+    pollLockMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 5_000),
+    logger,
+    metrics,
+  });
+  const webhooks = createWebhooks({
+    store,
+    upstreamApiKey: config.APIFRAME_API_KEY,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    policy: { allowHttp: config.WEBHOOK_ALLOW_HTTP, allowedHosts: config.webhookAllowedHosts },
+    resolver: deps.resolver ?? systemResolver,
+    clock,
+    metrics,
+    logger,
+  });
+  const reconciler = createReconciler({
+    store,
+    gateway: jobs,
+    clock,
+    intervalMs: config.RECONCILE_INTERVAL_MS,
+    logger,
+  });
+  const account = createAccountCredits({ upstream, clock });
+
+  return {
+    config,
+    metrics,
+    store,
+    readiness: createReadiness(store),
+    clock,
+    upstream,
+    account,
+    spendable: createSpendableCredits({ store, account, clock }),
+    directory: createKeyDirectory({ store, clock }),
+    keys: createKeyAdmin(store, clock, Object.keys(config.pricing)),
+    teams: createTeamAdmin(store, clock),
+    audit: createAuditTrail(store),
+    usage: createUsageReports(store),
+    usageEvents: createUsageEvents(store),
+    reconciliation: createReconciliation(store, upstream),
+    webhooks,
+    webhookReceiver: createWebhookReceiver({ store, jobs, webhooks }),
+    jobs,
+    listing: createJobListing(store, jobs),
+    reconciler,
+    start() {
+      reconciler.start();
+      webhooks.start(WEBHOOK_POLL_MS);
+    },
+    async close() {
+      await reconciler.stop();
+      await webhooks.stop();
+      await jobs.close();
+      await upstream.close();
+      await store.close();
+    },
+  };
+}

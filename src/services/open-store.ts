@@ -1,0 +1,33 @@
+// The store the configuration asks for: Redis (one server, a Cluster or Sentinels) when one is
+// configured, otherwise the embedded memory store, for one instance on trial.
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { DAY_MS } from './budget-window.js';
+import type { Metrics } from './metrics.js';
+import { createMemoryStore } from './store/memory-store.js';
+import { connectRedis, createRedisStore } from './store/redis-store.js';
+import type { Store } from './store/types.js';
+
+export function openStore(config: Config, logger: Logger, metrics: Pick<Metrics, 'storeError'>): Store {
+  const ledgerRetentionMs = config.LEDGER_RETENTION_DAYS * DAY_MS;
+  if (config.REDIS_URL || config.REDIS_CLUSTER_NODES || config.REDIS_SENTINELS) {
+    const redis = connectRedis({
+      url: config.REDIS_URL,
+      clusterNodes: config.REDIS_CLUSTER_NODES,
+      sentinels: config.REDIS_SENTINELS,
+      sentinelMaster: config.REDIS_SENTINEL_MASTER,
+      password: config.REDIS_PASSWORD,
+      commandTimeoutMs: config.REDIS_TIMEOUT_MS,
+    });
+    redis.on('error', (error: Error) => {
+      metrics.storeError();
+      logger.warn({ err: { message: error.message } }, 'redis connection error');
+    });
+    return createRedisStore(redis, {
+      ledgerRetentionMs,
+      onFailure: () => metrics.storeError(),
+    });
+  }
+  logger.warn('No Redis configured: using the embedded in-memory store (one instance only, lost on restart)');
+  return createMemoryStore({ ledgerRetentionMs });
+}

@@ -1,0 +1,46 @@
+// Job events from Apiframe. The raw body's signature is checked before anything else; a
+// verified terminal event settles the job at once, and the event is queued for the caller's
+// own webhookUrl, if it asked for one.
+import { errors } from '../errors.js';
+import { jobFromWebhookEvent } from './job-bodies.js';
+import type { JobGateway } from './job-gateway.js';
+import type { Store } from './store/types.js';
+import type { Webhooks } from './webhooks.js';
+
+type WebhookEvent = Readonly<Record<string, unknown>>;
+
+export interface ReceivedEvent {
+  team: string;
+  /** The request body exactly as it arrived (the signature covers these bytes). */
+  raw: Buffer;
+  signature: string | undefined;
+  requestId: string;
+}
+
+function parseEvent(text: string): WebhookEvent & { jobId: string; event: string } {
+  let event: WebhookEvent;
+  try {
+    event = JSON.parse(text) as WebhookEvent;
+  } catch {
+    throw new errors.InvalidJson();
+  }
+  if (typeof event.jobId !== 'string' || typeof event.event !== 'string') throw new errors.InvalidJson();
+  return event as WebhookEvent & { jobId: string; event: string };
+}
+
+export function createWebhookReceiver(deps: { store: Store; jobs: JobGateway; webhooks: Webhooks }) {
+  const { store, jobs, webhooks } = deps;
+  return {
+    async receive({ team, raw, signature, requestId }: ReceivedEvent): Promise<void> {
+      if (!webhooks.verify(raw, signature)) throw new errors.WebhookSignature();
+      const text = raw.toString('utf8');
+      const event = parseEvent(text);
+      const job = await store.getJob(team, event.jobId);
+      if (!job) throw new errors.JobNotFound();
+      await jobs.settleIfTerminal(job, text, requestId, jobFromWebhookEvent(job, event));
+      if (job.webhook) await webhooks.relay(job, job.webhook, event.event, text);
+    },
+  };
+}
+
+export type WebhookReceiver = ReturnType<typeof createWebhookReceiver>;
