@@ -1,6 +1,6 @@
 // buildApp(config, deps): the whole gateway as a Fastify instance, ready to listen or to be
 // exercised with inject(). Services are created here (or passed in by tests) and shared
-// through `app.services`; the reconciler runs while the app is open.
+// through `app.services`; background settlement runs while the app is open.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -24,9 +24,9 @@ import { systemClock, type Clock } from './services/clock.js';
 import { createJobGateway, type JobGateway } from './services/job-gateway.js';
 import { createJobListing, type JobListing } from './services/job-listing.js';
 import { createKeyAdmin, type KeyAdmin } from './services/key-admin.js';
-import { createKeyDirectory, type KeyDirectory } from './services/key-directory.js';
+import { createKeyLookup, type KeyLookup } from './services/key-lookup.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
-import { createReconciler, type Reconciler } from './services/reconciler.js';
+import { createBackgroundSettlement, type BackgroundSettlement } from './services/background-settlement.js';
 import { createMemoryStore } from './services/store/memory-store.js';
 import { connectRedis, createRedisStore } from './services/store/redis-store.js';
 import type { Store } from './services/store/types.js';
@@ -43,14 +43,14 @@ export interface Services {
   clock: Clock;
   upstream: UpstreamClient;
   account: AccountCredits;
-  directory: KeyDirectory;
+  keyLookup: KeyLookup;
   keys: KeyAdmin;
   teams: TeamAdmin;
   usage: UsageReports;
   webhooks: Webhooks;
   jobs: JobGateway;
   listing: JobListing;
-  reconciler: Reconciler;
+  backgroundSettlement: BackgroundSettlement;
 }
 
 declare module 'fastify' {
@@ -65,7 +65,7 @@ export interface AppDeps {
   /** How webhook hosts are resolved (tests inject one; no traffic leaves loopback). */
   resolver?: Resolver;
   logDestination?: DestinationStream;
-  /** Run the background reconciler and webhook deliveries while the app is open (default true). */
+  /** Run background settlement and webhook deliveries while the app is open (default true). */
   reconcile?: boolean;
 }
 
@@ -133,7 +133,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     metrics,
     logger,
   });
-  const reconciler = createReconciler({
+  const backgroundSettlement = createBackgroundSettlement({
     store,
     gateway: jobs,
     clock,
@@ -147,14 +147,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     clock,
     upstream,
     account: createAccountCredits({ upstream, clock }),
-    directory: createKeyDirectory({ store, clock }),
+    keyLookup: createKeyLookup({ store, clock }),
     keys: createKeyAdmin(store, clock, Object.keys(config.pricing)),
     teams: createTeamAdmin(store, clock),
     usage: createUsageReports(store),
     webhooks,
     jobs,
     listing: createJobListing(store, jobs),
-    reconciler,
+    backgroundSettlement,
   });
 
   await useOpenApi(app);
@@ -186,12 +186,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   if (deps.reconcile !== false) {
     app.addHook('onReady', async () => {
-      reconciler.start();
+      backgroundSettlement.start();
       webhooks.start(WEBHOOK_POLL_MS);
     });
   }
   app.addHook('onClose', async () => {
-    await reconciler.stop();
+    await backgroundSettlement.stop();
     await webhooks.stop();
     await jobs.close();
     await upstream.close();

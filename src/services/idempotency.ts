@@ -21,7 +21,7 @@ export interface IdempotencyOptions {
   ttlMs?: number;
 }
 
-export function upstreamIdempotencyKey(keyId: string, idempotencyKey: string): string {
+function upstreamIdempotencyKey(keyId: string, idempotencyKey: string): string {
   return `gw_${sha256(`${keyId}\n${idempotencyKey}`)}`;
 }
 

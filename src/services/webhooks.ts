@@ -157,8 +157,6 @@ export function createWebhooks(deps: WebhookDeps) {
   const background = createBackgroundPass(deliverDue, logger, 'webhook delivery pass failed');
 
   return {
-    enabled: base !== undefined,
-
     relayUrl: (team: string) => `${base}/webhooks/apiframe/${encodeURIComponent(team)}`,
 
     /** Refuses a caller's webhookUrl that the gateway must not deliver to (a 400 at submit time). */
@@ -183,8 +181,6 @@ export function createWebhooks(deps: WebhookDeps) {
       await store.enqueueDelivery(delivery, clock());
       background.kick();
     },
-
-    deliverDue,
 
     start: background.start,
 

@@ -13,7 +13,7 @@ import { perCallerRateLimit } from '../../plugins/rate-limits.js';
 import { KeyView, TeamView } from '../../schemas/admin.js';
 import { ErrorResponse, ValidationErrorResponse } from '../../schemas/common.js';
 import { EventsPage, EventsQuery, ReconciliationQuery, ReconciliationReport, UsageQuery, UsageReport } from '../../schemas/usage.js';
-import { createReconciliation } from '../../services/reconciliation.js';
+import { createUsageReconciliation } from '../../services/usage-reconciliation.js';
 import { createUsageEvents } from '../../services/usage-events.js';
 import { sendStream } from '../raw-reply.js';
 import { LEDGER_COLUMNS, sendUsageReport, usagePeriod } from '../usage-report-reply.js';
@@ -32,7 +32,7 @@ function teamInReach(request: FastifyRequest, asked: string | undefined): string
 export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, upstream, keys, teams, usage, clock } = app.services;
   const events = createUsageEvents(store);
-  const reconciliation = createReconciliation(store, upstream);
+  const reconciliation = createUsageReconciliation(store, upstream);
   const limitReconciliations = await perCallerRateLimit(app, store, 'reconciliation', RECONCILIATIONS_PER_MINUTE, (request) => request.actor.name);
   const tags = ['Admin: usage'];
   const config = { scope: 'usage:read' as const };

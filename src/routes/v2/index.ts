@@ -13,16 +13,16 @@ import { meRoutes } from './me.js';
 import { ownUsageRoutes } from './usage.js';
 
 export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
-  const { directory } = app.services;
+  const { keyLookup } = app.services;
   await app.register(cors, {
-    origin: async (origin: string | undefined) => origin !== undefined && directory.isKnownOrigin(origin.toLowerCase()),
+    origin: async (origin: string | undefined) => origin !== undefined && keyLookup.isKnownOrigin(origin.toLowerCase()),
     methods: ['GET', 'POST'],
     allowedHeaders: ['X-API-Key', 'Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
     exposedHeaders: ['X-Request-Id', 'Retry-After'],
     maxAge: 600,
   });
   app.decorateRequest('caller');
-  app.addHook('onRequest', requireTeamKey(directory));
+  app.addHook('onRequest', requireTeamKey(keyLookup));
   await usePerKeyRateLimits(app, app.services.store, {
     generatePerMinute: app.services.config.RATE_LIMIT_GENERATE_PER_MINUTE,
     readsPerMinute: app.services.config.RATE_LIMIT_READS_PER_MINUTE,

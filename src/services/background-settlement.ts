@@ -8,7 +8,7 @@ import type { Clock } from './clock.js';
 import type { JobGateway, Logger } from './job-gateway.js';
 import type { JobRecord, Store } from './store/types.js';
 
-export interface ReconcilerDeps {
+export interface BackgroundSettlementDeps {
   store: Store;
   gateway: JobGateway;
   clock: Clock;
@@ -19,7 +19,7 @@ export interface ReconcilerDeps {
 const BATCH = 100;
 const MAX_RECHECK_MS = 10 * 60_000;
 
-export function createReconciler(deps: ReconcilerDeps) {
+export function createBackgroundSettlement(deps: BackgroundSettlementDeps) {
   const { store, gateway, clock, intervalMs, logger } = deps;
   const holder = randomUUID();
 
@@ -45,7 +45,7 @@ export function createReconciler(deps: ReconcilerDeps) {
   }
 
   /** One pass over every team; returns what it did. Safe to call while another instance runs. */
-  async function reconcileOnce(): Promise<{ released: number; settled: number; skipped: boolean }> {
+  async function settleOnce(): Promise<{ released: number; settled: number; skipped: boolean }> {
     await gateway.recordUnrecorded();
     if (!(await store.acquireLease('reconciler', holder, intervalMs * 3))) {
       return { released: 0, settled: 0, skipped: true };
@@ -62,13 +62,13 @@ export function createReconciler(deps: ReconcilerDeps) {
     return { released, settled, skipped: false };
   }
 
-  const background = createBackgroundPass(reconcileOnce, logger, 'reconciler pass failed');
+  const background = createBackgroundPass(settleOnce, logger, 'reconciler pass failed');
 
   return {
-    reconcileOnce,
+    settleOnce,
     start: () => background.start(intervalMs),
     stop: background.stop,
   };
 }
 
-export type Reconciler = ReturnType<typeof createReconciler>;
+export type BackgroundSettlement = ReturnType<typeof createBackgroundSettlement>;

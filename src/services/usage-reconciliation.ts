@@ -153,7 +153,7 @@ function finish(report: ReconciliationReport, resume: Resume | null): Reconcilia
   return report;
 }
 
-export function createReconciliation(store: Store, upstream: UpstreamClient) {
+export function createUsageReconciliation(store: Store, upstream: UpstreamClient) {
   let running = false;
 
   async function fetchUpstream(jobId: string, requestId: string): Promise<UpstreamJob | null | Error> {
@@ -289,4 +289,4 @@ export function createReconciliation(store: Store, upstream: UpstreamClient) {
   };
 }
 
-export type Reconciliation = ReturnType<typeof createReconciliation>;
+export type UsageReconciliation = ReturnType<typeof createUsageReconciliation>;
