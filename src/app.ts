@@ -21,8 +21,11 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { createAccountCredits, type AccountCredits } from './services/account-credits.js';
 import { DAY_MS } from './services/budget-window.js';
 import { systemClock, type Clock } from './services/clock.js';
-import { createJobGateway, type JobGateway } from './services/job-gateway.js';
 import { createJobListing, type JobListing } from './services/job-listing.js';
+import { createJobPolling, type JobPolling } from './services/job-polling.js';
+import { createJobRecording } from './services/job-recording.js';
+import { createJobSettlement, type JobSettlement } from './services/job-settlement.js';
+import { createJobSubmission, type JobSubmission } from './services/job-submission.js';
 import { createKeyAdmin, type KeyAdmin } from './services/key-admin.js';
 import { createKeyLookup, type KeyLookup } from './services/key-lookup.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
@@ -32,6 +35,7 @@ import { connectRedis, createRedisStore } from './services/store/redis-store.js'
 import type { Store } from './services/store/types.js';
 import { createTeamAdmin, type TeamAdmin } from './services/team-admin.js';
 import { createUpstreamClient, type UpstreamClient } from './services/upstream.js';
+import { createUpstreamPause } from './services/upstream-pause.js';
 import { createUsageReports, type UsageReports } from './services/usage-report.js';
 import { systemResolver, type Resolver } from './services/webhook-target.js';
 import { createWebhooks, type Webhooks } from './services/webhooks.js';
@@ -48,7 +52,9 @@ export interface Services {
   teams: TeamAdmin;
   usage: UsageReports;
   webhooks: Webhooks;
-  jobs: JobGateway;
+  submissions: JobSubmission;
+  polling: JobPolling;
+  settlement: JobSettlement;
   listing: JobListing;
   backgroundSettlement: BackgroundSettlement;
 }
@@ -109,17 +115,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     connections: config.UPSTREAM_CONNECTIONS,
     observe: metrics.upstream,
   });
-  const jobs = createJobGateway({
-    store,
-    upstream,
-    pricing: config.pricing,
-    clock,
-    reservationLeaseMs: config.reservationLeaseMs,
-    maxQueueMs: config.UPSTREAM_TIMEOUT_MS,
-    pollLockMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 5_000),
-    logger,
-    metrics,
-  });
   const webhooks = createWebhooks({
     store,
     upstreamApiKey: config.APIFRAME_API_KEY,
@@ -133,9 +128,37 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     metrics,
     logger,
   });
+  const pause = createUpstreamPause(store);
+  const settlement = createJobSettlement({ store, pricing: config.pricing, clock, logger, metrics });
+  const recording = createJobRecording({ store, logger, metrics });
+  const polling = createJobPolling({
+    store,
+    upstream,
+    settlement,
+    pause,
+    clock,
+    pollLockMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 5_000),
+    logger,
+  });
+  const submissions = createJobSubmission({
+    store,
+    upstream,
+    pricing: config.pricing,
+    clock,
+    reservationLeaseMs: config.reservationLeaseMs,
+    maxQueueMs: config.UPSTREAM_TIMEOUT_MS,
+    webhooks,
+    settlement,
+    recording,
+    pause,
+    logger,
+    metrics,
+  });
   const backgroundSettlement = createBackgroundSettlement({
     store,
-    gateway: jobs,
+    polling,
+    settlement,
+    recording,
     clock,
     intervalMs: config.RECONCILE_INTERVAL_MS,
     logger,
@@ -152,8 +175,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     teams: createTeamAdmin(store, clock),
     usage: createUsageReports(store),
     webhooks,
-    jobs,
-    listing: createJobListing(store, jobs),
+    submissions,
+    polling,
+    settlement,
+    listing: createJobListing(store, polling),
     backgroundSettlement,
   });
 
@@ -193,7 +218,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.addHook('onClose', async () => {
     await backgroundSettlement.stop();
     await webhooks.stop();
-    await jobs.close();
+    await polling.close();
+    await recording.close();
     await upstream.close();
     await store.close();
   });

@@ -4,7 +4,7 @@
 // allowed origins.
 import type { FastifyRequest } from 'fastify';
 import { errors } from '../errors.js';
-import type { Caller } from '../services/job-gateway.js';
+import type { Caller } from '../services/caller.js';
 import type { KeyLookup } from '../services/key-lookup.js';
 import type { Scope } from '../services/store/types.js';
 import { looksLikeTeamKey } from '../services/key-secrets.js';

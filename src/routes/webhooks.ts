@@ -11,7 +11,7 @@ import { jobFromWebhookEvent } from '../services/job-bodies.js';
 type WebhookEvent = Readonly<Record<string, unknown>>;
 
 export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, jobs, webhooks } = app.services;
+  const { store, settlement, webhooks } = app.services;
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   app.post(
@@ -41,7 +41,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (typeof event.jobId !== 'string' || typeof event.event !== 'string') throw new errors.InvalidJson();
       const job = await store.getJob(request.params.team, event.jobId);
       if (!job) throw new errors.JobNotFound();
-      await jobs.settleIfTerminal(job, text, request.id, jobFromWebhookEvent(job, event));
+      await settlement.settleIfTerminal(job, text, request.id, jobFromWebhookEvent(job, event));
       if (job.webhook) await webhooks.relay(job, job.webhook, event.event, text);
       return { received: true };
     },

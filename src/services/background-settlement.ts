@@ -5,12 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import { createBackgroundPass } from './background-pass.js';
 import type { Clock } from './clock.js';
-import type { JobGateway, Logger } from './job-gateway.js';
+import type { JobPolling } from './job-polling.js';
+import type { JobRecording } from './job-recording.js';
+import type { JobSettlement } from './job-settlement.js';
+import type { Logger } from './logger.js';
 import type { JobRecord, Store } from './store/types.js';
 
 export interface BackgroundSettlementDeps {
   store: Store;
-  gateway: JobGateway;
+  polling: Pick<JobPolling, 'fetchJob'>;
+  settlement: JobSettlement;
+  recording: Pick<JobRecording, 'recordUnrecorded'>;
   clock: Clock;
   intervalMs: number;
   logger: Logger;
@@ -20,13 +25,13 @@ const BATCH = 100;
 const MAX_RECHECK_MS = 10 * 60_000;
 
 export function createBackgroundSettlement(deps: BackgroundSettlementDeps) {
-  const { store, gateway, clock, intervalMs, logger } = deps;
+  const { store, polling, settlement, recording, clock, intervalMs, logger } = deps;
   const holder = randomUUID();
 
   async function releaseExpired(team: string, now: number): Promise<number> {
     const expired = await store.expiredReservations(team, now, BATCH);
     for (const { reservationId, day, model } of expired) {
-      await gateway.release({ team, reservationId, day, now, requestId: `reconciler-${randomUUID()}`, why: 'lease expired' }, model);
+      await settlement.release({ team, reservationId, day, now, requestId: `reconciler-${randomUUID()}`, why: 'lease expired' }, model);
     }
     return expired.length;
   }
@@ -34,8 +39,8 @@ export function createBackgroundSettlement(deps: BackgroundSettlementDeps) {
   async function checkJob(job: JobRecord, now: number): Promise<boolean> {
     try {
       const requestId = `reconciler-${randomUUID()}`;
-      const body = await gateway.fetchJob(job.jobId, requestId);
-      if (await gateway.settleIfTerminal(job, body, requestId)) return true;
+      const body = await polling.fetchJob(job.jobId, requestId);
+      if (await settlement.settleIfTerminal(job, body, requestId)) return true;
     } catch (error) {
       logger.warn({ err: error, jobId: job.jobId, team: job.team }, 'reconciler could not check job');
     }
@@ -46,7 +51,7 @@ export function createBackgroundSettlement(deps: BackgroundSettlementDeps) {
 
   /** One pass over every team; returns what it did. Safe to call while another instance runs. */
   async function settleOnce(): Promise<{ released: number; settled: number; skipped: boolean }> {
-    await gateway.recordUnrecorded();
+    await recording.recordUnrecorded();
     if (!(await store.acquireLease('reconciler', holder, intervalMs * 3))) {
       return { released: 0, settled: 0, skipped: true };
     }

@@ -9,7 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import pLimit from 'p-limit';
 import { errors, withExtras } from '../errors.js';
 import { DAY_MS } from './budget-window.js';
-import { TERMINAL_STATUSES } from './job-gateway.js';
+import { TERMINAL_STATUSES } from './upstream-job.js';
 import { invalidCursor } from './store/cursor.js';
 import { daysBetween } from './usage-report.js';
 import type { JobRecord, Store } from './store/types.js';

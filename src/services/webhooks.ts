@@ -12,7 +12,7 @@ import { errors, invalidInput } from '../errors.js';
 import { createBackgroundPass } from './background-pass.js';
 import { createDeliveryScheduler } from './delivery-scheduler.js';
 import type { Clock } from './clock.js';
-import type { Logger } from './job-gateway.js';
+import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { CallerWebhook, JobRecord, Store, WebhookDelivery } from './store/types.js';
 import { checkWebhookTarget, createGuardedAgent, type Resolver, type TargetPolicy } from './webhook-target.js';

@@ -7,7 +7,7 @@ import cors from '@fastify/cors';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { usePerKeyRateLimits } from '../../plugins/rate-limits.js';
 import { requireTeamKey } from '../../plugins/team-auth.js';
-import { imageRoutes } from './images.js';
+import { jobOperationRoutes } from './job-operations.js';
 import { jobRoutes } from './jobs.js';
 import { meRoutes } from './me.js';
 import { ownUsageRoutes } from './usage.js';
@@ -27,7 +27,7 @@ export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
     generatePerMinute: app.services.config.RATE_LIMIT_GENERATE_PER_MINUTE,
     readsPerMinute: app.services.config.RATE_LIMIT_READS_PER_MINUTE,
   });
-  await app.register(imageRoutes);
+  await app.register(jobOperationRoutes);
   await app.register(jobRoutes);
   await app.register(meRoutes);
   await app.register(ownUsageRoutes);
