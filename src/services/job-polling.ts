@@ -104,7 +104,9 @@ export function createJobPolling(deps: JobPollingDeps) {
    */
   async function listedStates(records: JobRecord[], requestId: string, budget: ListingBudget): Promise<string[]> {
     const looks = await Promise.all(records.map((record) => record.finalBody ?? lookAt(record)));
-    const states = looks.map((look, i) => (typeof look === 'string' ? look : (look.lastSeen?.body ?? acceptedJob(records[i]!))));
+    const states = looks.map((look, i) =>
+      typeof look === 'string' ? look : (look.lastSeen?.body ?? acceptedJob(records[i]!)),
+    );
     const refreshing = pause.paused() ? [] : dueFirst(looks).slice(0, budget.upstreamReads);
     budget.upstreamReads -= refreshing.length;
     await Promise.all(

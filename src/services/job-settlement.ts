@@ -22,7 +22,12 @@ export function createJobSettlement(deps: JobSettlementDeps) {
    * Settles `record` when `body` (a job, or a webhook event) shows a terminal state; true when
    * this call settled it. `finalBody`, the job as GET /v2/jobs/{id} shows it, serves later polls.
    */
-  async function settleIfTerminal(record: JobRecord, body: string, requestId: string, finalBody = body): Promise<boolean> {
+  async function settleIfTerminal(
+    record: JobRecord,
+    body: string,
+    requestId: string,
+    finalBody = body,
+  ): Promise<boolean> {
     const job = parseJob(body);
     if (!job || !TERMINAL_STATUSES.has(job.status)) return false;
     const completed = job.status === 'COMPLETED';
@@ -38,7 +43,8 @@ export function createJobSettlement(deps: JobSettlementDeps) {
       requestId,
     });
     const { team, model, reserved } = record;
-    if (settled) metrics.credits(completed ? 'settled' : 'refunded', team, model, completed ? credits - overrun : reserved);
+    if (settled && completed) metrics.credits('settled', team, model, credits - overrun);
+    if (settled && !completed) metrics.credits('refunded', team, model, reserved);
     if (overrun > 0) {
       metrics.credits('overrun', team, model, overrun);
       logger.warn(

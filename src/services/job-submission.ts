@@ -91,7 +91,11 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     return idempotency.run({ team, keyId, idempotencyKey, body }, (upstreamKey) => run(submission, upstreamKey));
   }
 
-  async function validate<S extends TSchema>(operation: JobOperation<S>, caller: Caller, body: Static<S>): Promise<void> {
+  async function validate<S extends TSchema>(
+    operation: JobOperation<S>,
+    caller: Caller,
+    body: Static<S>,
+  ): Promise<void> {
     const details = operation.crossFieldErrors?.(body) ?? {};
     if (Object.keys(details).length > 0) throw invalidInput(details);
     const model = operation.model(body);
@@ -165,13 +169,17 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
       leaseUntil: now + deps.reservationLeaseMs,
     });
     if (!reservation.ok) {
-      throw withExtras(new errors.InsufficientCredits(), { creditsRequired: credits, creditsAvailable: reservation.available });
+      const available = reservation.available;
+      throw withExtras(new errors.InsufficientCredits(), { creditsRequired: credits, creditsAvailable: available });
     }
     metrics.credits('reserved', key.team, model, credits);
     return { reservationId, windows, budgets };
   }
 
-  /** Sends a submission to Apiframe; on any refusal or failure, `onFailure` runs before the caller's error is thrown. */
+  /**
+   * Sends a submission to Apiframe; on any refusal or failure, `onFailure` runs before the
+   * caller's error is thrown.
+   */
   async function forward(
     { operation, upstreamBody, requestId }: Submission,
     options: { maxQueueMs: number; idempotencyKey?: string },
@@ -198,7 +206,9 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     const renew = () =>
       store
         .renewLease(team, reservationId, clock() + deps.reservationLeaseMs)
-        .catch((error: unknown) => logger.warn({ err: error, team, reservationId }, 'reservation lease renewal failed'));
+        .catch((error: unknown) => {
+          logger.warn({ err: error, team, reservationId }, 'reservation lease renewal failed');
+        });
     const timer = setInterval(renew, deps.reservationLeaseMs / 3);
     timer.unref();
     return { stop: () => clearInterval(timer) };

@@ -25,7 +25,8 @@ export function createUpstreamPause(store: Store) {
     /** Throws the caller's 429 (with Retry-After) while Apiframe's pause lasts. */
     refuseWhilePaused(): void {
       const waitMs = pausedUntil - Date.now();
-      if (waitMs > 0) throw withExtras(new errors.UpstreamRateLimited(), { retryAfter: String(Math.ceil(waitMs / 1000)) });
+      if (waitMs <= 0) return;
+      throw withExtras(new errors.UpstreamRateLimited(), { retryAfter: String(Math.ceil(waitMs / 1000)) });
     },
 
     /** Notes an answer of Apiframe's: a 429 pauses every call until its Retry-After has passed. */

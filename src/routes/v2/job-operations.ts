@@ -43,7 +43,14 @@ export const jobOperationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operation.path.slice('/v2'.length),
       {
         config: { limit: 'generate' },
-        schema: { tags, summary, description, headers: IdempotencyHeaders, body: operation.body(enabledModels), response: responses },
+        schema: {
+          tags,
+          summary,
+          description,
+          headers: IdempotencyHeaders,
+          body: operation.body(enabledModels),
+          response: responses,
+        },
       },
       async (request, reply) => {
         const idempotencyKey = request.headers['idempotency-key'];
