@@ -24,6 +24,8 @@ import { systemClock, type Clock } from './services/clock.js';
 import { createJobListing, type JobListing } from './services/job-listing.js';
 import { createJobPolling, type JobPolling } from './services/job-polling.js';
 import { createJobRecording } from './services/job-recording.js';
+import { createJobRefresh } from './services/job-refresh.js';
+import { createJobReservation } from './services/job-reservation.js';
 import { createJobSettlement, type JobSettlement } from './services/job-settlement.js';
 import { createJobSubmission, type JobSubmission } from './services/job-submission.js';
 import { createKeyAdmin, type KeyAdmin } from './services/key-admin.js';
@@ -131,10 +133,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const pause = createUpstreamPause(store);
   const settlement = createJobSettlement({ store, pricing: config.pricing, clock, logger, metrics });
   const recording = createJobRecording({ store, logger, metrics });
+  const refresher = createJobRefresh({ store, upstream, settlement, pause, clock, logger });
   const polling = createJobPolling({
     store,
-    upstream,
-    settlement,
+    refresher,
     pause,
     clock,
     pollLockMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 5_000),
@@ -148,15 +150,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     reservationLeaseMs: config.reservationLeaseMs,
     maxQueueMs: config.UPSTREAM_TIMEOUT_MS,
     webhooks,
+    reservation: createJobReservation({ store, clock, reservationLeaseMs: config.reservationLeaseMs, logger, metrics }),
     settlement,
     recording,
     pause,
-    logger,
-    metrics,
   });
   const backgroundSettlement = createBackgroundSettlement({
     store,
-    polling,
+    refresher,
     settlement,
     recording,
     clock,
@@ -218,7 +219,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.addHook('onClose', async () => {
     await backgroundSettlement.stop();
     await webhooks.stop();
-    await polling.close();
+    await refresher.close();
     await recording.close();
     await upstream.close();
     await store.close();

@@ -5,15 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import { createBackgroundPass } from './background-pass.js';
 import type { Clock } from './clock.js';
-import type { JobPolling } from './job-polling.js';
 import type { JobRecording } from './job-recording.js';
+import type { JobRefresh } from './job-refresh.js';
 import type { JobSettlement } from './job-settlement.js';
 import type { Logger } from './logger.js';
 import type { JobRecord, Store } from './store/types.js';
 
 export interface BackgroundSettlementDeps {
   store: Store;
-  polling: Pick<JobPolling, 'fetchJob'>;
+  refresher: Pick<JobRefresh, 'fetchJob'>;
   settlement: JobSettlement;
   recording: Pick<JobRecording, 'recordUnrecorded'>;
   clock: Clock;
@@ -25,7 +25,7 @@ const BATCH = 100;
 const MAX_RECHECK_MS = 10 * 60_000;
 
 export function createBackgroundSettlement(deps: BackgroundSettlementDeps) {
-  const { store, polling, settlement, recording, clock, intervalMs, logger } = deps;
+  const { store, refresher, settlement, recording, clock, intervalMs, logger } = deps;
   const holder = randomUUID();
 
   async function releaseExpired(team: string, now: number): Promise<number> {
@@ -39,7 +39,7 @@ export function createBackgroundSettlement(deps: BackgroundSettlementDeps) {
   async function checkJob(job: JobRecord, now: number): Promise<boolean> {
     try {
       const requestId = `reconciler-${randomUUID()}`;
-      const body = await polling.fetchJob(job.jobId, requestId);
+      const body = await refresher.fetchJob(job.jobId, requestId);
       if (await settlement.settleIfTerminal(job, body, requestId)) return true;
     } catch (error) {
       logger.warn({ err: error, jobId: job.jobId, team: job.team }, 'reconciler could not check job');

@@ -1,25 +1,22 @@
 // Polls of a job and the states of listed jobs. Finished jobs are served from the store; a state
 // fetched less than a second ago is shared; otherwise one poller at a time, across instances,
-// refreshes it from Apiframe, settling the job when it has finished. Polls get the last state
-// seen meanwhile, the refreshing one too, which refreshes in the background; only before there
-// is a state (or when it is older than STALE_MAX_AGE_MS) do they wait for Apiframe.
+// refreshes it from Apiframe (job-refresh.ts), settling the job when it has finished. Polls get
+// the last state seen meanwhile, the refreshing one too, which refreshes in the background; only
+// before there is a state (or when it is older than STALE_MAX_AGE_MS) do they wait for Apiframe.
 import { errors } from '../errors.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
 import type { GatewayAnswer } from './gateway-answer.js';
 import { acceptedJob } from './job-bodies.js';
-import type { JobSettlement } from './job-settlement.js';
+import type { JobRefresh } from './job-refresh.js';
 import type { Logger } from './logger.js';
 import type { JobRecord, Store } from './store/types.js';
-import type { UpstreamClient } from './upstream.js';
-import { asCallerError, upstreamRefusal } from './upstream-errors.js';
 import type { UpstreamPause } from './upstream-pause.js';
 
 export interface JobPollingDeps {
   store: Store;
-  upstream: UpstreamClient;
-  settlement: JobSettlement;
-  pause: UpstreamPause;
+  refresher: Pick<JobRefresh, 'refresh' | 'refreshInBackground'>;
+  pause: Pick<UpstreamPause, 'paused' | 'refuseWhilePaused'>;
   clock: Clock;
   /** How long one poller may hold the right to ask Apiframe about a job. */
   pollLockMs: number;
@@ -53,9 +50,8 @@ const STALE_MAX_AGE_MS = 30_000;
 const WAIT_STEP_MS = 25;
 
 export function createJobPolling(deps: JobPollingDeps) {
-  const { store, upstream, settlement, pause, clock, logger } = deps;
+  const { store, refresher, pause, clock, logger } = deps;
   const pollsInFlight = new Map<string, Promise<GatewayAnswer>>();
-  const backgroundRefreshes = new Set<Promise<void>>();
 
   /** A poll of a team's job. Concurrent polls of one job in this process share one promise. */
   function poll(caller: Caller, jobId: string, requestId: string): Promise<GatewayAnswer> {
@@ -81,17 +77,17 @@ export function createJobPolling(deps: JobPollingDeps) {
       if (decision.action === 'fetch') {
         return { status: 200, body: await refreshAsPoll(decision.record, decision.stale, requestId) };
       }
-      return { status: 200, body: await refresh(decision.record, requestId) };
+      return { status: 200, body: await refresher.refresh(decision.record, requestId) };
     }
   }
 
   /** With the right to ask Apiframe: a recent enough state is served at once and refreshed in the background. */
   async function refreshAsPoll(record: JobRecord, stale: KnownState | null, requestId: string): Promise<string> {
     if (stale && clock() - stale.at <= STALE_MAX_AGE_MS) {
-      refreshInBackground(record, requestId);
+      refresher.refreshInBackground(record, requestId);
       return stale.body;
     }
-    return refresh(record, requestId);
+    return refresher.refresh(record, requestId);
   }
 
   /**
@@ -138,47 +134,7 @@ export function createJobPolling(deps: JobPollingDeps) {
     }
   }
 
-  /** Asks Apiframe for a job's state: settles the job if it has finished, else shares the state. */
-  async function refresh(record: JobRecord, requestId: string): Promise<string> {
-    const body = await fetchJob(record.jobId, requestId);
-    if (!(await settlement.settleIfTerminal(record, body, requestId))) {
-      await store.saveSnapshot(record.team, record.jobId, body, clock());
-    }
-    return body;
-  }
-
-  function refreshInBackground(record: JobRecord, requestId: string): void {
-    const { jobId, team } = record;
-    const refreshing = refresh(record, requestId).then(
-      () => undefined,
-      (error: unknown) => logger.warn({ err: error, requestId, jobId, team }, 'background job refresh failed'),
-    );
-    backgroundRefreshes.add(refreshing);
-    void refreshing.finally(() => backgroundRefreshes.delete(refreshing));
-  }
-
-  /** The job's current state from Apiframe, as JSON text; errors mapped for the caller. */
-  async function fetchJob(jobId: string, requestId: string): Promise<string> {
-    try {
-      const response = await upstream.getJob(jobId, requestId);
-      if (response.status === 404) throw new errors.JobNotFound();
-      pause.heard(response);
-      if (response.status !== 200) throw upstreamRefusal(response);
-      return response.body;
-    } catch (error) {
-      throw asCallerError(error);
-    }
-  }
-
-  return {
-    poll,
-    listedStates,
-    fetchJob,
-    /** Waits for the refreshes still running in the background. */
-    close: async (): Promise<void> => {
-      await Promise.all(backgroundRefreshes);
-    },
-  };
+  return { poll, listedStates };
 }
 
 export type JobPolling = ReturnType<typeof createJobPolling>;

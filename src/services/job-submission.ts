@@ -2,26 +2,21 @@
 // authenticated by the route; then the body is validated (its cross-field rules, the key's
 // allowed models, the jobs it refers to, the caller's webhookUrl), priced, and with an
 // Idempotency-Key run at most once. Running it reserves the price before anything is sent
-// upstream, forwards the body (with the gateway's own webhook URL in place of the caller's),
-// records the job Apiframe accepted, its reservation becoming the job's, and answers with
-// Apiframe's own answer. Any refusal or failure releases the reservation. While this instance
-// works on a submission it keeps the reservation's lease alive, so background settlement only
-// ever releases the reservations of an instance that died.
-import { randomUUID } from 'node:crypto';
+// upstream (job-reservation.ts), forwards the body with the gateway's own webhook URL in place
+// of the caller's, records the job Apiframe accepted (job-recording.ts), its reservation
+// becoming the job's, and answers with Apiframe's own answer. Any refusal or failure releases
+// the reservation.
 import type { Static, TSchema } from '@sinclair/typebox';
-import { errors, invalidInput, withExtras } from '../errors.js';
-import type { Budget } from './budget-window.js';
-import { windowOf, windowsAt } from './budget-window.js';
+import { errors, invalidInput } from '../errors.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
 import type { GatewayAnswer } from './gateway-answer.js';
 import { createIdempotency } from './idempotency.js';
 import type { JobOperation, Pricing } from './job-operation.js';
 import type { JobRecording } from './job-recording.js';
+import type { JobReservation } from './job-reservation.js';
 import type { JobSettlement } from './job-settlement.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
-import type { BudgetCheck, CallerWebhook, Store } from './store/types.js';
+import type { CallerWebhook, Store } from './store/types.js';
 import type { UpstreamClient, UpstreamResponse } from './upstream.js';
 import { acceptedJobId, asCallerError, releaseReason, upstreamRefusal } from './upstream-errors.js';
 import type { UpstreamPause } from './upstream-pause.js';
@@ -32,15 +27,15 @@ export interface JobSubmissionDeps {
   upstream: UpstreamClient;
   pricing: Pricing;
   clock: Clock;
+  /** How long a submission may hold its Idempotency-Key before another may take it over. */
   reservationLeaseMs: number;
   /** How long a submission may wait, from its arrival, for a free connection to Apiframe. */
   maxQueueMs: number;
   webhooks: Pick<Webhooks, 'checkCallerUrl' | 'relayUrl'>;
-  settlement: JobSettlement;
-  recording: JobRecording;
-  pause: UpstreamPause;
-  logger: Logger;
-  metrics: Pick<Metrics, 'credits'>;
+  reservation: JobReservation;
+  settlement: Pick<JobSettlement, 'releaseQuietly'>;
+  recording: Pick<JobRecording, 'recordAccepted'>;
+  pause: Pick<UpstreamPause, 'heard' | 'refuseWhilePaused'>;
 }
 
 export interface SubmissionAnswer extends GatewayAnswer {
@@ -60,17 +55,8 @@ interface Submission {
   requestId: string;
 }
 
-interface WebhookFields {
-  webhookUrl?: string;
-  webhookEvents?: string[];
-}
-
-function budgetCheck(budget: Budget | null, now: number): BudgetCheck | null {
-  return budget ? { window: windowOf(budget.period, now), limit: budget.credits } : null;
-}
-
 export function createJobSubmission(deps: JobSubmissionDeps) {
-  const { store, upstream, pricing, clock, webhooks, settlement, recording, pause, logger, metrics } = deps;
+  const { store, upstream, pricing, clock, webhooks, reservation, settlement, recording, pause } = deps;
   const idempotency = createIdempotency(store, { pendingTtlMs: deps.reservationLeaseMs });
 
   /** Runs `operation` for `caller` with a body its schema has already accepted. */
@@ -81,39 +67,14 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     requestId: string,
     idempotencyKey?: string,
   ): Promise<SubmissionAnswer> {
-    await validate(operation, caller, body);
     const model = operation.model(body);
+    await validate(store, operation, caller, body, model);
     const credits = operation.price(body, pricing);
-    const { upstreamBody, webhook } = await relayedWebhook(operation, caller, body);
+    const { upstreamBody, webhook } = await relayedWebhook(webhooks, operation, caller, body);
     const submission: Submission = { operation, caller, upstreamBody, model, credits, webhook, requestId };
     if (idempotencyKey === undefined) return { ...(await run(submission)), replayed: false };
     const { team, id: keyId } = caller.key;
     return idempotency.run({ team, keyId, idempotencyKey, body }, (upstreamKey) => run(submission, upstreamKey));
-  }
-
-  async function validate<S extends TSchema>(
-    operation: JobOperation<S>,
-    caller: Caller,
-    body: Static<S>,
-  ): Promise<void> {
-    const details = operation.crossFieldErrors?.(body) ?? {};
-    if (Object.keys(details).length > 0) throw invalidInput(details);
-    const model = operation.model(body);
-    if (caller.key.allowedModels && !caller.key.allowedModels.includes(model)) throw new errors.ModelNotAllowed(model);
-    for (const jobId of operation.jobReferences?.(body) ?? []) {
-      if (!(await store.getJob(caller.key.team, jobId))) throw new errors.JobNotFound();
-    }
-  }
-
-  /** Apiframe calls the gateway back; the caller's own URL stays with the job. */
-  async function relayedWebhook(operation: JobOperation, caller: Caller, body: unknown) {
-    const { webhookUrl, webhookEvents } = body as WebhookFields;
-    if (!operation.webhooks || webhookUrl === undefined) return { upstreamBody: body, webhook: undefined };
-    await webhooks.checkCallerUrl(webhookUrl);
-    return {
-      upstreamBody: { ...(body as object), webhookUrl: webhooks.relayUrl(caller.key.team) },
-      webhook: { url: webhookUrl, events: webhookEvents ?? [] },
-    };
   }
 
   /** Reserve → forward → attach → answer; the reservation is released on any refusal or failure. */
@@ -122,58 +83,21 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     const { team, id: keyId } = caller.key;
     pause.refuseWhilePaused();
     const deadlineAt = Date.now() + deps.maxQueueMs;
-    const { reservationId, windows, budgets } = await reserve(submission);
-    const lease = keepLeaseAlive(team, reservationId);
+    const { reservationId, windows, budgets } = await reservation.reserve(caller, model, credits, requestId);
+    const lease = reservation.keepLeaseAlive(team, reservationId);
     try {
       const sending = { maxQueueMs: deadlineAt - Date.now(), ...(upstreamKey && { idempotencyKey: upstreamKey }) };
       const { response, jobId } = await forward(submission, sending, async (error) => {
         const release = { team, reservationId, day: windows[0]!, requestId, now: clock(), why: releaseReason(error) };
         await settlement.releaseQuietly(release, model);
       });
-      await recording.recordAccepted({
-        reservationId,
-        jobId,
-        team,
-        keyId,
-        model,
-        windows,
-        credits,
-        ...budgets,
-        now: clock(),
-        requestId,
-        ...(webhook && { webhook }),
-      });
+      const now = clock();
+      const attach = { reservationId, jobId, team, keyId, model, windows, credits, ...budgets, now, requestId };
+      await recording.recordAccepted({ ...attach, ...(webhook && { webhook }) });
       return { status: response.status, body: response.body };
     } finally {
       lease.stop();
     }
-  }
-
-  /** Reserves the submission's price from the key's and team's budgets; a 402 when they cannot cover it. */
-  async function reserve({ caller, model, credits, requestId }: Submission) {
-    const { key } = caller;
-    const now = clock();
-    const windows = windowsAt(now);
-    const reservationId = randomUUID();
-    const budgets = { keyBudget: budgetCheck(key.budget, now), teamBudget: budgetCheck(caller.teamBudget, now) };
-    const reservation = await store.reserve({
-      reservationId,
-      team: key.team,
-      keyId: key.id,
-      model,
-      credits,
-      windows,
-      ...budgets,
-      now,
-      requestId,
-      leaseUntil: now + deps.reservationLeaseMs,
-    });
-    if (!reservation.ok) {
-      const available = reservation.available;
-      throw withExtras(new errors.InsufficientCredits(), { creditsRequired: credits, creditsAvailable: available });
-    }
-    metrics.credits('reserved', key.team, model, credits);
-    return { reservationId, windows, budgets };
   }
 
   /**
@@ -186,10 +110,9 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     onFailure: (error: unknown) => Promise<void>,
   ): Promise<{ response: UpstreamResponse; jobId: string }> {
     try {
-      const response = await upstream.submitJob(operation.path, JSON.stringify(upstreamBody), requestId, {
-        operation: operation.name,
-        ...options,
-      });
+      const body = JSON.stringify(upstreamBody);
+      const sending = { operation: operation.name, ...options };
+      const response = await upstream.submitJob(operation.path, body, requestId, sending);
       if (response.status !== 202 && response.status !== 200 && response.status !== 201) {
         pause.heard(response);
         throw upstreamRefusal(response);
@@ -201,20 +124,44 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     }
   }
 
-  /** Renews a reservation's lease while this instance works on it, so only a dead instance's leases run out. */
-  function keepLeaseAlive(team: string, reservationId: string): { stop(): void } {
-    const renew = () =>
-      store
-        .renewLease(team, reservationId, clock() + deps.reservationLeaseMs)
-        .catch((error: unknown) => {
-          logger.warn({ err: error, team, reservationId }, 'reservation lease renewal failed');
-        });
-    const timer = setInterval(renew, deps.reservationLeaseMs / 3);
-    timer.unref();
-    return { stop: () => clearInterval(timer) };
-  }
-
   return { submit };
 }
 
 export type JobSubmission = ReturnType<typeof createJobSubmission>;
+
+/** Refuses a body its operation's own rules reject, a model the key may not use, or another team's job. */
+async function validate<S extends TSchema>(
+  store: Store,
+  operation: JobOperation<S>,
+  caller: Caller,
+  body: Static<S>,
+  model: string,
+): Promise<void> {
+  const details = operation.crossFieldErrors?.(body) ?? {};
+  if (Object.keys(details).length > 0) throw invalidInput(details);
+  if (caller.key.allowedModels && !caller.key.allowedModels.includes(model)) throw new errors.ModelNotAllowed(model);
+  for (const jobId of operation.jobReferences?.(body) ?? []) {
+    if (!(await store.getJob(caller.key.team, jobId))) throw new errors.JobNotFound();
+  }
+}
+
+interface WebhookFields {
+  webhookUrl?: string;
+  webhookEvents?: string[];
+}
+
+/** Apiframe calls the gateway back; the caller's own URL (checked here) stays with the job. */
+async function relayedWebhook(
+  webhooks: JobSubmissionDeps['webhooks'],
+  operation: JobOperation,
+  caller: Caller,
+  body: unknown,
+): Promise<{ upstreamBody: unknown; webhook: CallerWebhook | undefined }> {
+  const { webhookUrl, webhookEvents } = body as WebhookFields;
+  if (!operation.webhooks || webhookUrl === undefined) return { upstreamBody: body, webhook: undefined };
+  await webhooks.checkCallerUrl(webhookUrl);
+  return {
+    upstreamBody: { ...(body as object), webhookUrl: webhooks.relayUrl(caller.key.team) },
+    webhook: { url: webhookUrl, events: webhookEvents ?? [] },
+  };
+}

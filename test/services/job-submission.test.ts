@@ -8,6 +8,7 @@ import { errors } from '../../src/errors.js';
 import type { Caller } from '../../src/services/caller.js';
 import { defineJobOperation } from '../../src/services/job-operation.js';
 import { createJobRecording } from '../../src/services/job-recording.js';
+import { createJobReservation } from '../../src/services/job-reservation.js';
 import { createJobSettlement } from '../../src/services/job-settlement.js';
 import { createJobSubmission } from '../../src/services/job-submission.js';
 import { createMemoryStore } from '../../src/services/store/memory-store.js';
@@ -74,11 +75,10 @@ beforeEach(() => {
     reservationLeaseMs: 30_000,
     maxQueueMs: 1_000,
     webhooks: { checkCallerUrl: async () => undefined, relayUrl: () => 'unused' },
+    reservation: createJobReservation({ store, clock, reservationLeaseMs: 30_000, logger, metrics }),
     settlement: createJobSettlement({ store, pricing: {}, clock, logger, metrics }),
     recording: createJobRecording({ store, logger, metrics }),
     pause: createUpstreamPause(store),
-    logger,
-    metrics,
   });
 });
 afterEach(() => store.close());
