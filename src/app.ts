@@ -32,7 +32,7 @@ export interface AppDeps {
   /** How webhook hosts are resolved (tests inject one; no traffic leaves loopback). */
   resolver?: Resolver;
   logDestination?: DestinationStream;
-  /** Run the background reconciler and webhook deliveries while the app is open (default true). */
+  /** Run background settlement and webhook deliveries while the app is open (default true). */
   reconcile?: boolean;
 }
 

@@ -44,7 +44,7 @@ describe('on Redis Cluster', () => {
     const accepted = responses.find((r) => r.statusCode === 202)!;
     const owner = keys[responses.indexOf(accepted) % 2]!;
     expect((await second.poll(owner.key, accepted.json().jobId)).json()).toMatchObject({ status: 'COMPLETED' });
-    await first.app.services.reconciler.reconcileOnce();
+    await first.app.services.backgroundSettlement.settleOnce();
     const report = (await first.inject({ method: 'GET', url: `/admin/usage?team=${team}&groupBy=key`, headers: admin })).json();
     expect(report.totals).toMatchObject({ credits: 30, settlements: 10 });
   });

@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin';
 import { errors } from '../errors.js';
 import type { Metrics } from '../services/metrics.js';
-import { secretsEqual } from '../services/team-keys.js';
+import { secretsEqual } from '../services/key-secrets.js';
 import { bearerToken } from './team-auth.js';
 
 declare module 'fastify' {

@@ -4,10 +4,10 @@
 // allowed origins.
 import type { FastifyRequest } from 'fastify';
 import { errors } from '../errors.js';
-import type { Caller } from '../services/job-gateway.js';
-import type { KeyDirectory } from '../services/key-directory.js';
+import type { Caller } from '../services/caller.js';
+import type { KeyLookup } from '../services/key-lookup.js';
 import type { Scope } from '../services/store/types.js';
-import { looksLikeTeamKey } from '../services/team-keys.js';
+import { looksLikeTeamKey } from '../services/key-secrets.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,9 +31,9 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 }
 
 /** The active key behind `secret`, holding one of `scopes` (none asked: any key), allowed at the request's Origin. */
-export async function authenticateKey(directory: KeyDirectory, request: FastifyRequest, secret: string, scopes: Scope[]): Promise<Caller> {
+export async function authenticateKey(keyLookup: KeyLookup, request: FastifyRequest, secret: string, scopes: Scope[]): Promise<Caller> {
   if (!looksLikeTeamKey(secret)) throw new errors.InvalidKey();
-  const found = await directory.resolve(secret);
+  const found = await keyLookup.resolve(secret);
   if (found.status !== 'active') {
     throw found.status === 'revoked' ? new errors.RevokedKeyPresented()
       : found.status === 'expired' ? new errors.KeyExpired()
@@ -50,12 +50,12 @@ export async function authenticateKey(directory: KeyDirectory, request: FastifyR
 }
 
 /** An onRequest hook admitting team keys that hold the route's scope. CORS preflights pass through. */
-export function requireTeamKey(directory: KeyDirectory) {
+export function requireTeamKey(keyLookup: KeyLookup) {
   return async function teamKeyHook(request: FastifyRequest): Promise<void> {
     if (request.method === 'OPTIONS') return;
     const secret = presentedKey(request);
     if (!secret) throw new errors.Unauthorized();
     const scope = request.routeOptions.config.scope ?? 'generate';
-    request.caller = await authenticateKey(directory, request, secret, scope === 'any' ? [] : [scope]);
+    request.caller = await authenticateKey(keyLookup, request, secret, scope === 'any' ? [] : [scope]);
   };
 }

@@ -3,7 +3,7 @@
 // (one fetch at a time, however many callers ask), and nothing else of that answer is kept.
 import { errors } from '../errors.js';
 import type { Clock } from './clock.js';
-import { asCallerError, upstreamRefusal } from './job-gateway.js';
+import { asCallerError, upstreamRefusal } from './upstream-errors.js';
 import type { UpstreamClient } from './upstream.js';
 
 export const ACCOUNT_CREDITS_CACHE_MS = 30_000;

@@ -3,7 +3,7 @@
 // next one tries again. A pass asked for while one runs follows it (the running one may have
 // looked before the new work was queued); an interval tick that finds one running is skipped.
 // `stop` waits for the pass under way.
-import type { Logger } from './job-gateway.js';
+import type { Logger } from './logger.js';
 
 export function createBackgroundPass(pass: () => Promise<unknown>, logger: Logger, failure: string) {
   let timer: NodeJS.Timeout | undefined;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { stringify } from 'safe-stable-stringify';
 import { errors } from '../errors.js';
 import { DAY_MS } from './budget-window.js';
-import type { GatewayAnswer } from './job-gateway.js';
+import type { GatewayAnswer } from './gateway-answer.js';
 import type { Store } from './store/types.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -21,7 +21,7 @@ export interface IdempotencyOptions {
   ttlMs?: number;
 }
 
-export function upstreamIdempotencyKey(keyId: string, idempotencyKey: string): string {
+function upstreamIdempotencyKey(keyId: string, idempotencyKey: string): string {
   return `gw_${sha256(`${keyId}\n${idempotencyKey}`)}`;
 }
 

@@ -6,20 +6,23 @@ import type { Config } from '../config.js';
 import { createAccountCredits, type AccountCredits } from './account-credits.js';
 import { createAuditTrail, type AuditTrail } from './audit-trail.js';
 import { systemClock, type Clock } from './clock.js';
-import { createJobGateway, type JobGateway } from './job-gateway.js';
-import { createJobListing, type JobListing } from './job-listing.js';
+import type { BackgroundSettlement } from './background-settlement.js';
+import type { JobListing } from './job-listing.js';
+import type { JobPolling } from './job-polling.js';
+import { createJobServices } from './job-services.js';
+import type { JobSettlement } from './job-settlement.js';
+import type { JobSubmission } from './job-submission.js';
 import { createKeyAdmin, type KeyAdmin } from './key-admin.js';
-import { createKeyDirectory, type KeyDirectory } from './key-directory.js';
+import { createKeyLookup, type KeyLookup } from './key-lookup.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { openStore } from './open-store.js';
-import { createReconciler, type Reconciler } from './reconciler.js';
 import { createReadiness, type Readiness } from './readiness.js';
-import { createReconciliation, type Reconciliation } from './reconciliation.js';
 import { createSpendableCredits, type SpendableCredits } from './spendable-credits.js';
 import type { Store } from './store/types.js';
 import { createTeamAdmin, type TeamAdmin } from './team-admin.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { createUsageEvents, type UsageEvents } from './usage-events.js';
+import { createUsageReconciliation, type UsageReconciliation } from './usage-reconciliation.js';
 import { createUsageReports, type UsageReports } from './usage-report.js';
 import { createWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 import { systemResolver, type Resolver } from './webhook-target.js';
@@ -43,21 +46,23 @@ export interface Services {
   upstream: UpstreamClient;
   account: AccountCredits;
   spendable: SpendableCredits;
-  directory: KeyDirectory;
+  keyLookup: KeyLookup;
   keys: KeyAdmin;
   teams: TeamAdmin;
   audit: AuditTrail;
   usage: UsageReports;
   usageEvents: UsageEvents;
-  reconciliation: Reconciliation;
+  reconciliation: UsageReconciliation;
   webhooks: Webhooks;
   webhookReceiver: WebhookReceiver;
-  jobs: JobGateway;
+  submissions: JobSubmission;
+  polling: JobPolling;
+  settlement: JobSettlement;
   listing: JobListing;
-  reconciler: Reconciler;
+  backgroundSettlement: BackgroundSettlement;
   /** Starts the background work: settling what nobody polls, sending queued webhooks. */
   start(): void;
-  /** Stops the background work, then closes what it used: submissions, the upstream pool, the store. */
+  /** Stops the background work, then closes what it used: job refreshes and recording, the upstream pool, the store. */
   close(): Promise<void>;
 }
 
@@ -77,17 +82,6 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     connections: config.UPSTREAM_CONNECTIONS,
     observe: metrics.upstream,
   });
-  const jobs = createJobGateway({
-    store,
-    upstream,
-    pricing: config.pricing,
-    clock,
-    reservationLeaseMs: config.reservationLeaseMs,
-    maxQueueMs: config.UPSTREAM_TIMEOUT_MS,
-    pollLockMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 5_000),
-    logger,
-    metrics,
-  });
   const webhooks = createWebhooks({
     store,
     upstreamApiKey: config.APIFRAME_API_KEY,
@@ -98,13 +92,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     metrics,
     logger,
   });
-  const reconciler = createReconciler({
-    store,
-    gateway: jobs,
-    clock,
-    intervalMs: config.RECONCILE_INTERVAL_MS,
-    logger,
-  });
+  const jobs = createJobServices({ config, store, upstream, webhooks, clock, logger, metrics });
   const account = createAccountCredits({ upstream, clock });
 
   return {
@@ -116,24 +104,26 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     upstream,
     account,
     spendable: createSpendableCredits({ store, account, clock }),
-    directory: createKeyDirectory({ store, clock }),
+    keyLookup: createKeyLookup({ store, clock }),
     keys: createKeyAdmin(store, clock, Object.keys(config.pricing)),
     teams: createTeamAdmin(store, clock),
     audit: createAuditTrail(store),
     usage: createUsageReports(store),
     usageEvents: createUsageEvents(store),
-    reconciliation: createReconciliation(store, upstream),
+    reconciliation: createUsageReconciliation(store, upstream),
     webhooks,
-    webhookReceiver: createWebhookReceiver({ store, jobs, webhooks }),
-    jobs,
-    listing: createJobListing(store, jobs),
-    reconciler,
+    webhookReceiver: createWebhookReceiver({ store, settlement: jobs.settlement, webhooks }),
+    submissions: jobs.submissions,
+    polling: jobs.polling,
+    settlement: jobs.settlement,
+    listing: jobs.listing,
+    backgroundSettlement: jobs.backgroundSettlement,
     start() {
-      reconciler.start();
+      jobs.backgroundSettlement.start();
       webhooks.start(WEBHOOK_POLL_MS);
     },
     async close() {
-      await reconciler.stop();
+      await jobs.backgroundSettlement.stop();
       await webhooks.stop();
       await jobs.close();
       await upstream.close();

@@ -4,7 +4,9 @@
 // poll path (and settled if done), a bounded number per listing.
 import { encodeCursor, positionOf } from './store/cursor.js';
 import type { Store } from './store/types.js';
-import { parseJob, type Caller, type JobGateway, type ListingBudget } from './job-gateway.js';
+import type { Caller } from './caller.js';
+import type { JobPolling, ListingBudget } from './job-polling.js';
+import { parseJob } from './upstream-job.js';
 
 export interface ListQuery {
   scope: 'user' | 'team';
@@ -28,14 +30,14 @@ export const MAX_UPSTREAM_READS_PER_LISTING = 10;
 
 const listingBudget = (): ListingBudget => ({ upstreamReads: MAX_UPSTREAM_READS_PER_LISTING });
 
-export function createJobListing(store: Store, gateway: JobGateway) {
+export function createJobListing(store: Store, polling: JobPolling) {
   const statusOf = (body: string) => parseJob(body)?.status;
 
   async function searchOne(caller: Caller, query: ListQuery, requestId: string): Promise<ListAnswer> {
     const record = await store.getJob(caller.key.team, query.search!);
     const visible = record && (query.scope === 'team' || record.keyId === caller.key.id);
     if (!visible || (query.model && record.model !== query.model)) return { jobs: [], nextCursor: null, hasMore: false };
-    const bodies = await gateway.listedStates([record], requestId, listingBudget());
+    const bodies = await polling.listedStates([record], requestId, listingBudget());
     return { jobs: bodies.filter((body) => !query.status || statusOf(body) === query.status), nextCursor: null, hasMore: false };
   }
 
@@ -56,7 +58,7 @@ export function createJobListing(store: Store, gateway: JobGateway) {
       hasMore = page.hasMore;
       scanned += page.jobs.length;
       const candidates = page.jobs.filter((record) => !query.model || record.model === query.model);
-      const bodies = await gateway.listedStates(candidates, requestId, budget);
+      const bodies = await polling.listedStates(candidates, requestId, budget);
       jobs.push(...bodies.filter((body) => !query.status || statusOf(body) === query.status));
       const last = page.jobs.at(-1);
       if (last) after = { createdAt: last.createdAt, id: last.jobId };

@@ -4,15 +4,15 @@
 import { randomUUID } from 'node:crypto';
 import { errors, invalidInput } from '../errors.js';
 import type { CreateKeyBody, UpdateKeyBody } from '../schemas/admin.js';
-import { auditEntry, withRetries, type Actor } from './admin-change.js';
+import { auditEntry, withRetries, type Actor } from './audited-change.js';
 import { budgetStatus } from './budget-status.js';
 import type { Clock } from './clock.js';
 import { encodeCursor, positionOf } from './store/cursor.js';
 import type { Store, TeamKeyRecord, TeamRecord } from './store/types.js';
-import { displayPrefix, generateTeamKey, hashKey, keyStatus, previousSecretValid, type KeyStatus } from './team-keys.js';
+import { displayPrefix, generateTeamKey, hashKey, keyStatus, previousSecretValid, type KeyStatus } from './key-secrets.js';
 
 /** A key as admins and the audit trail see it: everything but its hashes. */
-export function publicKey(record: TeamKeyRecord, now: number) {
+function publicKey(record: TeamKeyRecord, now: number) {
   const { hash: _hash, previousHash: _previousHash, previousHashExpiresAt, version: _version, ...shown } = record;
   return { ...shown, previousKeyValidUntil: previousSecretValid(record, now) ? previousHashExpiresAt : null };
 }
@@ -73,8 +73,6 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
   }
 
   return {
-    view,
-
     async create(input: CreateKeyBody, actor: Actor) {
       checkModels(input.allowedModels);
       const secret = generateTeamKey();

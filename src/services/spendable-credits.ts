@@ -3,7 +3,7 @@
 import type { AccountCredits } from './account-credits.js';
 import { budgetStatus } from './budget-status.js';
 import type { Clock } from './clock.js';
-import type { Caller } from './job-gateway.js';
+import type { Caller } from './caller.js';
 import type { Store } from './store/types.js';
 
 export function createSpendableCredits(deps: { store: Store; account: AccountCredits; clock: Clock }) {

@@ -2,7 +2,7 @@
 // reserve step checks it atomically with the key's own budget.
 import { errors } from '../errors.js';
 import type { CreateTeamBody, UpdateTeamBody } from '../schemas/admin.js';
-import { auditEntry, withRetries, type Actor } from './admin-change.js';
+import { auditEntry, withRetries, type Actor } from './audited-change.js';
 import { remainingOf } from './budget-status.js';
 import { windowOf } from './budget-window.js';
 import type { Clock } from './clock.js';

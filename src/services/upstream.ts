@@ -27,13 +27,16 @@ export class UpstreamFailure extends Error {
 }
 
 export interface SubmitOptions {
+  /** Names the call in the metrics (the operation's descriptor name). */
+  operation: string;
   idempotencyKey?: string;
   /** How long the call may wait for a free connection before it gives up, unsent. */
   maxQueueMs?: number;
 }
 
 export interface UpstreamClient {
-  submitGenerate(body: string, requestId: string, options?: SubmitOptions): Promise<UpstreamResponse>;
+  /** Submits a job: POST `path` (e.g. `/v2/images/generate`) with a JSON body. */
+  submitJob(path: string, body: string, requestId: string, options: SubmitOptions): Promise<UpstreamResponse>;
   getJob(jobId: string, requestId: string): Promise<UpstreamResponse>;
   /** A page of the whole upstream account's jobs (GET /v2/jobs with these query parameters). */
   listJobs(query: URLSearchParams, requestId: string): Promise<UpstreamResponse>;
@@ -119,8 +122,10 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
   }
 
   return {
-    submitGenerate: (body, requestId, { idempotencyKey, maxQueueMs } = {}) =>
-      call('generate', 'POST', '/v2/images/generate', requestId, body, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}, maxQueueMs),
+    submitJob: (path, body, requestId, { operation, idempotencyKey, maxQueueMs }) => {
+      const headers: Record<string, string> = idempotencyKey ? { 'idempotency-key': idempotencyKey } : {};
+      return call(operation, 'POST', path, requestId, body, headers, maxQueueMs);
+    },
     getJob: (jobId, requestId) => call('get_job', 'GET', `/v2/jobs/${encodeURIComponent(jobId)}`, requestId),
     listJobs: (query, requestId) => call('list_jobs', 'GET', `/v2/jobs?${query}`, requestId),
     getAccount: (requestId) => call('get_account', 'GET', '/v2/me', requestId),

@@ -6,7 +6,7 @@ import { invalidInput } from '../errors.js';
 import { DAY_MS } from './budget-window.js';
 import type { AggregateCell, Store } from './store/types.js';
 
-export const USAGE_GROUPS = ['team', 'key', 'model', 'day'] as const;
+const USAGE_GROUPS = ['team', 'key', 'model', 'day'] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
 export const USAGE_METRICS = ['credits', 'charged', 'reservations', 'settlements', 'refunds', 'releases', 'overruns', 'overrunCredits'] as const;
@@ -39,7 +39,7 @@ export interface UsageReport {
   totals: UsageMetrics;
 }
 
-export const MAX_REPORT_DAYS = 400;
+const MAX_REPORT_DAYS = 400;
 
 /** Every UTC day from `from` to `to` inclusive (YYYY-MM-DD); a 400 when the range is not one. */
 export function daysBetween(from: string, to: string): string[] {
@@ -53,7 +53,7 @@ export function daysBetween(from: string, to: string): string[] {
   return days;
 }
 
-export function emptyMetrics(): UsageMetrics {
+function emptyMetrics(): UsageMetrics {
   return { credits: 0, charged: 0, reservations: 0, settlements: 0, refunds: 0, releases: 0, overruns: 0, overrunCredits: 0 };
 }
 

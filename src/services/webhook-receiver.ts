@@ -3,7 +3,7 @@
 // own webhookUrl, if it asked for one.
 import { errors } from '../errors.js';
 import { jobFromWebhookEvent } from './job-bodies.js';
-import type { JobGateway } from './job-gateway.js';
+import type { JobSettlement } from './job-settlement.js';
 import type { Store } from './store/types.js';
 import type { Webhooks } from './webhooks.js';
 
@@ -28,8 +28,8 @@ function parseEvent(text: string): WebhookEvent & { jobId: string; event: string
   return event as WebhookEvent & { jobId: string; event: string };
 }
 
-export function createWebhookReceiver(deps: { store: Store; jobs: JobGateway; webhooks: Webhooks }) {
-  const { store, jobs, webhooks } = deps;
+export function createWebhookReceiver(deps: { store: Store; settlement: JobSettlement; webhooks: Webhooks }) {
+  const { store, settlement, webhooks } = deps;
   return {
     async receive({ team, raw, signature, requestId }: ReceivedEvent): Promise<void> {
       if (!webhooks.verify(raw, signature)) throw new errors.WebhookSignature();
@@ -37,7 +37,7 @@ export function createWebhookReceiver(deps: { store: Store; jobs: JobGateway; we
       const event = parseEvent(text);
       const job = await store.getJob(team, event.jobId);
       if (!job) throw new errors.JobNotFound();
-      await jobs.settleIfTerminal(job, text, requestId, jobFromWebhookEvent(job, event));
+      await settlement.settleIfTerminal(job, text, requestId, jobFromWebhookEvent(job, event));
       if (job.webhook) await webhooks.relay(job, job.webhook, event.event, text);
     },
   };

@@ -12,7 +12,7 @@ import { errors, invalidInput } from '../errors.js';
 import { createBackgroundPass } from './background-pass.js';
 import { createDeliveryScheduler } from './delivery-scheduler.js';
 import type { Clock } from './clock.js';
-import type { Logger } from './job-gateway.js';
+import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { CallerWebhook, JobRecord, Store, WebhookDelivery } from './store/types.js';
 import { checkWebhookTarget, createGuardedAgent, type Resolver, type TargetPolicy } from './webhook-target.js';
@@ -157,8 +157,6 @@ export function createWebhooks(deps: WebhookDeps) {
   const background = createBackgroundPass(deliverDue, logger, 'webhook delivery pass failed');
 
   return {
-    enabled: base !== undefined,
-
     relayUrl: (team: string) => `${base}/webhooks/apiframe/${encodeURIComponent(team)}`,
 
     /** Refuses a caller's webhookUrl that the gateway must not deliver to (a 400 at submit time). */
@@ -183,8 +181,6 @@ export function createWebhooks(deps: WebhookDeps) {
       await store.enqueueDelivery(delivery, clock());
       background.kick();
     },
-
-    deliverDue,
 
     start: background.start,
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashKey } from '../../src/services/team-keys.js';
+import { hashKey } from '../../src/services/key-secrets.js';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';

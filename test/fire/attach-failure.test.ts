@@ -45,7 +45,7 @@ describe('a job Apiframe accepted that the store cannot record', () => {
       expect(gw.logs.some((line) => line.includes('accepted job could not be recorded yet') && line.includes(jobId))).toBe(true);
     }
 
-    await gw.app.services.reconciler.reconcileOnce();
+    await gw.app.services.backgroundSettlement.settleOnce();
     for (const jobId of jobIds) {
       expect(await store.getJob(key.team, jobId)).toMatchObject({ state: 'settled', charged: 3, reserved: 3 });
       expect((await gw.poll(key.key, jobId)).json()).toMatchObject({ id: jobId, status: 'COMPLETED' });

@@ -52,7 +52,7 @@ describe('a gateway killed with reservations in flight', () => {
     expect((await survivor.spend(key)).total).toBe(120);
 
     await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 100));
-    const pass = await survivor.app.services.reconciler.reconcileOnce();
+    const pass = await survivor.app.services.backgroundSettlement.settleOnce();
     expect(pass).toMatchObject({ released: 30, settled: 10 });
     expect(await store.expiredReservations(key.team, Number.MAX_SAFE_INTEGER, 100)).toEqual([]);
     expect(await store.pendingJobs(key.team, Number.MAX_SAFE_INTEGER, 100)).toEqual([]);

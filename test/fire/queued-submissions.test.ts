@@ -112,7 +112,7 @@ describe('submissions queued for a single upstream connection', () => {
       const reaper = (async () => {
         while (reaping) {
           for (const { reservationId, day, model } of await store.expiredReservations(key.team, Date.now(), 100)) {
-            await reconciling.app.services.jobs.release({ team: key.team, reservationId, day, now: Date.now(), requestId: 'reaper', why: 'lease expired' }, model);
+            await reconciling.app.services.settlement.release({ team: key.team, reservationId, day, now: Date.now(), requestId: 'reaper', why: 'lease expired' }, model);
           }
           await sleep(50);
         }

@@ -67,7 +67,7 @@ describe('a Redis outage under load', () => {
 
     // Reservations left open by requests caught in the outage are released once their lease ends.
     await sleep(LEASE_MS + 100);
-    await gw.app.services.reconciler.reconcileOnce();
+    await gw.app.services.backgroundSettlement.settleOnce();
     const store = gw.app.services.store;
     expect(await store.expiredReservations(key.team, Number.MAX_SAFE_INTEGER, 100)).toEqual([]);
 

@@ -79,7 +79,7 @@ describe(`${REQUESTS} requests on 3 gateway processes`, () => {
     const seconds = (Date.now() - started) / 1000;
 
     const store = admin.app.services.store;
-    for (let pass = 0; pass < 50 && (await store.pendingJobCount()) > 0; pass++) await admin.app.services.reconciler.reconcileOnce();
+    for (let pass = 0; pass < 50 && (await store.pendingJobCount()) > 0; pass++) await admin.app.services.backgroundSettlement.settleOnce();
     expect(await store.pendingJobCount()).toBe(0);
 
     const windows = windowsAt(Date.now());

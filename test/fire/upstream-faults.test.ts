@@ -61,7 +61,7 @@ describe('upstream faults on polls', () => {
   it('leaves a job that never finishes pending, reserved, and checked less and less often', async () => {
     const { jobId } = (await generate('a cat [sim:never]')).json();
     expect((await gw.poll(key.key, jobId)).json()).toMatchObject({ status: 'PROCESSING' });
-    await gw.app.services.reconciler.reconcileOnce();
+    await gw.app.services.backgroundSettlement.settleOnce();
     expect(await gw.app.services.store.getJob(key.team, jobId)).toMatchObject({ state: 'pending', reserved: 3 });
     expect(await gw.app.services.store.pendingJobs(key.team, Date.now(), 10)).toEqual([]);
     faults.push('a job that never finishes');

@@ -60,7 +60,7 @@ describe('the ledger under a randomized workload on two instances', () => {
             if (response.statusCode === 202 && call.poll) await instance.poll(key.key, response.json().jobId);
           }),
         );
-        await instances[1]!.app.services.reconciler.reconcileOnce();
+        await instances[1]!.app.services.backgroundSettlement.settleOnce();
 
         const charged = sim.chargedCredits() - chargedBefore;
         const windows = windowsAt(Date.now());

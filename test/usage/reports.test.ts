@@ -139,7 +139,7 @@ describe('who may read usage', () => {
 
 describe('reconciliation with Apiframe', () => {
   it('agrees when every job is settled, then lists differences, unsettled jobs and jobs the gateway never saw', async () => {
-    await gw.app.services.reconciler.reconcileOnce();
+    await gw.app.services.backgroundSettlement.settleOnce();
     const clean = (await get('/admin/usage/reconciliation')).json();
     expect(clean.summary).toMatchObject({ differences: 0, unsettled: 0, unknownToGateway: 0 });
     expect(clean.summary.gatewayCredits).toBe(clean.summary.apiframeCredits);

@@ -4,8 +4,8 @@
 // when no token is configured.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errors } from '../../errors.js';
-import type { Actor } from '../../services/admin-change.js';
-import { secretsEqual } from '../../services/team-keys.js';
+import type { Actor } from '../../services/audited-change.js';
+import { KEY_PREFIX, secretsEqual } from '../../services/key-secrets.js';
 import { authenticateKey, presentedKey } from '../../plugins/team-auth.js';
 import { auditRoutes } from './audit.js';
 import { keyRoutes } from './keys.js';
@@ -25,7 +25,7 @@ declare module 'fastify' {
 const ORGANISATION_WIDE: Scope[] = ['usage:read:all', 'admin'];
 
 export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (app, options) => {
-  const { directory } = app.services;
+  const { keyLookup } = app.services;
   app.decorateRequest('actor');
   app.decorateRequest('usageTeam');
   app.addHook('onRequest', async (request) => {
@@ -36,9 +36,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
       request.usageTeam = null;
       return;
     }
-    if (!secret.startsWith('gk_')) throw new errors.AdminUnauthorized();
+    if (!secret.startsWith(KEY_PREFIX)) throw new errors.AdminUnauthorized();
     const scopes: Scope[] = request.routeOptions.config.scope === 'usage:read' ? ['usage:read', 'usage:read:all', 'admin'] : ['admin'];
-    const { key } = await authenticateKey(directory, request, secret, scopes);
+    const { key } = await authenticateKey(keyLookup, request, secret, scopes);
     request.actor = { name: `key:${key.id}`, requestId: request.id };
     request.usageTeam = ORGANISATION_WIDE.some((scope) => key.scopes.includes(scope)) ? null : key.team;
   });

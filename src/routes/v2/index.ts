@@ -7,27 +7,27 @@ import cors from '@fastify/cors';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { usePerKeyRateLimits } from '../../plugins/rate-limits.js';
 import { requireTeamKey } from '../../plugins/team-auth.js';
-import { imageRoutes } from './images.js';
+import { jobOperationRoutes } from './job-operations.js';
 import { jobRoutes } from './jobs.js';
 import { meRoutes } from './me.js';
 import { ownUsageRoutes } from './usage.js';
 
 export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
-  const { directory } = app.services;
+  const { keyLookup } = app.services;
   await app.register(cors, {
-    origin: async (origin: string | undefined) => origin !== undefined && directory.isKnownOrigin(origin.toLowerCase()),
+    origin: async (origin: string | undefined) => origin !== undefined && keyLookup.isKnownOrigin(origin.toLowerCase()),
     methods: ['GET', 'POST'],
     allowedHeaders: ['X-API-Key', 'Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
     exposedHeaders: ['X-Request-Id', 'Retry-After'],
     maxAge: 600,
   });
   app.decorateRequest('caller');
-  app.addHook('onRequest', requireTeamKey(directory));
+  app.addHook('onRequest', requireTeamKey(keyLookup));
   usePerKeyRateLimits(app, {
     generatePerMinute: app.services.config.RATE_LIMIT_GENERATE_PER_MINUTE,
     readsPerMinute: app.services.config.RATE_LIMIT_READS_PER_MINUTE,
   });
-  await app.register(imageRoutes);
+  await app.register(jobOperationRoutes);
   await app.register(jobRoutes);
   await app.register(meRoutes);
   await app.register(ownUsageRoutes);

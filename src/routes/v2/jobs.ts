@@ -6,7 +6,7 @@ import { ErrorResponse, ValidationErrorResponse } from '../../schemas/common.js'
 import { Job, JobIdParams, JobList, ListJobsQuery } from '../../schemas/jobs.js';
 
 export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { jobs, listing, config } = app.services;
+  const { polling, listing, config } = app.services;
   const errorResponses = { 401: ErrorResponse, 429: ErrorResponse, 502: ErrorResponse, 503: ErrorResponse, 504: ErrorResponse };
 
   app.get(
@@ -22,7 +22,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const answer = await jobs.poll(request.caller, request.params.id, request.id);
+      const answer = await polling.poll(request.caller, request.params.id, request.id);
       return sendJsonText(reply, answer.status, answer.body);
     },
   );

@@ -5,12 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import { createBackgroundPass } from './background-pass.js';
 import type { Clock } from './clock.js';
-import type { JobGateway, Logger } from './job-gateway.js';
+import type { JobRecording } from './job-recording.js';
+import type { JobRefresh } from './job-refresh.js';
+import type { JobSettlement } from './job-settlement.js';
+import type { Logger } from './logger.js';
 import type { JobRecord, Store } from './store/types.js';
 
-export interface ReconcilerDeps {
+export interface BackgroundSettlementDeps {
   store: Store;
-  gateway: JobGateway;
+  refresher: Pick<JobRefresh, 'fetchJob'>;
+  settlement: JobSettlement;
+  recording: Pick<JobRecording, 'recordUnrecorded'>;
   clock: Clock;
   intervalMs: number;
   logger: Logger;
@@ -19,14 +24,14 @@ export interface ReconcilerDeps {
 const BATCH = 100;
 const MAX_RECHECK_MS = 10 * 60_000;
 
-export function createReconciler(deps: ReconcilerDeps) {
-  const { store, gateway, clock, intervalMs, logger } = deps;
+export function createBackgroundSettlement(deps: BackgroundSettlementDeps) {
+  const { store, refresher, settlement, recording, clock, intervalMs, logger } = deps;
   const holder = randomUUID();
 
   async function releaseExpired(team: string, now: number): Promise<number> {
     const expired = await store.expiredReservations(team, now, BATCH);
     for (const { reservationId, day, model } of expired) {
-      await gateway.release({ team, reservationId, day, now, requestId: `reconciler-${randomUUID()}`, why: 'lease expired' }, model);
+      await settlement.release({ team, reservationId, day, now, requestId: `reconciler-${randomUUID()}`, why: 'lease expired' }, model);
     }
     return expired.length;
   }
@@ -34,8 +39,8 @@ export function createReconciler(deps: ReconcilerDeps) {
   async function checkJob(job: JobRecord, now: number): Promise<boolean> {
     try {
       const requestId = `reconciler-${randomUUID()}`;
-      const body = await gateway.fetchJob(job.jobId, requestId);
-      if (await gateway.settleIfTerminal(job, body, requestId)) return true;
+      const body = await refresher.fetchJob(job.jobId, requestId);
+      if (await settlement.settleIfTerminal(job, body, requestId)) return true;
     } catch (error) {
       logger.warn({ err: error, jobId: job.jobId, team: job.team }, 'reconciler could not check job');
     }
@@ -45,8 +50,8 @@ export function createReconciler(deps: ReconcilerDeps) {
   }
 
   /** One pass over every team; returns what it did. Safe to call while another instance runs. */
-  async function reconcileOnce(): Promise<{ released: number; settled: number; skipped: boolean }> {
-    await gateway.recordUnrecorded();
+  async function settleOnce(): Promise<{ released: number; settled: number; skipped: boolean }> {
+    await recording.recordUnrecorded();
     if (!(await store.acquireLease('reconciler', holder, intervalMs * 3))) {
       return { released: 0, settled: 0, skipped: true };
     }
@@ -62,13 +67,13 @@ export function createReconciler(deps: ReconcilerDeps) {
     return { released, settled, skipped: false };
   }
 
-  const background = createBackgroundPass(reconcileOnce, logger, 'reconciler pass failed');
+  const background = createBackgroundPass(settleOnce, logger, 'reconciler pass failed');
 
   return {
-    reconcileOnce,
+    settleOnce,
     start: () => background.start(intervalMs),
     stop: background.stop,
   };
 }
 
-export type Reconciler = ReturnType<typeof createReconciler>;
+export type BackgroundSettlement = ReturnType<typeof createBackgroundSettlement>;

@@ -5,7 +5,7 @@
 // keeps its answer out of the cache, since the answer may predate the change.
 import type { Clock } from './clock.js';
 import type { Store, TeamKeyRecord, TeamRecord } from './store/types.js';
-import { hashKey, keyStatus, previousSecretValid } from './team-keys.js';
+import { hashKey, keyStatus, previousSecretValid } from './key-secrets.js';
 
 export type Resolution =
   | { status: 'active'; key: TeamKeyRecord; team: TeamRecord | null }
@@ -16,14 +16,14 @@ interface Cached<T> {
   at: number;
 }
 
-export interface KeyDirectoryOptions {
+export interface KeyLookupOptions {
   store: Store;
   clock: Clock;
   /** Upper bound on the age of a cached record, as a safety net behind notifications. */
   ttlMs?: number;
 }
 
-export function createKeyDirectory({ store, clock, ttlMs = 60_000 }: KeyDirectoryOptions) {
+export function createKeyLookup({ store, clock, ttlMs = 60_000 }: KeyLookupOptions) {
   const keysByHash = new Map<string, Cached<TeamKeyRecord>>();
   const teams = new Map<string, Cached<TeamRecord | null>>();
   let origins: Promise<Set<string>> | null = null;
@@ -95,4 +95,4 @@ export function createKeyDirectory({ store, clock, ttlMs = 60_000 }: KeyDirector
   };
 }
 
-export type KeyDirectory = ReturnType<typeof createKeyDirectory>;
+export type KeyLookup = ReturnType<typeof createKeyLookup>;

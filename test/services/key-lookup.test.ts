@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors } from '../../src/errors.js';
 import { createKeyAdmin } from '../../src/services/key-admin.js';
-import { createKeyDirectory } from '../../src/services/key-directory.js';
+import { createKeyLookup } from '../../src/services/key-lookup.js';
 import { systemClock } from '../../src/services/clock.js';
 import { connectRedis, createRedisStore } from '../../src/services/store/redis-store.js';
 import type { ChangeEvent, Store, TeamKeyRecord } from '../../src/services/store/types.js';
@@ -48,7 +48,7 @@ const actor = { name: 'admin-token', requestId: 'req-test' };
 
 async function setUp(adminStore: Store = openStore()) {
   const cacheStore = openStore();
-  const directory = createKeyDirectory({ store: cacheStore, clock: systemClock });
+  const directory = createKeyLookup({ store: cacheStore, clock: systemClock });
   const admin = createKeyAdmin(adminStore, systemClock, ['seedream-4']);
   const { id, key: secret } = await admin.create({ name: 'k', team: uniqueTeam() }, actor);
   await until(() => cacheStore.changesLive(), 'the change subscription');
@@ -78,7 +78,7 @@ describe('key changes reaching another instance’s cache', () => {
   it('does not cache a record read before a change that arrived while the lookup ran', async () => {
     const { cacheStore, id, secret, admin } = await setUp();
     const held = holdLookups(cacheStore);
-    const directory = createKeyDirectory({ store: held.store, clock: systemClock });
+    const directory = createKeyLookup({ store: held.store, clock: systemClock });
     const heard = keyEventsHeard(cacheStore, id);
     const lookup = directory.resolve(secret);
     await held.read;

@@ -4,7 +4,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { TeamKeyRecord } from './store/types.js';
 
 export const KEY_PREFIX = 'gk_';
-const KEY_PATTERN = /^gk_[A-Za-z0-9_-]{43}$/;
+const KEY_PATTERN = new RegExp(`^${KEY_PREFIX}[A-Za-z0-9_-]{43}$`);
 
 export function generateTeamKey(): string {
   return KEY_PREFIX + randomBytes(32).toString('base64url');

@@ -9,7 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import pLimit from 'p-limit';
 import { errors, withExtras } from '../errors.js';
 import { DAY_MS } from './budget-window.js';
-import { TERMINAL_STATUSES } from './job-gateway.js';
+import { TERMINAL_STATUSES } from './upstream-job.js';
 import { invalidCursor } from './store/cursor.js';
 import { daysBetween } from './usage-report.js';
 import type { JobRecord, Store } from './store/types.js';
@@ -153,7 +153,7 @@ function finish(report: ReconciliationReport, resume: Resume | null): Reconcilia
   return report;
 }
 
-export function createReconciliation(store: Store, upstream: UpstreamClient) {
+export function createUsageReconciliation(store: Store, upstream: UpstreamClient) {
   let running = false;
 
   async function fetchUpstream(jobId: string, requestId: string): Promise<UpstreamJob | null | Error> {
@@ -289,4 +289,4 @@ export function createReconciliation(store: Store, upstream: UpstreamClient) {
   };
 }
 
-export type Reconciliation = ReturnType<typeof createReconciliation>;
+export type UsageReconciliation = ReturnType<typeof createUsageReconciliation>;

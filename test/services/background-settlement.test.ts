@@ -24,13 +24,13 @@ afterAll(async () => {
   await redis.destroy();
 });
 
-describe('the reconciler', () => {
+describe('background settlement', () => {
   it('settles jobs that nobody polls: completed at their cost, failed at 0', async () => {
     const key = await gw.createKey();
     await gw.generate(key.key);
     await gw.generate(key.key, { ...SEED_BODY, prompt: 'x [sim:fail]' });
     expect((await gw.spend(key)).total).toBe(6);
-    const pass = await gw.app.services.reconciler.reconcileOnce();
+    const pass = await gw.app.services.backgroundSettlement.settleOnce();
     expect(pass.skipped).toBe(false);
     expect(pass.settled).toBeGreaterThanOrEqual(2);
     expect((await gw.spend(key)).total).toBe(3);
@@ -40,7 +40,7 @@ describe('the reconciler', () => {
   it('leaves running jobs pending and checks them again later', async () => {
     const key = await gw.createKey();
     const { jobId } = (await gw.generate(key.key, { ...SEED_BODY, prompt: 'x [sim:never]' })).json();
-    await gw.app.services.reconciler.reconcileOnce();
+    await gw.app.services.backgroundSettlement.settleOnce();
     expect(await gw.app.services.store.getJob(key.team, jobId)).toMatchObject({ state: 'pending' });
     expect(await gw.app.services.store.pendingJobs(key.team, clock(), 10)).toEqual([]);
     clock.advance(10 * 60_000);
@@ -65,16 +65,16 @@ describe('the reconciler', () => {
       leaseUntil: clock() + 1_000,
     });
     expect((await gw.spend(key)).total).toBe(3);
-    await gw.app.services.reconciler.reconcileOnce();
+    await gw.app.services.backgroundSettlement.settleOnce();
     expect((await gw.spend(key)).total).toBe(3);
     clock.advance(1_000);
-    const pass = await gw.app.services.reconciler.reconcileOnce();
+    const pass = await gw.app.services.backgroundSettlement.settleOnce();
     expect(pass.released).toBe(1);
     expect((await gw.spend(key)).total).toBe(0);
   });
 
   it('runs on one instance at a time', async () => {
-    await gw.app.services.reconciler.reconcileOnce();
-    expect((await other.app.services.reconciler.reconcileOnce()).skipped).toBe(true);
+    await gw.app.services.backgroundSettlement.settleOnce();
+    expect((await other.app.services.backgroundSettlement.settleOnce()).skipped).toBe(true);
   });
 });

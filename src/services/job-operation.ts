@@ -1,0 +1,37 @@
+// An Apiframe operation that submits a job, described once: the job pipeline (job-submission.ts)
+// runs it and the v2 routes serve it from this description alone. Adding an operation is adding
+// a descriptor to operations/ and the schema of its body.
+import type { Static, TSchema } from '@sinclair/typebox';
+
+/** Credits per model, the gateway's pricing table. */
+export type Pricing = Readonly<Record<string, number>>;
+
+// Methods rather than function properties: a descriptor of a particular body is then usable
+// wherever any descriptor is (`JobOperation` with its default schema).
+export interface JobOperation<Body extends TSchema = TSchema> {
+  /** Apiframe's path, which the gateway serves under the same name (e.g. `/v2/images/generate`). */
+  path: `/v2/${string}`;
+  /** Names the operation's upstream calls in the metrics. */
+  name: string;
+  /** The route's OpenAPI tags, summary and description. */
+  tags: string[];
+  summary: string;
+  description: string;
+  /** The body's schema, given the models the pricing table enables. */
+  body(enabledModels: readonly string[]): Body;
+  /** Rules across fields that the schema cannot express: messages by path, none when the body is valid. */
+  crossFieldErrors?(body: Static<Body>): Record<string, string[]>;
+  /** The model the job runs: checked against the key's allowedModels, named in the ledger and metrics. */
+  model(body: Static<Body>): string;
+  /** The credits reserved before the job is sent (a job that costs more is charged an overrun). */
+  price(body: Static<Body>, pricing: Pricing): number;
+  /** Ids of earlier jobs the body works on: each must be a job of the caller's team. */
+  jobReferences?(body: Static<Body>): string[];
+  /** Whether the body may carry `webhookUrl` and `webhookEvents`, which the gateway relays. */
+  webhooks: boolean;
+}
+
+/** Types a descriptor's rules by the body its schema describes. */
+export function defineJobOperation<Body extends TSchema>(operation: JobOperation<Body>): JobOperation<Body> {
+  return operation;
+}

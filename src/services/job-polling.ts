@@ -1,0 +1,140 @@
+// Polls of a job and the states of listed jobs. Finished jobs are served from the store; a state
+// fetched less than a second ago is shared; otherwise one poller at a time, across instances,
+// refreshes it from Apiframe (job-refresh.ts), settling the job when it has finished. Polls get
+// the last state seen meanwhile, the refreshing one too, which refreshes in the background; only
+// before there is a state (or when it is older than STALE_MAX_AGE_MS) do they wait for Apiframe.
+import { errors } from '../errors.js';
+import type { Caller } from './caller.js';
+import type { Clock } from './clock.js';
+import type { GatewayAnswer } from './gateway-answer.js';
+import { acceptedJob } from './job-bodies.js';
+import type { JobRefresh } from './job-refresh.js';
+import type { Logger } from './logger.js';
+import type { JobRecord, Store } from './store/types.js';
+import type { UpstreamPause } from './upstream-pause.js';
+
+export interface JobPollingDeps {
+  store: Store;
+  refresher: Pick<JobRefresh, 'refresh' | 'refreshInBackground'>;
+  pause: Pick<UpstreamPause, 'paused' | 'refuseWhilePaused'>;
+  clock: Clock;
+  /** How long one poller may hold the right to ask Apiframe about a job. */
+  pollLockMs: number;
+  logger: Logger;
+}
+
+/** How many upstream reads one listing may still cause. */
+export interface ListingBudget {
+  upstreamReads: number;
+}
+
+interface KnownState {
+  body: string;
+  at: number;
+}
+
+/** A listed job's state as the store serves it, or, when a refresh is due, the last one seen. */
+type ListingLook = string | { lastSeen: KnownState | null };
+
+/** The listed jobs due for a refresh: those never seen first, then the longest unseen. */
+function dueFirst(looks: ListingLook[]): { index: number; lastSeen: KnownState | null }[] {
+  return looks
+    .flatMap((look, index) => (typeof look === 'string' ? [] : [{ index, lastSeen: look.lastSeen }]))
+    .sort((a, b) => (a.lastSeen?.at ?? -Infinity) - (b.lastSeen?.at ?? -Infinity));
+}
+
+/** Polls within this long of a fetch share its answer. */
+const SNAPSHOT_MAX_AGE_MS = 1_000;
+/** An older state is refreshed, but served meanwhile when younger than this. */
+const STALE_MAX_AGE_MS = 30_000;
+const WAIT_STEP_MS = 25;
+
+export function createJobPolling(deps: JobPollingDeps) {
+  const { store, refresher, pause, clock, logger } = deps;
+  const pollsInFlight = new Map<string, Promise<GatewayAnswer>>();
+
+  /** A poll of a team's job. Concurrent polls of one job in this process share one promise. */
+  function poll(caller: Caller, jobId: string, requestId: string): Promise<GatewayAnswer> {
+    const flight = `${caller.key.team}|${jobId}`;
+    const running = pollsInFlight.get(flight);
+    if (running) return running;
+    const polling = pollOnce(caller.key.team, jobId, requestId).finally(() => pollsInFlight.delete(flight));
+    pollsInFlight.set(flight, polling);
+    return polling;
+  }
+
+  async function pollOnce(team: string, jobId: string, requestId: string): Promise<GatewayAnswer> {
+    const giveUpAt = Date.now() + deps.pollLockMs;
+    for (;;) {
+      const decision = await store.pollJob(team, jobId, clock(), SNAPSHOT_MAX_AGE_MS, deps.pollLockMs);
+      if (!decision) throw new errors.JobNotFound();
+      if (decision.action === 'final' || decision.action === 'snapshot') return { status: 200, body: decision.body };
+      pause.refuseWhilePaused();
+      if (decision.action === 'wait' && Date.now() < giveUpAt) {
+        await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
+        continue;
+      }
+      if (decision.action === 'fetch') {
+        return { status: 200, body: await refreshAsPoll(decision.record, decision.stale, requestId) };
+      }
+      return { status: 200, body: await refresher.refresh(decision.record, requestId) };
+    }
+  }
+
+  /** With the right to ask Apiframe: a recent enough state is served at once and refreshed in the background. */
+  async function refreshAsPoll(record: JobRecord, stale: KnownState | null, requestId: string): Promise<string> {
+    if (stale && clock() - stale.at <= STALE_MAX_AGE_MS) {
+      refresher.refreshInBackground(record, requestId);
+      return stale.body;
+    }
+    return refresher.refresh(record, requestId);
+  }
+
+  /**
+   * The states of listed jobs, in order, as polls would serve them, without waiting on other
+   * pollers: settled and fresh ones from the store; the others are refreshed through the poll
+   * path (one refresh per job per second across instances, none while Apiframe asks for a
+   * pause) while `budget.upstreamReads` lasts, those never seen first, then the longest unseen,
+   * so that repeated listings reach every job. The rest are served as last seen, or as Apiframe
+   * accepted them when never seen.
+   */
+  async function listedStates(records: JobRecord[], requestId: string, budget: ListingBudget): Promise<string[]> {
+    const looks = await Promise.all(records.map((record) => record.finalBody ?? lookAt(record)));
+    const states = looks.map((look, i) =>
+      typeof look === 'string' ? look : (look.lastSeen?.body ?? acceptedJob(records[i]!)),
+    );
+    const refreshing = pause.paused() ? [] : dueFirst(looks).slice(0, budget.upstreamReads);
+    budget.upstreamReads -= refreshing.length;
+    await Promise.all(
+      refreshing.map(async ({ index, lastSeen }) => {
+        states[index] = await readAsPoll(records[index]!, lastSeen, requestId);
+      }),
+    );
+    return states;
+  }
+
+  /** The job's state when the store can serve it as a poll would, else the last state seen (if any). */
+  async function lookAt(record: JobRecord): Promise<ListingLook> {
+    const decision = await store.pollJob(record.team, record.jobId, clock(), SNAPSHOT_MAX_AGE_MS, 0);
+    if (decision?.action === 'final' || decision?.action === 'snapshot') return decision.body;
+    return { lastSeen: decision?.action === 'due' ? decision.stale : null };
+  }
+
+  /** One poll of a listed job that never waits: while another poller fetches, the job is served as last seen. */
+  async function readAsPoll(record: JobRecord, lastSeen: KnownState | null, requestId: string): Promise<string> {
+    const asLastSeen = lastSeen?.body ?? acceptedJob(record);
+    try {
+      const decision = await store.pollJob(record.team, record.jobId, clock(), SNAPSHOT_MAX_AGE_MS, deps.pollLockMs);
+      if (decision?.action === 'final' || decision?.action === 'snapshot') return decision.body;
+      if (decision?.action !== 'fetch') return asLastSeen;
+      return await refreshAsPoll(decision.record, decision.stale, requestId);
+    } catch (error) {
+      logger.warn({ err: error, requestId, jobId: record.jobId, team: record.team }, 'listed job refresh failed');
+      return asLastSeen;
+    }
+  }
+
+  return { poll, listedStates };
+}
+
+export type JobPolling = ReturnType<typeof createJobPolling>;

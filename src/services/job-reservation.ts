@@ -1,0 +1,69 @@
+// A submission's reservation: its price taken from the key's and team's budgets before anything
+// is sent upstream, and its lease, renewed while this instance works on the submission so that
+// background settlement only ever releases the reservations of an instance that died.
+import { randomUUID } from 'node:crypto';
+import { errors, withExtras } from '../errors.js';
+import { windowOf, windowsAt, type Budget } from './budget-window.js';
+import type { Caller } from './caller.js';
+import type { Clock } from './clock.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { BudgetCheck, Store } from './store/types.js';
+
+export interface JobReservationDeps {
+  store: Store;
+  clock: Clock;
+  reservationLeaseMs: number;
+  logger: Logger;
+  metrics: Pick<Metrics, 'credits'>;
+}
+
+function budgetCheck(budget: Budget | null, now: number): BudgetCheck | null {
+  return budget ? { window: windowOf(budget.period, now), limit: budget.credits } : null;
+}
+
+export function createJobReservation(deps: JobReservationDeps) {
+  const { store, clock, reservationLeaseMs, logger, metrics } = deps;
+
+  /** Reserves `credits` for `caller`'s job of `model`; a 402 when the budgets cannot cover it. */
+  async function reserve(caller: Caller, model: string, credits: number, requestId: string) {
+    const { key } = caller;
+    const now = clock();
+    const windows = windowsAt(now);
+    const reservationId = randomUUID();
+    const budgets = { keyBudget: budgetCheck(key.budget, now), teamBudget: budgetCheck(caller.teamBudget, now) };
+    const reservation = await store.reserve({
+      reservationId,
+      team: key.team,
+      keyId: key.id,
+      model,
+      credits,
+      windows,
+      ...budgets,
+      now,
+      requestId,
+      leaseUntil: now + reservationLeaseMs,
+    });
+    if (!reservation.ok) {
+      const available = reservation.available;
+      throw withExtras(new errors.InsufficientCredits(), { creditsRequired: credits, creditsAvailable: available });
+    }
+    metrics.credits('reserved', key.team, model, credits);
+    return { reservationId, windows, budgets };
+  }
+
+  /** Renews a reservation's lease until stopped, so only a dead instance's leases run out. */
+  function keepLeaseAlive(team: string, reservationId: string): { stop(): void } {
+    const renew = () =>
+      store.renewLease(team, reservationId, clock() + reservationLeaseMs).catch((error: unknown) => {
+        logger.warn({ err: error, team, reservationId }, 'reservation lease renewal failed');
+      });
+    const timer = setInterval(renew, reservationLeaseMs / 3);
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+  }
+
+  return { reserve, keepLeaseAlive };
+}
+
+export type JobReservation = ReturnType<typeof createJobReservation>;

@@ -1,0 +1,72 @@
+// The job services and the order they depend on each other: settlement and recording first,
+// then refreshing, polling and submission on top, and background settlement using them all.
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { createBackgroundSettlement } from './background-settlement.js';
+import type { Clock } from './clock.js';
+import { createJobListing } from './job-listing.js';
+import { createJobPolling } from './job-polling.js';
+import { createJobRecording } from './job-recording.js';
+import { createJobRefresh } from './job-refresh.js';
+import { createJobReservation } from './job-reservation.js';
+import { createJobSettlement } from './job-settlement.js';
+import { createJobSubmission } from './job-submission.js';
+import type { Metrics } from './metrics.js';
+import type { Store } from './store/types.js';
+import { createUpstreamPause } from './upstream-pause.js';
+import type { UpstreamClient } from './upstream.js';
+import type { Webhooks } from './webhooks.js';
+
+export interface JobServiceDeps {
+  config: Config;
+  store: Store;
+  upstream: UpstreamClient;
+  webhooks: Webhooks;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export function createJobServices({ config, store, upstream, webhooks, clock, logger, metrics }: JobServiceDeps) {
+  const pause = createUpstreamPause(store);
+  const settlement = createJobSettlement({ store, pricing: config.pricing, clock, logger, metrics });
+  const recording = createJobRecording({ store, logger, metrics });
+  const refresher = createJobRefresh({ store, upstream, settlement, pause, clock, logger });
+  const pollLockMs = Math.min(config.UPSTREAM_TIMEOUT_MS, 5_000);
+  const polling = createJobPolling({ store, refresher, pause, clock, pollLockMs, logger });
+  const reservationLeaseMs = config.reservationLeaseMs;
+  const submissions = createJobSubmission({
+    store,
+    upstream,
+    pricing: config.pricing,
+    clock,
+    reservationLeaseMs,
+    maxQueueMs: config.UPSTREAM_TIMEOUT_MS,
+    webhooks,
+    reservation: createJobReservation({ store, clock, reservationLeaseMs, logger, metrics }),
+    settlement,
+    recording,
+    pause,
+  });
+  const backgroundSettlement = createBackgroundSettlement({
+    store,
+    refresher,
+    settlement,
+    recording,
+    clock,
+    intervalMs: config.RECONCILE_INTERVAL_MS,
+    logger,
+  });
+  return {
+    submissions,
+    polling,
+    settlement,
+    listing: createJobListing(store, polling),
+    backgroundSettlement,
+    /** Waits for background refreshes, then tries once more to record accepted jobs. */
+    async close(): Promise<void> {
+      await refresher.close();
+      await recording.close();
+    },
+  };
+}

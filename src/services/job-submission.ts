@@ -1,0 +1,167 @@
+// The job pipeline: any operation described by a JobOperation runs the same steps. The caller is
+// authenticated by the route; then the body is validated (its cross-field rules, the key's
+// allowed models, the jobs it refers to, the caller's webhookUrl), priced, and with an
+// Idempotency-Key run at most once. Running it reserves the price before anything is sent
+// upstream (job-reservation.ts), forwards the body with the gateway's own webhook URL in place
+// of the caller's, records the job Apiframe accepted (job-recording.ts), its reservation
+// becoming the job's, and answers with Apiframe's own answer. Any refusal or failure releases
+// the reservation.
+import type { Static, TSchema } from '@sinclair/typebox';
+import { errors, invalidInput } from '../errors.js';
+import type { Caller } from './caller.js';
+import type { Clock } from './clock.js';
+import type { GatewayAnswer } from './gateway-answer.js';
+import { createIdempotency } from './idempotency.js';
+import type { JobOperation, Pricing } from './job-operation.js';
+import type { JobRecording } from './job-recording.js';
+import type { JobReservation } from './job-reservation.js';
+import type { JobSettlement } from './job-settlement.js';
+import type { CallerWebhook, Store } from './store/types.js';
+import type { UpstreamClient, UpstreamResponse } from './upstream.js';
+import { acceptedJobId, asCallerError, releaseReason, upstreamRefusal } from './upstream-errors.js';
+import type { UpstreamPause } from './upstream-pause.js';
+import type { Webhooks } from './webhooks.js';
+
+export interface JobSubmissionDeps {
+  store: Store;
+  upstream: UpstreamClient;
+  pricing: Pricing;
+  clock: Clock;
+  /** How long a submission may hold its Idempotency-Key before another may take it over. */
+  reservationLeaseMs: number;
+  /** How long a submission may wait, from its arrival, for a free connection to Apiframe. */
+  maxQueueMs: number;
+  webhooks: Pick<Webhooks, 'checkCallerUrl' | 'relayUrl'>;
+  reservation: JobReservation;
+  settlement: Pick<JobSettlement, 'releaseQuietly'>;
+  recording: Pick<JobRecording, 'recordAccepted'>;
+  pause: Pick<UpstreamPause, 'heard' | 'refuseWhilePaused'>;
+}
+
+export interface SubmissionAnswer extends GatewayAnswer {
+  /** True when an Idempotency-Key's first answer was served again. */
+  replayed: boolean;
+}
+
+/** One validated, priced submission, as it is run. */
+interface Submission {
+  operation: JobOperation;
+  caller: Caller;
+  /** What Apiframe receives: the caller's body with the gateway's webhook URL in place of theirs. */
+  upstreamBody: unknown;
+  model: string;
+  credits: number;
+  webhook: CallerWebhook | undefined;
+  requestId: string;
+}
+
+export function createJobSubmission(deps: JobSubmissionDeps) {
+  const { store, upstream, pricing, clock, webhooks, reservation, settlement, recording, pause } = deps;
+  const idempotency = createIdempotency(store, { pendingTtlMs: deps.reservationLeaseMs });
+
+  /** Runs `operation` for `caller` with a body its schema has already accepted. */
+  async function submit<S extends TSchema>(
+    operation: JobOperation<S>,
+    caller: Caller,
+    body: Static<S>,
+    requestId: string,
+    idempotencyKey?: string,
+  ): Promise<SubmissionAnswer> {
+    const model = operation.model(body);
+    await validate(store, operation, caller, body, model);
+    const credits = operation.price(body, pricing);
+    const { upstreamBody, webhook } = await relayedWebhook(webhooks, operation, caller, body);
+    const submission: Submission = { operation, caller, upstreamBody, model, credits, webhook, requestId };
+    if (idempotencyKey === undefined) return { ...(await run(submission)), replayed: false };
+    const { team, id: keyId } = caller.key;
+    return idempotency.run({ team, keyId, idempotencyKey, body }, (upstreamKey) => run(submission, upstreamKey));
+  }
+
+  /** Reserve → forward → attach → answer; the reservation is released on any refusal or failure. */
+  async function run(submission: Submission, upstreamKey?: string): Promise<GatewayAnswer> {
+    const { caller, model, credits, webhook, requestId } = submission;
+    const { team, id: keyId } = caller.key;
+    pause.refuseWhilePaused();
+    const deadlineAt = Date.now() + deps.maxQueueMs;
+    const { reservationId, windows, budgets } = await reservation.reserve(caller, model, credits, requestId);
+    const lease = reservation.keepLeaseAlive(team, reservationId);
+    try {
+      const sending = { maxQueueMs: deadlineAt - Date.now(), ...(upstreamKey && { idempotencyKey: upstreamKey }) };
+      const { response, jobId } = await forward(submission, sending, async (error) => {
+        const release = { team, reservationId, day: windows[0]!, requestId, now: clock(), why: releaseReason(error) };
+        await settlement.releaseQuietly(release, model);
+      });
+      const now = clock();
+      const attach = { reservationId, jobId, team, keyId, model, windows, credits, ...budgets, now, requestId };
+      await recording.recordAccepted({ ...attach, ...(webhook && { webhook }) });
+      return { status: response.status, body: response.body };
+    } finally {
+      lease.stop();
+    }
+  }
+
+  /**
+   * Sends a submission to Apiframe; on any refusal or failure, `onFailure` runs before the
+   * caller's error is thrown.
+   */
+  async function forward(
+    { operation, upstreamBody, requestId }: Submission,
+    options: { maxQueueMs: number; idempotencyKey?: string },
+    onFailure: (error: unknown) => Promise<void>,
+  ): Promise<{ response: UpstreamResponse; jobId: string }> {
+    try {
+      const body = JSON.stringify(upstreamBody);
+      const sending = { operation: operation.name, ...options };
+      const response = await upstream.submitJob(operation.path, body, requestId, sending);
+      if (response.status !== 202 && response.status !== 200 && response.status !== 201) {
+        pause.heard(response);
+        throw upstreamRefusal(response);
+      }
+      return { response, jobId: acceptedJobId(response.body) };
+    } catch (error) {
+      await onFailure(error);
+      throw asCallerError(error);
+    }
+  }
+
+  return { submit };
+}
+
+export type JobSubmission = ReturnType<typeof createJobSubmission>;
+
+/** Refuses a body its operation's own rules reject, a model the key may not use, or another team's job. */
+async function validate<S extends TSchema>(
+  store: Store,
+  operation: JobOperation<S>,
+  caller: Caller,
+  body: Static<S>,
+  model: string,
+): Promise<void> {
+  const details = operation.crossFieldErrors?.(body) ?? {};
+  if (Object.keys(details).length > 0) throw invalidInput(details);
+  if (caller.key.allowedModels && !caller.key.allowedModels.includes(model)) throw new errors.ModelNotAllowed(model);
+  for (const jobId of operation.jobReferences?.(body) ?? []) {
+    if (!(await store.getJob(caller.key.team, jobId))) throw new errors.JobNotFound();
+  }
+}
+
+interface WebhookFields {
+  webhookUrl?: string;
+  webhookEvents?: string[];
+}
+
+/** Apiframe calls the gateway back; the caller's own URL (checked here) stays with the job. */
+async function relayedWebhook(
+  webhooks: JobSubmissionDeps['webhooks'],
+  operation: JobOperation,
+  caller: Caller,
+  body: unknown,
+): Promise<{ upstreamBody: unknown; webhook: CallerWebhook | undefined }> {
+  const { webhookUrl, webhookEvents } = body as WebhookFields;
+  if (!operation.webhooks || webhookUrl === undefined) return { upstreamBody: body, webhook: undefined };
+  await webhooks.checkCallerUrl(webhookUrl);
+  return {
+    upstreamBody: { ...(body as object), webhookUrl: webhooks.relayUrl(caller.key.team) },
+    webhook: { url: webhookUrl, events: webhookEvents ?? [] },
+  };
+}

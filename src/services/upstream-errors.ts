@@ -1,0 +1,51 @@
+// How Apiframe's answers and failures reach the caller: each refusal or network failure becomes
+// one of the gateway's errors, with nothing of Apiframe's answer passed on but its validation
+// messages.
+import { errors, invalidInput, withExtras } from '../errors.js';
+import { UpstreamFailure, type UpstreamResponse } from './upstream.js';
+import { parseJson } from './upstream-job.js';
+
+/** An upstream answer that is not a success, as the error the caller should see. */
+export function upstreamRefusal(response: UpstreamResponse): Error {
+  const { status } = response;
+  if (status === 401 || status === 403) return new errors.UpstreamCredentials();
+  if (status === 402) return new errors.UpstreamOutOfCredits();
+  if (status === 429) return withExtras(new errors.UpstreamRateLimited(), { retryAfter: response.retryAfter ?? '1' });
+  if (status === 400 || status === 422) return validationFromUpstream(response.body);
+  return new errors.UpstreamUnavailable();
+}
+
+/** Apiframe rejected the input: pass its message and details on, and nothing else. */
+function validationFromUpstream(body: string): Error {
+  const parsed = parseJson(body) as { error?: unknown; details?: unknown } | undefined;
+  const fields = parsed?.details && typeof parsed.details === 'object' ? Object.entries(parsed.details) : [];
+  const messages = (list: unknown[]) => list.filter((m): m is string => typeof m === 'string');
+  // Built with fromEntries: a field named `__proto__` stays a field.
+  return invalidInput(
+    Object.fromEntries(fields.flatMap(([path, list]) => (Array.isArray(list) ? [[path, messages(list)]] : []))),
+  );
+}
+
+/** A network failure as the caller's error (a timeout or an unreachable Apiframe); others unchanged. */
+export function asCallerError(error: unknown): unknown {
+  if (error instanceof UpstreamFailure) {
+    return error.kind === 'unreachable' ? new errors.UpstreamUnavailable() : new errors.UpstreamTimeout();
+  }
+  return error;
+}
+
+/** Why a reservation was returned, for its ledger entry. */
+export function releaseReason(error: unknown): string {
+  if (error instanceof UpstreamFailure) return `upstream ${error.kind}`;
+  const code = (error as { code?: string }).code;
+  return code ? `refused: ${code}` : 'refused';
+}
+
+/** The jobId of Apiframe's answer to a submission; a 502 when it names none. */
+export function acceptedJobId(body: string): string {
+  const parsed = parseJson(body) as { jobId?: unknown } | undefined;
+  if (typeof parsed?.jobId !== 'string' || parsed.jobId.length === 0 || parsed.jobId.length > 128) {
+    throw new errors.UpstreamUnavailable();
+  }
+  return parsed.jobId;
+}

@@ -1,0 +1,111 @@
+// The job pipeline run by a descriptor of its own: an operation is served from its descriptor
+// alone (its path upstream, its price, its model, the jobs it refers to), with the store in memory
+// and a stand-in for Apiframe that accepts every job.
+import { randomUUID } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { errors } from '../../src/errors.js';
+import type { Caller } from '../../src/services/caller.js';
+import { defineJobOperation } from '../../src/services/job-operation.js';
+import { createJobRecording } from '../../src/services/job-recording.js';
+import { createJobReservation } from '../../src/services/job-reservation.js';
+import { createJobSettlement } from '../../src/services/job-settlement.js';
+import { createJobSubmission } from '../../src/services/job-submission.js';
+import { createMemoryStore } from '../../src/services/store/memory-store.js';
+import type { Store, TeamKeyRecord } from '../../src/services/store/types.js';
+import type { UpstreamClient } from '../../src/services/upstream.js';
+import { createUpstreamPause } from '../../src/services/upstream-pause.js';
+
+const upscale = defineJobOperation({
+  path: '/v2/images/upscale',
+  name: 'upscale',
+  tags: ['Images'],
+  summary: 'Upscale an image',
+  description: 'A test operation: upscales the image of an earlier job.',
+  body: () => Type.Object({ jobId: Type.String(), factor: Type.Integer() }),
+  model: () => 'upscaler',
+  price: (body, pricing) => pricing.upscaler! * body.factor,
+  jobReferences: (body) => [body.jobId],
+  webhooks: false,
+});
+
+const generate = defineJobOperation({
+  path: '/v2/images/generate',
+  name: 'generate',
+  tags: ['Images'],
+  summary: 'Generate an image',
+  description: 'A test operation: an image from a prompt.',
+  body: () => Type.Object({ prompt: Type.String() }),
+  model: () => 'painter',
+  price: () => 1,
+  webhooks: false,
+});
+
+const caller = (team: string, allowedModels: string[] | null = null): Caller => {
+  const at = new Date().toISOString();
+  const key: TeamKeyRecord = {
+    id: randomUUID(), name: 'k', team, prefix: 'gk_x', hash: randomUUID(), previousHash: null,
+    previousHashExpiresAt: null, createdAt: at, updatedAt: at, version: 1, budget: null, expiresAt: null,
+    revokedAt: null, scopes: ['generate'], allowedModels, allowedOrigins: [], rateLimit: null, metadata: {},
+  };
+  return { key, teamBudget: null };
+};
+
+let store: Store;
+let sent: { path: string; body: unknown; operation: string }[];
+let submissions: ReturnType<typeof createJobSubmission>;
+
+beforeEach(() => {
+  store = createMemoryStore({ ledgerRetentionMs: 86_400_000 });
+  sent = [];
+  const upstream = {
+    submitJob: async (path: string, body: string, _requestId: string, { operation }: { operation: string }) => {
+      sent.push({ path, body: JSON.parse(body), operation });
+      return { status: 202, retryAfter: undefined, body: JSON.stringify({ jobId: randomUUID(), status: 'QUEUED' }) };
+    },
+  } as unknown as UpstreamClient;
+  const logger = { warn: () => undefined, error: () => undefined };
+  const metrics = { credits: () => undefined };
+  const clock = () => Date.now();
+  submissions = createJobSubmission({
+    store,
+    upstream,
+    pricing: { upscaler: 2, painter: 1 },
+    clock,
+    reservationLeaseMs: 30_000,
+    maxQueueMs: 1_000,
+    webhooks: { checkCallerUrl: async () => undefined, relayUrl: () => 'unused' },
+    reservation: createJobReservation({ store, clock, reservationLeaseMs: 30_000, logger, metrics }),
+    settlement: createJobSettlement({ store, pricing: {}, clock, logger, metrics }),
+    recording: createJobRecording({ store, logger, metrics }),
+    pause: createUpstreamPause(store),
+  });
+});
+afterEach(() => store.close());
+
+describe('an operation added as a descriptor', () => {
+  it('is sent to its own path, reserving its own price under its own model', async () => {
+    const alpha = caller('alpha');
+    const first = await submissions.submit(generate, alpha, { prompt: 'a house' }, 'req-1');
+    const { jobId } = JSON.parse(first.body) as { jobId: string };
+    const answer = await submissions.submit(upscale, alpha, { jobId, factor: 3 }, 'req-2');
+    expect(answer).toMatchObject({ status: 202, replayed: false });
+    expect(sent.at(-1)).toEqual({ path: '/v2/images/upscale', body: { jobId, factor: 3 }, operation: 'upscale' });
+    const upscaled = await store.getJob('alpha', (JSON.parse(answer.body) as { jobId: string }).jobId);
+    expect(upscaled).toMatchObject({ model: 'upscaler', reserved: 6 });
+  });
+
+  it('refuses a reference to a job of another team as not found, and sends nothing', async () => {
+    const first = await submissions.submit(generate, caller('alpha'), { prompt: 'a house' }, 'req-1');
+    const { jobId } = JSON.parse(first.body) as { jobId: string };
+    const refused = submissions.submit(upscale, caller('beta'), { jobId, factor: 2 }, 'req-2');
+    await expect(refused).rejects.toBeInstanceOf(errors.JobNotFound);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('checks its model against the key’s allowed models', async () => {
+    const refused = submissions.submit(generate, caller('alpha', ['upscaler']), { prompt: 'a house' }, 'req-1');
+    await expect(refused).rejects.toBeInstanceOf(errors.ModelNotAllowed);
+    expect(sent).toEqual([]);
+  });
+});
