@@ -19,7 +19,7 @@ import { healthRoutes } from './routes/health.js';
 import { v2Routes } from './routes/v2/index.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { createAccountCredits, type AccountCredits } from './services/account-credits.js';
-import { DAY_MS } from './services/budget-window.js';
+import { DAY_MS } from './domain/budgets.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { createJobGateway, type JobGateway } from './services/job-gateway.js';
 import { createJobListing, type JobListing } from './services/job-listing.js';

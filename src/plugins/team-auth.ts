@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { errors } from '../errors.js';
 import type { Caller } from '../services/job-gateway.js';
 import type { KeyDirectory } from '../services/key-directory.js';
-import type { Scope } from '../services/store/types.js';
+import type { Scope } from '../domain/keys.js';
 import { looksLikeTeamKey } from '../services/team-keys.js';
 
 declare module 'fastify' {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'safe-stable-stringify';
 import { errors } from '../errors.js';
-import { DAY_MS } from './budget-window.js';
+import { DAY_MS } from '../domain/budgets.js';
 import type { GatewayAnswer } from './job-gateway.js';
 import type { Store } from './store/types.js';
 

@@ -5,15 +5,16 @@
 // is settled exactly once, when it is first seen in a terminal state.
 import { randomUUID } from 'node:crypto';
 import { errors, invalidInput, withExtras } from '../errors.js';
-import type { Budget } from './budget-window.js';
-import { windowOf, windowsAt } from './budget-window.js';
+import type { Budget } from '../domain/budgets.js';
+import { windowOf, windowsAt } from '../domain/budgets.js';
 import type { Clock } from './clock.js';
 import { acceptedJob } from './job-bodies.js';
 import type { Metrics } from './metrics.js';
-import type { AttachRequest, AttachResult, BudgetCheck, CallerWebhook, JobRecord, ReleaseRequest, Store, TeamKeyRecord } from './store/types.js';
+import type { BudgetCheck } from '../domain/budgets.js';
+import { parseJob, TERMINAL_STATUSES, type CallerWebhook, type JobRecord } from '../domain/jobs.js';
+import type { TeamKeyRecord } from '../domain/keys.js';
+import type { AttachRequest, AttachResult, ReleaseRequest, Store } from './store/types.js';
 import { UpstreamFailure, type UpstreamClient, type UpstreamResponse } from './upstream.js';
-
-export const TERMINAL_STATUSES = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
 export interface Caller {
   key: TeamKeyRecord;
@@ -424,22 +425,6 @@ function acceptedJobId(body: string): string {
     throw new errors.UpstreamUnavailable();
   }
   return parsed.jobId;
-}
-
-interface UpstreamJob {
-  status: string;
-  creditCost: number | null;
-}
-
-/** The status and credit cost of a job (or webhook event) body; null when it has no status. */
-export function parseJob(body: string): UpstreamJob | null {
-  const parsed = parseJson(body) as { status?: unknown; creditCost?: unknown } | undefined;
-  if (typeof parsed?.status !== 'string') return null;
-  const cost = parsed.creditCost;
-  return {
-    status: parsed.status,
-    creditCost: typeof cost === 'number' && Number.isInteger(cost) && cost >= 0 ? cost : null,
-  };
 }
 
 function parseJson(text: string): unknown {

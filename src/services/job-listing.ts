@@ -4,7 +4,8 @@
 // poll path (and settled if done), a bounded number per listing.
 import { encodeCursor, positionOf } from './store/cursor.js';
 import type { Store } from './store/types.js';
-import { parseJob, type Caller, type JobGateway, type ListingBudget } from './job-gateway.js';
+import { parseJob } from '../domain/jobs.js';
+import type { Caller, JobGateway, ListingBudget } from './job-gateway.js';
 
 export interface ListQuery {
   scope: 'user' | 'team';

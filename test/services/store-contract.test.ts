@@ -3,10 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { windowOf, windowsAt } from '../../src/services/budget-window.js';
+import { windowOf, windowsAt } from '../../src/domain/budgets.js';
 import { createMemoryStore } from '../../src/services/store/memory-store.js';
 import { connectRedis, createRedisStore } from '../../src/services/store/redis-store.js';
-import type { AuditEntry, ChangeEvent, ReserveRequest, Store, TeamKeyRecord, TeamRecord } from '../../src/services/store/types.js';
+import type { ChangeEvent } from '../../src/domain/changes.js';
+import type { AuditEntry, TeamKeyRecord, TeamRecord } from '../../src/domain/keys.js';
+import type { ReserveRequest, Store } from '../../src/services/store/types.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { uniqueTeam } from '../helpers/gateway.js';

@@ -6,7 +6,7 @@ import { errors, invalidInput } from '../../errors.js';
 import { Type } from '@sinclair/typebox';
 import { ErrorResponse, InsufficientCreditsResponse, ValidationErrorResponse } from '../../schemas/common.js';
 import { createIdempotency } from '../../services/idempotency.js';
-import type { CallerWebhook } from '../../services/store/types.js';
+import type { CallerWebhook } from '../../domain/jobs.js';
 import { buildGenerateImageRequest, crossFieldErrors, JobAccepted } from '../../schemas/generate.js';
 
 export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {

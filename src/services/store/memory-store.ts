@@ -2,24 +2,13 @@
 // Each operation runs to completion without awaiting, so it is as atomic as a Lua script.
 // For trials and single-instance setups only: everything is lost on restart.
 import { isAfter, type Position } from './cursor.js';
-import { emptyAggregateCell } from './types.js';
-import type {
-  AggregateCell,
-  AttachRequest,
-  BudgetCheck,
-  ChangeEvent,
-  ChangeListener,
-  IdempotencyScope,
-  JobRecord,
-  LedgerEntry,
-  LedgerKind,
-  Movement,
-  StoredAuditEntry,
-  Store,
-  TeamKeyRecord,
-  TeamRecord,
-  WebhookDelivery,
-} from './types.js';
+import { availableCredits, type BudgetCheck } from '../../domain/budgets.js';
+import type { ChangeEvent } from '../../domain/changes.js';
+import type { WebhookDelivery } from '../../domain/deliveries.js';
+import type { JobRecord } from '../../domain/jobs.js';
+import type { StoredAuditEntry, TeamKeyRecord, TeamRecord } from '../../domain/keys.js';
+import { emptyAggregateCell, type AggregateCell, type LedgerEntry, type LedgerKind } from '../../domain/ledger.js';
+import type { ChangeListener, IdempotencyScope, Movement, AttachRequest, Store } from './types.js';
 
 interface Reservation {
   keyId: string;
@@ -69,13 +58,10 @@ class TeamLedger {
 
   /** Credits a key may still take (negative past a budget); null when unlimited. RESERVE's `room`. */
   room(r: { keyId: string; keyBudget: BudgetCheck | null; teamBudget: BudgetCheck | null }): number | null {
-    let available: number | null = null;
-    if (r.keyBudget) available = r.keyBudget.limit - this.counted(`key:${r.keyId}:${r.keyBudget.window}`);
-    if (r.teamBudget) {
-      const teamAvailable = r.teamBudget.limit - this.counted(`team:${r.teamBudget.window}`);
-      if (available === null || teamAvailable < available) available = teamAvailable;
-    }
-    return available;
+    return availableCredits(
+      r.keyBudget && { limit: r.keyBudget.limit, spent: this.counted(`key:${r.keyId}:${r.keyBudget.window}`) },
+      r.teamBudget && { limit: r.teamBudget.limit, spent: this.counted(`team:${r.teamBudget.window}`) },
+    );
   }
 
   /** Moves credits and writes the ledger entry and aggregates that say so. */

@@ -6,24 +6,21 @@ import { Cluster, Redis, type Result } from 'ioredis';
 import { errors } from '../../errors.js';
 import { isAfter, type Position } from './cursor.js';
 import { ACQUIRE_LEASE, ATTACH, BEAT, CLAIM_DELIVERIES, CLAIM_IDEMPOTENCY, POLL_JOB, RELEASE, RESERVE, SAVE_KEY, SAVE_TEAM, SETTLE } from './lua-scripts.js';
-import { windowOf } from '../budget-window.js';
-import { emptyAggregateCell } from './types.js';
+import { windowOf } from '../../domain/budgets.js';
+import type { BudgetCheck } from '../../domain/budgets.js';
+import type { ChangeEvent } from '../../domain/changes.js';
+import type { WebhookDelivery } from '../../domain/deliveries.js';
+import type { JobRecord } from '../../domain/jobs.js';
+import type { AuditEntry, StoredAuditEntry, TeamKeyRecord, TeamRecord } from '../../domain/keys.js';
+import { emptyAggregateCell, type AggregateCell, type LedgerEntry, type LedgerKind } from '../../domain/ledger.js';
+import type { ExpiredReservation } from '../../domain/reservations.js';
 import type {
-  AggregateCell,
   AttachRequest,
-  ChangeEvent,
   ChangeListener,
   AttachResult,
-  AuditEntry,
-  BudgetCheck,
-  ExpiredReservation,
   IdempotencyClaim,
-  WebhookDelivery,
   JobPage,
-  JobRecord,
   PollDecision,
-  LedgerEntry,
-  LedgerKind,
   ListJobsRequest,
   Movement,
   ReleaseRequest,
@@ -33,10 +30,7 @@ import type {
   SettleResult,
   Spend,
   SpendQuery,
-  StoredAuditEntry,
   Store,
-  TeamKeyRecord,
-  TeamRecord,
 } from './types.js';
 
 type Arg = string | number;

@@ -2,69 +2,14 @@
 // instances) and memory (one process, for trials). Every money operation is atomic: it checks
 // and moves credits in one step, so concurrent requests can never overspend.
 import type { Cluster, Redis } from 'ioredis';
-import type { Budget } from '../budget-window.js';
+import type { BudgetCheck } from '../../domain/budgets.js';
+import type { ChangeEvent } from '../../domain/changes.js';
+import type { DeliveryOutcome, WebhookDelivery } from '../../domain/deliveries.js';
+import type { CallerWebhook, JobRecord } from '../../domain/jobs.js';
+import type { AuditEntry, StoredAuditEntry, TeamKeyRecord, TeamRecord } from '../../domain/keys.js';
+import type { AggregateCell, LedgerEntry } from '../../domain/ledger.js';
+import type { ExpiredReservation } from '../../domain/reservations.js';
 import type { Position } from './cursor.js';
-
-export const SCOPES = ['generate', 'usage:read', 'usage:read:all', 'admin'] as const;
-export type Scope = (typeof SCOPES)[number];
-
-/** Requests per minute a key may make; null fields fall back to the gateway defaults. */
-export interface RateLimit {
-  generatePerMinute: number | null;
-  readsPerMinute: number | null;
-}
-
-export interface TeamKeyRecord {
-  id: string;
-  name: string;
-  team: string;
-  prefix: string;
-  /** SHA-256 (hex) of the current secret. */
-  hash: string;
-  /** SHA-256 of the secret replaced by the last rotation, accepted until previousHashExpiresAt. */
-  previousHash: string | null;
-  previousHashExpiresAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  /** Incremented by every change; saves compare it to refuse lost updates. */
-  version: number;
-  budget: Budget | null;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  scopes: Scope[];
-  /** Models this key may use; null: every model the gateway prices. */
-  allowedModels: string[] | null;
-  /** Web origins this key may be used from; empty: not usable from a browser. */
-  allowedOrigins: string[];
-  rateLimit: RateLimit | null;
-  metadata: Record<string, string>;
-}
-
-export interface TeamRecord {
-  id: string;
-  name: string;
-  /** Shared by all the team's keys; null: unlimited. */
-  budget: Budget | null;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
-
-/** One admin action: who did what to which record, and the record before and after. Never a secret. */
-export interface AuditEntry {
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  before: unknown;
-  after: unknown;
-  requestId: string;
-}
-
-export interface StoredAuditEntry extends AuditEntry {
-  /** Position in the trail, usable as a cursor. */
-  id: string;
-}
 
 export interface KeyChange {
   /** The new state; its version is expectedVersion + 1. */
@@ -110,21 +55,8 @@ export type IdempotencyClaim =
   | { state: 'mismatch' }
   | { state: 'done'; status: number; body: string };
 
-/** What changed, broadcast to every gateway instance so they drop cached copies. */
-export type ChangeEvent =
-  | { kind: 'key'; id: string }
-  | { kind: 'team'; id: string }
-  /** Apiframe asked for a pause (429): no instance calls it before `until` (ms). */
-  | { kind: 'upstream-backoff'; until: number };
-
 /** A change, or `resync` when notifications may have been missed (drop every cached copy). */
 export type ChangeListener = (event: ChangeEvent | 'resync') => void;
-
-/** A budget as the reserve step applies it: the window being checked and its limit. */
-export interface BudgetCheck {
-  window: string;
-  limit: number;
-}
 
 /** Who asked for a movement of credits, and when: recorded in its ledger entry. */
 export interface Movement {
@@ -170,26 +102,6 @@ export interface AttachRequest extends Movement {
   webhook?: CallerWebhook;
 }
 
-export interface CallerWebhook {
-  url: string;
-  /** The events to relay; all when empty. */
-  events: string[];
-}
-
-/** One webhook event on its way to a caller. */
-export interface WebhookDelivery {
-  id: string;
-  team: string;
-  jobId: string;
-  keyId: string;
-  url: string;
-  event: string;
-  body: string;
-  attempts: number;
-}
-
-export type DeliveryOutcome = { state: 'delivered' } | { state: 'failed' } | { state: 'retry'; at: number };
-
 /**
  * `attached`: the job now owns the reservation; `duplicate`: the job was already known (its
  * reservation, if still there, was returned: `released`); `retaken`: the reservation had
@@ -205,23 +117,6 @@ export interface AttachResult {
 export interface SettleResult {
   settled: boolean;
   overrun: number;
-}
-
-export interface JobRecord {
-  jobId: string;
-  team: string;
-  keyId: string;
-  model: string;
-  reserved: number;
-  createdAt: number;
-  /** The accounting day: the UTC day its credits were reserved. */
-  day: string;
-  state: 'pending' | 'settled';
-  /** Credits charged at settlement. */
-  charged: number | null;
-  webhook: CallerWebhook | null;
-  /** The terminal job as Apiframe returned it (JSON), once settled; null while unknown. */
-  finalBody: string | null;
 }
 
 /**
@@ -269,62 +164,6 @@ export interface SpendQuery {
 export interface Spend {
   key: Record<string, number>;
   team: Record<string, number>;
-}
-
-/** `overrun`: credits moved beyond what a budget check covered (a job cost more than its reservation). */
-export const LEDGER_KINDS = ['reserve', 'release', 'settle', 'refund', 'overrun'] as const;
-export type LedgerKind = (typeof LEDGER_KINDS)[number];
-
-/** One immutable movement of credits. */
-export interface LedgerEntry {
-  /** Position in the team's ledger (Redis stream id, by Redis time). */
-  id: string;
-  /** When the gateway moved the credits (ms). */
-  ts: number;
-  team: string;
-  kind: LedgerKind;
-  keyId: string;
-  model: string;
-  /** Signed: what this entry added to (or took from) the key's and team's spend. */
-  credits: number;
-  jobId: string;
-  reservationId: string;
-  requestId: string;
-  /** Accounting day (UTC) the credits belong to: the day they were reserved. */
-  day: string;
-  /** Why a reservation was released, or the job status a settlement saw. */
-  note: string;
-}
-
-/** Totals of one day × team × key × model. */
-export interface AggregateCell {
-  day: string;
-  team: string;
-  keyId: string;
-  model: string;
-  /** Net credits: the sum of the cell's ledger entries. */
-  credits: number;
-  /** Credits of the jobs settled (what Apiframe charged for them). */
-  charged: number;
-  reserve: number;
-  release: number;
-  settle: number;
-  refund: number;
-  overrun: number;
-  /** Credits of the overrun entries. */
-  overrunCredits: number;
-}
-
-/** A cell with nothing counted yet. */
-export function emptyAggregateCell(day: string, team: string, keyId: string, model: string): AggregateCell {
-  return { day, team, keyId, model, credits: 0, charged: 0, reserve: 0, release: 0, settle: 0, refund: 0, overrun: 0, overrunCredits: 0 };
-}
-
-export interface ExpiredReservation {
-  reservationId: string;
-  team: string;
-  model: string;
-  day: string;
 }
 
 export interface Store {
