@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Cluster, Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { configSecrets, type Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -28,8 +29,9 @@ import { createKeyDirectory, type KeyDirectory } from './services/key-directory.
 import { createMetrics, type Metrics } from './services/metrics.js';
 import { createReconciler, type Reconciler } from './services/reconciler.js';
 import { createMemoryStore } from './services/store/memory-store.js';
-import { connectRedis, createRedisStore } from './services/store/redis-store.js';
-import type { Store } from './services/store/types.js';
+import { connectRedis } from './services/store/redis-connection.js';
+import { createRedisStore } from './services/store/redis-store.js';
+import type { Store } from './services/store/store.js';
 import { createTeamAdmin, type TeamAdmin } from './services/team-admin.js';
 import { createUpstreamClient, type UpstreamClient } from './services/upstream.js';
 import { createUsageReports, type UsageReports } from './services/usage-report.js';
@@ -40,6 +42,8 @@ export interface Services {
   config: Config;
   metrics: Metrics;
   store: Store;
+  /** The store's Redis connection, for plugins that keep state of their own there (rate limits); none in memory. */
+  redis?: Redis | Cluster;
   clock: Clock;
   upstream: UpstreamClient;
   account: AccountCredits;
@@ -101,7 +105,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   const clock = deps.clock ?? systemClock;
   const metrics = createMetrics(() => store.pendingJobCount());
-  const store = deps.store ?? openStore(config, logger as FastifyBaseLogger, metrics);
+  const opened = deps.store ? { store: deps.store } : openStore(config, logger as FastifyBaseLogger, metrics);
+  const { store } = opened;
   const upstream = createUpstreamClient({
     baseUrl: config.APIFRAME_BASE_URL,
     apiKey: config.APIFRAME_API_KEY,
@@ -144,6 +149,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     config,
     metrics,
     store,
+    ...(opened.redis && { redis: opened.redis }),
     clock,
     upstream,
     account: createAccountCredits({ upstream, clock }),
@@ -200,7 +206,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   return app;
 }
 
-function openStore(config: Config, logger: FastifyBaseLogger, metrics: Metrics): Store {
+function openStore(config: Config, logger: FastifyBaseLogger, metrics: Metrics): { store: Store; redis?: Redis | Cluster } {
   const ledgerRetentionMs = config.LEDGER_RETENTION_DAYS * DAY_MS;
   if (config.REDIS_URL || config.REDIS_CLUSTER_NODES || config.REDIS_SENTINELS) {
     const redis = connectRedis({
@@ -215,11 +221,8 @@ function openStore(config: Config, logger: FastifyBaseLogger, metrics: Metrics):
       metrics.storeError();
       logger.warn({ err: { message: error.message } }, 'redis connection error');
     });
-    return createRedisStore(redis, {
-      ledgerRetentionMs,
-      onFailure: () => metrics.storeError(),
-    });
+    return { store: createRedisStore(redis, { ledgerRetentionMs, onFailure: () => metrics.storeError() }), redis };
   }
   logger.warn('No Redis configured: using the embedded in-memory store (one instance only, lost on restart)');
-  return createMemoryStore({ ledgerRetentionMs });
+  return { store: createMemoryStore({ ledgerRetentionMs }) };
 }

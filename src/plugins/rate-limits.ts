@@ -6,7 +6,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, withExtras } from '../errors.js';
-import type { Store } from '../services/store/types.js';
+import type { Cluster, Redis } from 'ioredis';
 
 export type LimitPolicy = 'generate' | 'reads';
 
@@ -26,11 +26,12 @@ const WINDOW_MS = 60_000;
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
 
-async function registerLimiter(app: FastifyInstance, store: Store): Promise<void> {
+/** `redis`: where limits are counted across instances; none: in this process. */
+async function registerLimiter(app: FastifyInstance, redis: Redis | Cluster | undefined): Promise<void> {
   await app.register(rateLimit, {
     global: false,
     skipOnError: true,
-    ...(store.redis && { redis: store.redis, nameSpace: 'gw:rl:' }),
+    ...(redis && { redis, nameSpace: 'gw:rl:' }),
   });
 }
 
@@ -46,8 +47,12 @@ async function enforce(limiter: Limiter, request: FastifyRequest, reply: Fastify
   }
 }
 
-export async function usePerKeyRateLimits(app: FastifyInstance, store: Store, defaults: RateLimitDefaults): Promise<void> {
-  await registerLimiter(app, store);
+export async function usePerKeyRateLimits(
+  app: FastifyInstance,
+  redis: Redis | Cluster | undefined,
+  defaults: RateLimitDefaults,
+): Promise<void> {
+  await registerLimiter(app, redis);
 
   const perMinute = (request: FastifyRequest, policy: LimitPolicy): number => {
     const own = request.caller.key.rateLimit;
@@ -81,12 +86,12 @@ export async function usePerKeyRateLimits(app: FastifyInstance, store: Store, de
  */
 export async function perCallerRateLimit(
   app: FastifyInstance,
-  store: Store,
+  redis: Redis | Cluster | undefined,
   policy: string,
   perMinute: number,
   callerOf: (request: FastifyRequest) => string,
 ): Promise<(request: FastifyRequest, reply: FastifyReply) => Promise<void>> {
-  await registerLimiter(app, store);
+  await registerLimiter(app, redis);
   const limiter = app.createRateLimit({ timeWindow: WINDOW_MS, max: perMinute, keyGenerator: (request) => `${policy}:${callerOf(request)}` });
   return (request, reply) => enforce(limiter, request, reply, policy, perMinute);
 }

@@ -2,7 +2,7 @@
 // that contain `now`. Null means unlimited.
 import { availableCredits, windowOf, windowsAt, type Budget } from '../domain/budgets.js';
 import type { TeamKeyRecord } from '../domain/keys.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 
 export interface BudgetStatus {
   /** The key's budget window ("total" when it has no budget). */

@@ -13,7 +13,8 @@ import type { Metrics } from './metrics.js';
 import type { BudgetCheck } from '../domain/budgets.js';
 import { parseJob, TERMINAL_STATUSES, type CallerWebhook, type JobRecord } from '../domain/jobs.js';
 import type { TeamKeyRecord } from '../domain/keys.js';
-import type { AttachRequest, AttachResult, ReleaseRequest, Store } from './store/types.js';
+import type { AttachRequest, AttachResult, ReleaseRequest } from './store/credits/contract.js';
+import type { Store } from './store/store.js';
 import { UpstreamFailure, type UpstreamClient, type UpstreamResponse } from './upstream.js';
 
 export interface Caller {

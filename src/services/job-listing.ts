@@ -3,7 +3,7 @@
 // and states seen within the second come from the store; older ones are refreshed through the
 // poll path (and settled if done), a bounded number per listing.
 import { encodeCursor, positionOf } from './store/cursor.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 import { parseJob } from '../domain/jobs.js';
 import type { Caller, JobGateway, ListingBudget } from './job-gateway.js';
 

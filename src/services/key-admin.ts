@@ -9,7 +9,7 @@ import { budgetStatus } from './budget-status.js';
 import type { Clock } from './clock.js';
 import { encodeCursor, positionOf } from './store/cursor.js';
 import { keyStatus, previousSecretValid, type KeyStatus, type TeamKeyRecord, type TeamRecord } from '../domain/keys.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 import { displayPrefix, generateTeamKey, hashKey } from './team-keys.js';
 
 /** A key as admins and the audit trail see it: everything but its hashes. */

@@ -5,7 +5,7 @@
 // keeps its answer out of the cache, since the answer may predate the change.
 import type { Clock } from './clock.js';
 import { keyStatus, previousSecretValid, type TeamKeyRecord, type TeamRecord } from '../domain/keys.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 import { hashKey } from './team-keys.js';
 
 export type Resolution =

@@ -7,7 +7,7 @@ import { createBackgroundPass } from './background-pass.js';
 import type { Clock } from './clock.js';
 import type { JobGateway, Logger } from './job-gateway.js';
 import type { JobRecord } from '../domain/jobs.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 
 export interface ReconcilerDeps {
   store: Store;

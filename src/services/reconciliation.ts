@@ -12,7 +12,7 @@ import { DAY_MS } from '../domain/budgets.js';
 import { invalidCursor } from './store/cursor.js';
 import { daysBetween } from './usage-report.js';
 import { TERMINAL_STATUSES, type JobRecord } from '../domain/jobs.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 import type { UpstreamClient } from './upstream.js';
 
 /** Gateway and Apiframe stamp a job's creation a few milliseconds apart; this covers the edges. */

@@ -6,7 +6,7 @@ import { auditEntry, withRetries, type Actor } from './admin-change.js';
 import { remainingOf, windowOf } from '../domain/budgets.js';
 import type { Clock } from './clock.js';
 import type { TeamRecord } from '../domain/keys.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 
 export function createTeamAdmin(store: Store, clock: Clock) {
   const iso = (at: number) => new Date(at).toISOString();

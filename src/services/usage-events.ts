@@ -3,7 +3,7 @@
 // size streams in constant memory; a cursor resumes exactly after the last entry returned.
 import { invalidCursor } from './store/cursor.js';
 import type { LedgerEntry } from '../domain/ledger.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 
 export interface EventsQuery {
   from?: string;

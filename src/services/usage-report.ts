@@ -5,7 +5,7 @@
 import { invalidInput } from '../errors.js';
 import { DAY_MS } from '../domain/budgets.js';
 import type { AggregateCell } from '../domain/ledger.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 
 export const USAGE_GROUPS = ['team', 'key', 'model', 'day'] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];

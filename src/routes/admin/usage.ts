@@ -33,7 +33,7 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, upstream, keys, teams, usage, clock } = app.services;
   const events = createUsageEvents(store);
   const reconciliation = createReconciliation(store, upstream);
-  const limitReconciliations = await perCallerRateLimit(app, store, 'reconciliation', RECONCILIATIONS_PER_MINUTE, (request) => request.actor.name);
+  const limitReconciliations = await perCallerRateLimit(app, app.services.redis, 'reconciliation', RECONCILIATIONS_PER_MINUTE, (request) => request.actor.name);
   const tags = ['Admin: usage'];
   const config = { scope: 'usage:read' as const };
   const refusals = { 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse };

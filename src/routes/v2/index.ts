@@ -23,7 +23,7 @@ export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
   });
   app.decorateRequest('caller');
   app.addHook('onRequest', requireTeamKey(directory));
-  await usePerKeyRateLimits(app, app.services.store, {
+  await usePerKeyRateLimits(app, app.services.redis, {
     generatePerMinute: app.services.config.RATE_LIMIT_GENERATE_PER_MINUTE,
     readsPerMinute: app.services.config.RATE_LIMIT_READS_PER_MINUTE,
   });
