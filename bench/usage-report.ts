@@ -2,8 +2,9 @@
 // scripts (5 teams × 20 keys, completed, failed and refused jobs) into a fresh redis-server,
 // then times the usage report under every grouping. A benchmark, not a test: it only prints.
 import { randomUUID } from 'node:crypto';
-import { windowsAt } from '../src/services/budget-window.js';
-import { connectRedis, createRedisStore } from '../src/services/store/redis-store.js';
+import { windowsAt } from '../src/domain/budgets.js';
+import { connectRedis } from '../src/services/store/redis-connection.js';
+import { createRedisStore } from '../src/services/store/redis-store.js';
 import { createUsageReports } from '../src/services/usage-report.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Cluster, Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { configSecrets, type Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -23,7 +24,7 @@ import { v2Routes } from './routes/v2/index.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { Clock } from './services/clock.js';
 import { createServices } from './services/index.js';
-import type { Store } from './services/store/types.js';
+import type { Store } from './services/store/store.js';
 import type { Resolver } from './services/webhook-target.js';
 
 export interface AppDeps {
@@ -84,7 +85,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
   await app.register(requestMetrics);
   await app.register(loadShedding, { maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS });
-  await app.register(rateLimiting, { redis: services.store.redis });
+  await app.register(rateLimiting, { redis: services.redis });
 
   await app.register(healthRoutes);
   if (config.METRICS_TOKEN && !config.METRICS_PORT) await app.register(metricsRoute, { token: config.METRICS_TOKEN });

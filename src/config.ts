@@ -3,7 +3,7 @@
 // and returns a frozen object; any bad value becomes a ConfigError naming the variable.
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { SUPPORTED_MODELS } from './schemas/generate.js';
+import { SUPPORTED_MODELS } from './domain/models.js';
 
 export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'TCP port the gateway listens on.' }),

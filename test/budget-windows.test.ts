@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { windowOf } from '../src/services/budget-window.js';
+import { windowOf } from '../src/domain/budgets.js';
 import { gatewayOnRedis, testClock } from './helpers/gateway.js';
 
 const clock = testClock('2026-11-30T23:59:00.000Z');

@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { errors } from '../errors.js';
 import type { Caller } from '../services/caller.js';
 import type { KeyLookup } from '../services/key-lookup.js';
-import type { Scope } from '../services/store/types.js';
+import type { Scope } from '../domain/keys.js';
 import { looksLikeTeamKey } from '../services/key-secrets.js';
 
 declare module 'fastify' {

@@ -1,7 +1,7 @@
 // Admin API shapes: team keys, teams and the audit trail.
 import { Type, type Static } from '@sinclair/typebox';
-import { BUDGET_PERIODS } from '../services/budget-window.js';
-import { SCOPES } from '../services/store/types.js';
+import { BUDGET_PERIODS } from '../domain/budgets.js';
+import { SCOPES } from '../domain/keys.js';
 import { Nullable, StringEnum } from './common.js';
 
 export const TEAM_ID = Type.String({

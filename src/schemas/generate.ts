@@ -36,8 +36,6 @@ const SeedreamParams = Type.Object(
   { additionalProperties: false },
 );
 
-/** Models whose parameter schema the gateway knows; PRICING may enable any of these. */
-export const SUPPORTED_MODELS = ['seedream-4'] as const;
 
 export const WEBHOOK_EVENTS = ['progress', 'completed', 'failed'] as const;
 

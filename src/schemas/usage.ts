@@ -1,6 +1,6 @@
 // Usage and reconciliation shapes for finance.
 import { Type } from '@sinclair/typebox';
-import { LEDGER_KINDS } from '../services/store/types.js';
+import { LEDGER_KINDS } from '../domain/ledger.js';
 import { Nullable, StringEnum } from './common.js';
 import { TEAM_ID } from './admin.js';
 

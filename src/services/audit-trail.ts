@@ -1,6 +1,7 @@
 // The audit trail of admin changes, read a page at a time, newest first. Entries hold no
 // secret (nor any key hash); each entry's id is the cursor that continues after it.
-import type { StoredAuditEntry, Store } from './store/types.js';
+import type { StoredAuditEntry } from '../domain/keys.js';
+import type { Store } from './store/store.js';
 
 export interface AuditPage {
   entries: StoredAuditEntry[];

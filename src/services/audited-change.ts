@@ -1,7 +1,7 @@
 // What every admin change shares: who made it, its audit entry, and the optimistic retry
 // that turns a concurrent edit into a re-read instead of a lost update.
 import { errors } from '../errors.js';
-import type { AuditEntry } from './store/types.js';
+import type { AuditEntry } from '../domain/keys.js';
 
 export interface Actor {
   /** "admin-token", or "key:<id>" for a key with the admin scope. */

@@ -5,11 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { createBackgroundPass } from './background-pass.js';
 import type { Clock } from './clock.js';
+import type { JobRecord } from '../domain/jobs.js';
 import type { JobRecording } from './job-recording.js';
 import type { JobRefresh } from './job-refresh.js';
 import type { JobSettlement } from './job-settlement.js';
 import type { Logger } from './logger.js';
-import type { JobRecord, Store } from './store/types.js';
+import type { Store } from './store/store.js';
 
 export interface BackgroundSettlementDeps {
   store: Store;

@@ -1,7 +1,8 @@
 // What a key may still spend: the tighter of its own budget and its team's, in the windows
 // that contain `now`. Null means unlimited.
-import { windowOf, windowsAt, type Budget } from './budget-window.js';
-import type { Store, TeamKeyRecord } from './store/types.js';
+import { availableCredits, windowOf, windowsAt, type Budget } from '../domain/budgets.js';
+import type { TeamKeyRecord } from '../domain/keys.js';
+import type { Store } from './store/store.js';
 
 export interface BudgetStatus {
   /** The key's budget window ("total" when it has no budget). */
@@ -9,11 +10,6 @@ export interface BudgetStatus {
   /** Credits counted in that window. */
   spent: number;
   remaining: number | null;
-}
-
-/** What is left of `budget` once `spent` is counted; null for no budget (unlimited). */
-export function remainingOf(budget: Budget | null, spent: number): number | null {
-  return budget ? Math.max(0, budget.credits - spent) : null;
 }
 
 export async function budgetStatus(
@@ -26,6 +22,9 @@ export async function budgetStatus(
   const window = windowOf(key.budget?.period ?? 'total', now);
   const spent = spend.key[window] ?? 0;
   const teamSpent = teamBudget ? (spend.team[windowOf(teamBudget.period, now)] ?? 0) : 0;
-  const limits = [remainingOf(key.budget, spent), remainingOf(teamBudget, teamSpent)].filter((left) => left !== null);
-  return { window, spent, remaining: limits.length > 0 ? Math.min(...limits) : null };
+  const available = availableCredits(
+    key.budget && { limit: key.budget.credits, spent },
+    teamBudget && { limit: teamBudget.credits, spent: teamSpent },
+  );
+  return { window, spent, remaining: available === null ? null : Math.max(0, available) };
 }

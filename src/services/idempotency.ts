@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'safe-stable-stringify';
 import { errors } from '../errors.js';
-import { DAY_MS } from './budget-window.js';
+import { DAY_MS } from '../domain/budgets.js';
 import type { GatewayAnswer } from './gateway-answer.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const WAIT_STEP_MS = 50;

@@ -1,6 +1,7 @@
 // createServices(config, deps): every service of the gateway, built once from the configuration
 // in the order they depend on each other, with start() for the background work and close(),
 // which stops that work before closing the upstream pool and then the store it still uses.
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createAccountCredits, type AccountCredits } from './account-credits.js';
@@ -18,7 +19,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { openStore } from './open-store.js';
 import { createReadiness, type Readiness } from './readiness.js';
 import { createSpendableCredits, type SpendableCredits } from './spendable-credits.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 import { createTeamAdmin, type TeamAdmin } from './team-admin.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { createUsageEvents, type UsageEvents } from './usage-events.js';
@@ -41,6 +42,8 @@ export interface Services {
   config: Config;
   metrics: Metrics;
   store: Store;
+  /** The store's Redis connection, for plugins that keep state of their own there (rate limits); none in memory. */
+  redis?: Redis | Cluster;
   readiness: Readiness;
   clock: Clock;
   upstream: UpstreamClient;
@@ -73,7 +76,8 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
   const metrics = createMetrics();
-  const store = deps.store ?? openStore(config, logger, metrics);
+  const opened = deps.store ? { store: deps.store } : openStore(config, logger, metrics);
+  const { store } = opened;
   metrics.countPendingJobsWith(() => store.pendingJobCount());
   const upstream = createUpstreamClient({
     baseUrl: config.APIFRAME_BASE_URL,
@@ -99,6 +103,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     config,
     metrics,
     store,
+    ...(opened.redis && { redis: opened.redis }),
     readiness: createReadiness(store),
     clock,
     upstream,

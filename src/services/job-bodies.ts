@@ -1,6 +1,6 @@
 // Job bodies the gateway writes itself, in the shape GET /v2/jobs/{id} answers, for the two
 // states Apiframe reports without a job body: a webhook event, and a job just accepted.
-import type { JobRecord } from './store/types.js';
+import type { JobRecord } from '../domain/jobs.js';
 
 /**
  * The job a webhook event reports. The event carries the job's fields but its id (as `jobId`),

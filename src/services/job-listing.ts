@@ -3,10 +3,10 @@
 // and states seen within the second come from the store; older ones are refreshed through the
 // poll path (and settled if done), a bounded number per listing.
 import { encodeCursor, positionOf } from './store/cursor.js';
-import type { Store } from './store/types.js';
+import { parseJob } from '../domain/jobs.js';
 import type { Caller } from './caller.js';
 import type { JobPolling, ListingBudget } from './job-polling.js';
-import { parseJob } from './upstream-job.js';
+import type { Store } from './store/store.js';
 
 export interface ListQuery {
   scope: 'user' | 'team';

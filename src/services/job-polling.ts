@@ -10,7 +10,8 @@ import type { GatewayAnswer } from './gateway-answer.js';
 import { acceptedJob } from './job-bodies.js';
 import type { JobRefresh } from './job-refresh.js';
 import type { Logger } from './logger.js';
-import type { JobRecord, Store } from './store/types.js';
+import type { JobRecord } from '../domain/jobs.js';
+import type { Store } from './store/store.js';
 import type { UpstreamPause } from './upstream-pause.js';
 
 export interface JobPollingDeps {

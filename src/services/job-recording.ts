@@ -3,7 +3,8 @@
 // every background settlement pass, and once more at shutdown.
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { AttachRequest, AttachResult, Store } from './store/types.js';
+import type { AttachRequest, AttachResult } from './store/credits/contract.js';
+import type { Store } from './store/store.js';
 
 export interface JobRecordingDeps {
   store: Store;

@@ -3,12 +3,13 @@
 // background settlement only ever releases the reservations of an instance that died.
 import { randomUUID } from 'node:crypto';
 import { errors, withExtras } from '../errors.js';
-import { windowOf, windowsAt, type Budget } from './budget-window.js';
+import { windowOf, windowsAt, type Budget } from '../domain/budgets.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { BudgetCheck, Store } from './store/types.js';
+import type { BudgetCheck } from '../domain/budgets.js';
+import type { Store } from './store/store.js';
 
 export interface JobReservationDeps {
   store: Store;

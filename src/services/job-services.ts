@@ -12,7 +12,7 @@ import { createJobReservation } from './job-reservation.js';
 import { createJobSettlement } from './job-settlement.js';
 import { createJobSubmission } from './job-submission.js';
 import type { Metrics } from './metrics.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 import { createUpstreamPause } from './upstream-pause.js';
 import type { UpstreamClient } from './upstream.js';
 import type { Webhooks } from './webhooks.js';

@@ -4,8 +4,10 @@
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { JobRecord, ReleaseRequest, Store } from './store/types.js';
-import { parseJob, TERMINAL_STATUSES } from './upstream-job.js';
+import type { JobRecord } from '../domain/jobs.js';
+import type { ReleaseRequest } from './store/credits/contract.js';
+import type { Store } from './store/store.js';
+import { parseJob, TERMINAL_STATUSES } from '../domain/jobs.js';
 
 export interface JobSettlementDeps {
   store: Store;

@@ -8,8 +8,9 @@ import { auditEntry, withRetries, type Actor } from './audited-change.js';
 import { budgetStatus } from './budget-status.js';
 import type { Clock } from './clock.js';
 import { encodeCursor, positionOf } from './store/cursor.js';
-import type { Store, TeamKeyRecord, TeamRecord } from './store/types.js';
-import { displayPrefix, generateTeamKey, hashKey, keyStatus, previousSecretValid, type KeyStatus } from './key-secrets.js';
+import { keyStatus, previousSecretValid, type KeyStatus, type TeamKeyRecord, type TeamRecord } from '../domain/keys.js';
+import type { Store } from './store/store.js';
+import { displayPrefix, generateTeamKey, hashKey } from './key-secrets.js';
 
 /** A key as admins and the audit trail see it: everything but its hashes. */
 function publicKey(record: TeamKeyRecord, now: number) {

@@ -4,8 +4,9 @@
 // (not subscribed, or silent), every lookup goes to the store; a lookup that a change overtook
 // keeps its answer out of the cache, since the answer may predate the change.
 import type { Clock } from './clock.js';
-import type { Store, TeamKeyRecord, TeamRecord } from './store/types.js';
-import { hashKey, keyStatus, previousSecretValid } from './key-secrets.js';
+import { keyStatus, previousSecretValid, type TeamKeyRecord, type TeamRecord } from '../domain/keys.js';
+import type { Store } from './store/store.js';
+import { hashKey } from './key-secrets.js';
 
 export type Resolution =
   | { status: 'active'; key: TeamKeyRecord; team: TeamRecord | null }

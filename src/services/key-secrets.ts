@@ -1,7 +1,6 @@
 // Team key material: generation, hashing and the display prefix. Keys are `gk_` followed by
 // 32 random bytes in base64url; only their SHA-256 is ever stored.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { TeamKeyRecord } from './store/types.js';
 
 export const KEY_PREFIX = 'gk_';
 const KEY_PATTERN = new RegExp(`^${KEY_PREFIX}[A-Za-z0-9_-]{43}$`);
@@ -28,18 +27,4 @@ export function secretsEqual(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
-}
-
-/** True while a rotated key's previous secret still works (its grace period). */
-export function previousSecretValid(record: TeamKeyRecord, now: number): boolean {
-  return record.previousHashExpiresAt !== null && Date.parse(record.previousHashExpiresAt) > now;
-}
-
-export type KeyStatus = 'active' | 'revoked' | 'expired';
-
-/** Whether a key may be used at `now`. */
-export function keyStatus(record: TeamKeyRecord, now: number): KeyStatus {
-  if (record.revokedAt) return 'revoked';
-  if (record.expiresAt && Date.parse(record.expiresAt) <= now) return 'expired';
-  return 'active';
 }

@@ -1,14 +1,22 @@
 // The store the configuration asks for: Redis (one server, a Cluster or Sentinels) when one is
 // configured, otherwise the embedded memory store, for one instance on trial.
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { DAY_MS } from './budget-window.js';
+import { DAY_MS } from '../domain/budgets.js';
 import type { Metrics } from './metrics.js';
 import { createMemoryStore } from './store/memory-store.js';
-import { connectRedis, createRedisStore } from './store/redis-store.js';
-import type { Store } from './store/types.js';
+import { connectRedis } from './store/redis-connection.js';
+import { createRedisStore } from './store/redis-store.js';
+import type { Store } from './store/store.js';
 
-export function openStore(config: Config, logger: Logger, metrics: Pick<Metrics, 'storeError'>): Store {
+/** The store, and its Redis connection for what keeps state of its own there (rate limits). */
+export interface OpenedStore {
+  store: Store;
+  redis?: Redis | Cluster;
+}
+
+export function openStore(config: Config, logger: Logger, metrics: Pick<Metrics, 'storeError'>): OpenedStore {
   const ledgerRetentionMs = config.LEDGER_RETENTION_DAYS * DAY_MS;
   if (config.REDIS_URL || config.REDIS_CLUSTER_NODES || config.REDIS_SENTINELS) {
     const redis = connectRedis({
@@ -23,11 +31,8 @@ export function openStore(config: Config, logger: Logger, metrics: Pick<Metrics,
       metrics.storeError();
       logger.warn({ err: { message: error.message } }, 'redis connection error');
     });
-    return createRedisStore(redis, {
-      ledgerRetentionMs,
-      onFailure: () => metrics.storeError(),
-    });
+    return { store: createRedisStore(redis, { ledgerRetentionMs, onFailure: () => metrics.storeError() }), redis };
   }
   logger.warn('No Redis configured: using the embedded in-memory store (one instance only, lost on restart)');
-  return createMemoryStore({ ledgerRetentionMs });
+  return { store: createMemoryStore({ ledgerRetentionMs }) };
 }

@@ -1,5 +1,5 @@
 // Whether this instance can serve: its store reachable (for Redis, with its scripts loaded).
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 
 export interface ReadinessReport {
   store: Store['kind'];

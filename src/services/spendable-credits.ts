@@ -4,7 +4,7 @@ import type { AccountCredits } from './account-credits.js';
 import { budgetStatus } from './budget-status.js';
 import type { Clock } from './clock.js';
 import type { Caller } from './caller.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 
 export function createSpendableCredits(deps: { store: Store; account: AccountCredits; clock: Clock }) {
   return {

@@ -3,10 +3,10 @@
 import { errors } from '../errors.js';
 import type { CreateTeamBody, UpdateTeamBody } from '../schemas/admin.js';
 import { auditEntry, withRetries, type Actor } from './audited-change.js';
-import { remainingOf } from './budget-status.js';
-import { windowOf } from './budget-window.js';
+import { remainingOf, windowOf } from '../domain/budgets.js';
 import type { Clock } from './clock.js';
-import type { Store, TeamRecord } from './store/types.js';
+import type { TeamRecord } from '../domain/keys.js';
+import type { Store } from './store/store.js';
 
 export function createTeamAdmin(store: Store, clock: Clock) {
   const iso = (at: number) => new Date(at).toISOString();

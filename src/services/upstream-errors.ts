@@ -3,7 +3,7 @@
 // messages.
 import { errors, invalidInput, withExtras } from '../errors.js';
 import { UpstreamFailure, type UpstreamResponse } from './upstream.js';
-import { parseJson } from './upstream-job.js';
+import { parseJson } from '../domain/jobs.js';
 
 /** An upstream answer that is not a success, as the error the caller should see. */
 export function upstreamRefusal(response: UpstreamResponse): Error {

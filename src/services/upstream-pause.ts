@@ -2,7 +2,7 @@
 // calls it before its Retry-After has passed, and the other instances hear of it through the
 // store's change channel.
 import { errors, withExtras } from '../errors.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 import type { UpstreamResponse } from './upstream.js';
 
 export function createUpstreamPause(store: Store) {

@@ -2,7 +2,8 @@
 // ledger order, filtered by accounting day, key and team. Read in batches, so an export of any
 // size streams in constant memory; a cursor resumes exactly after the last entry returned.
 import { invalidCursor } from './store/cursor.js';
-import type { LedgerEntry, Store } from './store/types.js';
+import type { LedgerEntry } from '../domain/ledger.js';
+import type { Store } from './store/store.js';
 
 export interface EventsQuery {
   from?: string;

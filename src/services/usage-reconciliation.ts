@@ -8,11 +8,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import pLimit from 'p-limit';
 import { errors, withExtras } from '../errors.js';
-import { DAY_MS } from './budget-window.js';
-import { TERMINAL_STATUSES } from './upstream-job.js';
+import { DAY_MS } from '../domain/budgets.js';
 import { invalidCursor } from './store/cursor.js';
 import { daysBetween } from './usage-report.js';
-import type { JobRecord, Store } from './store/types.js';
+import { TERMINAL_STATUSES, type JobRecord } from '../domain/jobs.js';
+import type { Store } from './store/store.js';
 import type { UpstreamClient } from './upstream.js';
 
 /** Gateway and Apiframe stamp a job's creation a few milliseconds apart; this covers the edges. */

@@ -3,8 +3,9 @@
 // credits are counted on the accounting day (the UTC day they were reserved), exactly as the
 // budgets count them.
 import { invalidInput } from '../errors.js';
-import { DAY_MS } from './budget-window.js';
-import type { AggregateCell, Store } from './store/types.js';
+import { DAY_MS } from '../domain/budgets.js';
+import type { AggregateCell } from '../domain/ledger.js';
+import type { Store } from './store/store.js';
 
 const USAGE_GROUPS = ['team', 'key', 'model', 'day'] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];

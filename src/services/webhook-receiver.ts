@@ -4,7 +4,7 @@
 import { errors } from '../errors.js';
 import { jobFromWebhookEvent } from './job-bodies.js';
 import type { JobSettlement } from './job-settlement.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 import type { Webhooks } from './webhooks.js';
 
 type WebhookEvent = Readonly<Record<string, unknown>>;

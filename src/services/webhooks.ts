@@ -14,7 +14,9 @@ import { createDeliveryScheduler } from './delivery-scheduler.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { CallerWebhook, JobRecord, Store, WebhookDelivery } from './store/types.js';
+import type { WebhookDelivery } from '../domain/deliveries.js';
+import type { CallerWebhook, JobRecord } from '../domain/jobs.js';
+import type { Store } from './store/store.js';
 import { checkWebhookTarget, createGuardedAgent, type Resolver, type TargetPolicy } from './webhook-target.js';
 
 /** Waits before each retry: 10 s, 1 min, 5 min, 30 min, 2 h; then the delivery has failed. */

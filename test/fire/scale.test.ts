@@ -4,7 +4,7 @@
 // SCALE_REQUESTS sets the load (10,000 by default).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
-import { windowsAt } from '../../src/services/budget-window.js';
+import { windowsAt } from '../../src/domain/budgets.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { ADMIN_TOKEN, SEED_BODY, startGateway, uniqueTeam, UPSTREAM_KEY, type CreatedKey, type TestGateway } from '../helpers/gateway.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Clock } from '../../src/services/clock.js';
-import { BUDGET_PERIODS, windowOf, type BudgetPeriod } from '../../src/services/budget-window.js';
+import { BUDGET_PERIODS, windowOf, type BudgetPeriod } from '../../src/domain/budgets.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/simulator.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 

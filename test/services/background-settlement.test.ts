@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { windowsAt } from '../../src/services/budget-window.js';
+import { windowsAt } from '../../src/domain/budgets.js';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { SEED_BODY, startGateway, testClock, UPSTREAM_KEY, type TestGateway } from '../helpers/gateway.js';

@@ -12,7 +12,8 @@ import { createJobReservation } from '../../src/services/job-reservation.js';
 import { createJobSettlement } from '../../src/services/job-settlement.js';
 import { createJobSubmission } from '../../src/services/job-submission.js';
 import { createMemoryStore } from '../../src/services/store/memory-store.js';
-import type { Store, TeamKeyRecord } from '../../src/services/store/types.js';
+import type { Store } from '../../src/services/store/store.js';
+import type { TeamKeyRecord } from '../../src/domain/keys.js';
 import type { UpstreamClient } from '../../src/services/upstream.js';
 import { createUpstreamPause } from '../../src/services/upstream-pause.js';
 

@@ -6,8 +6,11 @@ import { errors } from '../../src/errors.js';
 import { createKeyAdmin } from '../../src/services/key-admin.js';
 import { createKeyLookup } from '../../src/services/key-lookup.js';
 import { systemClock } from '../../src/services/clock.js';
-import { connectRedis, createRedisStore } from '../../src/services/store/redis-store.js';
-import type { ChangeEvent, Store, TeamKeyRecord } from '../../src/services/store/types.js';
+import { connectRedis } from '../../src/services/store/redis-connection.js';
+import { createRedisStore } from '../../src/services/store/redis-store.js';
+import type { ChangeEvent } from '../../src/domain/changes.js';
+import type { TeamKeyRecord } from '../../src/domain/keys.js';
+import type { Store } from '../../src/services/store/store.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { uniqueTeam } from '../helpers/gateway.js';
 

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createKeyAdmin } from '../../src/services/key-admin.js';
 import { createMetrics } from '../../src/services/metrics.js';
 import { createMemoryStore } from '../../src/services/store/memory-store.js';
-import type { Store } from '../../src/services/store/types.js';
+import type { Store } from '../../src/services/store/store.js';
 import { systemResolver } from '../../src/services/webhook-target.js';
 import { createWebhooks } from '../../src/services/webhooks.js';
 

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
-import { windowsAt } from '../../src/services/budget-window.js';
+import { windowsAt } from '../../src/domain/budgets.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { ADMIN_TOKEN, SEED_BODY, startGateway, uniqueTeam, UPSTREAM_KEY, type CreatedKey, type TestGateway } from '../helpers/gateway.js';
 

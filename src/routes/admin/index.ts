@@ -11,7 +11,7 @@ import { auditRoutes } from './audit.js';
 import { keyRoutes } from './keys.js';
 import { teamRoutes } from './teams.js';
 import { usageRoutes } from './usage.js';
-import type { Scope } from '../../services/store/types.js';
+import type { Scope } from '../../domain/keys.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,64 +1,24 @@
-// The same contract, checked against every store: Redis (Lua), Redis Cluster (the same scripts,
-// every script's keys in one hash slot) and the embedded memory store.
+// The credits and ledger contract (reserve, release, attachJob, settle, renewLease,
+// expiredReservations, spend, readLedger, aggregates) on Redis, Redis Cluster and memory.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { windowOf, windowsAt } from '../../src/services/budget-window.js';
-import { createMemoryStore } from '../../src/services/store/memory-store.js';
-import { connectRedis, createRedisStore } from '../../src/services/store/redis-store.js';
-import type { AuditEntry, ChangeEvent, ReserveRequest, Store, TeamKeyRecord, TeamRecord } from '../../src/services/store/types.js';
-import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { uniqueTeam } from '../helpers/gateway.js';
+import { windowOf, windowsAt } from '../../../src/domain/budgets.js';
+import type { Store } from '../../../src/services/store/store.js';
+import { uniqueTeam } from '../../helpers/gateway.js';
+import { DAY, NOW, reservation, STORE_KINDS, useStoreServers } from './stores.js';
 
-let redis: RedisServer;
-let cluster: RedisCluster;
-beforeAll(async () => {
-  [redis, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
-}, 60_000);
-afterAll(async () => {
-  await Promise.all([redis.destroy(), cluster.destroy()]);
-});
+const servers = useStoreServers();
 
-type StoreKind = 'redis' | 'cluster' | 'memory';
-const KINDS: StoreKind[] = ['redis', 'cluster', 'memory'];
-
-function openStore(kind: StoreKind): Store {
-  const options = { ledgerRetentionMs: 400 * 86_400_000 };
-  if (kind === 'memory') return createMemoryStore(options);
-  const connection = kind === 'redis' ? { url: redis.url } : { clusterNodes: cluster.nodes };
-  return createRedisStore(connectRedis({ ...connection, commandTimeoutMs: 2_000 }), options);
-}
-
-const NOW = Date.parse('2026-11-25T12:00:00.000Z');
-
-describe.each(KINDS)('store contract (%s)', (kind) => {
+describe.each(STORE_KINDS)('credits and ledger (%s)', (kind) => {
   let store: Store;
   beforeAll(() => {
-    store = openStore(kind);
+    store = servers.open(kind);
   });
   afterAll(async () => {
     await store.close();
   });
 
-  function reservation(team: string, keyId: string, overrides: Partial<ReserveRequest> = {}): ReserveRequest {
-    return {
-      reservationId: randomUUID(),
-      team,
-      keyId,
-      model: 'seedream-4',
-      credits: 3,
-      windows: windowsAt(NOW),
-      keyBudget: null,
-      teamBudget: null,
-      now: NOW,
-      requestId: 'req-test',
-      leaseUntil: NOW + 60_000,
-      ...overrides,
-    };
-  }
-
-  const DAY = '2026-11-25';
   const release = (team: string, reservationId: string) =>
     store.release({ team, reservationId, day: DAY, requestId: 'req-test', now: NOW, why: 'test' });
 
@@ -199,75 +159,6 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
     expect((await store.expiredReservations(team, NOW + 1_000, 10)).map((r) => r.reservationId)).toEqual([live.reservationId]);
   });
 
-  it('hands out pending jobs when due and defers them', async () => {
-    const team = uniqueTeam();
-    const r = reservation(team, 'k1');
-    const jobId = randomUUID();
-    await store.reserve(r);
-    await store.attachJob({ ...r, jobId });
-    expect((await store.pendingJobs(team, NOW, 10)).map((j) => j.jobId)).toEqual([jobId]);
-    await store.deferJob(team, jobId, NOW + 5_000);
-    expect(await store.pendingJobs(team, NOW, 10)).toEqual([]);
-    expect((await store.pendingJobs(team, NOW + 5_000, 10)).map((j) => j.jobId)).toEqual([jobId]);
-    await store.settle({ team, jobId, status: 'FAILED', credits: 0, finalBody: '{}', now: NOW, day: DAY, requestId: 'req-test' });
-    expect(await store.pendingJobs(team, NOW + 10_000, 10)).toEqual([]);
-  });
-
-  it('lets one poller fetch at a time and serves the others the last state seen', async () => {
-    const team = uniqueTeam();
-    const r = reservation(team, 'k1');
-    const jobId = randomUUID();
-    await store.reserve(r);
-    await store.attachJob({ ...r, jobId });
-    const poll = (now: number) => store.pollJob(team, jobId, now, 1_000, 60_000);
-    expect(await poll(NOW)).toMatchObject({ action: 'fetch', stale: null });
-    expect((await poll(NOW))?.action).toBe('wait');
-    await store.saveSnapshot(team, jobId, '{"status":"PROCESSING"}', NOW);
-    expect(await poll(NOW + 1_000)).toMatchObject({ action: 'snapshot', body: '{"status":"PROCESSING"}' });
-    expect(await poll(NOW + 1_001)).toMatchObject({ action: 'fetch', stale: { body: '{"status":"PROCESSING"}', at: NOW } });
-    expect(await poll(NOW + 1_001)).toMatchObject({ action: 'snapshot', body: '{"status":"PROCESSING"}' });
-    expect(await store.pollJob(team, randomUUID(), NOW, 1_000, 60_000)).toBeNull();
-  });
-
-  it('only looks when asked to take no lock, leaving the right to fetch to a poller', async () => {
-    const team = uniqueTeam();
-    const r = reservation(team, 'k1');
-    const jobId = randomUUID();
-    await store.reserve(r);
-    await store.attachJob({ ...r, jobId });
-    const look = (now: number) => store.pollJob(team, jobId, now, 1_000, 0);
-    expect(await look(NOW)).toMatchObject({ action: 'due', stale: null });
-    expect(await store.pollJob(team, jobId, NOW, 1_000, 60_000)).toMatchObject({ action: 'fetch', stale: null });
-    expect(await look(NOW)).toMatchObject({ action: 'due', stale: null });
-    await store.saveSnapshot(team, jobId, '{"status":"PROCESSING"}', NOW);
-    expect(await look(NOW + 1_000)).toMatchObject({ action: 'snapshot', body: '{"status":"PROCESSING"}' });
-    expect(await look(NOW + 1_001)).toMatchObject({ action: 'due', stale: { body: '{"status":"PROCESSING"}', at: NOW } });
-    expect(await store.pollJob(team, jobId, NOW + 1_001, 1_000, 60_000)).toMatchObject({ action: 'fetch' });
-  });
-
-  it('treats an empty final body as absent, and keeps the body a later settlement brings', async () => {
-    const team = uniqueTeam();
-    const r = reservation(team, 'k1');
-    const jobId = randomUUID();
-    await store.reserve(r);
-    await store.attachJob({ ...r, jobId });
-    const settle = { team, jobId, status: 'COMPLETED', credits: 3, finalBody: '', now: NOW, day: DAY, requestId: 'req-test' };
-    expect(await store.settle(settle)).toEqual({ settled: true, overrun: 0 });
-    expect(await store.getJob(team, jobId)).toMatchObject({ state: 'settled', finalBody: null });
-    expect((await store.listJobs({ team, limit: 10 })).jobs).toMatchObject([{ jobId, state: 'settled', finalBody: null }]);
-    expect((await store.pollJob(team, jobId, NOW, 1_000, 60_000))?.action).toBe('fetch');
-    expect(await store.settle({ ...settle, finalBody: '{"status":"COMPLETED"}' })).toEqual({ settled: false, overrun: 0 });
-    expect(await store.getJob(team, jobId)).toMatchObject({ finalBody: '{"status":"COMPLETED"}' });
-    expect(await store.pollJob(team, jobId, NOW, 1_000, 60_000)).toMatchObject({ action: 'final', body: '{"status":"COMPLETED"}' });
-  });
-
-  it('gives a lease to one holder at a time', async () => {
-    const name = `lease-${randomUUID()}`;
-    expect(await store.acquireLease(name, 'a', 10_000)).toBe(true);
-    expect(await store.acquireLease(name, 'b', 10_000)).toBe(false);
-    expect(await store.acquireLease(name, 'a', 10_000)).toBe(true);
-  });
-
   it('stays exact under 200 concurrent reservations against one budget', async () => {
     const team = uniqueTeam();
     const keyBudget = { window: 'total', limit: 100 };
@@ -277,53 +168,13 @@ describe.each(KINDS)('store contract (%s)', (kind) => {
     expect(results.filter((r) => r.ok)).toHaveLength(100);
     expect((await spendOf(team, 'k0')).team.total).toBe(100);
   });
-});
 
-describe('change notifications on Redis', () => {
-  it('resync on a message that is not the gateway’s, and crash nothing', async () => {
-    const store = openStore('redis');
-    const raw = new Redis(redis.url);
-    try {
-      const heard: string[] = [];
-      store.onChange((event) => heard.push(event === 'resync' ? 'resync' : event.kind));
-      for (let attempt = 0; attempt < 100 && !store.changesLive(); attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
-      heard.length = 0;
-      await raw.publish('gw:changes', 'not json {');
-      for (let attempt = 0; attempt < 100 && !heard.includes('resync'); attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(heard).toContain('resync');
-    } finally {
-      raw.disconnect();
-      await store.close();
-    }
-  });
-});
-
-describe('reservation leases on Redis', () => {
-  it('drops the lease of a reservation that is already gone, so it cannot block the reconciler', async () => {
-    const store = openStore('redis');
-    const raw = new Redis(redis.url);
-    try {
-      const team = uniqueTeam();
-      const reservationId = randomUUID();
-      const r = { reservationId, team, keyId: 'k1', model: 'seedream-4', credits: 3, windows: windowsAt(NOW), keyBudget: null, teamBudget: null };
-      await store.reserve({ ...r, now: NOW, requestId: 'req-test', leaseUntil: NOW - 1 });
-      await raw.del(`gw:{t:${team}}:res:${reservationId}`);
-      expect(await store.release({ team, reservationId, day: '2026-11-25', requestId: 'req-test', now: NOW, why: 'test' })).toBe(0);
-      expect(await store.expiredReservations(team, NOW, 10)).toEqual([]);
-    } finally {
-      raw.disconnect();
-      await store.close();
-    }
-  });
-});
-
-describe.each(KINDS)('ledger and aggregates (%s)', (kind) => {
-  let store: Store;
-  beforeAll(() => {
-    store = openStore(kind);
-  });
-  afterAll(async () => {
-    await store.close();
+  it('reports a team\'s spend alone when no key is asked for', async () => {
+    const team = uniqueTeam();
+    await store.reserve(reservation(team, 'k1'));
+    await store.reserve(reservation(team, 'k2', { credits: 2 }));
+    const spend = await store.spend({ team, windows: ['total', '2026-11-25'] });
+    expect(spend).toEqual({ key: {}, team: { total: 5, '2026-11-25': 5 } });
   });
 
   it('writes one entry per movement, and aggregates that add up to the spend', async () => {
@@ -357,50 +208,30 @@ describe.each(KINDS)('ledger and aggregates (%s)', (kind) => {
     const page = await store.readLedger(team, entries[1]!.id, 2);
     expect(page.map((e) => e.id)).toEqual([entries[2]!.id, entries[3]!.id]);
   });
+
+  it('has no ledger entries or aggregates for a team that moved nothing', async () => {
+    const team = uniqueTeam();
+    expect(await store.readLedger(team, null, 10)).toEqual([]);
+    expect(await store.aggregates(team, [DAY])).toEqual([]);
+    expect(await store.expiredReservations(team, NOW, 10)).toEqual([]);
+  });
 });
 
-/** Waits for `condition`, failing after a bound far beyond the milliseconds it takes. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > 5_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-describe.each(KINDS)('change announcements (%s)', (kind) => {
-  // Another gateway instance: a store of its own on the same Redis (memory: the same store).
-  let store: Store;
-  let other: Store;
-  beforeAll(() => {
-    store = openStore(kind);
-    other = kind === 'memory' ? store : openStore(kind);
-  });
-  afterAll(async () => {
-    await store.close();
-    if (other !== store) await other.close();
-  });
-
-  const at = new Date(NOW).toISOString();
-  const audit: AuditEntry = { at, actor: 'test', action: 'test', target: 'test', before: null, after: null, requestId: 'req-test' };
-  const team = (id: string): TeamRecord => ({ id, name: id, budget: null, createdAt: at, updatedAt: at, version: 1 });
-  const key = (teamId: string): TeamKeyRecord => ({
-    id: randomUUID(), name: 'k', team: teamId, prefix: 'afk_x', hash: randomUUID(), previousHash: null,
-    previousHashExpiresAt: null, createdAt: at, updatedAt: at, version: 1, budget: null, expiresAt: null,
-    revokedAt: null, scopes: ['generate'], allowedModels: null, allowedOrigins: [], rateLimit: null, metadata: {},
-  });
-
-  it('announces a saved team and key to every instance from the save itself, and a refused save not at all', async () => {
-    const heard: ChangeEvent[] = [];
-    other.onChange((event) => event !== 'resync' && heard.push(event));
-    await until(() => other.changesLive(), 'the change subscription');
-    const savedTeam = team(uniqueTeam());
-    const savedKey = key(savedTeam.id);
-    expect(await store.saveTeam({ record: savedTeam, expectedVersion: 0, audit })).toBe(true);
-    expect(await store.saveTeam({ record: savedTeam, expectedVersion: 0, audit })).toBe(false);
-    expect(await store.saveKey({ record: savedKey, expectedVersion: 0, audit })).toBe(true);
-    await until(() => heard.some((event) => event.kind === 'key' && event.id === savedKey.id), 'the key announcement');
-    const ours = heard.filter((event) => 'id' in event && [savedTeam.id, savedKey.id].includes(event.id));
-    expect(ours).toEqual([{ kind: 'team', id: savedTeam.id }, { kind: 'key', id: savedKey.id }]);
+describe('reservation leases on Redis', () => {
+  it('drops the lease of a reservation that is already gone, so it cannot block the reconciler', async () => {
+    const store = servers.open('redis');
+    const raw = new Redis(servers.redisUrl());
+    try {
+      const team = uniqueTeam();
+      const reservationId = randomUUID();
+      const r = { reservationId, team, keyId: 'k1', model: 'seedream-4', credits: 3, windows: windowsAt(NOW), keyBudget: null, teamBudget: null };
+      await store.reserve({ ...r, now: NOW, requestId: 'req-test', leaseUntil: NOW - 1 });
+      await raw.del(`gw:{t:${team}}:res:${reservationId}`);
+      expect(await store.release({ team, reservationId, day: '2026-11-25', requestId: 'req-test', now: NOW, why: 'test' })).toBe(0);
+      expect(await store.expiredReservations(team, NOW, 10)).toEqual([]);
+    } finally {
+      raw.disconnect();
+      await store.close();
+    }
   });
 });

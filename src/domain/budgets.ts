@@ -1,6 +1,7 @@
-// Budget windows are calendar periods in UTC (ISO weeks start on Monday). Spend is counted in
-// every window at once, so a budget can switch period without losing history, and a window
-// resets simply by being new: nothing has to run at midnight.
+// Budgets and their windows, and the rule for what a key may still spend. Budget windows are
+// calendar periods in UTC (ISO weeks start on Monday). Spend is counted in every window at once,
+// so a budget can switch period without losing history, and a window resets simply by being
+// new: nothing has to run at midnight.
 export const BUDGET_PERIODS = ['day', 'week', 'month', 'total'] as const;
 export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 
@@ -9,7 +10,34 @@ export interface Budget {
   period: BudgetPeriod;
 }
 
+/** A budget as a reservation checks it: the window being checked and its limit. */
+export interface BudgetCheck {
+  window: string;
+  limit: number;
+}
+
+/** A limit and what has been counted against it. */
+export interface Allowance {
+  limit: number;
+  spent: number;
+}
+
 export const DAY_MS = 86_400_000;
+
+/**
+ * Credits a key may still take: the smaller of its own and its team's room, negative once spend
+ * has passed a budget; null when both are unlimited. The RESERVE and ATTACH scripts apply the
+ * same rule in Lua (`room`), where it must run atomically with the move.
+ */
+export function availableCredits(key: Allowance | null, team: Allowance | null): number | null {
+  const rooms = [key, team].flatMap((allowance) => (allowance ? [allowance.limit - allowance.spent] : []));
+  return rooms.length > 0 ? Math.min(...rooms) : null;
+}
+
+/** What is left of `budget` once `spent` is counted, never below 0; null for no budget (unlimited). */
+export function remainingOf(budget: Budget | null, spent: number): number | null {
+  return budget ? Math.max(0, budget.credits - spent) : null;
+}
 
 /** ISO 8601 week of the UTC date at `at`, e.g. "2026-W48". */
 function isoWeek(at: number): string {

@@ -1,0 +1,183 @@
+// The money moves, each one Lua script run atomically in one round trip. Every key a script
+// touches lives under the team's hash tag `{t:TEAM}`, so the scripts also run on Redis Cluster.
+//
+// Each movement of credits does three things together, so they can never disagree:
+// - spend hash fields `key:<keyId>:<window>` and `team:<window>` count reserved + settled
+//   credits in every window (day, week, month, total);
+// - the ledger stream gets one immutable entry (trimmed past the retention, by Redis time);
+// - the day's aggregate hash adds the credits and counts the entry, per key and model, under
+//   fields `<keyId>|<model>|<metric>`, so reports never read the ledger.
+import { luaScript } from '../lua-script.js';
+import type { AttachResult, ReserveResult, SettleResult } from './contract.js';
+
+/** The inputs every money script starts with: where credits are counted, and who moves them when. */
+const MONEY_KEYS = ['spendHash', 'ledgerStream', 'aggregateHash'] as const;
+const MONEY_ARGV = ['requestId', 'now', 'retentionMs'] as const;
+/** A budget as RESERVE and ATTACH check it: a window of '' is no budget (unlimited). */
+const BUDGET_ARGV = ['keyWindow', 'keyLimit', 'teamWindow', 'teamLimit'] as const;
+
+const MOVE = `
+local function adjust(keyId, windows, delta)
+  if delta == 0 then return end
+  for w in string.gmatch(windows, '[^,]+') do
+    redis.call('HINCRBY', spendHash, 'key:' .. keyId .. ':' .. w, delta)
+    redis.call('HINCRBY', spendHash, 'team:' .. w, delta)
+  end
+end
+
+-- Moves delta credits for a key and writes the ledger entry and the aggregates that say so.
+-- charged: credits the job finally cost (settlements only).
+local function move(kind, keyId, model, windows, delta, jobId, reservationId, note, charged)
+  adjust(keyId, windows, delta)
+  local time = redis.call('TIME')
+  local oldest = tonumber(time[1]) * 1000 - tonumber(retentionMs)
+  redis.call('XADD', ledgerStream, 'MINID', '~', oldest, '*',
+    'ts', now, 'kind', kind, 'key', keyId, 'model', model, 'credits', delta,
+    'job', jobId, 'reservation', reservationId, 'request', requestId,
+    'day', string.match(windows, '^[^,]+'), 'note', note)
+  local prefix = keyId .. '|' .. model .. '|'
+  redis.call('HINCRBY', aggregateHash, prefix .. 'credits', delta)
+  redis.call('HINCRBY', aggregateHash, prefix .. kind, 1)
+  if charged ~= nil then redis.call('HINCRBY', aggregateHash, prefix .. 'charged', charged) end
+  if kind == 'overrun' then redis.call('HINCRBY', aggregateHash, prefix .. 'overrunCredits', delta) end
+end
+
+-- Credits a key may still take: the smaller of its own and its team's room (negative once
+-- spend has passed a budget); nil when both are unlimited. domain/budgets.ts availableCredits
+-- is the same rule.
+local function room(keyId, keyWindow, keyLimit, teamWindow, teamLimit)
+  local available = nil
+  if keyWindow ~= '' then
+    available = tonumber(keyLimit) - tonumber(redis.call('HGET', spendHash, 'key:' .. keyId .. ':' .. keyWindow) or '0')
+  end
+  if teamWindow ~= '' then
+    local teamAvailable = tonumber(teamLimit) - tonumber(redis.call('HGET', spendHash, 'team:' .. teamWindow) or '0')
+    if available == nil or teamAvailable < available then available = teamAvailable end
+  end
+  return available
+end
+`;
+
+/** Reserves `credits` within the budgets; {1, -1} when reserved, {0, available} when a budget would be exceeded. */
+export const RESERVE = luaScript({
+  name: 'gwReserve',
+  keys: [...MONEY_KEYS, 'reservationHash', 'leasesZset'],
+  argv: [...MONEY_ARGV, 'credits', 'keyId', ...BUDGET_ARGV, 'windows', 'reservationId', 'model', 'leaseUntil'],
+  body: `${MOVE}
+credits = tonumber(credits)
+local available = room(keyId, keyWindow, keyLimit, teamWindow, teamLimit)
+if available ~= nil and available < credits then
+  return {0, math.max(available, 0)}
+end
+move('reserve', keyId, model, windows, credits, '', reservationId, '', nil)
+redis.call('HSET', reservationHash, 'keyId', keyId, 'model', model, 'credits', credits, 'windows', windows)
+redis.call('ZADD', leasesZset, leaseUntil, reservationId)
+return {1, -1}
+`,
+  decode: ([ok, available]: [number, number]): ReserveResult => (ok === 1 ? { ok: true } : { ok: false, available }),
+});
+
+/** Returns a reservation's credits; 0 when it was already gone. */
+export const RELEASE = luaScript({
+  name: 'gwRelease',
+  keys: [...MONEY_KEYS, 'reservationHash', 'leasesZset'],
+  argv: [...MONEY_ARGV, 'reservationId', 'why'],
+  body: `${MOVE}
+-- The lease goes in every case: one left behind would block the reconciler's scan.
+redis.call('ZREM', leasesZset, reservationId)
+local r = redis.call('HMGET', reservationHash, 'keyId', 'credits', 'windows', 'model')
+if not r[1] then return 0 end
+move('release', r[1], r[4], r[3], -tonumber(r[2]), '', reservationId, why, nil)
+redis.call('DEL', reservationHash)
+return tonumber(r[2])
+`,
+  decode: (released: number) => released,
+});
+
+/**
+ * Records a job on its reservation: `attached`; `duplicate` with the credits released when the
+ * job was already known (its reservation, if still there, is returned); `retaken` with the
+ * overrun when the reservation was gone (its lease ran out): the job runs upstream all the
+ * same, so its price (`credits`) is counted again, and what the budget has no room for is an
+ * overrun. The caller's webhook URL is '' for none, its events a csv.
+ */
+export const ATTACH = luaScript({
+  name: 'gwAttach',
+  keys: [...MONEY_KEYS, 'reservationHash', 'leasesZset', 'jobHash', 'pendingZset', 'teamJobsZset', 'keyJobsZset'],
+  argv: [
+    ...MONEY_ARGV, 'reservationId', 'jobId', 'keyId', 'model', 'windows', 'webhookUrl', 'webhookEvents', 'credits',
+    ...BUDGET_ARGV,
+  ],
+  body: `${MOVE}
+credits = tonumber(credits)
+local r = redis.call('HMGET', reservationHash, 'keyId', 'credits', 'windows', 'model')
+redis.call('DEL', reservationHash)
+redis.call('ZREM', leasesZset, reservationId)
+if redis.call('EXISTS', jobHash) == 1 then
+  if not r[1] then return {'duplicate', 0} end
+  move('release', r[1], r[4], r[3], -tonumber(r[2]), jobId, reservationId, 'duplicate job', nil)
+  return {'duplicate', tonumber(r[2])}
+end
+local state, reserved, overrun = 'attached', r[2], 0
+if not r[1] then
+  state = 'retaken'
+  local available = room(keyId, keyWindow, keyLimit, teamWindow, teamLimit)
+  if available ~= nil and available < credits then overrun = credits - math.max(available, 0) end
+  if credits > overrun then
+    move('reserve', keyId, model, windows, credits - overrun, jobId, reservationId, 'reservation lapsed', nil)
+  end
+  if overrun > 0 then move('overrun', keyId, model, windows, overrun, jobId, reservationId, 'reservation lapsed', nil) end
+  reserved = credits
+else
+  windows = r[3]
+end
+redis.call('HSET', jobHash, 'keyId', keyId, 'model', model, 'reserved', reserved, 'windows', windows,
+  'createdAt', now, 'state', 'pending')
+if webhookUrl ~= '' then redis.call('HSET', jobHash, 'webhookUrl', webhookUrl, 'webhookEvents', webhookEvents) end
+redis.call('ZADD', pendingZset, now, jobId)
+redis.call('ZADD', teamJobsZset, now, jobId)
+redis.call('ZADD', keyJobsZset, now, jobId)
+return {state, overrun}
+`,
+  decode: ([state, amount]: [AttachResult['state'], number]): AttachResult => ({
+    state,
+    overrun: state === 'duplicate' ? 0 : amount,
+    released: state === 'duplicate' ? amount : 0,
+  }),
+});
+
+/**
+ * Settles a pending job with the credits charged: a COMPLETED job is a `settle` entry (its cost
+ * minus what was reserved); a FAILED or CANCELLED one a `refund` of what was reserved. A cost
+ * above what was reserved moved credits no budget check covered: the excess is its own
+ * `overrun` entry. The final body is '' when not known yet.
+ * Returns {1, overrun} when settled now, {0, 0} when the job was unknown or already settled.
+ */
+export const SETTLE = luaScript({
+  name: 'gwSettle',
+  keys: [...MONEY_KEYS, 'jobHash', 'pendingZset'],
+  argv: [...MONEY_ARGV, 'jobId', 'status', 'credits', 'finalBody'],
+  body: `${MOVE}
+local j = redis.call('HMGET', jobHash, 'state', 'keyId', 'reserved', 'windows', 'model', 'body')
+if j[1] == 'settled' and (not j[6] or j[6] == '') then
+  -- Settled without its final body (from a webhook): keep the body now that it is known.
+  redis.call('HSET', jobHash, 'body', finalBody)
+end
+if j[1] ~= 'pending' then return {0, 0} end
+credits = tonumber(credits)
+local keyId, reserved, windows, model = j[2], tonumber(j[3]), j[4], j[5]
+local kind = 'refund'
+if status == 'COMPLETED' then kind = 'settle' end
+local overrun = math.max(credits - reserved, 0)
+move(kind, keyId, model, windows, credits - overrun - reserved, jobId, '', status, credits)
+if overrun > 0 then
+  move('overrun', keyId, model, windows, overrun, jobId, '', 'charged ' .. credits .. ', reserved ' .. reserved, nil)
+end
+redis.call('HSET', jobHash, 'state', 'settled', 'charged', credits, 'body', finalBody)
+redis.call('ZREM', pendingZset, jobId)
+return {1, overrun}
+`,
+  decode: ([settled, overrun]: [number, number]): SettleResult => ({ settled: settled === 1, overrun }),
+});
+
+export const CREDIT_SCRIPTS = [RESERVE, RELEASE, ATTACH, SETTLE];

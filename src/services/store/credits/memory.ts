@@ -1,0 +1,118 @@
+// Credits in memory: the same moves as the Redis scripts, on the team's ledger.
+import type { MemoryState, TeamLedger } from '../memory-state.js';
+import type { AttachRequest, Credits, Spend } from './contract.js';
+
+/** ATTACH's answer to a lapsed reservation: the price counts again, beyond the budget's room as an overrun. */
+function retakeLapsed(team: TeamLedger, r: AttachRequest): number {
+  const available = team.room(r);
+  const overrun = available !== null && available < r.credits ? r.credits - Math.max(available, 0) : 0;
+  const moved = {
+    keyId: r.keyId, model: r.model, windows: r.windows, jobId: r.jobId, reservationId: r.reservationId, note: 'reservation lapsed',
+  };
+  if (r.credits > overrun) team.move(r, { ...moved, kind: 'reserve', credits: r.credits - overrun });
+  if (overrun > 0) team.move(r, { ...moved, kind: 'overrun', credits: overrun });
+  return overrun;
+}
+
+export function createMemoryCredits({ ledger }: MemoryState): Credits {
+  return {
+    async reserve(r) {
+      const team = ledger(r.team);
+      const available = team.room(r);
+      if (available !== null && available < r.credits) return { ok: false, available: Math.max(available, 0) };
+      const { keyId, model, credits, windows, leaseUntil } = r;
+      team.move(r, { kind: 'reserve', keyId, model, windows, credits, reservationId: r.reservationId });
+      team.reservations.set(r.reservationId, { keyId, model, credits, windows, leaseUntil });
+      return { ok: true };
+    },
+
+    async release(r) {
+      const team = ledger(r.team);
+      const reservation = team.reservations.get(r.reservationId);
+      if (!reservation) return 0;
+      team.reservations.delete(r.reservationId);
+      team.move(r, { ...reservation, kind: 'release', credits: -reservation.credits, reservationId: r.reservationId, note: r.why });
+      return reservation.credits;
+    },
+
+    async attachJob(r) {
+      const team = ledger(r.team);
+      const reservation = team.reservations.get(r.reservationId);
+      team.reservations.delete(r.reservationId);
+      if (team.jobs.has(r.jobId)) {
+        if (reservation) {
+          const returned = { ...reservation, kind: 'release' as const, credits: -reservation.credits, note: 'duplicate job' };
+          team.move(r, { ...returned, jobId: r.jobId, reservationId: r.reservationId });
+        }
+        return { state: 'duplicate', overrun: 0, released: reservation?.credits ?? 0 };
+      }
+      const overrun = reservation ? 0 : retakeLapsed(team, r);
+      const windows = reservation?.windows ?? r.windows;
+      team.jobs.set(r.jobId, {
+        jobId: r.jobId,
+        team: r.team,
+        keyId: r.keyId,
+        model: r.model,
+        reserved: reservation?.credits ?? r.credits,
+        windows,
+        day: windows[0]!,
+        createdAt: r.now,
+        checkAt: r.now,
+        state: 'pending',
+        charged: null,
+        finalBody: null,
+        webhook: r.webhook ?? null,
+      });
+      return { state: reservation ? 'attached' : 'retaken', overrun, released: 0 };
+    },
+
+    async settle(r) {
+      const team = ledger(r.team);
+      const job = team.jobs.get(r.jobId);
+      if (job?.state === 'settled' && !job.finalBody) job.finalBody = r.finalBody || null;
+      if (!job || job.state !== 'pending') return { settled: false, overrun: 0 };
+      const overrun = Math.max(r.credits - job.reserved, 0);
+      const moved = { keyId: job.keyId, model: job.model, windows: job.windows, jobId: r.jobId };
+      const kind = r.status === 'COMPLETED' ? 'settle' : 'refund';
+      team.move(r, { ...moved, kind, credits: r.credits - overrun - job.reserved, note: r.status, charged: r.credits });
+      if (overrun > 0) {
+        team.move(r, { ...moved, kind: 'overrun', credits: overrun, note: `charged ${r.credits}, reserved ${job.reserved}` });
+      }
+      Object.assign(job, { state: 'settled', charged: r.credits, finalBody: r.finalBody || null });
+      return { settled: true, overrun };
+    },
+
+    async renewLease(teamName, reservationId, leaseUntil) {
+      const reservation = ledger(teamName).reservations.get(reservationId);
+      if (reservation) reservation.leaseUntil = leaseUntil;
+    },
+
+    async expiredReservations(teamName, now, limit) {
+      return [...ledger(teamName).reservations.entries()]
+        .filter(([, reservation]) => reservation.leaseUntil <= now)
+        .slice(0, limit)
+        .map(([reservationId, { model, windows }]) => ({ reservationId, team: teamName, model, day: windows[0]! }));
+    },
+
+    async spend(q) {
+      const team = ledger(q.team);
+      const spend: Spend = { key: {}, team: {} };
+      for (const w of q.windows) {
+        if (q.keyId) spend.key[w] = team.counted(`key:${q.keyId}:${w}`);
+        spend.team[w] = team.counted(`team:${w}`);
+      }
+      return spend;
+    },
+
+    async readLedger(teamName, after, limit) {
+      const entries = ledger(teamName).entries;
+      const start = after ? entries.findIndex((entry) => entry.id === after) + 1 : 0;
+      return entries.slice(start, start + limit).map((entry) => ({ ...entry }));
+    },
+
+    async aggregates(teamName, days) {
+      const cells = ledger(teamName).aggregates;
+      return days.flatMap((day) => [...(cells.get(day)?.values() ?? [])].map((cell) => ({ ...cell })));
+    },
+  };
+}

@@ -1,0 +1,174 @@
+// Credits on Redis: every move one script of ./lua.ts, reads straight from the team's spend
+// hash, ledger stream and aggregate hashes.
+import { windowOf, type BudgetCheck } from '../../../domain/budgets.js';
+import { emptyAggregateCell, type AggregateCell, type LedgerEntry, type LedgerKind } from '../../../domain/ledger.js';
+import type { ExpiredReservation } from '../../../domain/reservations.js';
+import { teamKeys, type RedisContext } from '../redis-context.js';
+import type { Credits, Movement, Spend } from './contract.js';
+import { ATTACH, RELEASE, RESERVE, SETTLE } from './lua.js';
+
+function toLedgerEntry(team: string, id: string, fields: string[]): LedgerEntry {
+  const value: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) value[fields[i]!] = fields[i + 1]!;
+  return {
+    id,
+    ts: Number(value.ts),
+    team,
+    kind: value.kind as LedgerKind,
+    keyId: value.key ?? '',
+    model: value.model ?? '',
+    credits: Number(value.credits),
+    jobId: value.job ?? '',
+    reservationId: value.reservation ?? '',
+    requestId: value.request ?? '',
+    day: value.day ?? '',
+    note: value.note ?? '',
+  };
+}
+
+/** Aggregate hash fields `<keyId>|<model>|<metric>` as one cell per key and model. */
+function toAggregateCells(team: string, day: string, fields: Record<string, string>): AggregateCell[] {
+  const cells = new Map<string, AggregateCell>();
+  for (const [field, value] of Object.entries(fields)) {
+    const [keyId = '', model = '', metric = ''] = field.split('|');
+    const id = `${keyId}|${model}`;
+    let cell = cells.get(id);
+    if (!cell) cells.set(id, (cell = emptyAggregateCell(day, team, keyId, model)));
+    if (metric in cell && metric !== 'day') (cell as unknown as Record<string, number>)[metric] = Number(value);
+  }
+  return [...cells.values()];
+}
+
+/** RESERVE's and ATTACH's budget inputs ('' window: unlimited). */
+function budgetInputs(r: { keyBudget: BudgetCheck | null; teamBudget: BudgetCheck | null }) {
+  return {
+    keyWindow: r.keyBudget?.window ?? '',
+    keyLimit: r.keyBudget?.limit ?? 0,
+    teamWindow: r.teamBudget?.window ?? '',
+    teamLimit: r.teamBudget?.limit ?? 0,
+  };
+}
+
+export function createRedisCredits({ redis, guarded }: RedisContext, ledgerRetentionMs: number): Credits {
+  /** The inputs every money script starts with. */
+  function moneyInputs(team: string, day: string, movement: Movement) {
+    const keys = teamKeys(team);
+    return {
+      spendHash: keys.spend,
+      ledgerStream: keys.ledger,
+      aggregateHash: keys.aggregate(day),
+      requestId: movement.requestId,
+      now: movement.now,
+      retentionMs: ledgerRetentionMs,
+    };
+  }
+
+  return {
+    reserve: (r) =>
+      guarded(() => {
+        const keys = teamKeys(r.team);
+        return RESERVE.run(redis, {
+          ...moneyInputs(r.team, r.windows[0]!, r),
+          reservationHash: keys.reservation(r.reservationId),
+          leasesZset: keys.leases,
+          credits: r.credits,
+          keyId: r.keyId,
+          ...budgetInputs(r),
+          windows: r.windows.join(','),
+          reservationId: r.reservationId,
+          model: r.model,
+          leaseUntil: r.leaseUntil,
+        });
+      }),
+
+    release: (r) =>
+      guarded(() => {
+        const keys = teamKeys(r.team);
+        return RELEASE.run(redis, {
+          ...moneyInputs(r.team, r.day, r),
+          reservationHash: keys.reservation(r.reservationId),
+          leasesZset: keys.leases,
+          reservationId: r.reservationId,
+          why: r.why,
+        });
+      }),
+
+    attachJob: (r) =>
+      guarded(() => {
+        const keys = teamKeys(r.team);
+        return ATTACH.run(redis, {
+          ...moneyInputs(r.team, r.windows[0]!, r),
+          reservationHash: keys.reservation(r.reservationId),
+          leasesZset: keys.leases,
+          jobHash: keys.job(r.jobId),
+          pendingZset: keys.pending,
+          teamJobsZset: keys.jobs,
+          keyJobsZset: keys.keyJobs(r.keyId),
+          reservationId: r.reservationId,
+          jobId: r.jobId,
+          keyId: r.keyId,
+          model: r.model,
+          windows: r.windows.join(','),
+          webhookUrl: r.webhook?.url ?? '',
+          webhookEvents: r.webhook?.events.join(',') ?? '',
+          credits: r.credits,
+          ...budgetInputs(r),
+        });
+      }),
+
+    settle: (r) =>
+      guarded(() => {
+        const keys = teamKeys(r.team);
+        return SETTLE.run(redis, {
+          ...moneyInputs(r.team, r.day, r),
+          jobHash: keys.job(r.jobId),
+          pendingZset: keys.pending,
+          jobId: r.jobId,
+          status: r.status,
+          credits: r.credits,
+          finalBody: r.finalBody,
+        });
+      }),
+
+    renewLease: (team, reservationId, leaseUntil) =>
+      guarded(async () => {
+        await redis.zadd(teamKeys(team).leases, 'XX', leaseUntil, reservationId);
+      }),
+
+    expiredReservations: (team, now, limit) =>
+      guarded(async (): Promise<ExpiredReservation[]> => {
+        const keys = teamKeys(team);
+        const ids = await redis.zrange(keys.leases, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit);
+        const details = await Promise.all(ids.map((id) => redis.hmget(keys.reservation(id), 'windows', 'model')));
+        return ids.map((reservationId, i) => {
+          const [windows, model] = details[i]!;
+          return { reservationId, team, model: model ?? '', day: windows?.split(',')[0] ?? windowOf('day', now) };
+        });
+      }),
+
+    spend: (q) =>
+      guarded(async (): Promise<Spend> => {
+        const keyFields = q.keyId ? q.windows.map((w) => `key:${q.keyId}:${w}`) : [];
+        const values = await redis.hmget(teamKeys(q.team).spend, ...keyFields, ...q.windows.map((w) => `team:${w}`));
+        const spend: Spend = { key: {}, team: {} };
+        q.windows.forEach((w, i) => {
+          if (q.keyId) spend.key[w] = Number(values[i] ?? 0);
+          spend.team[w] = Number(values[keyFields.length + i] ?? 0);
+        });
+        return spend;
+      }),
+
+    readLedger: (team, after, limit) =>
+      guarded(async () => {
+        const rows = await redis.xrange(teamKeys(team).ledger, after ? `(${after}` : '-', '+', 'COUNT', limit);
+        return rows.map(([id, fields]) => toLedgerEntry(team, id, fields));
+      }),
+
+    aggregates: (team, days) =>
+      guarded(async () => {
+        const keys = teamKeys(team);
+        const hashes = await Promise.all(days.map((day) => redis.hgetall(keys.aggregate(day))));
+        return hashes.flatMap((fields, i) => toAggregateCells(team, days[i]!, fields));
+      }),
+  };
+}

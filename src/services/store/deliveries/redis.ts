@@ -1,0 +1,40 @@
+// The delivery queue on Redis: one hash per delivery, a zset of them by due time per team.
+import type { WebhookDelivery } from '../../../domain/deliveries.js';
+import { teamKeys, type RedisContext } from '../redis-context.js';
+import type { DeliveryQueue } from './contract.js';
+import { CLAIM_DELIVERIES } from './lua.js';
+
+export function createRedisDeliveries({ redis, guarded }: RedisContext): DeliveryQueue {
+  return {
+    enqueueDelivery: (delivery, dueAt) =>
+      guarded(async () => {
+        const keys = teamKeys(delivery.team);
+        const { id, jobId, keyId, url, event, body, attempts } = delivery;
+        await redis.multi().hset(keys.delivery(id), { jobId, keyId, url, event, body, attempts }).zadd(keys.deliveries, dueAt, id).exec();
+      }),
+
+    claimDueDeliveries: (team, now, leaseMs, limit) =>
+      guarded(async () => {
+        const keys = teamKeys(team);
+        const ids = await CLAIM_DELIVERIES.run(redis, { deliveriesZset: keys.deliveries, now, leaseMs, limit });
+        const rows = await Promise.all(ids.map((id) => redis.hgetall(keys.delivery(id))));
+        return rows.flatMap((row, i): WebhookDelivery[] => {
+          if (!row.url) return [];
+          const { jobId, keyId, url, event, body, attempts } = row;
+          return [{ id: ids[i]!, team, jobId: jobId!, keyId: keyId!, url, event: event!, body: body!, attempts: Number(attempts) }];
+        });
+      }),
+
+    recordDelivery: (delivery, outcome) =>
+      guarded(async () => {
+        const keys = teamKeys(delivery.team);
+        const transaction = redis.multi();
+        if (outcome.state === 'retry') {
+          transaction.hset(keys.delivery(delivery.id), 'attempts', delivery.attempts).zadd(keys.deliveries, outcome.at, delivery.id);
+        } else {
+          transaction.del(keys.delivery(delivery.id)).zrem(keys.deliveries, delivery.id);
+        }
+        await transaction.exec();
+      }),
+  };
+}

@@ -1,0 +1,69 @@
+// Jobs in memory, kept on their team's ledger beside the credits they hold.
+import { isAfter } from '../cursor.js';
+import { copyJob, newestFirst, type MemoryState } from '../memory-state.js';
+import type { Jobs } from './contract.js';
+
+export function createMemoryJobs({ ledger, ledgers }: MemoryState): Jobs {
+  return {
+    async getJob(teamName, jobId) {
+      const job = ledger(teamName).jobs.get(jobId);
+      return job ? copyJob(job) : null;
+    },
+
+    async pollJob(teamName, jobId, now, snapshotMaxAgeMs, lockMs) {
+      const job = ledger(teamName).jobs.get(jobId);
+      if (!job) return null;
+      const record = copyJob(job);
+      const { snapshot } = job;
+      if (job.state === 'settled' && job.finalBody) return { action: 'final', record, body: job.finalBody };
+      if (snapshot && now - snapshot.at <= snapshotMaxAgeMs) return { action: 'snapshot', record, body: snapshot.body };
+      if (lockMs === 0) return { action: 'due', record, stale: snapshot ? { ...snapshot } : null };
+      if ((job.lockedUntil ?? 0) > Date.now()) {
+        return snapshot ? { action: 'snapshot', record, body: snapshot.body } : { action: 'wait', record };
+      }
+      job.lockedUntil = Date.now() + lockMs;
+      return { action: 'fetch', record, stale: snapshot ? { ...snapshot } : null };
+    },
+
+    async saveSnapshot(teamName, jobId, body, now) {
+      const job = ledger(teamName).jobs.get(jobId);
+      if (!job) return;
+      job.snapshot = { body, at: now };
+      job.lockedUntil = 0;
+    },
+
+    async listJobs(r) {
+      const matching = [...ledger(r.team).jobs.values()]
+        .map((job) => ({ job, createdAt: job.createdAt, id: job.jobId }))
+        .filter((item) => (!r.keyId || item.job.keyId === r.keyId) && (!r.after || isAfter(item, r.after)))
+        .sort(newestFirst);
+      return { jobs: matching.slice(0, r.limit).map((item) => copyJob(item.job)), hasMore: matching.length > r.limit };
+    },
+
+    async jobsCreatedBetween(teamName, fromMs, toMs) {
+      return [...ledger(teamName).jobs.values()]
+        .filter((job) => job.createdAt >= fromMs && job.createdAt < toMs)
+        .sort((a, b) => a.createdAt - b.createdAt)
+        .map(copyJob);
+    },
+
+    async pendingJobs(teamName, now, limit) {
+      return [...ledger(teamName).jobs.values()]
+        .filter((job) => job.state === 'pending' && job.checkAt <= now)
+        .sort((a, b) => a.checkAt - b.checkAt)
+        .slice(0, limit)
+        .map(copyJob);
+    },
+
+    async deferJob(teamName, jobId, until) {
+      const job = ledger(teamName).jobs.get(jobId);
+      if (job?.state === 'pending') job.checkAt = until;
+    },
+
+    async pendingJobCount() {
+      let count = 0;
+      for (const team of ledgers.values()) for (const job of team.jobs.values()) if (job.state === 'pending') count++;
+      return count;
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// Key records: team keys, teams, the origins keys allow, the audit trail, and the notifications
+// that tell every instance a record changed so cached copies are dropped.
+import type { ChangeEvent } from '../../../domain/changes.js';
+import type { AuditEntry, StoredAuditEntry, TeamKeyRecord, TeamRecord } from '../../../domain/keys.js';
+import type { Position } from '../cursor.js';
+
+export interface KeyChange {
+  /** The new state; its version is expectedVersion + 1. */
+  record: TeamKeyRecord;
+  /** The version the change was based on (0 when creating). */
+  expectedVersion: number;
+  /** A rotation: the hash that stops resolving, and when (ms since epoch). */
+  retire?: { hash: string; at: number };
+  /** Created with the key when its team did not exist yet. */
+  implicitTeam?: { record: TeamRecord; audit: AuditEntry };
+  audit: AuditEntry;
+}
+
+export interface TeamChange {
+  record: TeamRecord;
+  expectedVersion: number;
+  audit: AuditEntry;
+}
+
+export interface ListKeysRequest {
+  team?: string;
+  after?: Position;
+  limit: number;
+}
+
+export interface ListAuditRequest {
+  /** Entries strictly older than this id. */
+  before?: string;
+  limit: number;
+}
+
+export interface KeyRecords {
+  /**
+   * Creates or updates a key atomically with its indexes and audit entry, and announces it to every
+   * instance in the same step (a `key` change event); false on a version conflict.
+   */
+  saveKey(change: KeyChange): Promise<boolean>;
+  findKeyByHash(hash: string): Promise<TeamKeyRecord | null>;
+  getKey(id: string): Promise<TeamKeyRecord | null>;
+  listKeys(request: ListKeysRequest): Promise<{ keys: TeamKeyRecord[]; hasMore: boolean }>;
+  /** Creates or updates a team with its audit entry, announced like saveKey (a `team` event). */
+  saveTeam(change: TeamChange): Promise<boolean>;
+  getTeam(id: string): Promise<TeamRecord | null>;
+  listTeams(): Promise<TeamRecord[]>;
+  /** Every origin any key has been allowed (for CORS preflights; each request still checks its own key). */
+  allowedOrigins(): Promise<string[]>;
+  listAudit(request: ListAuditRequest): Promise<{ entries: StoredAuditEntry[]; hasMore: boolean }>;
+}
+
+/** A change, or `resync` when notifications may have been missed (drop every cached copy). */
+export type ChangeListener = (event: ChangeEvent | 'resync') => void;
+
+export interface ChangeNotifications {
+  /** Tells every instance (this one included) that a record changed. */
+  publishChange(event: ChangeEvent): Promise<void>;
+  onChange(listener: ChangeListener): void;
+  /** True while change notifications are known to arrive; caches must not be trusted otherwise. */
+  changesLive(): boolean;
+}

@@ -1,0 +1,98 @@
+// Key records in memory: keys, teams, origins and the audit trail, announced like the Redis saves.
+import type { ChangeEvent } from '../../../domain/changes.js';
+import type { StoredAuditEntry, TeamKeyRecord } from '../../../domain/keys.js';
+import { isAfter } from '../cursor.js';
+import { newestFirst, type MemoryState } from '../memory-state.js';
+import type { ChangeListener, ChangeNotifications, KeyRecords } from './contract.js';
+
+/** Change notifications within one process: every listener hears every change, always live. */
+export function createMemoryChanges(): ChangeNotifications & { announce(event: ChangeEvent): void } {
+  const listeners: ChangeListener[] = [];
+  /** Tells the listeners after the caller's step is done, as a Redis subscriber would hear it. */
+  const announce = (event: ChangeEvent) => queueMicrotask(() => listeners.forEach((listener) => listener(event)));
+  return {
+    announce,
+    async publishChange(event) {
+      announce(event);
+    },
+    onChange(listener) {
+      listeners.push(listener);
+    },
+    changesLive: () => true,
+  };
+}
+
+export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event: ChangeEvent) => void): KeyRecords {
+  const keys = new Map<string, TeamKeyRecord>();
+  /** Key id by secret hash; a retired hash resolves until `until` (ms). */
+  const idsByHash = new Map<string, { id: string; until: number }>();
+  const origins = new Set<string>();
+  const audit: StoredAuditEntry[] = [];
+
+  function appendAudit(entry: StoredAuditEntry | Omit<StoredAuditEntry, 'id'>): void {
+    audit.push({ ...structuredClone(entry), id: String(audit.length + 1) });
+  }
+
+  return {
+    async saveKey(change) {
+      const { record } = change;
+      if ((keys.get(record.id)?.version ?? 0) !== change.expectedVersion) return false;
+      keys.set(record.id, structuredClone(record));
+      idsByHash.set(record.hash, { id: record.id, until: Infinity });
+      if (change.retire) idsByHash.set(change.retire.hash, { id: record.id, until: change.retire.at });
+      if (change.implicitTeam && !teams.has(record.team)) {
+        teams.set(record.team, structuredClone(change.implicitTeam.record));
+        appendAudit(change.implicitTeam.audit);
+      }
+      for (const origin of record.allowedOrigins) origins.add(origin);
+      appendAudit(change.audit);
+      announce({ kind: 'key', id: record.id });
+      return true;
+    },
+
+    async findKeyByHash(hash) {
+      const entry = idsByHash.get(hash);
+      const record = entry && entry.until > Date.now() ? keys.get(entry.id) : undefined;
+      return record ? structuredClone(record) : null;
+    },
+
+    async getKey(id) {
+      const record = keys.get(id);
+      return record ? structuredClone(record) : null;
+    },
+
+    async listKeys(r) {
+      const matching = [...keys.values()]
+        .map((record) => ({ record, createdAt: Date.parse(record.createdAt), id: record.id }))
+        .filter((item) => (!r.team || item.record.team === r.team) && (!r.after || isAfter(item, r.after)))
+        .sort(newestFirst);
+      return { keys: matching.slice(0, r.limit).map((item) => structuredClone(item.record)), hasMore: matching.length > r.limit };
+    },
+
+    async saveTeam(change) {
+      if ((teams.get(change.record.id)?.version ?? 0) !== change.expectedVersion) return false;
+      teams.set(change.record.id, structuredClone(change.record));
+      appendAudit(change.audit);
+      announce({ kind: 'team', id: change.record.id });
+      return true;
+    },
+
+    async getTeam(id) {
+      const team = teams.get(id);
+      return team ? structuredClone(team) : null;
+    },
+
+    async listTeams() {
+      return [...teams.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((team) => structuredClone(team));
+    },
+
+    async allowedOrigins() {
+      return [...origins];
+    },
+
+    async listAudit(r) {
+      const older = audit.filter((entry) => !r.before || Number(entry.id) < Number(r.before)).reverse();
+      return { entries: older.slice(0, r.limit).map((entry) => structuredClone(entry)), hasMore: older.length > r.limit };
+    },
+  };
+}

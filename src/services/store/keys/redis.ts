@@ -1,0 +1,98 @@
+// Key records on Redis, all under the `{keys}` hash tag: JSON records, zset indexes by creation,
+// the hash → key id lookup, the origins set and the audit stream. Saves are scripts of ./lua.ts.
+import type { ChangeEvent } from '../../../domain/changes.js';
+import type { AuditEntry, StoredAuditEntry, TeamKeyRecord, TeamRecord } from '../../../domain/keys.js';
+import { adminKeys, CHANGES_CHANNEL, pageOfIndex, type RedisContext } from '../redis-context.js';
+import type { KeyRecords } from './contract.js';
+import { SAVE_KEY, SAVE_TEAM } from './lua.js';
+
+export function createRedisKeyRecords({ redis, guarded }: RedisContext): KeyRecords {
+  async function readJson<T>(key: string): Promise<T | null> {
+    const json = await redis.get(key);
+    return json ? (JSON.parse(json) as T) : null;
+  }
+
+  async function readAll<T>(keys: string[]): Promise<T[]> {
+    const rows = keys.length > 0 ? await redis.mget(keys) : [];
+    return rows.flatMap((json) => (json ? [JSON.parse(json) as T] : []));
+  }
+
+  return {
+    saveKey: ({ record, expectedVersion, retire, implicitTeam, audit }) =>
+      guarded(() =>
+        SAVE_KEY.run(redis, {
+          keyRecord: adminKeys.key(record.id),
+          currentHash: adminKeys.hash(record.hash),
+          retiredHash: retire ? adminKeys.hash(retire.hash) : adminKeys.unused,
+          keysIndex: adminKeys.index,
+          teamKeysIndex: adminKeys.teamIndex(record.team),
+          teamRecord: adminKeys.team(record.team),
+          teamsSet: adminKeys.teams,
+          originsSet: adminKeys.origins,
+          auditStream: adminKeys.audit,
+          changeCounter: adminKeys.changes,
+          expectedVersion,
+          recordJson: JSON.stringify(record),
+          keyId: record.id,
+          createdAtMs: Date.parse(record.createdAt),
+          teamId: record.team,
+          retireAt: retire?.at ?? '',
+          originsCsv: record.allowedOrigins.join(','),
+          auditJson: JSON.stringify(audit),
+          implicitTeamJson: implicitTeam ? JSON.stringify(implicitTeam.record) : '',
+          implicitTeamAuditJson: implicitTeam ? JSON.stringify(implicitTeam.audit) : '',
+          changeChannel: CHANGES_CHANNEL,
+          changeEventJson: JSON.stringify({ kind: 'key', id: record.id } satisfies ChangeEvent),
+        }),
+      ),
+
+    findKeyByHash: (hash) =>
+      guarded(async () => {
+        const id = await redis.get(adminKeys.hash(hash));
+        return id ? readJson<TeamKeyRecord>(adminKeys.key(id)) : null;
+      }),
+
+    getKey: (id) => guarded(() => readJson<TeamKeyRecord>(adminKeys.key(id))),
+
+    listKeys: (r) =>
+      guarded(async () => {
+        const index = r.team ? adminKeys.teamIndex(r.team) : adminKeys.index;
+        const { ids, hasMore } = await pageOfIndex(redis, index, r.after, r.limit);
+        return { keys: await readAll<TeamKeyRecord>(ids.map(adminKeys.key)), hasMore };
+      }),
+
+    saveTeam: ({ record, expectedVersion, audit }) =>
+      guarded(() =>
+        SAVE_TEAM.run(redis, {
+          teamRecord: adminKeys.team(record.id),
+          teamsSet: adminKeys.teams,
+          auditStream: adminKeys.audit,
+          changeCounter: adminKeys.changes,
+          expectedVersion,
+          recordJson: JSON.stringify(record),
+          teamId: record.id,
+          auditJson: JSON.stringify(audit),
+          changeChannel: CHANGES_CHANNEL,
+          changeEventJson: JSON.stringify({ kind: 'team', id: record.id } satisfies ChangeEvent),
+        }),
+      ),
+
+    getTeam: (id) => guarded(() => readJson<TeamRecord>(adminKeys.team(id))),
+
+    listTeams: () =>
+      guarded(async () => readAll<TeamRecord>((await redis.smembers(adminKeys.teams)).sort().map(adminKeys.team))),
+
+    allowedOrigins: () => guarded(() => redis.smembers(adminKeys.origins)),
+
+    listAudit: (r) =>
+      guarded(async () => {
+        const end = r.before ? `(${r.before}` : '+';
+        const rows = await redis.xrevrange(adminKeys.audit, end, '-', 'COUNT', r.limit + 1);
+        const entries = rows.slice(0, r.limit).map(([id, fields]): StoredAuditEntry => ({
+          id,
+          ...(JSON.parse(fields[1] ?? '{}') as AuditEntry),
+        }));
+        return { entries, hasMore: rows.length > r.limit };
+      }),
+  };
+}

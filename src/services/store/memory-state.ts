@@ -1,0 +1,126 @@
+// What the memory store's features share: teams, and each team's money and jobs, moved exactly
+// as the Redis scripts move them. Each operation runs to completion without awaiting, so it is
+// as atomic as a Lua script.
+import { availableCredits, type BudgetCheck } from '../../domain/budgets.js';
+import type { JobRecord } from '../../domain/jobs.js';
+import type { TeamRecord } from '../../domain/keys.js';
+import { emptyAggregateCell, type AggregateCell, type LedgerEntry, type LedgerKind } from '../../domain/ledger.js';
+import type { Reservation } from '../../domain/reservations.js';
+import type { Movement } from './credits/contract.js';
+import type { Position } from './cursor.js';
+
+export interface MemoryJob extends JobRecord {
+  windows: string[];
+  /** When the reconciler looks at it next. */
+  checkAt: number;
+  snapshot?: { body: string; at: number };
+  lockedUntil?: number;
+}
+
+interface MoveDetails {
+  kind: LedgerKind;
+  keyId: string;
+  model: string;
+  windows: string[];
+  credits: number;
+  jobId?: string;
+  reservationId?: string;
+  note?: string;
+  /** Credits the job finally cost (settlements only). */
+  charged?: number;
+}
+
+/** One team's money and jobs. */
+export class TeamLedger {
+  readonly spend = new Map<string, number>();
+  readonly reservations = new Map<string, Reservation>();
+  readonly jobs = new Map<string, MemoryJob>();
+  readonly entries: LedgerEntry[] = [];
+  readonly aggregates = new Map<string, Map<string, AggregateCell>>();
+  private sequence = 0;
+
+  constructor(
+    readonly team: string,
+    private readonly retentionMs: number,
+  ) {}
+
+  counted(field: string): number {
+    return this.spend.get(field) ?? 0;
+  }
+
+  /** Credits a key may still take (negative past a budget); null when unlimited. */
+  room(r: { keyId: string; keyBudget: BudgetCheck | null; teamBudget: BudgetCheck | null }): number | null {
+    return availableCredits(
+      r.keyBudget && { limit: r.keyBudget.limit, spent: this.counted(`key:${r.keyId}:${r.keyBudget.window}`) },
+      r.teamBudget && { limit: r.teamBudget.limit, spent: this.counted(`team:${r.teamBudget.window}`) },
+    );
+  }
+
+  /** Moves credits and writes the ledger entry and aggregates that say so. */
+  move(movement: Movement, details: MoveDetails): void {
+    const { kind, keyId, model, windows, credits } = details;
+    for (const w of windows) {
+      for (const field of [`key:${keyId}:${w}`, `team:${w}`]) this.spend.set(field, this.counted(field) + credits);
+    }
+    const day = windows[0]!;
+    this.append(movement, day, details);
+    let cells = this.aggregates.get(day);
+    if (!cells) this.aggregates.set(day, (cells = new Map()));
+    let cell = cells.get(`${keyId}|${model}`);
+    if (!cell) cells.set(`${keyId}|${model}`, (cell = emptyAggregateCell(day, this.team, keyId, model)));
+    cell.credits += credits;
+    cell[kind] += 1;
+    cell.charged += details.charged ?? 0;
+    if (kind === 'overrun') cell.overrunCredits += credits;
+  }
+
+  /** Adds the ledger entry, dropping those past the retention (by the entry ids' clock, as Redis does). */
+  private append(movement: Movement, day: string, details: MoveDetails): void {
+    const now = Date.now();
+    while (this.entries.length > 0 && Number(this.entries[0]!.id.split('-')[0]) < now - this.retentionMs) this.entries.shift();
+    this.entries.push({
+      id: `${now}-${++this.sequence}`,
+      ts: movement.now,
+      team: this.team,
+      kind: details.kind,
+      keyId: details.keyId,
+      model: details.model,
+      credits: details.credits,
+      jobId: details.jobId ?? '',
+      reservationId: details.reservationId ?? '',
+      requestId: movement.requestId,
+      day,
+      note: details.note ?? '',
+    });
+  }
+}
+
+export interface MemoryState {
+  /** Teams by id: key records keep them, coordination lists them. */
+  teams: Map<string, TeamRecord>;
+  ledgers: Map<string, TeamLedger>;
+  ledger(team: string): TeamLedger;
+}
+
+export function createMemoryState(ledgerRetentionMs: number): MemoryState {
+  const ledgers = new Map<string, TeamLedger>();
+  return {
+    teams: new Map(),
+    ledgers,
+    ledger(team) {
+      let found = ledgers.get(team);
+      if (!found) ledgers.set(team, (found = new TeamLedger(team, ledgerRetentionMs)));
+      return found;
+    },
+  };
+}
+
+/** A job as the store hands it out, without the memory store's bookkeeping. */
+export function copyJob({ windows: _w, checkAt: _c, snapshot: _s, lockedUntil: _l, ...job }: MemoryJob): JobRecord {
+  return { ...job };
+}
+
+/** Newest first by (createdAt desc, id desc), as the Redis indexes order them. */
+export function newestFirst(a: Position, b: Position): number {
+  return b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1);
+}

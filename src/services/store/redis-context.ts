@@ -1,0 +1,96 @@
+// What every feature of the Redis store shares: the connection, the failure guard, and where
+// records live. Key records sit under the `{keys}` hash tag, a team's money and jobs under its
+// `{t:TEAM}` tag, so every script's keys share one hash slot (Redis Cluster runs them).
+import type { Cluster, Redis } from 'ioredis';
+import { errors } from '../../errors.js';
+import { isAfter, type Position } from './cursor.js';
+
+export interface RedisContext {
+  redis: Redis | Cluster;
+  /** Runs a store operation; any Redis failure becomes GW_STORE_UNAVAILABLE, so callers fail closed. */
+  guarded<T>(operation: () => Promise<T>): Promise<T>;
+}
+
+export interface RedisStoreOptions {
+  /** How long ledger entries are kept (aggregates are kept for ever). */
+  ledgerRetentionMs: number;
+  /** Called for every failed command (to count them). */
+  onFailure?: () => void;
+}
+
+export function createRedisContext(redis: Redis | Cluster, onFailure?: () => void): RedisContext {
+  return {
+    redis,
+    async guarded(operation) {
+      try {
+        return await operation();
+      } catch (cause) {
+        onFailure?.();
+        throw new errors.StoreUnavailable({ cause: withoutArguments(cause) });
+      }
+    },
+  };
+}
+
+/**
+ * A Redis failure fit to log. ioredis attaches the failed command and its arguments to the
+ * error, and the arguments of a key save hold the key's hash (which signs relayed webhooks).
+ */
+function withoutArguments(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(String(error));
+  const safe = new Error(error.message);
+  safe.name = error.name;
+  safe.stack = error.stack;
+  return safe;
+}
+
+/** The channel change notifications and beats travel on. */
+export const CHANGES_CHANNEL = 'gw:changes';
+
+export const adminKeys = {
+  key: (id: string) => `gw:{keys}:key:${id}`,
+  hash: (hash: string) => `gw:{keys}:hash:${hash}`,
+  index: 'gw:{keys}:index',
+  teamIndex: (team: string) => `gw:{keys}:team-keys:${team}`,
+  team: (id: string) => `gw:{keys}:team:${id}`,
+  teams: 'gw:{keys}:teams',
+  origins: 'gw:{keys}:origins',
+  audit: 'gw:{keys}:audit',
+  /** The number of the last change announced. */
+  changes: 'gw:{keys}:changes',
+  /** Stands in for an unused key argument, in the same hash slot. */
+  unused: 'gw:{keys}:unused',
+};
+
+export function teamKeys(team: string) {
+  const tag = `gw:{t:${team}}`;
+  return {
+    spend: `${tag}:spend`,
+    ledger: `${tag}:ledger`,
+    aggregate: (day: string) => `${tag}:agg:${day}`,
+    reservation: (id: string) => `${tag}:res:${id}`,
+    leases: `${tag}:leases`,
+    job: (id: string) => `${tag}:job:${id}`,
+    pending: `${tag}:pending`,
+    jobs: `${tag}:jobs`,
+    keyJobs: (keyId: string) => `${tag}:jobs:key:${keyId}`,
+    idempotency: (keyId: string, key: string) => `${tag}:idem:${keyId}:${key}`,
+    pollLock: (jobId: string) => `${tag}:poll-lock:${jobId}`,
+    delivery: (id: string) => `${tag}:delivery:${id}`,
+    deliveries: `${tag}:deliveries`,
+  };
+}
+
+/** Ids of a zset index scored by createdAt, newest first, strictly after `after`. */
+export async function pageOfIndex(redis: Redis | Cluster, index: string, after: Position | undefined, limit: number) {
+  // Redis orders ties by member, descending, as cursors do; members in the cursor's
+  // millisecond are fetched again and skipped.
+  const max = after ? after.createdAt : '+inf';
+  const raw = await redis.zrange(index, max, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit + 1 + 16, 'WITHSCORES');
+  const ids: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const position = { id: raw[i]!, createdAt: Number(raw[i + 1]) };
+    if (!after || isAfter(position, after)) ids.push(position.id);
+  }
+  return { ids: ids.slice(0, limit), hasMore: ids.length > limit };
+}
