@@ -19,7 +19,12 @@ export interface Service {
   exited: Promise<void>;
 }
 
-function start(command: string, args: string[], env: Record<string, string> = {}, stderr: 'inherit' | 'ignore' = 'inherit'): ChildProcess {
+function start(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+  stderr: 'inherit' | 'ignore' = 'inherit',
+): ChildProcess {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', stderr] });
   children.push(child);
   return child;
@@ -43,14 +48,20 @@ async function waitForHttp(url: string): Promise<void> {
 
 async function service(child: ChildProcess, url: string, readyPath: string): Promise<Service> {
   await waitForHttp(`${url}${readyPath}`);
-  const exited = new Promise<void>((resolve) => (child.exitCode === null ? child.once('exit', () => resolve()) : resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.exitCode === null ? child.once('exit', () => resolve()) : resolve(),
+  );
   return { url, pid: child.pid!, stop: () => child.kill('SIGTERM'), exited };
 }
 
 /** The simulator, with jobs that finish at once unless their prompt says otherwise. */
 export async function startSimulator(): Promise<Service> {
   const port = await freePort();
-  const child = start(process.execPath, ['dist/scripts/simulator.js'], { SIM_PORT: String(port), SIM_API_KEY: UPSTREAM_KEY, SIM_JOB_MS: '0' });
+  const child = start(process.execPath, ['dist/scripts/simulator.js'], {
+    SIM_PORT: String(port),
+    SIM_API_KEY: UPSTREAM_KEY,
+    SIM_JOB_MS: '0',
+  });
   return service(child, `http://127.0.0.1:${port}`, '/v2/me');
 }
 

@@ -22,7 +22,11 @@ interface CpuProfile {
 }
 
 /** Sample counts by where the sampled code lives and by function, idle time left out. */
-function summarise(profile: CpuProfile): { total: number; byPlace: Map<string, number>; byFunction: Map<string, number> } {
+function summarise(profile: CpuProfile): {
+  total: number;
+  byPlace: Map<string, number>;
+  byFunction: Map<string, number>;
+} {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const byPlace = new Map<string, number>();
   const byFunction = new Map<string, number>();

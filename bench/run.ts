@@ -9,7 +9,16 @@ import { cpus, totalmem } from 'node:os';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { startRedis } from '../test/helpers/redis-server.js';
-import { createTeamKey, portkeyHeaders, startGateway, startNginx, startPortkey, startSimulator, stopAll, UPSTREAM_KEY } from './processes.js';
+import {
+  createTeamKey,
+  portkeyHeaders,
+  startGateway,
+  startNginx,
+  startPortkey,
+  startSimulator,
+  stopAll,
+  UPSTREAM_KEY,
+} from './processes.js';
 import { scaleRun, type ScaleResult } from './scale.js';
 import { scenario, SCENARIOS, target, type Scenario, type Target } from './scenarios.js';
 
@@ -45,7 +54,11 @@ async function redisCallsPerRequest(target: Target, name: Scenario): Promise<num
   const count = 200;
   for (let i = 0; i < count; i++) {
     const request = requests[i % requests.length]!;
-    await fetch(`${target.url}${request.path}`, { method: request.method, headers: request.headers as Record<string, string>, body: request.body as string | undefined }).then((r) => r.arrayBuffer());
+    await fetch(`${target.url}${request.path}`, {
+      method: request.method,
+      headers: request.headers as Record<string, string>,
+      body: request.body as string | undefined,
+    }).then((r) => r.arrayBuffer());
   }
   await untilQuiet(() => lastCommandAt);
   monitor.disconnect();
@@ -55,7 +68,8 @@ async function redisCallsPerRequest(target: Target, name: Scenario): Promise<num
 /** Resolves once nothing has happened for 300 ms (by `lastEventAt`), or after 30 s. */
 async function untilQuiet(lastEventAt: () => number): Promise<void> {
   const giveUpAt = Date.now() + 30_000;
-  while (Date.now() - lastEventAt() < 300 && Date.now() < giveUpAt) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (Date.now() - lastEventAt() < 300 && Date.now() < giveUpAt)
+    await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 interface Row {
@@ -70,8 +84,18 @@ interface Row {
   redisPerRequest: number | null;
 }
 
-async function measure(target: Target, name: Scenario, connections: number, redisPerRequest: number | null): Promise<Row> {
-  const result = await autocannon({ url: target.url, connections, duration: SECONDS, requests: scenario(target, name) });
+async function measure(
+  target: Target,
+  name: Scenario,
+  connections: number,
+  redisPerRequest: number | null,
+): Promise<Row> {
+  const result = await autocannon({
+    url: target.url,
+    connections,
+    duration: SECONDS,
+    requests: scenario(target, name),
+  });
   return {
     target: target.name,
     scenario: name,
@@ -103,7 +127,9 @@ async function main(): Promise<void> {
 
   const onRedis = await startGateway(sim, redisServer.url);
   const redisClient = new Redis(redisServer.url);
-  targets.push(await target('gateway (redis)', onRedis, { 'x-api-key': await createTeamKey(onRedis) }, '/v2', redisClient));
+  targets.push(
+    await target('gateway (redis)', onRedis, { 'x-api-key': await createTeamKey(onRedis) }, '/v2', redisClient),
+  );
 
   const rows: Row[] = [];
   for (const name of SCENARIOS) {
@@ -112,7 +138,9 @@ async function main(): Promise<void> {
       for (const t of targets) {
         const row = await measure(t, name, connections, t.redis ? calls : null);
         rows.push(row);
-        process.stderr.write(`${row.scenario.padEnd(15)} c=${String(connections).padEnd(4)} ${row.target.padEnd(17)} ${String(row.rps).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms\n`);
+        process.stderr.write(
+          `${row.scenario.padEnd(15)} c=${String(connections).padEnd(4)} ${row.target.padEnd(17)} ${String(row.rps).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms\n`,
+        );
       }
     }
   }
@@ -133,7 +161,8 @@ async function main(): Promise<void> {
 }
 
 function renderReport(rows: Row[], scale: ScaleResult[], notes: string[]): string {
-  const find = (name: Scenario, connections: number, target: string) => rows.find((r) => r.scenario === name && r.connections === connections && r.target === target);
+  const find = (name: Scenario, connections: number, target: string) =>
+    rows.find((r) => r.scenario === name && r.connections === connections && r.target === target);
   const ratios = SCENARIOS.map((name) => {
     const gateway = find(name, 100, 'gateway (redis)')!;
     const nginx = find(name, 100, 'nginx');

@@ -48,7 +48,13 @@ interface Load {
   firstPollP99: number | null;
 }
 
-export async function scaleRun(mode: ScaleResult['mode'], upstream: Service, redisUrl: string, clients: number, seconds: number): Promise<ScaleResult> {
+export async function scaleRun(
+  mode: ScaleResult['mode'],
+  upstream: Service,
+  redisUrl: string,
+  clients: number,
+  seconds: number,
+): Promise<ScaleResult> {
   const gateway = await startGateway(upstream, redisUrl);
   try {
     const headers = { 'x-api-key': await createTeamKey(gateway) };
@@ -83,7 +89,13 @@ export async function scaleRun(mode: ScaleResult['mode'], upstream: Service, red
  * Client i polls job i / CLIENTS_PER_JOB every POLL_INTERVAL_MS, starting at a random moment.
  * Latencies of first polls, which include connecting, are kept apart from the rest.
  */
-async function pacedPollers(gateway: Service, headers: Record<string, string>, jobs: string[], clients: number, seconds: number): Promise<Load> {
+async function pacedPollers(
+  gateway: Service,
+  headers: Record<string, string>,
+  jobs: string[],
+  clients: number,
+  seconds: number,
+): Promise<Load> {
   const latencyMicros = createHistogram();
   const firstPollMicros = createHistogram();
   let requests = 0;
@@ -115,10 +127,23 @@ async function pacedPollers(gateway: Service, headers: Record<string, string>, j
   };
   await Promise.all(Array.from({ length: clients }, (_, i) => poller(i)));
   const ms = (histogram: typeof latencyMicros, percentile: number) => histogram.percentile(percentile) / 1000;
-  return { requests, shed, errors, p50: ms(latencyMicros, 50), p99: ms(latencyMicros, 99), firstPollP99: ms(firstPollMicros, 99) };
+  return {
+    requests,
+    shed,
+    errors,
+    p50: ms(latencyMicros, 50),
+    p99: ms(latencyMicros, 99),
+    firstPollP99: ms(firstPollMicros, 99),
+  };
 }
 
-async function flatOut(gateway: Service, headers: Record<string, string>, jobs: string[], clients: number, seconds: number): Promise<Load> {
+async function flatOut(
+  gateway: Service,
+  headers: Record<string, string>,
+  jobs: string[],
+  clients: number,
+  seconds: number,
+): Promise<Load> {
   let nextClient = 0;
   const result = await autocannon({
     url: gateway.url,
@@ -137,7 +162,14 @@ async function flatOut(gateway: Service, headers: Record<string, string>, jobs: 
     ],
   });
   const shed = (result.statusCodeStats as Record<string, { count: number }> | undefined)?.['503']?.count ?? 0;
-  return { requests: result.requests.total, shed, errors: result.errors + result.timeouts + result.non2xx - shed, p50: result.latency.p50, p99: result.latency.p99, firstPollP99: null };
+  return {
+    requests: result.requests.total,
+    shed,
+    errors: result.errors + result.timeouts + result.non2xx - shed,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    firstPollP99: null,
+  };
 }
 
 async function submitPendingJobs(gateway: Service, headers: Record<string, string>, count: number): Promise<string[]> {
@@ -148,7 +180,10 @@ async function submitPendingJobs(gateway: Service, headers: Record<string, strin
         const response = await fetch(`${gateway.url}/v2/images/generate`, {
           method: 'POST',
           headers: { ...headers, 'content-type': 'application/json' },
-          body: JSON.stringify({ prompt: `scale run ${i} [sim:never] [sim:latency=${UPSTREAM_LATENCY_MS}]`, model: 'seedream-4' }),
+          body: JSON.stringify({
+            prompt: `scale run ${i} [sim:never] [sim:latency=${UPSTREAM_LATENCY_MS}]`,
+            model: 'seedream-4',
+          }),
         });
         if (response.status !== 202) throw new Error(`scale run: submission answered ${response.status}`);
         return ((await response.json()) as { jobId: string }).jobId;

@@ -36,7 +36,14 @@ async function generation(n: number): Promise<void> {
   const jobId = randomUUID();
   await store.attachJob({ ...base, ...price, reservationId, jobId, keyId: key.id, windows });
   const failed = n % 10 === 8;
-  await store.settle({ ...base, jobId, day: windows[0]!, status: failed ? 'FAILED' : 'COMPLETED', credits: failed ? 0 : 3, finalBody: '{}' });
+  await store.settle({
+    ...base,
+    jobId,
+    day: windows[0]!,
+    status: failed ? 'FAILED' : 'COMPLETED',
+    credits: failed ? 0 : 3,
+    finalBody: '{}',
+  });
 }
 
 const started = Date.now();
@@ -46,7 +53,10 @@ for (let first = 0; first < generations; first += BATCH) {
   if ((first / BATCH) % 50 === 0) process.stderr.write(`\r${first * 2} entries written`);
 }
 const seedSeconds = (Date.now() - started) / 1000;
-const entries = (await Promise.all(TEAMS.map((team) => client.xlen(`gw:{t:${team}}:ledger`)))).reduce((a, b) => a + b, 0);
+const entries = (await Promise.all(TEAMS.map((team) => client.xlen(`gw:{t:${team}}:ledger`)))).reduce(
+  (a, b) => a + b,
+  0,
+);
 process.stderr.write(`\r${entries} ledger entries written in ${seedSeconds.toFixed(1)} s through the Lua scripts\n`);
 
 const rows: string[] = [];
@@ -59,7 +69,9 @@ for (const groupBy of [['team'], ['key'], ['model'], ['day'], ['team', 'key', 'm
     timings.push(performance.now() - t0);
   }
   timings.sort((a, b) => a - b);
-  rows.push(`| ${groupBy.join(',')} | ${report!.rows.length} | ${report!.totals.credits} | ${timings[3]!.toFixed(1)} ms | ${timings.at(-1)!.toFixed(1)} ms |`);
+  rows.push(
+    `| ${groupBy.join(',')} | ${report!.rows.length} | ${report!.totals.credits} | ${timings[3]!.toFixed(1)} ms | ${timings.at(-1)!.toFixed(1)} ms |`,
+  );
 }
 process.stdout.write(
   [

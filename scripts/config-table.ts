@@ -9,7 +9,11 @@ export function renderConfigTable(): string {
   const rows = Object.entries(ConfigSchema.properties).map(([name, schema]) => {
     const options = schema as { default?: unknown; description?: string };
     const fallback =
-      options.default !== undefined ? `\`${String(options.default)}\`` : required.has(name) ? '**required**' : '(unset)';
+      options.default !== undefined
+        ? `\`${String(options.default)}\``
+        : required.has(name)
+          ? '**required**'
+          : '(unset)';
     return `| \`${name}\` | ${fallback} | ${options.description ?? ''} |`;
   });
   return ['| Variable | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n');

@@ -13,7 +13,12 @@ const days = Array.from({ length: 21 }, (_, i) => new Date(Date.UTC(2026, 10, 3 
 let now = Date.now();
 
 const simulator = await startSimulator({ apiKey: upstreamKey, jobDurationMs: 0, prices: { 'seedream-4': 3 } });
-const config = loadConfig({ APIFRAME_API_KEY: upstreamKey, APIFRAME_BASE_URL: simulator.url, ADMIN_TOKEN: adminToken, LOG_LEVEL: 'silent' });
+const config = loadConfig({
+  APIFRAME_API_KEY: upstreamKey,
+  APIFRAME_BASE_URL: simulator.url,
+  ADMIN_TOKEN: adminToken,
+  LOG_LEVEL: 'silent',
+});
 const app = await buildApp(config, { clock: () => now, reconcile: false });
 const { usageKey, jobs } = await seedUsage(app, { adminToken, days, setTime: (iso) => (now = Date.parse(iso)) });
 const url = await app.listen({ port: 0, host: '127.0.0.1' });

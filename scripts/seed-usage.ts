@@ -55,7 +55,12 @@ export async function seedUsage(app: FastifyInstance, options: SeedOptions): Pro
     keys.push({ key: created.json<{ key: string }>().key, weight });
   }
   const usageKey = async (team: string, name: string, scope: string) => {
-    const created = await app.inject({ method: 'POST', url: '/admin/keys', headers: admin, payload: { team, name, scopes: [scope] } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/admin/keys',
+      headers: admin,
+      payload: { team, name, scopes: [scope] },
+    });
     return created.json<{ key: string }>().key;
   };
   const finance = await usageKey('finance', 'Finance dashboard', 'usage:read:all');
@@ -70,10 +75,13 @@ export async function seedUsage(app: FastifyInstance, options: SeedOptions): Pro
       for (let i = 0; i < count; i++) {
         const roll = next();
         const prompt =
-          roll < 0.08 ? 'a product shot [sim:fail]'
-          : roll < 0.1 ? 'a product shot [sim:status=500]'
-          : roll >= 0.97 ? 'a product shot [sim:cost=4]'
-          : 'a product shot';
+          roll < 0.08
+            ? 'a product shot [sim:fail]'
+            : roll < 0.1
+              ? 'a product shot [sim:status=500]'
+              : roll >= 0.97
+                ? 'a product shot [sim:cost=4]'
+                : 'a product shot';
         const response = await app.inject({
           method: 'POST',
           url: '/v2/images/generate',
@@ -82,7 +90,11 @@ export async function seedUsage(app: FastifyInstance, options: SeedOptions): Pro
         });
         if (response.statusCode !== 202) continue;
         jobs += 1;
-        await app.inject({ method: 'GET', url: `/v2/jobs/${response.json<{ jobId: string }>().jobId}`, headers: { 'x-api-key': key } });
+        await app.inject({
+          method: 'GET',
+          url: `/v2/jobs/${response.json<{ jobId: string }>().jobId}`,
+          headers: { 'x-api-key': key },
+        });
       }
     }
   }

@@ -11,15 +11,18 @@ export const ConfigSchema = Type.Object({
   LISTEN_BACKLOG: Type.Integer({
     minimum: 1,
     default: 4_096,
-    description: 'Connections the kernel may queue before the gateway accepts them (capped by `net.core.somaxconn`); Node defaults to 511, which thousands of clients connecting at once overflow.',
+    description:
+      'Connections the kernel may queue before the gateway accepts them (capped by `net.core.somaxconn`); Node defaults to 511, which thousands of clients connecting at once overflow.',
   }),
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
     default: 'development',
-    description: '`production` refuses to start without Redis (`REDIS_URL`, `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS`).',
+    description:
+      '`production` refuses to start without Redis (`REDIS_URL`, `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS`).',
   }),
   APIFRAME_API_KEY: Type.String({
     minLength: 1,
-    description: "The company's real Apiframe key (`afk_…`, at least 8 characters). Sent upstream only; never logged or returned.",
+    description:
+      "The company's real Apiframe key (`afk_…`, at least 8 characters). Sent upstream only; never logged or returned.",
   }),
   APIFRAME_BASE_URL: Type.String({
     pattern: '^https?://[^\\s]+$',
@@ -41,17 +44,26 @@ export const ConfigSchema = Type.Object({
   REDIS_SENTINELS: Type.Optional(
     Type.String({
       pattern: '^[^,:\\s]+:[0-9]+(,[^,:\\s]+:[0-9]+)*$',
-      description: 'Redis Sentinel instead: comma-separated `host:port` of the sentinels (with `REDIS_SENTINEL_MASTER`).',
+      description:
+        'Redis Sentinel instead: comma-separated `host:port` of the sentinels (with `REDIS_SENTINEL_MASTER`).',
     }),
   ),
-  REDIS_SENTINEL_MASTER: Type.String({ minLength: 1, default: 'mymaster', description: 'The master name the sentinels watch.' }),
+  REDIS_SENTINEL_MASTER: Type.String({
+    minLength: 1,
+    default: 'mymaster',
+    description: 'The master name the sentinels watch.',
+  }),
   REDIS_PASSWORD: Type.Optional(
-    Type.String({ minLength: 1, description: 'Password for Sentinel-managed Redis, at least 8 characters (URLs carry their own).' }),
+    Type.String({
+      minLength: 1,
+      description: 'Password for Sentinel-managed Redis, at least 8 characters (URLs carry their own).',
+    }),
   ),
   ADMIN_TOKEN: Type.Optional(
     Type.String({
       minLength: 16,
-      description: 'Bearer token for the `/admin` API (at least 16 characters, no `"`, `\\` or control characters). Unset: admin routes are off.',
+      description:
+        'Bearer token for the `/admin` API (at least 16 characters, no `"`, `\\` or control characters). Unset: admin routes are off.',
     }),
   ),
   LOG_LEVEL: Type.Union(
@@ -82,7 +94,7 @@ export const ConfigSchema = Type.Object({
     Type.Integer({
       minimum: 1,
       description:
-        'How long a reservation lives unless renewed; the instance working on it renews it every third of this, and the reconciler releases it once it runs out (its instance died). Default: twice `UPSTREAM_TIMEOUT_MS` plus `REDIS_TIMEOUT_MS` plus 10 s; at least `UPSTREAM_TIMEOUT_MS` + `REDIS_TIMEOUT_MS` + 5 s, so that even without a renewal it outlasts a submission\'s wait for a connection, one Redis command and 5 s of clock skew between instances.',
+        "How long a reservation lives unless renewed; the instance working on it renews it every third of this, and the reconciler releases it once it runs out (its instance died). Default: twice `UPSTREAM_TIMEOUT_MS` plus `REDIS_TIMEOUT_MS` plus 10 s; at least `UPSTREAM_TIMEOUT_MS` + `REDIS_TIMEOUT_MS` + 5 s, so that even without a renewal it outlasts a submission's wait for a connection, one Redis command and 5 s of clock skew between instances.",
     }),
   ),
   REQUEST_TIMEOUT_MS: Type.Integer({
@@ -98,7 +110,8 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_READS_PER_MINUTE: Type.Integer({
     minimum: 0,
     default: 1_200,
-    description: 'Job reads (and /v2/me, /v2/usage) a key may make per minute unless the key sets its own (0: no limit).',
+    description:
+      'Job reads (and /v2/me, /v2/usage) a key may make per minute unless the key sets its own (0: no limit).',
   }),
   RECONCILE_INTERVAL_MS: Type.Integer({
     minimum: 100,
@@ -113,22 +126,32 @@ export const ConfigSchema = Type.Object({
   PUBLIC_BASE_URL: Type.Optional(
     Type.String({
       pattern: '^https?://[^\\s/]+(/[^\\s]*)?$',
-      description: 'The URL Apiframe reaches this gateway at, for webhooks. Unset: requests with a `webhookUrl` are refused.',
+      description:
+        'The URL Apiframe reaches this gateway at, for webhooks. Unset: requests with a `webhookUrl` are refused.',
     }),
   ),
-  WEBHOOK_ALLOW_HTTP: Type.Boolean({ default: false, description: 'Accept plain-http `webhookUrl`s on port 80 (https on port 443 only otherwise).' }),
+  WEBHOOK_ALLOW_HTTP: Type.Boolean({
+    default: false,
+    description: 'Accept plain-http `webhookUrl`s on port 80 (https on port 443 only otherwise).',
+  }),
   WEBHOOK_ALLOWED_HOSTS: Type.String({
     default: '',
-    description: 'Comma-separated hosts a `webhookUrl` may name even though they are private or loopback, on any port (internal receivers).',
+    description:
+      'Comma-separated hosts a `webhookUrl` may name even though they are private or loopback, on any port (internal receivers).',
   }),
   METRICS_TOKEN: Type.Optional(
     Type.String({
       minLength: 16,
-      description: 'Bearer token that opens `/metrics` on the main port (at least 16 characters, no `"`, `\\` or control characters). Unset (and no `METRICS_PORT`): no metrics endpoint.',
+      description:
+        'Bearer token that opens `/metrics` on the main port (at least 16 characters, no `"`, `\\` or control characters). Unset (and no `METRICS_PORT`): no metrics endpoint.',
     }),
   ),
   METRICS_PORT: Type.Optional(
-    Type.Integer({ minimum: 1, maximum: 65535, description: 'Serve `/metrics` without a token on this separate port instead (bound to `HOST`).' }),
+    Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      description: 'Serve `/metrics` without a token on this separate port instead (bound to `HOST`).',
+    }),
   ),
   SHUTDOWN_GRACE_MS: Type.Integer({
     minimum: 0,
@@ -182,7 +205,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`${variable} ${problem}`);
   }
   const raw = candidate as RawConfig;
-  const redisModes = [raw.REDIS_URL, raw.REDIS_CLUSTER_NODES, raw.REDIS_SENTINELS].filter((value) => value !== undefined);
+  const redisModes = [raw.REDIS_URL, raw.REDIS_CLUSTER_NODES, raw.REDIS_SENTINELS].filter(
+    (value) => value !== undefined,
+  );
   if (redisModes.length > 1) {
     throw new ConfigError('REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS are alternatives: set only one');
   }
@@ -218,14 +243,19 @@ function parsePricing(text: string): Record<string, number> {
   }
   const unknown = Object.keys(parsed).filter((model) => !(SUPPORTED_MODELS as readonly string[]).includes(model));
   if (unknown.length > 0) {
-    throw new ConfigError(`PRICING is invalid (unsupported model ${unknown.join(', ')}; supported: ${SUPPORTED_MODELS.join(', ')})`);
+    throw new ConfigError(
+      `PRICING is invalid (unsupported model ${unknown.join(', ')}; supported: ${SUPPORTED_MODELS.join(', ')})`,
+    );
   }
   return parsed;
 }
 
 /** A comma-separated list of hosts, blanks dropped. */
 function parseHostList(text: string): string[] {
-  return text.split(',').map((host) => host.trim()).filter(Boolean);
+  return text
+    .split(',')
+    .map((host) => host.trim())
+    .filter(Boolean);
 }
 
 // Every line the gateway logs is scrubbed of the configured secrets (src/logger.ts), which works
@@ -234,7 +264,10 @@ function parseHostList(text: string): string[] {
 // values set elsewhere (the Apiframe key, Redis passwords) are scrubbed in their escaped forms too.
 const MIN_SECRET_LENGTH = 8;
 const JSON_ESCAPED = /["\\\u0000-\u001f]/;
-type SecretSettings = Pick<RawConfig, 'APIFRAME_API_KEY' | 'ADMIN_TOKEN' | 'METRICS_TOKEN' | 'REDIS_PASSWORD' | 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>;
+type SecretSettings = Pick<
+  RawConfig,
+  'APIFRAME_API_KEY' | 'ADMIN_TOKEN' | 'METRICS_TOKEN' | 'REDIS_PASSWORD' | 'REDIS_URL' | 'REDIS_CLUSTER_NODES'
+>;
 
 function refuseUnscrubbableSecrets(raw: SecretSettings): void {
   for (const variable of ['ADMIN_TOKEN', 'METRICS_TOKEN'] as const) {
@@ -244,7 +277,9 @@ function refuseUnscrubbableSecrets(raw: SecretSettings): void {
   }
   for (const [variable, secret] of namedSecrets(raw)) {
     if (secret.length < MIN_SECRET_LENGTH) {
-      throw new ConfigError(`${variable} is invalid (a secret needs at least ${MIN_SECRET_LENGTH} characters to be kept out of logs)`);
+      throw new ConfigError(
+        `${variable} is invalid (a secret needs at least ${MIN_SECRET_LENGTH} characters to be kept out of logs)`,
+      );
     }
   }
 }

@@ -24,7 +24,11 @@ export const errors = {
     'This Idempotency-Key was already used with a different request body',
     409,
   ),
-  IdempotencyInProgress: createError('GW_IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still in progress; retry later', 409),
+  IdempotencyInProgress: createError(
+    'GW_IDEMPOTENCY_IN_PROGRESS',
+    'A request with this Idempotency-Key is still in progress; retry later',
+    409,
+  ),
   WebhooksDisabled: createError(
     'GW_WEBHOOKS_DISABLED',
     'Webhooks are not enabled on this gateway (PUBLIC_BASE_URL is not set); poll GET /v2/jobs/{id} instead',
@@ -33,7 +37,11 @@ export const errors = {
   WebhookSignature: createError('GW_WEBHOOK_SIGNATURE', 'Invalid webhook signature', 401),
   Conflict: createError('GW_CONFLICT', 'The record changed concurrently; retry', 409),
   ScopeDenied: createError('GW_SCOPE_DENIED', 'This key lacks the "%s" scope', 403),
-  UsageTeamDenied: createError('GW_USAGE_TEAM_DENIED', 'This key reads the usage of team %s only; other teams need the "usage:read:all" scope', 403),
+  UsageTeamDenied: createError(
+    'GW_USAGE_TEAM_DENIED',
+    'This key reads the usage of team %s only; other teams need the "usage:read:all" scope',
+    403,
+  ),
   UsageOrganisationDenied: createError(
     'GW_USAGE_ORGANISATION_DENIED',
     'Reconciling every team (with Apiframe\'s account-wide job list) needs the "usage:read:all" scope; this key may reconcile team=%s',
@@ -41,7 +49,11 @@ export const errors = {
   ),
   ModelNotAllowed: createError('GW_MODEL_NOT_ALLOWED', 'Model %s is not allowed for this key', 403),
   OriginNotAllowed: createError('GW_ORIGIN_NOT_ALLOWED', 'Origin %s is not allowed for this key', 403),
-  BrowserNotAllowed: createError('GW_BROWSER_NOT_ALLOWED', 'This key cannot be used from a browser (it allows no origins)', 403),
+  BrowserNotAllowed: createError(
+    'GW_BROWSER_NOT_ALLOWED',
+    'This key cannot be used from a browser (it allows no origins)',
+    403,
+  ),
   RouteNotFound: createError('GW_ROUTE_NOT_FOUND', 'Route %s %s not found', 404),
   InsufficientCredits: createError('GW_INSUFFICIENT_CREDITS', 'Insufficient credits', 402),
   UpstreamCredentials: createError(
@@ -54,7 +66,11 @@ export const errors = {
     'Upstream account out of credits; contact the gateway operator',
     503,
   ),
-  RateLimited: createError('GW_RATE_LIMITED', 'Rate limit exceeded: %s requests are limited to %s a minute for this key; retry later', 429),
+  RateLimited: createError(
+    'GW_RATE_LIMITED',
+    'Rate limit exceeded: %s requests are limited to %s a minute for this key; retry later',
+    429,
+  ),
   ReconciliationBusy: createError(
     'GW_RECONCILIATION_BUSY',
     'A reconciliation is already running on this gateway instance (one at a time); retry when it ends',
@@ -63,7 +79,11 @@ export const errors = {
   UpstreamRateLimited: createError('GW_UPSTREAM_RATE_LIMITED', 'Upstream rate limit reached; retry later', 429),
   UpstreamUnavailable: createError('GW_UPSTREAM_UNAVAILABLE', 'Upstream service error; retry later', 502),
   UpstreamTimeout: createError('GW_UPSTREAM_TIMEOUT', 'Upstream did not answer in time', 504),
-  StoreUnavailable: createError('GW_STORE_UNAVAILABLE', 'Credit store unavailable; nothing was charged, retry later', 503),
+  StoreUnavailable: createError(
+    'GW_STORE_UNAVAILABLE',
+    'Credit store unavailable; nothing was charged, retry later',
+    503,
+  ),
   Overloaded: createError('GW_OVERLOADED', 'Gateway overloaded; retry later', 503),
   Internal: createError('GW_INTERNAL', 'Internal gateway error', 500),
 } as const;

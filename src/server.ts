@@ -17,7 +17,9 @@ function configOrExit(): Config {
 
 const config = configOrExit();
 const app = await buildApp(config);
-const metricsServer = config.METRICS_PORT ? await startMetricsServer(app.services.metrics, config.METRICS_PORT, config.HOST) : null;
+const metricsServer = config.METRICS_PORT
+  ? await startMetricsServer(app.services.metrics, config.METRICS_PORT, config.HOST)
+  : null;
 
 // In-flight requests finish (their credits settle or are released), new ones are refused,
 // and past the deadline the process exits anyway: any reservation still open carries a lease

@@ -20,8 +20,13 @@ describe('configuration', () => {
 
   it('gives reservations a lease that outlasts a submission, its recording and 5 s of clock skew', () => {
     expect(loadConfig(base).reservationLeaseMs).toBe(72_000);
-    expect(loadConfig({ ...base, UPSTREAM_TIMEOUT_MS: '2000', REDIS_TIMEOUT_MS: '500' }).reservationLeaseMs).toBe(14_500);
-    expect(loadConfig({ ...base, UPSTREAM_TIMEOUT_MS: '2000', REDIS_TIMEOUT_MS: '500', RESERVATION_LEASE_MS: '7500' }).reservationLeaseMs).toBe(7_500);
+    expect(loadConfig({ ...base, UPSTREAM_TIMEOUT_MS: '2000', REDIS_TIMEOUT_MS: '500' }).reservationLeaseMs).toBe(
+      14_500,
+    );
+    expect(
+      loadConfig({ ...base, UPSTREAM_TIMEOUT_MS: '2000', REDIS_TIMEOUT_MS: '500', RESERVATION_LEASE_MS: '7500' })
+        .reservationLeaseMs,
+    ).toBe(7_500);
   });
 
   it('reads WEBHOOK_ALLOWED_HOSTS as a frozen list of hosts, blanks dropped', () => {
@@ -49,8 +54,14 @@ describe('configuration', () => {
     [{ ...base, PRICING: '{"seedream-4": -1}' }, 'PRICING is invalid'],
     [{ ...base, PRICING: '{"dall-e-9": 3}' }, 'PRICING is invalid (unsupported model dall-e-9'],
     [{ ...base, NODE_ENV: 'production' }, 'REDIS_URL is required when NODE_ENV=production'],
-    [{ ...base, UPSTREAM_TIMEOUT_MS: '30000', RESERVATION_LEASE_MS: '31000' }, 'RESERVATION_LEASE_MS is invalid (at least 37000'],
-    [{ ...base, UPSTREAM_TIMEOUT_MS: '2000', RESERVATION_LEASE_MS: '4000' }, 'RESERVATION_LEASE_MS is invalid (at least 9000'],
+    [
+      { ...base, UPSTREAM_TIMEOUT_MS: '30000', RESERVATION_LEASE_MS: '31000' },
+      'RESERVATION_LEASE_MS is invalid (at least 37000',
+    ],
+    [
+      { ...base, UPSTREAM_TIMEOUT_MS: '2000', RESERVATION_LEASE_MS: '4000' },
+      'RESERVATION_LEASE_MS is invalid (at least 9000',
+    ],
     [{ ...base, REDIS_URL: 'redis://:%zz@redis:6379' }, 'REDIS_URL is invalid (not a valid URL)'],
   ])('stops with one line naming the variable: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

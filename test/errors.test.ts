@@ -60,7 +60,7 @@ describe('the error table', () => {
     for (const code of ERROR_CODES) expect(readme).toContain(`| \`${code}\` |`);
   });
 
-  it('offers exactly the table\'s codes as ErrorResponse.code in the API description', () => {
+  it("offers exactly the table's codes as ErrorResponse.code in the API description", () => {
     expect(ErrorResponse.properties.code).toMatchObject({ enum: [...ERROR_CODES] });
   });
 

@@ -17,7 +17,10 @@ describe('the logger', () => {
   it('redacts credential headers by path', () => {
     const { lines, destination } = capture();
     const log = createLogger({ level: 'info', secrets: [], destination });
-    log.info({ req: { headers: { 'x-api-key': 'gk_caller_key', authorization: 'Bearer gk_other', host: 'gw' } } }, 'request');
+    log.info(
+      { req: { headers: { 'x-api-key': 'gk_caller_key', authorization: 'Bearer gk_other', host: 'gw' } } },
+      'request',
+    );
     expect(lines.join('')).not.toContain('gk_');
     expect(lines.join('')).toContain('"x-api-key":"[REDACTED]"');
     expect(lines.join('')).toContain('"host":"gw"');

@@ -24,7 +24,10 @@ let rotatedSecret = '';
 
 beforeAll(async () => {
   redis = await startRedis();
-  gw = await startGateway({ redisUrl: redis.url, env: { LOG_LEVEL: 'trace', UPSTREAM_TIMEOUT_MS: '300', METRICS_TOKEN } });
+  gw = await startGateway({
+    redisUrl: redis.url,
+    env: { LOG_LEVEL: 'trace', UPSTREAM_TIMEOUT_MS: '300', METRICS_TOKEN },
+  });
   keys = [await gw.createKey({ budget: { credits: 3, period: 'day' } }), await gw.createKey()];
 });
 afterAll(async () => {
@@ -41,7 +44,12 @@ describe('secret hygiene', () => {
   it('keeps every secret out of responses, logs, upstream traffic and the store', async () => {
     const [limited, open] = keys as [CreatedKey, CreatedKey];
     const generate = (key: string, prompt: string) =>
-      record({ method: 'POST', url: '/v2/images/generate', headers: { 'x-api-key': key }, payload: { ...SEED_BODY, prompt } });
+      record({
+        method: 'POST',
+        url: '/v2/images/generate',
+        headers: { 'x-api-key': key },
+        payload: { ...SEED_BODY, prompt },
+      });
 
     const { jobId } = (await generate(limited.key, 'ok')).json();
     await generate(limited.key, 'over budget');
@@ -54,8 +62,18 @@ describe('secret hygiene', () => {
     await record({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': UPSTREAM_KEY } });
     await record({ method: 'GET', url: '/admin/keys', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    await record({ method: 'PATCH', url: `/admin/keys/${open.id}`, headers: adminHeaders, payload: { name: 'renamed' } });
-    const rotated = await record({ method: 'POST', url: `/admin/keys/${open.id}/rotate`, headers: adminHeaders, payload: { gracePeriodSeconds: 30 } });
+    await record({
+      method: 'PATCH',
+      url: `/admin/keys/${open.id}`,
+      headers: adminHeaders,
+      payload: { name: 'renamed' },
+    });
+    const rotated = await record({
+      method: 'POST',
+      url: `/admin/keys/${open.id}/rotate`,
+      headers: adminHeaders,
+      payload: { gracePeriodSeconds: 30 },
+    });
     rotatedSecret = rotated.json().key;
     await record({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': open.key } });
     await record({ method: 'DELETE', url: `/admin/keys/${limited.id}`, headers: adminHeaders });
@@ -64,7 +82,11 @@ describe('secret hygiene', () => {
     expect(audit.json().entries.length).toBeGreaterThanOrEqual(5);
     await record({ method: 'GET', url: '/admin/usage/events?format=ndjson', headers: adminHeaders });
     await record({ method: 'GET', url: '/admin/usage/reconciliation', headers: adminHeaders });
-    const metrics = await record({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    const metrics = await record({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
     expect(metrics.statusCode).toBe(200);
     await record({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}x` } });
     await record({ method: 'GET', url: '/admin/keys', headers: { authorization: `Bearer ${ADMIN_TOKEN}x` } });
@@ -80,7 +102,11 @@ describe('secret hygiene', () => {
     const teamSecrets = [limited.key, open.key, rotatedSecret];
     const secrets = [UPSTREAM_KEY, sha256(UPSTREAM_KEY), ADMIN_TOKEN, METRICS_TOKEN, ...teamSecrets];
     const rotationAnswer = responses.findIndex((text) => text.includes(rotatedSecret));
-    expectNoSecrets(responses.filter((_, i) => i !== rotationAnswer).join('\n'), [...secrets, ...teamSecrets.map(sha256)], 'a response');
+    expectNoSecrets(
+      responses.filter((_, i) => i !== rotationAnswer).join('\n'),
+      [...secrets, ...teamSecrets.map(sha256)],
+      'a response',
+    );
     expectNoSecrets(gw.logs.join('\n'), [...secrets, ...teamSecrets.map(sha256)], 'the log');
     expect(gw.logs.length).toBeGreaterThan(20);
 
@@ -89,17 +115,23 @@ describe('secret hygiene', () => {
     for (const name of await client.keys('*')) {
       const type = await client.type(name);
       const value =
-        type === 'string' ? await client.get(name)
-        : type === 'hash' ? JSON.stringify(await client.hgetall(name))
-        : type === 'zset' ? JSON.stringify(await client.zrange(name, 0, -1))
-        : type === 'stream' ? JSON.stringify(await client.xrange(name, '-', '+'))
-        : JSON.stringify(await client.smembers(name));
+        type === 'string'
+          ? await client.get(name)
+          : type === 'hash'
+            ? JSON.stringify(await client.hgetall(name))
+            : type === 'zset'
+              ? JSON.stringify(await client.zrange(name, 0, -1))
+              : type === 'stream'
+                ? JSON.stringify(await client.xrange(name, '-', '+'))
+                : JSON.stringify(await client.smembers(name));
       dump.push(`${name} ${value}`);
     }
     client.disconnect();
     // Redis holds team-key hashes by design (the lookup index), never a secret.
     expectNoSecrets(dump.join('\n'), secrets, 'Redis');
-    console.log(`secret scan: ${responses.length} responses, ${gw.logs.length} log lines, ${dump.length} Redis keys, ${gw.sim.requests.length} upstream requests: clean`);
+    console.log(
+      `secret scan: ${responses.length} responses, ${gw.logs.length} log lines, ${dump.length} Redis keys, ${gw.sim.requests.length} upstream requests: clean`,
+    );
   });
 });
 
@@ -124,7 +156,12 @@ describe('a Redis refusal while saving a key record', () => {
       const key = await gateway.createKey();
       await refuse(client);
       const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
-      const renamed = await gateway.inject({ method: 'PATCH', url: `/admin/keys/${key.id}`, headers: adminHeaders, payload: { name: 'renamed' } });
+      const renamed = await gateway.inject({
+        method: 'PATCH',
+        url: `/admin/keys/${key.id}`,
+        headers: adminHeaders,
+        payload: { name: 'renamed' },
+      });
       expect(renamed.statusCode, renamed.body).toBe(503);
       expect(renamed.json().code).toBe('GW_STORE_UNAVAILABLE');
       const refusal = gateway.logs.find((line) => line.includes('GW_STORE_UNAVAILABLE'));

@@ -3,7 +3,18 @@
 // and shows exactly what the API answers. Names are always set as text, never as HTML.
 const $ = (selector) => document.querySelector(selector);
 const TOKEN = 'apiframe-gateway-token';
-const PALETTE = ['#3b5bdb', '#0ca678', '#f59f00', '#e64980', '#7048e8', '#1098ad', '#74b816', '#f76707', '#868e96', '#d6336c'];
+const PALETTE = [
+  '#3b5bdb',
+  '#0ca678',
+  '#f59f00',
+  '#e64980',
+  '#7048e8',
+  '#1098ad',
+  '#74b816',
+  '#f76707',
+  '#868e96',
+  '#d6336c',
+];
 
 const state = { rows: [], from: '', to: '', chart: null };
 
@@ -55,7 +66,10 @@ function drawChart(rows, from, to) {
     options: {
       animation: false,
       maintainAspectRatio: false,
-      scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'credits' } } },
+      scales: {
+        x: { stacked: true },
+        y: { stacked: true, beginAtZero: true, title: { display: true, text: 'credits' } },
+      },
       plugins: { legend: { position: 'bottom' } },
     },
   });
@@ -147,9 +161,15 @@ async function load() {
 
 /** The rows behind the chart, exactly as shown, as RFC 4180 CSV. */
 function csv() {
-  const quote = (value) => (/[",\r\n]/.test(String(value)) ? `"${String(value).replaceAll('"', '""')}"` : String(value));
+  const quote = (value) =>
+    /[",\r\n]/.test(String(value)) ? `"${String(value).replaceAll('"', '""')}"` : String(value);
   const lines = [['day', 'team', 'credits', 'charged', 'settlements', 'refunds', 'overrunCredits'].join(',')];
-  for (const row of state.rows) lines.push([row.day, row.team, row.credits, row.charged, row.settlements, row.refunds, row.overrunCredits].map(quote).join(','));
+  for (const row of state.rows)
+    lines.push(
+      [row.day, row.team, row.credits, row.charged, row.settlements, row.refunds, row.overrunCredits]
+        .map(quote)
+        .join(','),
+    );
   return `${lines.join('\r\n')}\r\n`;
 }
 

@@ -34,8 +34,15 @@ export function createAdminClient({ url, token }: AdminClientOptions) {
       throw new CliError(`cannot reach the gateway at ${base}: ${(error as Error).cause ?? (error as Error).message}`);
     }
     if (!response.ok) {
-      const { error, details } = (await response.json().catch(() => ({}))) as { error?: string; details?: Record<string, string[]> };
-      const specifics = details ? ` (${Object.entries(details).map(([path, messages]) => `${path}: ${messages.join(', ')}`).join('; ')})` : '';
+      const { error, details } = (await response.json().catch(() => ({}))) as {
+        error?: string;
+        details?: Record<string, string[]>;
+      };
+      const specifics = details
+        ? ` (${Object.entries(details)
+            .map(([path, messages]) => `${path}: ${messages.join(', ')}`)
+            .join('; ')})`
+        : '';
       throw new CliError(`${error ?? 'request failed'}${specifics} [HTTP ${response.status}]`, response.status);
     }
     return response;

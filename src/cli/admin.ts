@@ -34,7 +34,11 @@ interface GlobalOptions {
   json?: boolean;
 }
 
-const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 const budgetArgument = (value: string) => {
   try {
     return parseBudget(value);
@@ -49,7 +53,11 @@ const integer = (value: string) => {
 
 const program = new Command('apiframe-gateway-admin')
   .description('Manage the team keys and team budgets of an Apiframe gateway.')
-  .option('--url <url>', 'gateway base URL (env APIFRAME_GATEWAY_URL)', process.env.APIFRAME_GATEWAY_URL ?? 'http://127.0.0.1:8080')
+  .option(
+    '--url <url>',
+    'gateway base URL (env APIFRAME_GATEWAY_URL)',
+    process.env.APIFRAME_GATEWAY_URL ?? 'http://127.0.0.1:8080',
+  )
   .option('--token <token>', 'admin token or admin-scope key (env ADMIN_TOKEN)')
   .option('--json', 'print the API answer as JSON')
   .showHelpAfterError()
@@ -66,7 +74,16 @@ function print(value: unknown, asText: () => string): void {
   process.stdout.write(`${program.opts<GlobalOptions>().json ? JSON.stringify(value, null, 2) : asText()}\n`);
 }
 
-const keyRow = (key: KeyView) => [key.id, key.name, key.team, key.prefix, key.status, formatBudget(key.budget), key.spent, key.remaining ?? 'unlimited'];
+const keyRow = (key: KeyView) => [
+  key.id,
+  key.name,
+  key.team,
+  key.prefix,
+  key.status,
+  formatBudget(key.budget),
+  key.spent,
+  key.remaining ?? 'unlimited',
+];
 const KEY_HEADINGS = ['id', 'name', 'team', 'prefix', 'status', 'budget', 'spent', 'remaining'];
 
 function printKeyWithSecret(key: KeyView): void {
@@ -82,7 +99,11 @@ keys
   .requiredOption('--team <team>', 'team the key belongs to')
   .requiredOption('--name <name>', 'name of the key')
   .option('--budget <budget>', 'e.g. 300/month, 50/day, 1000/total, unlimited', budgetArgument)
-  .option('--scopes <scopes>', 'comma-separated: generate, usage:read (its team), usage:read:all (every team), admin', list)
+  .option(
+    '--scopes <scopes>',
+    'comma-separated: generate, usage:read (its team), usage:read:all (every team), admin',
+    list,
+  )
   .option('--models <models>', 'comma-separated models the key may use', list)
   .option('--origins <origins>', 'comma-separated web origins the key may be used from', list)
   .option('--expires <date>', 'expiry, an ISO 8601 date-time')
@@ -129,7 +150,9 @@ keys
   .description('issue a new secret for the key (same id, spend and history)')
   .option('--grace <seconds>', 'how long the old secret keeps working', integer, 0)
   .action(async (id: string, options) => {
-    printKeyWithSecret(await client().post<KeyView>(`/keys/${encodeURIComponent(id)}/rotate`, { gracePeriodSeconds: options.grace }));
+    printKeyWithSecret(
+      await client().post<KeyView>(`/keys/${encodeURIComponent(id)}/rotate`, { gracePeriodSeconds: options.grace }),
+    );
   });
 
 keys
@@ -174,7 +197,14 @@ teams
     print({ teams: all }, () =>
       table(
         ['team', 'name', 'budget', 'window', 'spent', 'remaining'],
-        all.map((team) => [team.id, team.name, formatBudget(team.budget), team.window, team.spent, team.remaining ?? 'unlimited']),
+        all.map((team) => [
+          team.id,
+          team.name,
+          formatBudget(team.budget),
+          team.window,
+          team.spent,
+          team.remaining ?? 'unlimited',
+        ]),
       ),
     );
   });
@@ -185,9 +215,21 @@ interface UsageReport {
   totals: Record<string, number>;
 }
 
-const METRICS = ['credits', 'charged', 'reservations', 'settlements', 'refunds', 'releases', 'overruns', 'overrunCredits'];
+const METRICS = [
+  'credits',
+  'charged',
+  'reservations',
+  'settlements',
+  'refunds',
+  'releases',
+  'overruns',
+  'overrunCredits',
+];
 
-function usageQuery(options: { from?: string; to?: string; team?: string; key?: string }, extra: Record<string, string>): URLSearchParams {
+function usageQuery(
+  options: { from?: string; to?: string; team?: string; key?: string },
+  extra: Record<string, string>,
+): URLSearchParams {
   const query = new URLSearchParams(extra);
   for (const name of ['from', 'to', 'team', 'key'] as const) if (options[name]) query.set(name, options[name]);
   return query;
@@ -205,8 +247,14 @@ const usage = program
     const report = await client().get<UsageReport>(`/usage?${usageQuery(options, { groupBy: options.groupBy })}`);
     print(report, () => {
       const groups = report.groupBy.flatMap((group) => (group === 'key' ? ['keyName', 'key'] : [group]));
-      const rows = report.rows.map((row) => [...groups.map((group) => row[group]), ...METRICS.map((metric) => row[metric])]);
-      const total = [...groups.map((_, i) => (i === 0 ? 'total' : '')), ...METRICS.map((metric) => report.totals[metric])];
+      const rows = report.rows.map((row) => [
+        ...groups.map((group) => row[group]),
+        ...METRICS.map((metric) => row[metric]),
+      ]);
+      const total = [
+        ...groups.map((_, i) => (i === 0 ? 'total' : '')),
+        ...METRICS.map((metric) => report.totals[metric]),
+      ];
       return table([...groups, ...METRICS], [...rows, total]);
     });
   });
@@ -225,11 +273,14 @@ usage
     const api = client();
     const { totals } = await api.get<UsageReport>(`/usage?${usageQuery(options, { groupBy: 'team' })}`);
     const expected = totals.reservations! + totals.settlements! + totals.refunds! + totals.releases! + totals.overruns!;
-    const written = await exportLedger(await api.stream(`/usage/events?${usageQuery(options, { format: options.format })}`), {
-      file: options.output,
-      expected,
-      header: options.format === 'csv',
-    });
+    const written = await exportLedger(
+      await api.stream(`/usage/events?${usageQuery(options, { format: options.format })}`),
+      {
+        file: options.output,
+        expected,
+        header: options.format === 'csv',
+      },
+    );
     process.stderr.write(`Exported ${written} ledger entries to ${options.output}\n`);
   });
 

@@ -15,7 +15,11 @@ export interface ExportOptions {
 }
 
 export async function exportLedger(body: ReadableStream<Uint8Array>, options: ExportOptions): Promise<number> {
-  const bar = new SingleBar({ format: 'exporting [{bar}] {percentage}% {value}/{total} entries', stream: process.stderr, hideCursor: true });
+  const bar = new SingleBar({
+    format: 'exporting [{bar}] {percentage}% {value}/{total} entries',
+    stream: process.stderr,
+    hideCursor: true,
+  });
   bar.start(Math.max(options.expected, 1), 0);
   let lines = options.header ? -1 : 0;
   const counter = new Transform({

@@ -14,7 +14,8 @@ export function formatBudget(budget: Budget | null): string {
 export function parseBudget(text: string): Budget | null {
   if (text === 'unlimited') return null;
   const match = /^(\d+)\/(day|week|month|total)$/.exec(text);
-  if (!match) throw new Error(`budget must look like 300/month (day, week, month or total) or "unlimited", not "${text}"`);
+  if (!match)
+    throw new Error(`budget must look like 300/month (day, week, month or total) or "unlimited", not "${text}"`);
   return { credits: Number(match[1]), period: match[2]! };
 }
 
@@ -33,7 +34,10 @@ export function table(headings: string[], rows: unknown[][]): string {
 
 /** A record as a two-column table, budget fields in their short form. */
 export function details(record: Record<string, unknown>): string {
-  const rows = Object.entries(record).map(([name, value]) => [name, name === 'budget' ? formatBudget(value as Budget | null) : value]);
+  const rows = Object.entries(record).map(([name, value]) => [
+    name,
+    name === 'budget' ? formatBudget(value as Budget | null) : value,
+  ]);
   const output = new Table({ style: { head: [], border: [] } });
   output.push(...rows.map(([name, value]) => [String(name), display(value)]));
   return output.toString();

@@ -81,4 +81,3 @@ function computeWindow(period: BudgetPeriod, at: number): string {
       return 'total';
   }
 }
-

@@ -47,7 +47,17 @@ export interface AggregateCell {
 /** A cell with nothing counted yet. */
 export function emptyAggregateCell(day: string, team: string, keyId: string, model: string): AggregateCell {
   return {
-    day, team, keyId, model,
-    credits: 0, charged: 0, reserve: 0, release: 0, settle: 0, refund: 0, overrun: 0, overrunCredits: 0,
+    day,
+    team,
+    keyId,
+    model,
+    credits: 0,
+    charged: 0,
+    reserve: 0,
+    release: 0,
+    settle: 0,
+    refund: 0,
+    overrun: 0,
+    overrunCredits: 0,
   };
 }

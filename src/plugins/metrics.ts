@@ -36,12 +36,16 @@ async function exposition(metrics: Metrics) {
 
 /** GET /metrics on the main port, for `Authorization: Bearer $METRICS_TOKEN` only. */
 export const metricsRoute: FastifyPluginAsync<{ token: string }> = async (app, options) => {
-  app.get('/metrics', { schema: { tags: ['Operations'], summary: 'Prometheus metrics (Bearer METRICS_TOKEN)', hide: false } }, async (request, reply) => {
-    const token = bearerToken(request);
-    if (!token || !secretsEqual(token, options.token)) throw new errors.MetricsUnauthorized();
-    const { type, body } = await exposition(app.services.metrics);
-    return reply.type(type).send(body);
-  });
+  app.get(
+    '/metrics',
+    { schema: { tags: ['Operations'], summary: 'Prometheus metrics (Bearer METRICS_TOKEN)', hide: false } },
+    async (request, reply) => {
+      const token = bearerToken(request);
+      if (!token || !secretsEqual(token, options.token)) throw new errors.MetricsUnauthorized();
+      const { type, body } = await exposition(app.services.metrics);
+      return reply.type(type).send(body);
+    },
+  );
 };
 
 /** A listener of its own for /metrics, for scrapers on a private port. */

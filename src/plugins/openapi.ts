@@ -17,7 +17,12 @@ async function openApiDocument(app: FastifyInstance): Promise<void> {
       },
       components: {
         securitySchemes: {
-          TeamKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'A team key (`gk_…`); `Authorization: Bearer gk_…` works too.' },
+          TeamKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-API-Key',
+            description: 'A team key (`gk_…`); `Authorization: Bearer gk_…` works too.',
+          },
           AdminToken: { type: 'http', scheme: 'bearer', description: 'The gateway’s ADMIN_TOKEN.' },
         },
       },
@@ -33,7 +38,9 @@ async function openApiDocument(app: FastifyInstance): Promise<void> {
       ],
     },
   });
-  app.get('/openapi.json', { schema: { tags: ['Operations'], summary: 'This API as OpenAPI 3.1' } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { tags: ['Operations'], summary: 'This API as OpenAPI 3.1' } }, async () =>
+    app.swagger(),
+  );
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
 }
 

@@ -39,7 +39,13 @@ export const rateLimiting = fp<{ redis: Redis | Cluster | undefined }>(
 );
 
 /** Lets the request through, or answers 429 with Retry-After and the IETF fields. */
-async function enforce(limiter: Limiter, request: FastifyRequest, reply: FastifyReply, policy: string, quota: number): Promise<void> {
+async function enforce(
+  limiter: Limiter,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  policy: string,
+  quota: number,
+): Promise<void> {
   const result = await limiter(request);
   if (result.isAllowed) return;
   const reset = result.ttlInSeconds;
@@ -88,6 +94,10 @@ export function perCallerRateLimit(
   perMinute: number,
   callerOf: (request: FastifyRequest) => string,
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
-  const limiter = app.createRateLimit({ timeWindow: WINDOW_MS, max: perMinute, keyGenerator: (request) => `${policy}:${callerOf(request)}` });
+  const limiter = app.createRateLimit({
+    timeWindow: WINDOW_MS,
+    max: perMinute,
+    keyGenerator: (request) => `${policy}:${callerOf(request)}`,
+  });
   return (request, reply) => enforce(limiter, request, reply, policy, perMinute);
 }

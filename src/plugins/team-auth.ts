@@ -31,13 +31,20 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 }
 
 /** The active key behind `secret`, holding one of `scopes` (none asked: any key), allowed at the request's Origin. */
-export async function authenticateKey(keyLookup: KeyLookup, request: FastifyRequest, secret: string, scopes: Scope[]): Promise<Caller> {
+export async function authenticateKey(
+  keyLookup: KeyLookup,
+  request: FastifyRequest,
+  secret: string,
+  scopes: Scope[],
+): Promise<Caller> {
   if (!looksLikeTeamKey(secret)) throw new errors.InvalidKey();
   const found = await keyLookup.resolve(secret);
   if (found.status !== 'active') {
-    throw found.status === 'revoked' ? new errors.RevokedKeyPresented()
-      : found.status === 'expired' ? new errors.KeyExpired()
-      : new errors.InvalidKey();
+    throw found.status === 'revoked'
+      ? new errors.RevokedKeyPresented()
+      : found.status === 'expired'
+        ? new errors.KeyExpired()
+        : new errors.InvalidKey();
   }
   const { key, team } = found;
   const origin = request.headers.origin;

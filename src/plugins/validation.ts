@@ -58,7 +58,8 @@ function pathOf(error: ErrorObject): string {
 /** Drops the noise of nullable fields (`anyOf [T, null]`): the branch for T says what is wrong. */
 function meaningful(validation: ErrorObject[]): ErrorObject[] {
   const kept = validation.filter(
-    (error) => error.keyword !== 'anyOf' && !(error.keyword === 'type' && (error.params as { type?: string }).type === 'null'),
+    (error) =>
+      error.keyword !== 'anyOf' && !(error.keyword === 'type' && (error.params as { type?: string }).type === 'null'),
   );
   return kept.length > 0 ? kept : validation;
 }

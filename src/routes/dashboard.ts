@@ -7,7 +7,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { PROJECT_ROOT } from '../project-root.js';
 
 const CHART_DIR = join(dirname(createRequire(import.meta.url).resolve('chart.js')));
-const POLICY = "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+const POLICY =
+  "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 export const dashboardRoutes: FastifyPluginAsync = async (app) => {
   app.addHook('onSend', async (_request, reply) => {

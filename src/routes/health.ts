@@ -30,10 +30,13 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['Operations'],
         summary: 'Readiness: Redis reachable and its scripts loaded',
-        description: 'Answers 503 with the reason while the gateway cannot meter requests; recovers on its own when Redis returns.',
+        description:
+          'Answers 503 with the reason while the gateway cannot meter requests; recovers on its own when Redis returns.',
         response: {
           200: Type.Object(Readiness.properties, { examples: [{ status: 'ready', store: 'redis' }] }),
-          503: Type.Object(Readiness.properties, { examples: [{ status: 'unavailable', store: 'redis', reason: 'redis is reconnecting' }] }),
+          503: Type.Object(Readiness.properties, {
+            examples: [{ status: 'unavailable', store: 'redis', reason: 'redis is reconnecting' }],
+          }),
         },
       },
     },

@@ -4,7 +4,20 @@ import { stringify } from 'csv-stringify';
 import { sendStream } from './raw-reply.js';
 import { USAGE_METRICS, type UsageReport } from '../services/usage-report.js';
 
-export const LEDGER_COLUMNS = ['id', 'ts', 'day', 'team', 'kind', 'keyId', 'model', 'credits', 'jobId', 'reservationId', 'requestId', 'note'] as const;
+export const LEDGER_COLUMNS = [
+  'id',
+  'ts',
+  'day',
+  'team',
+  'kind',
+  'keyId',
+  'model',
+  'credits',
+  'jobId',
+  'reservationId',
+  'requestId',
+  'note',
+] as const;
 
 /** `from`..`to` as asked, defaulting to the current UTC month so far. */
 export function usagePeriod(query: { from?: string; to?: string }, now: number): { from: string; to: string } {

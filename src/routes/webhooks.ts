@@ -16,9 +16,16 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['Webhooks'],
         summary: 'Receive a job event from Apiframe',
-        description: 'Verified with X-Webhook-Signature (HMAC-SHA256 of the raw body keyed with SHA-256 of the Apiframe key).',
+        description:
+          'Verified with X-Webhook-Signature (HMAC-SHA256 of the raw body keyed with SHA-256 of the Apiframe key).',
         params: Type.Object({ team: TEAM_ID }),
-        response: { 200: Type.Object({ received: Type.Boolean() }), 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse },
+        response: {
+          200: Type.Object({ received: Type.Boolean() }),
+          400: ErrorResponse,
+          401: ErrorResponse,
+          404: ErrorResponse,
+          503: ErrorResponse,
+        },
       },
     },
     async (request) => {

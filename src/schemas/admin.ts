@@ -12,7 +12,9 @@ export const TEAM_ID = Type.String({
 export const BudgetSchema = Type.Object(
   {
     credits: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
-    period: StringEnum(BUDGET_PERIODS, { description: 'UTC calendar window the credits apply to (weeks start on Monday).' }),
+    period: StringEnum(BUDGET_PERIODS, {
+      description: 'UTC calendar window the credits apply to (weeks start on Monday).',
+    }),
   },
   { additionalProperties: false, description: 'null means unlimited.' },
 );
@@ -41,8 +43,17 @@ const KeySettings = Type.Object({
   budget: Nullable(BudgetSchema),
   expiresAt: Nullable(Type.String({ format: 'date-time' })),
   scopes: Type.Array(StringEnum(SCOPES), { minItems: 1, uniqueItems: true, description: 'Default: ["generate"].' }),
-  allowedModels: Nullable(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { uniqueItems: true, description: 'null: every priced model.' })),
-  allowedOrigins: Type.Array(Origin, { maxItems: 50, uniqueItems: true, description: 'Web origins the key may be used from; empty: none (not usable from a browser).' }),
+  allowedModels: Nullable(
+    Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+      uniqueItems: true,
+      description: 'null: every priced model.',
+    }),
+  ),
+  allowedOrigins: Type.Array(Origin, {
+    maxItems: 50,
+    uniqueItems: true,
+    description: 'Web origins the key may be used from; empty: none (not usable from a browser).',
+  }),
   rateLimit: Nullable(RateLimitSchema),
   metadata: Metadata,
 });
@@ -51,7 +62,14 @@ export const CreateKeyBody = Type.Object(
   { ...Type.Partial(KeySettings).properties, name: KeySettings.properties.name, team: TEAM_ID },
   {
     additionalProperties: false,
-    examples: [{ name: 'web frontend', team: 'marketing', budget: { credits: 300, period: 'month' }, allowedOrigins: ['https://app.example.com'] }],
+    examples: [
+      {
+        name: 'web frontend',
+        team: 'marketing',
+        budget: { credits: 300, period: 'month' },
+        allowedOrigins: ['https://app.example.com'],
+      },
+    ],
   },
 );
 export type CreateKeyBody = Static<typeof CreateKeyBody>;
@@ -66,7 +84,12 @@ export type UpdateKeyBody = Static<typeof UpdateKeyBody>;
 export const RotateKeyBody = Type.Object(
   {
     gracePeriodSeconds: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: 604_800, default: 0, description: 'How long the old secret keeps working (at most 7 days).' }),
+      Type.Integer({
+        minimum: 0,
+        maximum: 604_800,
+        default: 0,
+        description: 'How long the old secret keeps working (at most 7 days).',
+      }),
     ),
   },
   { additionalProperties: false, examples: [{ gracePeriodSeconds: 3600 }] },
@@ -88,7 +111,12 @@ const keyFields = {
   budget: Nullable(BudgetSchema),
   expiresAt: Nullable(Type.String({ format: 'date-time' })),
   revokedAt: Nullable(Type.String({ format: 'date-time' })),
-  previousKeyValidUntil: Nullable(Type.String({ format: 'date-time', description: 'Until when the secret replaced by the last rotation still works.' })),
+  previousKeyValidUntil: Nullable(
+    Type.String({
+      format: 'date-time',
+      description: 'Until when the secret replaced by the last rotation still works.',
+    }),
+  ),
   scopes: Type.Array(StringEnum(SCOPES)),
   allowedModels: Nullable(Type.Array(Type.String())),
   allowedOrigins: Type.Array(Type.String()),
@@ -111,7 +139,11 @@ export const ListKeysQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
 });
 
-export const KeyPage = Type.Object({ keys: Type.Array(KeyView), nextCursor: Nullable(Type.String()), hasMore: Type.Boolean() });
+export const KeyPage = Type.Object({
+  keys: Type.Array(KeyView),
+  nextCursor: Nullable(Type.String()),
+  hasMore: Type.Boolean(),
+});
 
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 export const TeamParams = Type.Object({ id: TEAM_ID });
@@ -122,7 +154,10 @@ export const CreateTeamBody = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     budget: Nullable(BudgetSchema),
   },
-  { additionalProperties: false, examples: [{ id: 'marketing', name: 'Marketing', budget: { credits: 3000, period: 'month' } }] },
+  {
+    additionalProperties: false,
+    examples: [{ id: 'marketing', name: 'Marketing', budget: { credits: 3000, period: 'month' } }],
+  },
 );
 export type CreateTeamBody = Static<typeof CreateTeamBody>;
 
@@ -157,7 +192,9 @@ export const AuditPage = Type.Object({
       id: Type.String(),
       at: Type.String({ format: 'date-time' }),
       actor: Type.String({ description: '"admin-token", or "key:<id>" for a key with the admin scope.' }),
-      action: Type.String({ examples: ['key.create', 'key.update', 'key.rotate', 'key.revoke', 'team.create', 'team.update'] }),
+      action: Type.String({
+        examples: ['key.create', 'key.update', 'key.rotate', 'key.revoke', 'team.create', 'team.update'],
+      }),
       target: Type.String({ examples: ['key:3f0c9a1e-…', 'team:marketing'] }),
       before: Type.Unknown(),
       after: Type.Unknown(),

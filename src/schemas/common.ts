@@ -47,4 +47,3 @@ export const InsufficientCreditsResponse = Type.Object(
   },
   { $id: 'InsufficientCredits' },
 );
-

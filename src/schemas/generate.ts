@@ -36,7 +36,6 @@ const SeedreamParams = Type.Object(
   { additionalProperties: false },
 );
 
-
 export const WEBHOOK_EVENTS = ['progress', 'completed', 'failed'] as const;
 
 export function buildGenerateImageRequest(enabledModels: readonly string[]) {

@@ -13,7 +13,10 @@ const Metrics = {
   settlements: Type.Integer({ description: 'Jobs completed and charged.' }),
   refunds: Type.Integer({ description: 'Jobs failed or cancelled, their reservation returned.' }),
   releases: Type.Integer({ description: 'Reservations returned before a job existed (refused, errors, timeouts).' }),
-  overruns: Type.Integer({ description: 'Overrun entries: credits moved beyond what a budget check covered (a job cost more than its reservation).' }),
+  overruns: Type.Integer({
+    description:
+      'Overrun entries: credits moved beyond what a budget check covered (a job cost more than its reservation).',
+  }),
   overrunCredits: Type.Integer({ description: 'Credits of the overrun entries (included in `credits`).' }),
 };
 
@@ -33,7 +36,11 @@ export const UsageQuery = Type.Object({
 export const UsageReport = Type.Object({
   from: Type.String(),
   to: Type.String(),
-  team: Type.Optional(Type.String({ description: 'The one team the report covers, when it covers one (asked for, or the only one the key may read).' })),
+  team: Type.Optional(
+    Type.String({
+      description: 'The one team the report covers, when it covers one (asked for, or the only one the key may read).',
+    }),
+  ),
   groupBy: Type.Array(Type.String()),
   rows: Type.Array(
     Type.Object({
@@ -77,7 +84,11 @@ export const LedgerEntry = Type.Object({
   note: Type.String(),
 });
 
-export const EventsPage = Type.Object({ events: Type.Array(LedgerEntry), nextCursor: Nullable(Type.String()), hasMore: Type.Boolean() });
+export const EventsPage = Type.Object({
+  events: Type.Array(LedgerEntry),
+  nextCursor: Nullable(Type.String()),
+  hasMore: Type.Boolean(),
+});
 
 export const ReconciliationQuery = Type.Object({
   from: Type.Optional(Day),
@@ -87,9 +98,12 @@ export const ReconciliationQuery = Type.Object({
     minimum: 1,
     maximum: 1_000,
     default: 200,
-    description: 'Requests to Apiframe this call may make: one per job compared, one per page (100 jobs) of its account-wide job list.',
+    description:
+      'Requests to Apiframe this call may make: one per job compared, one per page (100 jobs) of its account-wide job list.',
   }),
-  cursor: Type.Optional(Type.String({ maxLength: 1_000, description: '`progress.next` of the previous answer, to continue the walk.' })),
+  cursor: Type.Optional(
+    Type.String({ maxLength: 1_000, description: '`progress.next` of the previous answer, to continue the walk.' }),
+  ),
 });
 
 const Difference = Type.Object({
@@ -106,11 +120,15 @@ const Difference = Type.Object({
 export const ReconciliationReport = Type.Object({
   from: Type.String(),
   to: Type.String(),
-  team: Nullable(Type.String({ description: 'The team reconciled; null: every team, and Apiframe\'s account-wide job list.' })),
+  team: Nullable(
+    Type.String({ description: "The team reconciled; null: every team, and Apiframe's account-wide job list." }),
+  ),
   summary: Type.Object(
     {
       jobs: Type.Integer({ description: 'Gateway jobs compared in this answer.' }),
-      settled: Type.Integer({ description: 'Of those, the jobs the gateway has settled; the credit sums are over these.' }),
+      settled: Type.Integer({
+        description: 'Of those, the jobs the gateway has settled; the credit sums are over these.',
+      }),
       unsettled: Type.Integer(),
       gatewayCredits: Type.Integer(),
       apiframeCredits: Type.Integer(),
@@ -123,8 +141,17 @@ export const ReconciliationReport = Type.Object({
   differences: Type.Array(Difference),
   unsettled: Type.Array(Difference),
   unknownToGateway: Type.Array(
-    Type.Object({ jobId: Type.String(), model: Type.String(), status: Type.String(), creditCost: Nullable(Type.Integer()), createdAt: Type.String() }),
-    { description: 'Jobs of the period on the Apiframe account that the gateway never recorded (every-team reconciliations only).' },
+    Type.Object({
+      jobId: Type.String(),
+      model: Type.String(),
+      status: Type.String(),
+      creditCost: Nullable(Type.Integer()),
+      createdAt: Type.String(),
+    }),
+    {
+      description:
+        'Jobs of the period on the Apiframe account that the gateway never recorded (every-team reconciliations only).',
+    },
   ),
   errors: Type.Array(Type.Object({ jobId: Type.String(), error: Type.String() })),
   progress: Type.Object({
@@ -132,6 +159,10 @@ export const ReconciliationReport = Type.Object({
     jobsRemaining: Type.Integer({ description: 'Gateway jobs of the period left for the next calls.' }),
     apiframePagesRead: Type.Integer({ description: "Pages of Apiframe's account-wide job list read in this answer." }),
     complete: Type.Boolean({ description: 'True when the walk has covered the whole period.' }),
-    next: Nullable(Type.String({ description: 'Pass as `cursor` (with the same from, to and team) to continue; null when complete.' })),
+    next: Nullable(
+      Type.String({
+        description: 'Pass as `cursor` (with the same from, to and team) to continue; null when complete.',
+      }),
+    ),
   }),
 });

@@ -9,8 +9,23 @@ export interface Actor {
   requestId: string;
 }
 
-export function auditEntry(actor: Actor, action: string, target: string, before: unknown, after: unknown, at: number): AuditEntry {
-  return { at: new Date(at).toISOString(), actor: actor.name, action, target, before, after, requestId: actor.requestId };
+export function auditEntry(
+  actor: Actor,
+  action: string,
+  target: string,
+  before: unknown,
+  after: unknown,
+  at: number,
+): AuditEntry {
+  return {
+    at: new Date(at).toISOString(),
+    actor: actor.name,
+    action,
+    target,
+    before,
+    after,
+    requestId: actor.requestId,
+  };
 }
 
 /**

@@ -32,7 +32,10 @@ export function createBackgroundSettlement(deps: BackgroundSettlementDeps) {
   async function releaseExpired(team: string, now: number): Promise<number> {
     const expired = await store.expiredReservations(team, now, BATCH);
     for (const { reservationId, day, model } of expired) {
-      await settlement.release({ team, reservationId, day, now, requestId: `reconciler-${randomUUID()}`, why: 'lease expired' }, model);
+      await settlement.release(
+        { team, reservationId, day, now, requestId: `reconciler-${randomUUID()}`, why: 'lease expired' },
+        model,
+      );
     }
     return expired.length;
   }

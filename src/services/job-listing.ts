@@ -36,9 +36,14 @@ export function createJobListing(store: Store, polling: JobPolling) {
   async function searchOne(caller: Caller, query: ListQuery, requestId: string): Promise<ListAnswer> {
     const record = await store.getJob(caller.key.team, query.search!);
     const visible = record && (query.scope === 'team' || record.keyId === caller.key.id);
-    if (!visible || (query.model && record.model !== query.model)) return { jobs: [], nextCursor: null, hasMore: false };
+    if (!visible || (query.model && record.model !== query.model))
+      return { jobs: [], nextCursor: null, hasMore: false };
     const bodies = await polling.listedStates([record], requestId, listingBudget());
-    return { jobs: bodies.filter((body) => !query.status || statusOf(body) === query.status), nextCursor: null, hasMore: false };
+    return {
+      jobs: bodies.filter((body) => !query.status || statusOf(body) === query.status),
+      nextCursor: null,
+      hasMore: false,
+    };
   }
 
   async function list(caller: Caller, query: ListQuery, requestId: string): Promise<ListAnswer> {

@@ -43,7 +43,9 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
   function checkModels(models: string[] | null | undefined): void {
     const unknown = (models ?? []).filter((model) => !pricedModels.includes(model));
     if (unknown.length > 0) {
-      throw invalidInput({ allowedModels: [`unknown model ${unknown.join(', ')}; priced models: ${pricedModels.join(', ')}`] });
+      throw invalidInput({
+        allowedModels: [`unknown model ${unknown.join(', ')}; priced models: ${pricedModels.join(', ')}`],
+      });
     }
   }
 
@@ -54,7 +56,12 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
   }
 
   /** Applies `change` to the current record and saves it, re-reading on a concurrent edit. */
-  async function change(id: string, actor: Actor, action: string, apply: (record: TeamKeyRecord, now: number) => { retire?: { hash: string; at: number } } | void) {
+  async function change(
+    id: string,
+    actor: Actor,
+    action: string,
+    apply: (record: TeamKeyRecord, now: number) => { retire?: { hash: string; at: number } } | void,
+  ) {
     return withRetries(async () => {
       const before = await existing(id);
       if (before.revokedAt && action !== 'key.revoke') throw new errors.RevokedKeyNotEditable();
@@ -130,7 +137,11 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
       let scanned = 0;
       const now = clock();
       while (found.length < options.limit && hasMore && scanned < MAX_SCANNED) {
-        const page = await store.listKeys({ ...(options.team && { team: options.team }), ...(after && { after }), limit: options.limit - found.length });
+        const page = await store.listKeys({
+          ...(options.team && { team: options.team }),
+          ...(after && { after }),
+          limit: options.limit - found.length,
+        });
         hasMore = page.hasMore;
         scanned += page.keys.length;
         found.push(...page.keys.filter((record) => !options.status || keyStatus(record, now) === options.status));

@@ -25,7 +25,11 @@ export function createMetrics() {
     buckets: LATENCY_BUCKETS,
     registers,
   });
-  const inFlight = new Gauge({ name: `${PREFIX}http_requests_in_flight`, help: 'Requests being handled now.', registers });
+  const inFlight = new Gauge({
+    name: `${PREFIX}http_requests_in_flight`,
+    help: 'Requests being handled now.',
+    registers,
+  });
   const credits = new Counter({
     name: `${PREFIX}credits_total`,
     help: 'Credits moved: reserved before forwarding, released when nothing was created, settled when a job completed, refunded when it failed, overrun when a job cost more than its reservation covered.',

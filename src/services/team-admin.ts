@@ -44,7 +44,14 @@ export function createTeamAdmin(store: Store, clock: Clock) {
         if (!before) throw new errors.TeamNotFound();
         const now = clock();
         const after: TeamRecord = { ...before, ...patch, version: before.version + 1, updatedAt: iso(now) };
-        const audit = auditEntry(actor, 'team.update', `team:${id}`, withoutVersion(before), withoutVersion(after), now);
+        const audit = auditEntry(
+          actor,
+          'team.update',
+          `team:${id}`,
+          withoutVersion(before),
+          withoutVersion(after),
+          now,
+        );
         return (await store.saveTeam({ record: after, expectedVersion: before.version, audit })) ? after : null;
       });
       return view(team);

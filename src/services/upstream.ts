@@ -85,23 +85,34 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
     const observe = (status: number | UpstreamFailure['kind']) =>
       options.observe?.(operation, status, (performance.now() - started) / 1000);
     try {
-      const response = await inSlot(maxQueueMs, () => pool.request({
-        method,
-        path: pathPrefix + path,
-        headers: {
-          ...baseHeaders,
-          ...extraHeaders,
-          'x-request-id': requestId,
-          ...(body !== undefined && { 'content-type': 'application/json' }),
-        },
-        body,
-      }).then(async (answer) => ({ answer, text: await readCapped(answer.body) })));
+      const response = await inSlot(maxQueueMs, () =>
+        pool
+          .request({
+            method,
+            path: pathPrefix + path,
+            headers: {
+              ...baseHeaders,
+              ...extraHeaders,
+              'x-request-id': requestId,
+              ...(body !== undefined && { 'content-type': 'application/json' }),
+            },
+            body,
+          })
+          .then(async (answer) => ({ answer, text: await readCapped(answer.body) })),
+      );
       const { answer, text } = response;
       const retryAfter = answer.headers['retry-after'];
       observe(answer.statusCode);
-      return { status: answer.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, body: text };
+      return {
+        status: answer.statusCode,
+        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+        body: text,
+      };
     } catch (cause) {
-      const failure = new UpstreamFailure(cause instanceof QueueWaitOver ? 'busy' : isTimeout(cause) ? 'timeout' : 'unreachable', cause);
+      const failure = new UpstreamFailure(
+        cause instanceof QueueWaitOver ? 'busy' : isTimeout(cause) ? 'timeout' : 'unreachable',
+        cause,
+      );
       observe(failure.kind);
       throw failure;
     }

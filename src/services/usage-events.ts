@@ -21,7 +21,8 @@ function encode(team: string, id: string): string {
 function decode(cursor: string): [string, string] {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
-    if (Array.isArray(value) && value.length === 2 && value.every((part) => typeof part === 'string')) return value as [string, string];
+    if (Array.isArray(value) && value.length === 2 && value.every((part) => typeof part === 'string'))
+      return value as [string, string];
   } catch {
     // fall through to the validation error
   }
@@ -30,7 +31,9 @@ function decode(cursor: string): [string, string] {
 
 export function createUsageEvents(store: Store) {
   const matches = (query: EventsQuery) => (entry: LedgerEntry) =>
-    (!query.from || entry.day >= query.from) && (!query.to || entry.day <= query.to) && (!query.keyId || entry.keyId === query.keyId);
+    (!query.from || entry.day >= query.from) &&
+    (!query.to || entry.day <= query.to) &&
+    (!query.keyId || entry.keyId === query.keyId);
 
   /**
    * Every matching entry after `cursor`, with the cursor that resumes after it. A bad cursor
@@ -41,9 +44,14 @@ export function createUsageEvents(store: Store) {
     return read(query, start);
   }
 
-  async function* read(query: EventsQuery, start: [string, string] | undefined): AsyncGenerator<{ entry: LedgerEntry; cursor: string }> {
+  async function* read(
+    query: EventsQuery,
+    start: [string, string] | undefined,
+  ): AsyncGenerator<{ entry: LedgerEntry; cursor: string }> {
     const [startTeam, startId] = start ?? [undefined, undefined];
-    const teams = (query.team ? [query.team] : await store.teams()).sort().filter((team) => !startTeam || team >= startTeam);
+    const teams = (query.team ? [query.team] : await store.teams())
+      .sort()
+      .filter((team) => !startTeam || team >= startTeam);
     const wanted = matches(query);
     for (const team of teams) {
       let after = team === startTeam ? startId! : null;

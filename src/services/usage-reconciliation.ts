@@ -91,7 +91,8 @@ export interface ReconciliationReport {
 type Resume = { phase: 'jobs'; createdAt: number; jobId: string } | { phase: 'apiframe'; cursor: string | null };
 
 function encodeResume(resume: Resume): string {
-  const parts = resume.phase === 'jobs' ? [resume.phase, resume.createdAt, resume.jobId] : [resume.phase, resume.cursor];
+  const parts =
+    resume.phase === 'jobs' ? [resume.phase, resume.createdAt, resume.jobId] : [resume.phase, resume.cursor];
   return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
 
@@ -109,14 +110,20 @@ function decodeResume(cursor: string, team: string | undefined): Resume {
       return { phase, createdAt: first as number, jobId: second };
     }
     // Apiframe's account-wide list is read only when reconciling every team.
-    if (phase === 'apiframe' && parts.length === 2 && team === undefined && (first === null || typeof first === 'string')) {
+    if (
+      phase === 'apiframe' &&
+      parts.length === 2 &&
+      team === undefined &&
+      (first === null || typeof first === 'string')
+    ) {
       return { phase, cursor: first };
     }
   }
   throw invalidCursor();
 }
 
-const byCreation = (a: JobRecord, b: JobRecord) => a.createdAt - b.createdAt || (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0);
+const byCreation = (a: JobRecord, b: JobRecord) =>
+  a.createdAt - b.createdAt || (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0);
 
 function isAfter(job: JobRecord, resume: { createdAt: number; jobId: string }): boolean {
   return job.createdAt > resume.createdAt || (job.createdAt === resume.createdAt && job.jobId > resume.jobId);
@@ -133,7 +140,16 @@ function emptyReport(query: ReconciliationQuery): ReconciliationReport {
     from: query.from,
     to: query.to,
     team: query.team ?? null,
-    summary: { jobs: 0, settled: 0, unsettled: 0, gatewayCredits: 0, apiframeCredits: 0, differences: 0, unknownToGateway: 0, unknownToGatewayCredits: 0 },
+    summary: {
+      jobs: 0,
+      settled: 0,
+      unsettled: 0,
+      gatewayCredits: 0,
+      apiframeCredits: 0,
+      differences: 0,
+      unknownToGateway: 0,
+      unknownToGatewayCredits: 0,
+    },
     differences: [],
     unsettled: [],
     unknownToGateway: [],
@@ -168,9 +184,15 @@ export function createUsageReconciliation(store: Store, upstream: UpstreamClient
   }
 
   /** The gateway's jobs created in [start, end) in creation order, and the ids of all it recorded near them. */
-  async function gatewayJobs(team: string | undefined, start: number, end: number): Promise<{ jobs: JobRecord[]; known: Set<string> }> {
+  async function gatewayJobs(
+    team: string | undefined,
+    start: number,
+    end: number,
+  ): Promise<{ jobs: JobRecord[]; known: Set<string> }> {
     const teams = team ? [team] : await store.teams();
-    const nearby = (await Promise.all(teams.map((name) => store.jobsCreatedBetween(name, start - EDGE_MS, end + EDGE_MS)))).flat();
+    const nearby = (
+      await Promise.all(teams.map((name) => store.jobsCreatedBetween(name, start - EDGE_MS, end + EDGE_MS)))
+    ).flat();
     const jobs = nearby.filter((job) => job.createdAt >= start && job.createdAt < end).sort(byCreation);
     return { jobs, known: new Set(nearby.map((job) => job.jobId)) };
   }
@@ -241,7 +263,13 @@ export function createUsageReconciliation(store: Store, upstream: UpstreamClient
         const createdAt = Date.parse(job.createdAt);
         if (createdAt < period.start) return undefined;
         if (createdAt >= period.end || period.known.has(job.id)) continue;
-        report.unknownToGateway.push({ jobId: job.id, model: job.model ?? '', status: job.status, creditCost: job.creditCost, createdAt: job.createdAt });
+        report.unknownToGateway.push({
+          jobId: job.id,
+          model: job.model ?? '',
+          status: job.status,
+          creditCost: job.creditCost,
+          createdAt: job.createdAt,
+        });
         report.summary.unknownToGatewayCredits += apiframeCharge(job) ?? 0;
       }
       if (!page.hasMore || !page.nextCursor) return undefined;
@@ -267,7 +295,8 @@ export function createUsageReconciliation(store: Store, upstream: UpstreamClient
       await compare(part, report, requestId);
       report.progress.jobsRemaining = pending.length - part.length;
       const last = part.at(-1);
-      if (last && report.progress.jobsRemaining > 0) return finish(report, { phase: 'jobs', createdAt: last.createdAt, jobId: last.jobId });
+      if (last && report.progress.jobsRemaining > 0)
+        return finish(report, { phase: 'jobs', createdAt: last.createdAt, jobId: last.jobId });
     }
     if (query.team !== undefined) return finish(report, null);
     const pages = query.limit - report.progress.jobsChecked;

@@ -10,7 +10,16 @@ import type { Store } from './store/store.js';
 const USAGE_GROUPS = ['team', 'key', 'model', 'day'] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
-export const USAGE_METRICS = ['credits', 'charged', 'reservations', 'settlements', 'refunds', 'releases', 'overruns', 'overrunCredits'] as const;
+export const USAGE_METRICS = [
+  'credits',
+  'charged',
+  'reservations',
+  'settlements',
+  'refunds',
+  'releases',
+  'overruns',
+  'overrunCredits',
+] as const;
 export type UsageMetrics = Record<(typeof USAGE_METRICS)[number], number>;
 
 export interface UsageRow extends UsageMetrics {
@@ -55,7 +64,16 @@ export function daysBetween(from: string, to: string): string[] {
 }
 
 function emptyMetrics(): UsageMetrics {
-  return { credits: 0, charged: 0, reservations: 0, settlements: 0, refunds: 0, releases: 0, overruns: 0, overrunCredits: 0 };
+  return {
+    credits: 0,
+    charged: 0,
+    reservations: 0,
+    settlements: 0,
+    refunds: 0,
+    releases: 0,
+    overruns: 0,
+    overrunCredits: 0,
+  };
 }
 
 function add(into: UsageMetrics, cell: AggregateCell): void {
@@ -79,7 +97,9 @@ export function createUsageReports(store: Store) {
 
   async function keyLabels(keyIds: string[]): Promise<Map<string, { name: string; prefix: string }>> {
     const records = await Promise.all(keyIds.map((id) => store.getKey(id)));
-    return new Map(records.flatMap((record) => (record ? [[record.id, { name: record.name, prefix: record.prefix }] as const] : [])));
+    return new Map(
+      records.flatMap((record) => (record ? [[record.id, { name: record.name, prefix: record.prefix }] as const] : [])),
+    );
   }
 
   return {
@@ -88,7 +108,12 @@ export function createUsageReports(store: Store) {
       const rows = new Map<string, UsageRow>();
       const totals = emptyMetrics();
       for (const cell of await cells(query)) {
-        const values: Record<UsageGroup, string> = { team: cell.team, key: cell.keyId, model: cell.model, day: cell.day };
+        const values: Record<UsageGroup, string> = {
+          team: cell.team,
+          key: cell.keyId,
+          model: cell.model,
+          day: cell.day,
+        };
         const id = groupBy.map((group) => values[group]).join('\u0000');
         let row = rows.get(id);
         if (!row) {

@@ -13,7 +13,8 @@ import { Agent, buildConnector } from 'undici';
 
 export type Resolver = (hostname: string) => Promise<string[]>;
 
-export const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
+export const systemResolver: Resolver = async (hostname) =>
+  (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
 
 export interface TargetPolicy {
   allowHttp: boolean;
@@ -84,7 +85,11 @@ export async function checkWebhookTarget(url: string, policy: TargetPolicy, reso
  * re-pointed at a private address between the check and the delivery.
  */
 export function createGuardedAgent(policy: TargetPolicy): Agent {
-  const guardedLookup: typeof dnsLookup = ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
+  const guardedLookup: typeof dnsLookup = ((
+    hostname: string,
+    options: { all?: boolean },
+    callback: (...args: unknown[]) => void,
+  ) =>
     dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
       if (error) return callback(error);
       const refusal = addressRefusal(addresses.map((entry) => entry.address));
@@ -97,7 +102,9 @@ export function createGuardedAgent(policy: TargetPolicy): Agent {
   return new Agent({
     connect: (options, callback) => {
       if (policy.allowedHosts.includes(options.hostname)) return allowlisted(options, callback);
-      const refusal = portRefusal(options.protocol, options.port, policy) ?? (isIP(options.hostname) ? addressRefusal([options.hostname]) : null);
+      const refusal =
+        portRefusal(options.protocol, options.port, policy) ??
+        (isIP(options.hostname) ? addressRefusal([options.hostname]) : null);
       if (refusal) return callback(new Error(`refused to connect to ${options.hostname}: ${refusal}`), null);
       return guarded(options, callback);
     },

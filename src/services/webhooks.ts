@@ -51,7 +51,9 @@ export function webhookSignature(key: Buffer, body: Buffer | string): string {
 
 /** Settles as `work` does, or rejects once `signal` aborts (a name that takes long to resolve). */
 function beforeAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  const aborted = new Promise<never>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+  const aborted = new Promise<never>((_resolve, reject) =>
+    signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+  );
   return Promise.race([work, aborted]);
 }
 
@@ -133,7 +135,11 @@ export function createWebhooks(deps: WebhookDeps) {
       return;
     }
     claimed.set(delivery.id, { claimedAt });
-    const taken = scheduler.offer({ team: delivery.team, receiver: receiverOf(delivery.url), run: () => deliverWithinLease(delivery) });
+    const taken = scheduler.offer({
+      team: delivery.team,
+      receiver: receiverOf(delivery.url),
+      run: () => deliverWithinLease(delivery),
+    });
     if (!taken) claimed.delete(delivery.id);
   }
 
@@ -179,7 +185,16 @@ export function createWebhooks(deps: WebhookDeps) {
     /** Queues an event for the caller who asked for it, and sends it soon, off the request path. */
     async relay(job: JobRecord, webhook: CallerWebhook, event: string, body: string): Promise<void> {
       if (webhook.events.length > 0 && !webhook.events.includes(event)) return;
-      const delivery = { id: randomUUID(), team: job.team, jobId: job.jobId, keyId: job.keyId, url: webhook.url, event, body, attempts: 0 };
+      const delivery = {
+        id: randomUUID(),
+        team: job.team,
+        jobId: job.jobId,
+        keyId: job.keyId,
+        url: webhook.url,
+        event,
+        body,
+        attempts: 0,
+      };
       await store.enqueueDelivery(delivery, clock());
       background.kick();
     },

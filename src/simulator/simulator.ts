@@ -207,10 +207,13 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     if (replayed) return reply.code(202).send({ jobId: replayed.id, status: statusOf(replayed).status });
 
     const outcome: Outcome =
-      directive(prompt, 'fail') !== undefined ? 'FAILED'
-      : directive(prompt, 'cancel') !== undefined ? 'CANCELLED'
-      : directive(prompt, 'never') !== undefined ? 'NEVER'
-      : 'COMPLETED';
+      directive(prompt, 'fail') !== undefined
+        ? 'FAILED'
+        : directive(prompt, 'cancel') !== undefined
+          ? 'CANCELLED'
+          : directive(prompt, 'never') !== undefined
+            ? 'NEVER'
+            : 'COMPLETED';
     const job: SimJob = {
       id: randomUUID(),
       model: body.model,
@@ -229,7 +232,8 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
       setTimeout(() => void sendWebhook(job, webhookUrl, events), jobDurationMs).unref();
     }
     const answer = JSON.stringify({ jobId: job.id, status: 'QUEUED' });
-    if (directive(prompt, 'garbage') !== undefined) return reply.code(202).type('application/json').send(answer.slice(0, 20));
+    if (directive(prompt, 'garbage') !== undefined)
+      return reply.code(202).type('application/json').send(answer.slice(0, 20));
     const slowBody = directive(prompt, 'slowbody');
     if (slowBody !== undefined) {
       reply.hijack();
@@ -256,21 +260,33 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
   app.get<{ Querystring: { limit?: string; cursor?: string } }>('/v2/jobs', async (request, reply) => {
     const limit = Math.min(Math.max(Number(request.query.limit ?? 20) || 20, 1), 100);
     const after = request.query.cursor ? decodeJobCursor(request.query.cursor) : undefined;
-    if (after === null) return reply.code(400).send({ error: 'Validation failed', details: { cursor: ['Invalid cursor'] } });
+    if (after === null)
+      return reply.code(400).send({ error: 'Validation failed', details: { cursor: ['Invalid cursor'] } });
     const ordered = [...jobs.values()]
       .filter((job) => !after || listedAfter(job, after))
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
     const page = ordered.slice(0, limit);
     const last = page.at(-1);
     const hasMore = ordered.length > limit;
-    return { jobs: page.map((job) => render(job)), nextCursor: hasMore && last ? encodeJobCursor(last) : null, hasMore };
+    return {
+      jobs: page.map((job) => render(job)),
+      nextCursor: hasMore && last ? encodeJobCursor(last) : null,
+      hasMore,
+    };
   });
 
-  const chargedCredits = () => [...jobs.values()].reduce((sum, job) => (statusOf(job).status === 'COMPLETED' ? sum + job.cost : sum), 0);
+  const chargedCredits = () =>
+    [...jobs.values()].reduce((sum, job) => (statusOf(job).status === 'COMPLETED' ? sum + job.cost : sum), 0);
 
   app.get('/v2/me', async () => ({
     user: { id: randomUUID(), email: 'owner@company.example', role: 'OWNER' },
-    team: { id: randomUUID(), name: 'Company account', credits: Math.max(0, (options.accountCredits ?? 100_000) - chargedCredits()), plan: 'pro', customerId: null },
+    team: {
+      id: randomUUID(),
+      name: 'Company account',
+      credits: Math.max(0, (options.accountCredits ?? 100_000) - chargedCredits()),
+      plan: 'pro',
+      customerId: null,
+    },
     apiKey: { id: randomUUID(), name: 'company key', prefix: options.apiKey.slice(0, 8) },
   }));
 

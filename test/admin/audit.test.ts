@@ -31,7 +31,12 @@ describe('the audit trail', () => {
       'team.create',
     ]);
     const [revoke, rotate, update, create, teamUpdate, teamCreate] = entries;
-    expect(teamCreate).toMatchObject({ actor: 'admin-token', target: `team:${team}`, before: null, after: { budget: { credits: 100 } } });
+    expect(teamCreate).toMatchObject({
+      actor: 'admin-token',
+      target: `team:${team}`,
+      before: null,
+      after: { budget: { credits: 100 } },
+    });
     expect(teamUpdate).toMatchObject({ before: { budget: { credits: 100 } }, after: { budget: { credits: 50 } } });
     expect(create).toMatchObject({ target: `key:${created.id}`, before: null, after: { name: 'k', team } });
     expect(update).toMatchObject({ actor: `key:${created.id}`, before: { name: 'k' }, after: { name: 'renamed' } });
@@ -47,8 +52,16 @@ describe('the audit trail', () => {
     const hashes = [created.key, rotated.key].map((key) => createHash('sha256').update(key).digest('hex'));
     expectNoSecrets(response.body, [created.key, rotated.key, ADMIN_TOKEN, ...hashes], 'the audit trail');
 
-    const next = await gw.inject({ method: 'GET', url: `/admin/audit?limit=3&cursor=${entries[2].id}`, headers: admin });
-    expect(next.json().entries.map((e: { action: string }) => e.action)).toEqual(['key.create', 'team.update', 'team.create']);
+    const next = await gw.inject({
+      method: 'GET',
+      url: `/admin/audit?limit=3&cursor=${entries[2].id}`,
+      headers: admin,
+    });
+    expect(next.json().entries.map((e: { action: string }) => e.action)).toEqual([
+      'key.create',
+      'team.update',
+      'team.create',
+    ]);
   });
 
   it('records the implicit creation of a team by its first key', async () => {

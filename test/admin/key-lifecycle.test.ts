@@ -4,7 +4,15 @@ import { hashKey } from '../../src/services/key-secrets.js';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { ADMIN_TOKEN, SEED_BODY, startGateway, testClock, uniqueTeam, UPSTREAM_KEY, type TestGateway } from '../helpers/gateway.js';
+import {
+  ADMIN_TOKEN,
+  SEED_BODY,
+  startGateway,
+  testClock,
+  uniqueTeam,
+  UPSTREAM_KEY,
+  type TestGateway,
+} from '../helpers/gateway.js';
 
 let redis: RedisServer;
 let sim: Simulator;
@@ -45,7 +53,8 @@ async function watchCommands() {
 }
 
 const me = (gw: TestGateway, key: string) => gw.inject({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': key } });
-const patch = (id: string, payload: object) => first.inject({ method: 'PATCH', url: `/admin/keys/${id}`, headers: admin, payload });
+const patch = (id: string, payload: object) =>
+  first.inject({ method: 'PATCH', url: `/admin/keys/${id}`, headers: admin, payload });
 
 describe('key lifecycle across two gateway instances', () => {
   it('create → use → rotate (old secret works during the grace period only) → revoke (refused everywhere within 1 s)', async () => {
@@ -74,10 +83,14 @@ describe('key lifecycle across two gateway instances', () => {
       expect((await me(gw, created.key)).json()).toMatchObject({ error: 'Invalid API key' });
     }
     expect((await second.generate(newSecret)).statusCode).toBe(202);
-    expect((await first.inject({ method: 'GET', url: `/admin/keys/${created.id}`, headers: admin })).json()).toMatchObject({ spent: 6 });
+    expect(
+      (await first.inject({ method: 'GET', url: `/admin/keys/${created.id}`, headers: admin })).json(),
+    ).toMatchObject({ spent: 6 });
 
     const revokedAt = Date.now();
-    expect((await first.inject({ method: 'DELETE', url: `/admin/keys/${created.id}`, headers: admin })).statusCode).toBe(200);
+    expect(
+      (await first.inject({ method: 'DELETE', url: `/admin/keys/${created.id}`, headers: admin })).statusCode,
+    ).toBe(200);
     let refusedAfter = -1;
     while (Date.now() - revokedAt < 1_000) {
       if ((await me(second, newSecret)).statusCode === 401) {
@@ -96,8 +109,15 @@ describe('key lifecycle across two gateway instances', () => {
     expect((await me(second, created.key)).statusCode).toBe(200);
     const commands = await watchCommands();
     for (let i = 0; i < 10; i++) expect((await me(second, created.key)).statusCode).toBe(200);
-    expect((await commands.stop()).filter((args) => args.some((arg) => arg.includes(hashKey(created.key))))).toEqual([]);
-    const rotated = await first.inject({ method: 'POST', url: `/admin/keys/${created.id}/rotate`, headers: admin, payload: {} });
+    expect((await commands.stop()).filter((args) => args.some((arg) => arg.includes(hashKey(created.key))))).toEqual(
+      [],
+    );
+    const rotated = await first.inject({
+      method: 'POST',
+      url: `/admin/keys/${created.id}/rotate`,
+      headers: admin,
+      payload: {},
+    });
     const started = Date.now();
     while ((await me(second, created.key)).statusCode !== 401) {
       expect(Date.now() - started).toBeLessThan(1_000);
@@ -110,7 +130,12 @@ describe('key lifecycle across two gateway instances', () => {
     const created = await first.createKey();
     await first.inject({ method: 'DELETE', url: `/admin/keys/${created.id}`, headers: admin });
     expect((await patch(created.id, { name: 'again' })).statusCode).toBe(409);
-    const rotate = await first.inject({ method: 'POST', url: `/admin/keys/${created.id}/rotate`, headers: admin, payload: {} });
+    const rotate = await first.inject({
+      method: 'POST',
+      url: `/admin/keys/${created.id}/rotate`,
+      headers: admin,
+      payload: {},
+    });
     expect(rotate.statusCode).toBe(409);
     expect(rotate.json()).toMatchObject({ code: 'GW_KEY_IS_REVOKED' });
   });
@@ -126,7 +151,9 @@ describe('a change subscription gone silent', () => {
       expect((await me(third, created.key)).statusCode).toBe(200);
       (await subscriberThrough(proxy)).silence();
       const revokedAt = Date.now();
-      expect((await first.inject({ method: 'DELETE', url: `/admin/keys/${created.id}`, headers: admin })).statusCode).toBe(200);
+      expect(
+        (await first.inject({ method: 'DELETE', url: `/admin/keys/${created.id}`, headers: admin })).statusCode,
+      ).toBe(200);
       while ((await me(third, created.key)).statusCode !== 401) {
         expect(Date.now() - revokedAt).toBeLessThan(1_000);
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -188,7 +215,10 @@ describe('key settings', () => {
     const created = await first.createKey({ allowedModels: [] });
     const refused = await first.generate(created.key, SEED_BODY);
     expect(refused.statusCode).toBe(403);
-    expect(refused.json()).toEqual({ error: 'Model seedream-4 is not allowed for this key', code: 'GW_MODEL_NOT_ALLOWED' });
+    expect(refused.json()).toEqual({
+      error: 'Model seedream-4 is not allowed for this key',
+      code: 'GW_MODEL_NOT_ALLOWED',
+    });
     expect((await first.spend(created)).total).toBe(0);
     await patch(created.id, { allowedModels: ['seedream-4'] });
     expect((await first.generate(created.key)).statusCode).toBe(202);
@@ -201,14 +231,20 @@ describe('key settings', () => {
     expect(response.json().details.allowedModels[0]).toContain('unknown model dall-e-9');
     const origins = await patch(created.id, { allowedOrigins: ['https://app.example.com/path'] });
     expect(Object.keys(origins.json().details)).toEqual(['allowedOrigins.0']);
-    expect((await patch(created.id, { team: 'elsewhere' })).json().details).toEqual({ team: ['is not a recognised field'] });
+    expect((await patch(created.id, { team: 'elsewhere' })).json().details).toEqual({
+      team: ['is not a recognised field'],
+    });
     expect((await patch(created.id, {})).statusCode).toBe(400);
   });
 
   it('lets a key with the admin scope use the admin API, and no other key', async () => {
     const adminKey = await first.createKey({ scopes: ['admin'] });
     const plainKey = await first.createKey();
-    const asAdmin = await first.inject({ method: 'GET', url: '/admin/teams', headers: { authorization: `Bearer ${adminKey.key}` } });
+    const asAdmin = await first.inject({
+      method: 'GET',
+      url: '/admin/teams',
+      headers: { authorization: `Bearer ${adminKey.key}` },
+    });
     expect(asAdmin.statusCode).toBe(200);
     const asPlain = await first.inject({ method: 'GET', url: '/admin/teams', headers: { 'x-api-key': plainKey.key } });
     expect(asPlain.statusCode).toBe(403);
@@ -242,7 +278,11 @@ describe('listing keys', () => {
   });
 
   it('answers 404 for an unknown key', async () => {
-    const response = await first.inject({ method: 'GET', url: '/admin/keys/00000000-0000-4000-8000-000000000000', headers: admin });
+    const response = await first.inject({
+      method: 'GET',
+      url: '/admin/keys/00000000-0000-4000-8000-000000000000',
+      headers: admin,
+    });
     expect(response.statusCode).toBe(404);
   });
 });

@@ -9,7 +9,11 @@ const preflight = (origin: string) =>
   ctx.gw.inject({
     method: 'OPTIONS',
     url: '/v2/images/generate',
-    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key,content-type' },
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'x-api-key,content-type',
+    },
   });
 
 describe('browser origins', () => {
@@ -40,11 +44,14 @@ describe('browser origins', () => {
       payload: SEED_BODY,
     });
     expect(response.statusCode).toBe(403);
-    expect(response.json()).toEqual({ error: `Origin ${EVIL} is not allowed for this key`, code: 'GW_ORIGIN_NOT_ALLOWED' });
+    expect(response.json()).toEqual({
+      error: `Origin ${EVIL} is not allowed for this key`,
+      code: 'GW_ORIGIN_NOT_ALLOWED',
+    });
     expect((await ctx.gw.spend(key)).total).toBe(0);
   });
 
-  it("refuses a key without origins when an Origin is sent, even one another key allows", async () => {
+  it('refuses a key without origins when an Origin is sent, even one another key allows', async () => {
     await ctx.gw.createKey({ allowedOrigins: [APP] });
     const serverKey = await ctx.gw.createKey();
     const response = await ctx.gw.inject({
@@ -54,7 +61,9 @@ describe('browser origins', () => {
     });
     expect(response.statusCode).toBe(403);
     expect(response.json()).toMatchObject({ code: 'GW_BROWSER_NOT_ALLOWED' });
-    expect((await ctx.gw.inject({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': serverKey.key } })).statusCode).toBe(200);
+    expect(
+      (await ctx.gw.inject({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': serverKey.key } })).statusCode,
+    ).toBe(200);
   });
 
   it('grants a preflight to an origin added by a later key update', async () => {

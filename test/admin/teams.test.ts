@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { ADMIN_TOKEN, SEED_BODY, startGateway, testClock, uniqueTeam, UPSTREAM_KEY, type TestGateway } from '../helpers/gateway.js';
+import {
+  ADMIN_TOKEN,
+  SEED_BODY,
+  startGateway,
+  testClock,
+  uniqueTeam,
+  UPSTREAM_KEY,
+  type TestGateway,
+} from '../helpers/gateway.js';
 
 let redis: RedisServer;
 let sim: Simulator;
@@ -23,14 +31,22 @@ afterAll(async () => {
 
 const createTeam = (payload: object) => gw.inject({ method: 'POST', url: '/admin/teams', headers: admin, payload });
 const getTeam = (id: string) => gw.inject({ method: 'GET', url: `/admin/teams/${id}`, headers: admin });
-const patchTeam = (id: string, payload: object) => gw.inject({ method: 'PATCH', url: `/admin/teams/${id}`, headers: admin, payload });
+const patchTeam = (id: string, payload: object) =>
+  gw.inject({ method: 'PATCH', url: `/admin/teams/${id}`, headers: admin, payload });
 
 describe('teams', () => {
   it('creates a team with an explicit budget, or an explicit null for unlimited', async () => {
     const id = uniqueTeam();
     const created = await createTeam({ id, name: 'Marketing', budget: { credits: 30, period: 'month' } });
     expect(created.statusCode).toBe(201);
-    expect(created.json()).toMatchObject({ id, name: 'Marketing', budget: { credits: 30, period: 'month' }, window: '2026-11', spent: 0, remaining: 30 });
+    expect(created.json()).toMatchObject({
+      id,
+      name: 'Marketing',
+      budget: { credits: 30, period: 'month' },
+      window: '2026-11',
+      spent: 0,
+      remaining: 30,
+    });
     expect((await createTeam({ id, budget: null })).statusCode).toBe(409);
     const missingBudget = await createTeam({ id: uniqueTeam() });
     expect(missingBudget.statusCode).toBe(400);

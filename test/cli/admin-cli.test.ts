@@ -23,9 +23,13 @@ interface Run {
 
 async function cli(args: string[], env: Record<string, string> = { ADMIN_TOKEN }): Promise<Run> {
   try {
-    const { stdout, stderr } = await execute(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', '--url', url, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
+    const { stdout, stderr } = await execute(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/admin.ts', '--url', url, ...args],
+      {
+        env: { PATH: process.env.PATH ?? '', ...env },
+      },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -42,14 +46,41 @@ const json = async (args: string[]) => {
 describe('apiframe-gateway-admin', () => {
   it('keys create prints the key once, as a table or as JSON', async () => {
     const team = uniqueTeam();
-    const run = await cli(['keys', 'create', '--team', team, '--name', 'cli key', '--budget', '300/month', '--scopes', 'generate,usage:read']);
+    const run = await cli([
+      'keys',
+      'create',
+      '--team',
+      team,
+      '--name',
+      'cli key',
+      '--budget',
+      '300/month',
+      '--scopes',
+      'generate,usage:read',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/Key \(shown only now, store it safely\): gk_[A-Za-z0-9_-]{43}/);
     expect(run.stdout).toContain('300/month');
     expect(run.stdout).toMatch(/│ team\s+│ [^│]*│/);
 
-    const created = await json(['keys', 'create', '--team', team, '--name', 'second', '--origins', 'https://app.example.com', '--models', 'seedream-4']);
-    expect(created).toMatchObject({ team, name: 'second', allowedOrigins: ['https://app.example.com'], allowedModels: ['seedream-4'] });
+    const created = await json([
+      'keys',
+      'create',
+      '--team',
+      team,
+      '--name',
+      'second',
+      '--origins',
+      'https://app.example.com',
+      '--models',
+      'seedream-4',
+    ]);
+    expect(created).toMatchObject({
+      team,
+      name: 'second',
+      allowedOrigins: ['https://app.example.com'],
+      allowedModels: ['seedream-4'],
+    });
     expect(created.key).toMatch(/^gk_/);
   });
 
@@ -87,7 +118,11 @@ describe('apiframe-gateway-admin', () => {
 
   it('teams set-budget creates or updates, and teams show / list report spend', async () => {
     const team = uniqueTeam();
-    expect(await json(['teams', 'set-budget', team, '3000/month'])).toMatchObject({ id: team, budget: { credits: 3000, period: 'month' }, remaining: 3000 });
+    expect(await json(['teams', 'set-budget', team, '3000/month'])).toMatchObject({
+      id: team,
+      budget: { credits: 3000, period: 'month' },
+      remaining: 3000,
+    });
     expect(await json(['teams', 'set-budget', team, 'unlimited'])).toMatchObject({ budget: null, remaining: null });
     const shown = await cli(['teams', 'show', team]);
     expect(shown.stdout).toMatch(/budget\s+│ unlimited/);
@@ -116,9 +151,21 @@ describe('apiframe-gateway-admin', () => {
     expect(lines[0]).toBe('id,ts,day,team,kind,keyId,model,credits,jobId,reservationId,requestId,note');
     expect(lines.slice(1).map((line) => line.split(',')[4])).toEqual(['reserve', 'reserve', 'refund']);
 
-    const ndjson = await cli(['usage', 'export', '--team', team, '--format', 'ndjson', '--output', join(dir, 'ledger.ndjson')]);
+    const ndjson = await cli([
+      'usage',
+      'export',
+      '--team',
+      team,
+      '--format',
+      'ndjson',
+      '--output',
+      join(dir, 'ledger.ndjson'),
+    ]);
     expect(ndjson.code, ndjson.stderr).toBe(0);
-    const entries = readFileSync(join(dir, 'ledger.ndjson'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const entries = readFileSync(join(dir, 'ledger.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(entries.reduce((sum, entry) => sum + entry.credits, 0)).toBe(3);
   });
 

@@ -38,7 +38,11 @@ beforeAll(async () => {
   redis = await startRedis();
   const clock = testClock();
   gw = await startGateway({ redisUrl: redis.url, clock });
-  ({ usageKey, marketingUsageKey } = await seedUsage(gw.app, { adminToken: ADMIN_TOKEN, setTime: clock.set, days: DAYS }));
+  ({ usageKey, marketingUsageKey } = await seedUsage(gw.app, {
+    adminToken: ADMIN_TOKEN,
+    setTime: clock.set,
+    days: DAYS,
+  }));
   url = await gw.app.listen({ port: 0, host: '127.0.0.1' });
   browser = await launchChromium();
   page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1280, height: 1000 } });
@@ -58,22 +62,36 @@ async function signIn(key: string): Promise<void> {
   await page.waitForSelector('#report:not([hidden])');
 }
 
-async function chartData(): Promise<{ labels: string[]; datasets: { label: string; data: number[] }[]; painted: number; width: number }> {
+async function chartData(): Promise<{
+  labels: string[];
+  datasets: { label: string; data: number[] }[];
+  painted: number;
+  width: number;
+}> {
   return page.evaluate(() => {
     const canvas = document.querySelector('#spend-chart');
     const instance = window.Chart.getChart(canvas);
     const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let painted = 0;
     for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) painted++;
-    return { labels: instance.data.labels, datasets: instance.data.datasets.map((d) => ({ label: d.label, data: d.data })), painted, width: canvas.width };
+    return {
+      labels: instance.data.labels,
+      datasets: instance.data.datasets.map((d) => ({ label: d.label, data: d.data })),
+      painted,
+      width: canvas.width,
+    };
   });
 }
 
 const shownKeys = () =>
   page.$$eval('#top-keys tbody tr', (trs) =>
-    (trs as unknown as Element[]).map((tr) => ({ key: tr.dataset.key, credits: Number(tr.children[2]!.textContent!.replaceAll(',', '')) })),
+    (trs as unknown as Element[]).map((tr) => ({
+      key: tr.dataset.key,
+      credits: Number(tr.children[2]!.textContent!.replaceAll(',', '')),
+    })),
   );
-const shownBudgets = () => page.$$eval('#budgets li', (items) => (items as unknown as Element[]).map((li) => li.dataset.spent));
+const shownBudgets = () =>
+  page.$$eval('#budgets li', (items) => (items as unknown as Element[]).map((li) => li.dataset.spent));
 const budgetBars = (budgets: { teams: { budget: unknown; spent: number }[]; keys: { spent: number }[] }) =>
   [...budgets.teams.filter((t) => t.budget), ...budgets.keys].map((v) => String(v.spent));
 
@@ -125,7 +143,9 @@ describe('the finance dashboard', () => {
   it('lists the top keys and the budgets with their use', async () => {
     const { rows } = await api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=team,key`);
     const top = [...rows].sort((a, b) => b.credits - a.credits).slice(0, 10);
-    expect(await shownKeys()).toEqual(top.map((row: { key: string; credits: number }) => ({ key: row.key, credits: row.credits })));
+    expect(await shownKeys()).toEqual(
+      top.map((row: { key: string; credits: number }) => ({ key: row.key, credits: row.credits })),
+    );
     expect(await page.textContent('#top-keys')).toContain('Social, "EMEA"');
     expect(await shownBudgets()).toEqual(budgetBars(await api('/admin/usage/budgets')));
   });
@@ -134,9 +154,15 @@ describe('the finance dashboard', () => {
     const { rows } = await api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=day,team`);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
     expect(download.suggestedFilename()).toBe(`usage-${FROM}-to-${TO}.csv`);
-    const lines = readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
+    const lines = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\r\n');
     expect(lines[0]).toBe('day,team,credits,charged,settlements,refunds,overrunCredits');
-    expect(lines.slice(1)).toEqual(rows.map((r: Record<string, unknown>) => [r.day, r.team, r.credits, r.charged, r.settlements, r.refunds, r.overrunCredits].join(',')));
+    expect(lines.slice(1)).toEqual(
+      rows.map((r: Record<string, unknown>) =>
+        [r.day, r.team, r.credits, r.charged, r.settlements, r.refunds, r.overrunCredits].join(','),
+      ),
+    );
   });
 
   it('shows a usage:read key its own team only: totals, chart, keys and budgets', async () => {
@@ -156,7 +182,9 @@ describe('the finance dashboard', () => {
 
     const byKey = await api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=team,key`, marketingUsageKey);
     expect(new Set(byKey.rows.map((row: { team: string }) => row.team))).toEqual(new Set(['marketing']));
-    expect((await shownKeys()).map((row) => row.key).sort()).toEqual(byKey.rows.map((row: { key: string }) => row.key).sort());
+    expect((await shownKeys()).map((row) => row.key).sort()).toEqual(
+      byKey.rows.map((row: { key: string }) => row.key).sort(),
+    );
     expect(await page.textContent('#top-keys')).not.toContain('Figma plugin');
 
     const budgets = await api('/admin/usage/budgets', marketingUsageKey);

@@ -4,7 +4,12 @@ import { gatewayOnRedis, SEED_BODY } from '../helpers/gateway.js';
 const ctx = gatewayOnRedis();
 
 const submit = (key: string, idempotencyKey: string, body: object = SEED_BODY) =>
-  ctx.gw.inject({ method: 'POST', url: '/v2/images/generate', headers: { 'x-api-key': key, 'idempotency-key': idempotencyKey }, payload: body });
+  ctx.gw.inject({
+    method: 'POST',
+    url: '/v2/images/generate',
+    headers: { 'x-api-key': key, 'idempotency-key': idempotencyKey },
+    payload: body,
+  });
 const upstreamPosts = () => ctx.gw.sim.requests.filter((r) => r.method === 'POST');
 
 describe('Idempotency-Key', () => {
@@ -24,7 +29,10 @@ describe('Idempotency-Key', () => {
     const key = await ctx.gw.createKey();
     const first = await submit(key.key, 'retry-me');
     const before = upstreamPosts().length;
-    const retry = await submit(key.key, 'retry-me', { ...SEED_BODY, seedreamParams: { aspect_ratio: '16:9', size: '4K' } });
+    const retry = await submit(key.key, 'retry-me', {
+      ...SEED_BODY,
+      seedreamParams: { aspect_ratio: '16:9', size: '4K' },
+    });
     expect(retry.json()).toEqual(first.json());
     expect(retry.headers['idempotent-replayed']).toBe('true');
     expect(upstreamPosts().length).toBe(before);
@@ -36,7 +44,10 @@ describe('Idempotency-Key', () => {
     await submit(key.key, 'reused');
     const conflict = await submit(key.key, 'reused', { ...SEED_BODY, prompt: 'something else' });
     expect(conflict.statusCode).toBe(409);
-    expect(conflict.json()).toEqual({ error: 'This Idempotency-Key was already used with a different request body', code: 'GW_IDEMPOTENCY_MISMATCH' });
+    expect(conflict.json()).toEqual({
+      error: 'This Idempotency-Key was already used with a different request body',
+      code: 'GW_IDEMPOTENCY_MISMATCH',
+    });
     expect((await ctx.gw.spend(key)).total).toBe(3);
   });
 
@@ -47,7 +58,9 @@ describe('Idempotency-Key', () => {
     const a = await submit(ours.key, 'shared-value');
     const b = await submit(theirs.key, 'shared-value');
     expect(a.json().jobId).not.toBe(b.json().jobId);
-    const sent = upstreamPosts().slice(before).map((r) => String(r.headers['idempotency-key']));
+    const sent = upstreamPosts()
+      .slice(before)
+      .map((r) => String(r.headers['idempotency-key']));
     expect(sent).toHaveLength(2);
     expect(sent[0]).not.toBe(sent[1]);
     expect(sent.every((value) => /^gw_[0-9a-f]{64}$/.test(value))).toBe(true);

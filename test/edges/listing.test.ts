@@ -46,7 +46,9 @@ function readsByJob(jobIds: string[]): Map<string, number> {
 const reads = (jobIds: string[]) => [...readsByJob(jobIds).values()].reduce((sum, count) => sum + count, 0);
 
 async function runningJobs(gateway: TestGateway, key: string, count: number, body = RUNNING): Promise<string[]> {
-  return Promise.all(Array.from({ length: count }, async () => (await gateway.generate(key, body)).json<{ jobId: string }>().jobId));
+  return Promise.all(
+    Array.from({ length: count }, async () => (await gateway.generate(key, body)).json<{ jobId: string }>().jobId),
+  );
 }
 
 /** The jobs of a listing, checked to be valid JSON holding jobs in Apiframe's shape. */
@@ -75,7 +77,10 @@ describe('listing jobs in front of Apiframe', () => {
 
   it('shares one upstream read of a running job among 20 concurrent listings on two instances', async () => {
     const key = await first.createKey();
-    const [jobId] = await runningJobs(first, key.key, 1, { ...SEED_BODY, prompt: 'slow poll [sim:never] [sim:latency=200]' });
+    const [jobId] = await runningJobs(first, key.key, 1, {
+      ...SEED_BODY,
+      prompt: 'slow poll [sim:never] [sim:latency=200]',
+    });
     const listings = await Promise.all(Array.from({ length: 20 }, (_, i) => listed([first, second][i % 2]!, key.key)));
     expect(listings.every((jobs) => jobs.length === 1 && jobs[0]!.id === jobId)).toBe(true);
     expect(reads([jobId!])).toBe(1);
@@ -88,38 +93,45 @@ describe('listing jobs in front of Apiframe', () => {
     const [accepted, ...others] = jobs.filter((job) => job.status === 'QUEUED' && job.progress === null);
     expect(others).toEqual([]);
     expect(reads(jobIds)).toBe(MAX_UPSTREAM_READS_PER_LISTING);
-    expect(await listed(second, key.key, `?search=${accepted!.id}`)).toEqual([expect.objectContaining({ id: accepted!.id, status: 'PROCESSING' })]);
+    expect(await listed(second, key.key, `?search=${accepted!.id}`)).toEqual([
+      expect.objectContaining({ id: accepted!.id, status: 'PROCESSING' }),
+    ]);
     expect(reads(jobIds)).toBe(MAX_UPSTREAM_READS_PER_LISTING + 1);
   });
 });
 
-describe.each(['redis', 'memory'] as const)('a listing while Apiframe asks the gateway to hold back (%s store)', (storeKind) => {
-  let ownRedis: RedisServer;
-  let gateway: TestGateway;
-  beforeAll(async () => {
-    // Its own Redis: the pause reaches every instance on a Redis, and would hold back the others.
-    ownRedis = await startRedis();
-    gateway = await startGateway({ sim, ...(storeKind === 'redis' && { redisUrl: ownRedis.url }) });
-  });
-  afterAll(async () => {
-    await gateway.close();
-    await ownRedis.destroy();
-  });
+describe.each(['redis', 'memory'] as const)(
+  'a listing while Apiframe asks the gateway to hold back (%s store)',
+  (storeKind) => {
+    let ownRedis: RedisServer;
+    let gateway: TestGateway;
+    beforeAll(async () => {
+      // Its own Redis: the pause reaches every instance on a Redis, and would hold back the others.
+      ownRedis = await startRedis();
+      gateway = await startGateway({ sim, ...(storeKind === 'redis' && { redisUrl: ownRedis.url }) });
+    });
+    afterAll(async () => {
+      await gateway.close();
+      await ownRedis.destroy();
+    });
 
-  it('asks Apiframe nothing and shows the jobs as last seen', async () => {
-    const key = await gateway.createKey();
-    const [seen, unseen] = await runningJobs(gateway, key.key, 2);
-    expect((await gateway.poll(key.key, seen!)).json()).toMatchObject({ status: 'PROCESSING' });
-    expect((await gateway.generate(key.key, { ...SEED_BODY, prompt: 'held back [sim:status=429]' })).statusCode).toBe(429);
-    const readsBefore = reads([seen!, unseen!]);
+    it('asks Apiframe nothing and shows the jobs as last seen', async () => {
+      const key = await gateway.createKey();
+      const [seen, unseen] = await runningJobs(gateway, key.key, 2);
+      expect((await gateway.poll(key.key, seen!)).json()).toMatchObject({ status: 'PROCESSING' });
+      expect((await gateway.generate(key.key, { ...SEED_BODY, prompt: 'held back [sim:status=429]' })).statusCode).toBe(
+        429,
+      );
+      const readsBefore = reads([seen!, unseen!]);
 
-    const jobs = await listed(gateway, key.key);
-    expect(reads([seen!, unseen!])).toBe(readsBefore);
-    expect(jobs).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ id: seen, status: 'PROCESSING' }),
-        expect.objectContaining({ id: unseen, status: 'QUEUED', progress: null }),
-      ]),
-    );
-  });
-});
+      const jobs = await listed(gateway, key.key);
+      expect(reads([seen!, unseen!])).toBe(readsBefore);
+      expect(jobs).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ id: seen, status: 'PROCESSING' }),
+          expect.objectContaining({ id: unseen, status: 'QUEUED', progress: null }),
+        ]),
+      );
+    });
+  },
+);

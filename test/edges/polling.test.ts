@@ -21,7 +21,8 @@ afterAll(async () => {
   await redis.destroy();
 });
 
-const upstreamReads = (jobId: string) => sim.requests.filter((r) => r.method === 'GET' && r.url === `/v2/jobs/${jobId}`).length;
+const upstreamReads = (jobId: string) =>
+  sim.requests.filter((r) => r.method === 'GET' && r.url === `/v2/jobs/${jobId}`).length;
 
 describe('job polling at scale', () => {
   it('answers 1,000 concurrent polls of a completed job with one upstream request', async () => {
@@ -38,11 +39,17 @@ describe('job polling at scale', () => {
 
   it('shares one upstream read of a running job among concurrent pollers on two instances', async () => {
     const key = await first.createKey();
-    const { jobId } = (await first.generate(key.key, { ...SEED_BODY, prompt: 'slow poll [sim:never] [sim:latency=200]' })).json();
-    const polls = await Promise.all(Array.from({ length: 200 }, (_, i) => [first, second][i % 2]!.poll(key.key, jobId)));
+    const { jobId } = (
+      await first.generate(key.key, { ...SEED_BODY, prompt: 'slow poll [sim:never] [sim:latency=200]' })
+    ).json();
+    const polls = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => [first, second][i % 2]!.poll(key.key, jobId)),
+    );
     expect(polls.every((p) => p.statusCode === 200 && p.json().status === 'PROCESSING')).toBe(true);
     expect(upstreamReads(jobId)).toBe(1);
-    console.log(`polling: 200 concurrent polls of a running job on two instances, ${upstreamReads(jobId)} upstream request`);
+    console.log(
+      `polling: 200 concurrent polls of a running job on two instances, ${upstreamReads(jobId)} upstream request`,
+    );
   });
 
   it('asks Apiframe again once the shared state is a second old', async () => {
@@ -59,7 +66,8 @@ describe('job polling at scale', () => {
   it('serves the last state seen at once while one poller refreshes it in the background', async () => {
     const slowSim = await startSimulator({ apiKey: UPSTREAM_KEY, jobDurationMs: 1_500, prices: { 'seedream-4': 3 } });
     const gateway = await startGateway({ sim: slowSim, redisUrl: redis.url });
-    const reads = (jobId: string) => slowSim.requests.filter((r) => r.method === 'GET' && r.url === `/v2/jobs/${jobId}`).length;
+    const reads = (jobId: string) =>
+      slowSim.requests.filter((r) => r.method === 'GET' && r.url === `/v2/jobs/${jobId}`).length;
     try {
       const key = await gateway.createKey();
       const { jobId } = (await gateway.generate(key.key)).json();
@@ -68,7 +76,10 @@ describe('job polling at scale', () => {
       // The shared state is now stale, and Apiframe's job has completed.
       await new Promise((resolve) => setTimeout(resolve, 1_600));
       expect((await gateway.poll(key.key, jobId)).json().status).toBe(running);
-      await vi.waitFor(async () => expect((await gateway.poll(key.key, jobId)).json().status).toBe('COMPLETED'), { timeout: 10_000, interval: 50 });
+      await vi.waitFor(async () => expect((await gateway.poll(key.key, jobId)).json().status).toBe('COMPLETED'), {
+        timeout: 10_000,
+        interval: 50,
+      });
       expect(reads(jobId)).toBe(2);
       expect((await gateway.spend(key)).total).toBe(3);
     } finally {

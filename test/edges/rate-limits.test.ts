@@ -64,7 +64,9 @@ describe('per-key rate limits', () => {
 
   it('holds one limit across two instances', async () => {
     const key = await first.createKey();
-    const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => [first, second][i % 2]!.generate(key.key)));
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => [first, second][i % 2]!.generate(key.key)),
+    );
     expect(responses.filter((r) => r.statusCode === 202)).toHaveLength(5);
     expect(responses.filter((r) => r.statusCode === 429)).toHaveLength(5);
   });

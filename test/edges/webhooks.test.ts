@@ -41,7 +41,11 @@ beforeAll(async () => {
   gw = await startGateway({
     redisUrl: redis.url,
     simulator: { jobDurationMs: 150 },
-    env: { PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' },
+    env: {
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    },
   });
   await gw.app.listen({ port, host: '127.0.0.1' });
 });
@@ -69,20 +73,29 @@ describe('the webhook relay', () => {
 
   it('keeps the caller’s URL from Apiframe, settles on the verified event, and relays it signed with the team key', async () => {
     const key = await gw.createKey();
-    const accepted = await gw.generate(key.key, { ...SEED_BODY, webhookUrl: receiverUrl, webhookEvents: ['completed'] });
+    const accepted = await gw.generate(key.key, {
+      ...SEED_BODY,
+      webhookUrl: receiverUrl,
+      webhookEvents: ['completed'],
+    });
     expect(accepted.statusCode).toBe(202);
     const { jobId } = accepted.json();
     const forwarded = JSON.parse(gw.sim.requests.filter((r) => r.method === 'POST').at(-1)!.body);
     expect(forwarded.webhookUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhooks\/apiframe\//);
     expect(JSON.stringify(forwarded)).not.toContain(receiverUrl);
 
-    await waitFor(async () => (await gw.app.services.store.getJob(key.team, jobId))?.state === 'settled', 'the webhook to settle the job');
+    await waitFor(
+      async () => (await gw.app.services.store.getJob(key.team, jobId))?.state === 'settled',
+      'the webhook to settle the job',
+    );
     expect(gw.sim.requests.some((r) => r.method === 'GET' && r.url.includes(jobId))).toBe(false);
     expect((await gw.spend(key)).total).toBe(3);
 
     await waitFor(() => received.length > 0, 'the relayed webhook');
     const [delivery] = received;
-    const expected = createHmac('sha256', createHash('sha256').update(key.key).digest()).update(delivery!.body).digest('hex');
+    const expected = createHmac('sha256', createHash('sha256').update(key.key).digest())
+      .update(delivery!.body)
+      .digest('hex');
     expect(delivery!.headers['x-webhook-signature']).toBe(`sha256=${expected}`);
     expect(delivery!.headers['x-webhook-event']).toBe('completed');
     expect(JSON.parse(delivery!.body)).toMatchObject({ event: 'completed', jobId, status: 'COMPLETED', creditCost: 3 });
@@ -100,12 +113,20 @@ describe('the webhook relay', () => {
     const forged = await gw.inject({
       method: 'POST',
       url: `/webhooks/apiframe/${key.team}`,
-      headers: { 'content-type': 'application/json', 'x-webhook-signature': webhookSignature(createHash('sha256').update('afk_wrong').digest(), body) },
+      headers: {
+        'content-type': 'application/json',
+        'x-webhook-signature': webhookSignature(createHash('sha256').update('afk_wrong').digest(), body),
+      },
       payload: body,
     });
     expect(forged.statusCode).toBe(401);
     expect(forged.json()).toMatchObject({ code: 'GW_WEBHOOK_SIGNATURE' });
-    const unsigned = await gw.inject({ method: 'POST', url: `/webhooks/apiframe/${key.team}`, headers: { 'content-type': 'application/json' }, payload: body });
+    const unsigned = await gw.inject({
+      method: 'POST',
+      url: `/webhooks/apiframe/${key.team}`,
+      headers: { 'content-type': 'application/json' },
+      payload: body,
+    });
     expect(unsigned.statusCode).toBe(401);
     expect(await gw.app.services.store.getJob(key.team, jobId)).toMatchObject({ state: 'pending' });
     expect((await gw.spend(key)).total).toBe(3);
@@ -140,7 +161,11 @@ describe.each(['redis', 'memory'] as const)('a job settled by Apiframe’s webho
     gateway = await startGateway({
       ...(storeKind === 'redis' && { redisUrl: redis.url }),
       simulator: { jobDurationMs: 150 },
-      env: { PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' },
+      env: {
+        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+        WEBHOOK_ALLOW_HTTP: 'true',
+        WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+      },
     });
     await gateway.app.listen({ port, host: '127.0.0.1' });
   });
@@ -151,33 +176,53 @@ describe.each(['redis', 'memory'] as const)('a job settled by Apiframe’s webho
   it.each([
     ['COMPLETED', SEED_BODY.prompt, 3],
     ['FAILED', 'x [sim:fail]', 0],
-  ])('stays listed, filtered, found and read as an Apiframe job (%s), without asking Apiframe', async (status, prompt, cost) => {
-    const key = await gateway.createKey();
-    const { jobId } = (await gateway.generate(key.key, { ...SEED_BODY, prompt, webhookUrl: receiverUrl })).json();
-    await waitFor(async () => (await gateway.app.services.store.getJob(key.team, jobId))?.state === 'settled', 'the webhook to settle the job');
-    const expected = { id: jobId, status, model: 'seedream-4', creditCost: cost, progress: 100 };
-    const queries = ['', `?status=${status}`, '?model=seedream-4', `?status=${status}&model=seedream-4`, `?search=${jobId}`, `?search=${jobId}&status=${status}`, '?scope=team'];
-    for (const query of queries) {
-      const listed = await gateway.inject({ method: 'GET', url: `/v2/jobs${query}`, headers: { 'x-api-key': key.key } });
-      expect(listed.statusCode, query).toBe(200);
-      const { jobs } = JSON.parse(listed.body) as { jobs: unknown[] };
-      expect(jobs, query).toEqual([expect.objectContaining(expected)]);
-      expectApiframeJob(jobs[0]);
-    }
-    const read = await gateway.poll(key.key, jobId);
-    expect(read.json()).toMatchObject(expected);
-    expectApiframeJob(read.json());
-    expect(gateway.sim.requests.some((r) => r.method === 'GET' && r.url.includes(jobId))).toBe(false);
-    expect((await gateway.spend(key)).total).toBe(cost);
-  });
+  ])(
+    'stays listed, filtered, found and read as an Apiframe job (%s), without asking Apiframe',
+    async (status, prompt, cost) => {
+      const key = await gateway.createKey();
+      const { jobId } = (await gateway.generate(key.key, { ...SEED_BODY, prompt, webhookUrl: receiverUrl })).json();
+      await waitFor(
+        async () => (await gateway.app.services.store.getJob(key.team, jobId))?.state === 'settled',
+        'the webhook to settle the job',
+      );
+      const expected = { id: jobId, status, model: 'seedream-4', creditCost: cost, progress: 100 };
+      const queries = [
+        '',
+        `?status=${status}`,
+        '?model=seedream-4',
+        `?status=${status}&model=seedream-4`,
+        `?search=${jobId}`,
+        `?search=${jobId}&status=${status}`,
+        '?scope=team',
+      ];
+      for (const query of queries) {
+        const listed = await gateway.inject({
+          method: 'GET',
+          url: `/v2/jobs${query}`,
+          headers: { 'x-api-key': key.key },
+        });
+        expect(listed.statusCode, query).toBe(200);
+        const { jobs } = JSON.parse(listed.body) as { jobs: unknown[] };
+        expect(jobs, query).toEqual([expect.objectContaining(expected)]);
+        expectApiframeJob(jobs[0]);
+      }
+      const read = await gateway.poll(key.key, jobId);
+      expect(read.json()).toMatchObject(expected);
+      expectApiframeJob(read.json());
+      expect(gateway.sim.requests.some((r) => r.method === 'GET' && r.url.includes(jobId))).toBe(false);
+      expect((await gateway.spend(key)).total).toBe(cost);
+    },
+  );
 });
 
 describe('the SSRF guard', () => {
   const policy = { allowHttp: false, allowedHosts: [] };
-  const resolver = (table: Record<string, string[]>): Resolver => async (host) => {
-    if (!table[host]) throw new Error('ENOTFOUND');
-    return table[host];
-  };
+  const resolver =
+    (table: Record<string, string[]>): Resolver =>
+    async (host) => {
+      if (!table[host]) throw new Error('ENOTFOUND');
+      return table[host];
+    };
   const dns = resolver({
     'hooks.example.com': ['93.184.216.34'],
     'sneaky.example.com': ['93.184.216.34', '10.1.2.3'],
@@ -201,28 +246,61 @@ describe('the SSRF guard', () => {
     ['https://local.example.com/x', 'loopback'],
     ['https://v6.example.com/x', 'uniqueLocal'],
   ])('refuses %s (%s)', async (url, range) => {
-    expect(await checkWebhookTarget(url, policy, dns)).toEqual({ ok: false, reason: expect.stringContaining(`a ${range} address`) });
+    expect(await checkWebhookTarget(url, policy, dns)).toEqual({
+      ok: false,
+      reason: expect.stringContaining(`a ${range} address`),
+    });
   });
 
   it('refuses plain http, credentials and names that do not resolve', async () => {
-    expect(await checkWebhookTarget('http://hooks.example.com/x', policy, dns)).toEqual({ ok: false, reason: 'must be an https URL' });
-    expect(await checkWebhookTarget('https://u:p@hooks.example.com/x', policy, dns)).toEqual({ ok: false, reason: 'must not carry credentials' });
-    expect(await checkWebhookTarget('https://nowhere.example.com/x', policy, dns)).toEqual({ ok: false, reason: 'host nowhere.example.com does not resolve' });
+    expect(await checkWebhookTarget('http://hooks.example.com/x', policy, dns)).toEqual({
+      ok: false,
+      reason: 'must be an https URL',
+    });
+    expect(await checkWebhookTarget('https://u:p@hooks.example.com/x', policy, dns)).toEqual({
+      ok: false,
+      reason: 'must not carry credentials',
+    });
+    expect(await checkWebhookTarget('https://nowhere.example.com/x', policy, dns)).toEqual({
+      ok: false,
+      reason: 'host nowhere.example.com does not resolve',
+    });
   });
 
   it('refuses ports other than 443 (and 80 when http is allowed) unless the host is allowlisted', async () => {
     const withHttp = { ...policy, allowHttp: true };
-    expect(await checkWebhookTarget('https://hooks.example.com:8443/x', policy, dns)).toEqual({ ok: false, reason: 'must use port 443 (not 8443)' });
-    expect(await checkWebhookTarget('https://hooks.example.com:80/x', policy, dns)).toEqual({ ok: false, reason: 'must use port 443 (not 80)' });
-    expect(await checkWebhookTarget('http://hooks.example.com:8080/x', withHttp, dns)).toEqual({ ok: false, reason: 'must use port 443 or 80 (not 8080)' });
+    expect(await checkWebhookTarget('https://hooks.example.com:8443/x', policy, dns)).toEqual({
+      ok: false,
+      reason: 'must use port 443 (not 8443)',
+    });
+    expect(await checkWebhookTarget('https://hooks.example.com:80/x', policy, dns)).toEqual({
+      ok: false,
+      reason: 'must use port 443 (not 80)',
+    });
+    expect(await checkWebhookTarget('http://hooks.example.com:8080/x', withHttp, dns)).toEqual({
+      ok: false,
+      reason: 'must use port 443 or 80 (not 8080)',
+    });
     expect(await checkWebhookTarget('https://hooks.example.com:443/x', policy, dns)).toEqual({ ok: true });
     expect(await checkWebhookTarget('http://hooks.example.com/x', withHttp, dns)).toEqual({ ok: true });
-    expect(await checkWebhookTarget('https://local.example.com:8443/x', { ...policy, allowedHosts: ['local.example.com'] }, dns)).toEqual({ ok: true });
+    expect(
+      await checkWebhookTarget(
+        'https://local.example.com:8443/x',
+        { ...policy, allowedHosts: ['local.example.com'] },
+        dns,
+      ),
+    ).toEqual({ ok: true });
   });
 
   it('accepts public hosts, and allowlisted internal ones', async () => {
     expect(await checkWebhookTarget('https://hooks.example.com/x', policy, dns)).toEqual({ ok: true });
-    expect(await checkWebhookTarget('https://local.example.com/x', { allowHttp: false, allowedHosts: ['local.example.com'] }, dns)).toEqual({ ok: true });
+    expect(
+      await checkWebhookTarget(
+        'https://local.example.com/x',
+        { allowHttp: false, allowedHosts: ['local.example.com'] },
+        dns,
+      ),
+    ).toEqual({ ok: true });
   });
 });
 
@@ -235,13 +313,22 @@ describe('the SSRF guard at connect time', () => {
     const port = (server.address() as { port: number }).port;
     const guarded = createGuardedAgent({ allowHttp: true, allowedHosts: [] });
     const allowlisted = createGuardedAgent({ allowHttp: true, allowedHosts: ['127.0.0.1'] });
-    const send = (url: string, dispatcher = guarded) => request(url, { method: 'POST', body: '{}', dispatcher, signal: AbortSignal.timeout(5_000) });
+    const send = (url: string, dispatcher = guarded) =>
+      request(url, { method: 'POST', body: '{}', dispatcher, signal: AbortSignal.timeout(5_000) });
     try {
-      await expect(send(`http://127.0.0.1:${port}/hook`)).rejects.toThrow(`refused to connect to 127.0.0.1: must use port 443 or 80 (not ${port})`);
-      await expect(send('http://[::7f00:1]/hook')).rejects.toThrow('refused to connect to ::7f00:1: must not point at a loopback address');
+      await expect(send(`http://127.0.0.1:${port}/hook`)).rejects.toThrow(
+        `refused to connect to 127.0.0.1: must use port 443 or 80 (not ${port})`,
+      );
+      await expect(send('http://[::7f00:1]/hook')).rejects.toThrow(
+        'refused to connect to ::7f00:1: must not point at a loopback address',
+      );
       await expect(send('http://[::ffff:127.0.0.1]/hook')).rejects.toThrow('must not point at a loopback address');
-      await expect(send('http://[::a00:1]/hook')).rejects.toThrow('refused to connect to ::a00:1: must not point at a private address');
-      await expect(send('http://localhost/hook')).rejects.toThrow('refused to connect to localhost: must not point at a loopback address');
+      await expect(send('http://[::a00:1]/hook')).rejects.toThrow(
+        'refused to connect to ::a00:1: must not point at a private address',
+      );
+      await expect(send('http://localhost/hook')).rejects.toThrow(
+        'refused to connect to localhost: must not point at a loopback address',
+      );
       expect(connections).toBe(0);
       expect((await send(`http://127.0.0.1:${port}/hook`, allowlisted)).statusCode).toBe(204);
       expect(connections).toBe(1);

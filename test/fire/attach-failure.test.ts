@@ -42,7 +42,9 @@ describe('a job Apiframe accepted that the store cannot record', () => {
     });
     for (const jobId of jobIds) {
       expect(await store.getJob(key.team, jobId)).toBeNull();
-      expect(gw.logs.some((line) => line.includes('accepted job could not be recorded yet') && line.includes(jobId))).toBe(true);
+      expect(
+        gw.logs.some((line) => line.includes('accepted job could not be recorded yet') && line.includes(jobId)),
+      ).toBe(true);
     }
 
     await gw.app.services.backgroundSettlement.settleOnce();
@@ -51,6 +53,11 @@ describe('a job Apiframe accepted that the store cannot record', () => {
       expect((await gw.poll(key.key, jobId)).json()).toMatchObject({ id: jobId, status: 'COMPLETED' });
     }
     const ledger = await store.readLedger(key.team, null, 100);
-    expect(ledger.map((entry) => `${entry.kind} ${entry.credits}`).sort()).toEqual(['reserve 3', 'reserve 3', 'settle 0', 'settle 0']);
+    expect(ledger.map((entry) => `${entry.kind} ${entry.credits}`).sort()).toEqual([
+      'reserve 3',
+      'reserve 3',
+      'settle 0',
+      'settle 0',
+    ]);
   });
 });

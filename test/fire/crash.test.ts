@@ -26,7 +26,14 @@ afterAll(async () => {
 
 describe('a gateway killed with reservations in flight', () => {
   it('leaves nothing reserved for ever: recorded jobs settle, open reservations are released', async () => {
-    const env = { REDIS_URL: redis.url, APIFRAME_API_KEY: UPSTREAM_KEY, APIFRAME_BASE_URL: sim.url, UPSTREAM_TIMEOUT_MS: '1500', REDIS_TIMEOUT_MS: '500', RESERVATION_LEASE_MS: String(LEASE_MS) };
+    const env = {
+      REDIS_URL: redis.url,
+      APIFRAME_API_KEY: UPSTREAM_KEY,
+      APIFRAME_BASE_URL: sim.url,
+      UPSTREAM_TIMEOUT_MS: '1500',
+      REDIS_TIMEOUT_MS: '500',
+      RESERVATION_LEASE_MS: String(LEASE_MS),
+    };
     const doomed = await startGatewayProcess(env);
     const key = await survivor.createKey();
     const send = (prompt: string) =>
@@ -59,9 +66,18 @@ describe('a gateway killed with reservations in flight', () => {
     expect((await survivor.spend(key)).total).toBe(30);
 
     const report = (
-      await survivor.inject({ method: 'GET', url: '/admin/usage/reconciliation', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+      await survivor.inject({
+        method: 'GET',
+        url: '/admin/usage/reconciliation',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      })
     ).json();
-    expect(report.summary).toMatchObject({ differences: 0, unsettled: 0, unknownToGateway: 30, unknownToGatewayCredits: 90 });
+    expect(report.summary).toMatchObject({
+      differences: 0,
+      unsettled: 0,
+      unknownToGateway: 30,
+      unknownToGatewayCredits: 90,
+    });
     console.log(
       `gateway crash: 10 recorded jobs settled by another instance, 30 open reservations released after their ${LEASE_MS} ms lease; ` +
         `reconciliation lists the 30 jobs Apiframe ran for the dead requests (90 credits)`,

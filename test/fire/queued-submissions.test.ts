@@ -22,7 +22,12 @@ let submitting: GatewayProcess;
 beforeAll(async () => {
   redis = await startRedis();
   sim = await startSimulator({ apiKey: UPSTREAM_KEY, jobDurationMs: 100, prices: { 'seedream-4': 3 } });
-  reconciling = await startGateway({ sim, redisUrl: redis.url, reconcile: true, env: { RECONCILE_INTERVAL_MS: '200' } });
+  reconciling = await startGateway({
+    sim,
+    redisUrl: redis.url,
+    reconcile: true,
+    env: { RECONCILE_INTERVAL_MS: '200' },
+  });
   submitting = await startGatewayProcess({
     REDIS_URL: redis.url,
     APIFRAME_API_KEY: UPSTREAM_KEY,
@@ -59,21 +64,29 @@ describe('submissions queued for a single upstream connection', () => {
     const accepted = answers.filter((answer) => answer.status === 202).map((answer) => answer.body.jobId!);
     const statuses = answers.map((answer) => answer.status);
     expect(accepted.length).toBeGreaterThan(0);
-    expect(statuses.every((status) => status === 202 || status === 504 || status === 402), JSON.stringify(statuses)).toBe(true);
+    expect(
+      statuses.every((status) => status === 202 || status === 504 || status === 402),
+      JSON.stringify(statuses),
+    ).toBe(true);
     // Those that waited too long for the connection were answered 504 and never sent.
     expect(statuses).toContain(504);
     expect(sim.requests.filter((request) => request.method === 'POST').length - sentBefore).toBe(accepted.length);
 
     // Let every accepted job settle (through the reconciling instance), then count.
     const store = reconciling.app.services.store;
-    for (let attempt = 0; attempt < 100 && (await store.pendingJobs(key.team, Number.MAX_SAFE_INTEGER, 100)).length > 0; attempt++) {
+    for (
+      let attempt = 0;
+      attempt < 100 && (await store.pendingJobs(key.team, Number.MAX_SAFE_INTEGER, 100)).length > 0;
+      attempt++
+    ) {
       await sleep(100);
     }
     const ledger = await store.readLedger(key.team, null, 1_000);
     const spent = ledger.reduce((sum, entry) => sum + entry.credits, 0);
     expect(ledger.filter((entry) => entry.kind === 'overrun')).toEqual([]);
     expect(ledger.filter((entry) => entry.note === 'lease expired')).toEqual([]);
-    for (const jobId of accepted) expect(await store.getJob(key.team, jobId), jobId).toMatchObject({ state: 'settled', charged: 3 });
+    for (const jobId of accepted)
+      expect(await store.getJob(key.team, jobId), jobId).toMatchObject({ state: 'settled', charged: 3 });
     expect(spent).toBe(3 * accepted.length);
     expect(spent).toBeLessThanOrEqual(30);
     expect((await reconciling.spend(key)).total).toBe(spent);
@@ -112,7 +125,10 @@ describe('submissions queued for a single upstream connection', () => {
       const reaper = (async () => {
         while (reaping) {
           for (const { reservationId, day, model } of await store.expiredReservations(key.team, Date.now(), 100)) {
-            await reconciling.app.services.settlement.release({ team: key.team, reservationId, day, now: Date.now(), requestId: 'reaper', why: 'lease expired' }, model);
+            await reconciling.app.services.settlement.release(
+              { team: key.team, reservationId, day, now: Date.now(), requestId: 'reaper', why: 'lease expired' },
+              model,
+            );
           }
           await sleep(50);
         }
@@ -122,7 +138,10 @@ describe('submissions queued for a single upstream connection', () => {
       await reaper;
       expect(statuses).toEqual([202, 202]);
       const ledger = await store.readLedger(key.team, null, 100);
-      expect(ledger.map((entry) => `${entry.kind} ${entry.credits} ${entry.note}`)).toEqual(['reserve 3 ', 'reserve 3 ']);
+      expect(ledger.map((entry) => `${entry.kind} ${entry.credits} ${entry.note}`)).toEqual([
+        'reserve 3 ',
+        'reserve 3 ',
+      ]);
     } finally {
       await slow.stop();
     }

@@ -15,7 +15,11 @@ beforeAll(async () => {
   redis = await startRedis({ appendOnly: true });
   gw = await startGateway({
     redisUrl: redis.url,
-    env: { REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS), UPSTREAM_TIMEOUT_MS: '500', RESERVATION_LEASE_MS: String(LEASE_MS) },
+    env: {
+      REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS),
+      UPSTREAM_TIMEOUT_MS: '500',
+      RESERVATION_LEASE_MS: String(LEASE_MS),
+    },
   });
 });
 afterAll(async () => {
@@ -77,7 +81,9 @@ describe('a Redis outage under load', () => {
     // Every call that reached Apiframe had its credits reserved first.
     const ledger = await store.readLedger(key.team, null, 100_000);
     const reserved = new Set(ledger.filter((entry) => entry.kind === 'reserve').map((entry) => entry.requestId));
-    const forwarded = gw.sim.requests.filter((request) => request.method === 'POST').map((request) => String(request.headers['x-request-id']));
+    const forwarded = gw.sim.requests
+      .filter((request) => request.method === 'POST')
+      .map((request) => String(request.headers['x-request-id']));
     expect(forwarded.filter((requestId) => !reserved.has(requestId))).toEqual([]);
 
     // The counters and the ledger still agree to the credit.

@@ -36,7 +36,10 @@ function rawRequest(chunks: string[], gapMs: number): Promise<{ answer: string; 
 
 describe('misbehaving clients', () => {
   it('answers oversized headers with 431', async () => {
-    const { answer } = await rawRequest([`GET /v2/me HTTP/1.1\r\nHost: x\r\nX-API-Key: ${key.key}\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`], 0);
+    const { answer } = await rawRequest(
+      [`GET /v2/me HTTP/1.1\r\nHost: x\r\nX-API-Key: ${key.key}\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`],
+      0,
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 431/);
   });
 

@@ -40,7 +40,6 @@ describe('upstream faults on submission', () => {
     expect(await openReservations()).toEqual([]);
     faults.push(name);
   });
-
 });
 
 describe('upstream faults on polls', () => {
@@ -73,7 +72,11 @@ describe('a storm of upstream 429s', () => {
     const storm = await startGateway({ redisUrl: redis.url });
     try {
       const stormKey = await storm.createKey();
-      const responses = await Promise.all(Array.from({ length: 100 }, () => storm.generate(stormKey.key, { ...SEED_BODY, prompt: 'a cat [sim:status=429]' })));
+      const responses = await Promise.all(
+        Array.from({ length: 100 }, () =>
+          storm.generate(stormKey.key, { ...SEED_BODY, prompt: 'a cat [sim:status=429]' }),
+        ),
+      );
       expect(responses.every((r) => r.statusCode === 429 && Number(r.headers['retry-after']) >= 1)).toBe(true);
       const reached = storm.sim.requests.filter((r) => r.method === 'POST').length;
       expect(reached).toBeLessThanOrEqual(100);

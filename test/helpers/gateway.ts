@@ -88,7 +88,12 @@ export function expectNoSecrets(text: string, secrets: string[], where: string):
 export async function startGateway(options: GatewayOptions = {}): Promise<TestGateway> {
   const sim =
     options.sim ??
-    (await startSimulator({ apiKey: UPSTREAM_KEY, jobDurationMs: 0, prices: { 'seedream-4': 3 }, ...options.simulator }));
+    (await startSimulator({
+      apiKey: UPSTREAM_KEY,
+      jobDurationMs: 0,
+      prices: { 'seedream-4': 3 },
+      ...options.simulator,
+    }));
   const logs: string[] = [];
   const teamKeys: string[] = [];
   const destination = new Writable({
@@ -147,7 +152,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
       const now = clock();
       const windows = BUDGET_PERIODS.map((period) => windowOf(period, now));
       const spend = await app.services.store.spend({ team: key.team, keyId: key.id, windows });
-      return Object.fromEntries(BUDGET_PERIODS.map((period, i) => [period, spend.key[windows[i]!] ?? 0])) as Record<BudgetPeriod, number>;
+      return Object.fromEntries(BUDGET_PERIODS.map((period, i) => [period, spend.key[windows[i]!] ?? 0])) as Record<
+        BudgetPeriod,
+        number
+      >;
     },
     async close() {
       await app.close();
@@ -161,7 +169,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
 }
 
 /** A test file's gateway on its own redis-server, started before its tests and stopped after. */
-export function gatewayOnRedis(options: Omit<GatewayOptions, 'redisUrl'> = {}): { gw: TestGateway; redis: RedisServer } {
+export function gatewayOnRedis(options: Omit<GatewayOptions, 'redisUrl'> = {}): {
+  gw: TestGateway;
+  redis: RedisServer;
+} {
   const context = {} as { gw: TestGateway; redis: RedisServer };
   beforeAll(async () => {
     context.redis = await startRedis();

@@ -6,7 +6,10 @@ import { expect } from 'vitest';
 import { Job } from '../../src/schemas/jobs.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const validate = addFormats(new Ajv({ allErrors: true, strict: false })).compile({ ...Job, required: [...Job.required, 'expired'] });
+const validate = addFormats(new Ajv({ allErrors: true, strict: false })).compile({
+  ...Job,
+  required: [...Job.required, 'expired'],
+});
 
 export function expectApiframeJob(job: unknown): void {
   expect(validate(job), `${JSON.stringify(job)}: ${JSON.stringify(validate.errors)}`).toBe(true);

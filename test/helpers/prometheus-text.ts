@@ -41,7 +41,8 @@ export function parseExposition(text: string): Sample[] {
     // Prometheus reads values with Go's ParseFloat: NaN and Inf in any case.
     const special: Record<string, number> = { nan: NaN, '+inf': Infinity, inf: Infinity, '-inf': -Infinity };
     const value = special[valueText!.toLowerCase()] ?? Number(valueText);
-    if (Number.isNaN(value) && valueText!.toLowerCase() !== 'nan') throw new Error(`line ${index + 1}: value ${valueText} is not a number`);
+    if (Number.isNaN(value) && valueText!.toLowerCase() !== 'nan')
+      throw new Error(`line ${index + 1}: value ${valueText} is not a number`);
     samples.push({ name: name!, labels, value });
   }
   return samples;

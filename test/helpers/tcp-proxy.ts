@@ -33,7 +33,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         upstream.destroy();
       });
     }
-    upstream.on('connect', () => connections.push({ upstreamPort: upstream.localPort!, silence: () => (silent = true) }));
+    upstream.on('connect', () =>
+      connections.push({ upstreamPort: upstream.localPort!, silence: () => (silent = true) }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

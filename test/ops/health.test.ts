@@ -32,7 +32,9 @@ describe('health', () => {
     expect(body.reason).toMatch(/^redis/);
     await ctx.redis.start();
     const up = await waitFor(async () => (await readyz()).status === 200, 10_000);
-    console.log(`/readyz: 503 ${down} ms after Redis stopped ("${body.reason}"), 200 again ${up} ms after it restarted`);
+    console.log(
+      `/readyz: 503 ${down} ms after Redis stopped ("${body.reason}"), 200 again ${up} ms after it restarted`,
+    );
   });
 
   it('reloads the money scripts when Redis has lost them', async () => {
@@ -47,7 +49,10 @@ describe('health', () => {
   it('reports the embedded store as always ready', async () => {
     const memory = await startGateway();
     try {
-      expect((await memory.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready', store: 'memory' });
+      expect((await memory.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({
+        status: 'ready',
+        store: 'memory',
+      });
     } finally {
       await memory.close();
     }

@@ -7,7 +7,11 @@ const METRICS_TOKEN = 'metrics-token-for-the-test-suite';
 const ctx = gatewayOnRedis({ env: { METRICS_TOKEN } });
 
 async function scrape(): Promise<{ text: string; families: Sample[] }> {
-  const response = await ctx.gw.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const response = await ctx.gw.inject({
+    method: 'GET',
+    url: '/metrics',
+    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+  });
   expect(response.statusCode).toBe(200);
   expect(response.headers['content-type']).toContain('text/plain');
   return { text: response.body, families: parseExposition(response.body) };
@@ -23,12 +27,16 @@ function value(samples: Sample[], name: string, labels: Record<string, string>):
 describe('/metrics', () => {
   it('refuses a scrape without the metrics token', async () => {
     expect((await ctx.gw.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
-    expect((await ctx.gw.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).statusCode).toBe(401);
+    expect(
+      (await ctx.gw.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }))
+        .statusCode,
+    ).toBe(401);
   });
 
   it('moves as expected after a generate, a failed job and a 402', async () => {
     const key = await ctx.gw.createKey({ budget: { credits: 6, period: 'day' } });
-    const credits = (kind: string, families: Sample[]) => value(families, 'credits_total', { kind, team: key.team, model: 'seedream-4' });
+    const credits = (kind: string, families: Sample[]) =>
+      value(families, 'credits_total', { kind, team: key.team, model: 'seedream-4' });
     const generated = (families: Sample[], status: string) =>
       value(families, 'http_requests_total', { method: 'POST', route: '/v2/images/generate', status });
 
@@ -39,7 +47,9 @@ describe('/metrics', () => {
     expect(generated(afterGenerate, '202') - generated(before, '202')).toBe(1);
     expect(credits('reserved', afterGenerate)).toBe(3);
     expect(value(afterGenerate, 'pending_jobs', {})).toBeGreaterThanOrEqual(1);
-    expect(value(afterGenerate, 'upstream_request_duration_seconds_count', { operation: 'generate', status: '202' })).toBeGreaterThanOrEqual(1);
+    expect(
+      value(afterGenerate, 'upstream_request_duration_seconds_count', { operation: 'generate', status: '202' }),
+    ).toBeGreaterThanOrEqual(1);
 
     const failed = await ctx.gw.generate(key.key, { ...SEED_BODY, prompt: 'x [sim:fail]' });
     await ctx.gw.poll(key.key, failed.json().jobId);
@@ -57,7 +67,9 @@ describe('/metrics', () => {
     await ctx.gw.poll(key.key, accepted.json().jobId);
     const afterSettle = (await scrape()).families;
     expect(credits('settled', afterSettle)).toBe(3);
-    expect(value(afterSettle, 'http_requests_total', { method: 'GET', route: '/v2/jobs/:id', status: '200' })).toBeGreaterThanOrEqual(2);
+    expect(
+      value(afterSettle, 'http_requests_total', { method: 'GET', route: '/v2/jobs/:id', status: '200' }),
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('counts upstream errors by status, and labels routes by pattern only', async () => {
@@ -65,7 +77,9 @@ describe('/metrics', () => {
     await ctx.gw.generate(key.key, { ...SEED_BODY, prompt: 'x [sim:status=503]' });
     await ctx.gw.inject({ method: 'GET', url: '/v2/no/such/route', headers: { 'x-api-key': key.key } });
     const { text, families } = await scrape();
-    expect(value(families, 'upstream_errors_total', { operation: 'generate', status: '503' })).toBeGreaterThanOrEqual(1);
+    expect(value(families, 'upstream_errors_total', { operation: 'generate', status: '503' })).toBeGreaterThanOrEqual(
+      1,
+    );
     expect(value(families, 'http_requests_total', { route: 'unmatched', status: '404' })).toBeGreaterThanOrEqual(1);
     expect(value(families, 'http_requests_in_flight', {})).toBeGreaterThanOrEqual(1);
     expect(text).not.toContain(UPSTREAM_KEY);
@@ -87,6 +101,8 @@ describe('METRICS_PORT', () => {
     const address = server.server.address() as { port: number };
     const response = await fetch(`http://127.0.0.1:${address.port}/metrics`);
     expect(response.status).toBe(200);
-    expect(parseExposition(await response.text()).some((sample) => sample.name === 'apiframe_gateway_credits_total')).toBe(true);
+    expect(
+      parseExposition(await response.text()).some((sample) => sample.name === 'apiframe_gateway_credits_total'),
+    ).toBe(true);
   });
 });

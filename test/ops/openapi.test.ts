@@ -10,7 +10,20 @@ import { NO_LOAD_SHEDDING } from '../helpers/gateway.js';
 // No load shedding: on a busy machine the served document would be a 503 (it does not change it).
 const config = loadConfig({ ...OPENAPI_ENV, ...NO_LOAD_SHEDDING });
 const configWithMetrics = loadConfig({ ...OPENAPI_ENV, METRICS_TOKEN: 'metrics-token-0123456789' });
-type Spec = { paths: Record<string, Record<string, { summary?: string; tags?: string[]; responses: Record<string, unknown>; requestBody?: { content: Record<string, { example?: unknown; examples?: unknown }> } }>> };
+type Spec = {
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        summary?: string;
+        tags?: string[];
+        responses: Record<string, unknown>;
+        requestBody?: { content: Record<string, { example?: unknown; examples?: unknown }> };
+      }
+    >
+  >;
+};
 
 let app: FastifyInstance;
 let spec: Spec;
@@ -36,7 +49,8 @@ function routeTable(instance: FastifyInstance): string[] {
     parents[depth] = path;
     const documented = path.replace(/:(\w+)/g, '{$1}');
     if (documented.includes('*') || documented.startsWith('/docs') || documented.startsWith('/dashboard')) continue;
-    for (const method of match[3]!.split(', ')) if (method !== 'HEAD' && method !== 'OPTIONS') routes.push(`${method} ${documented}`);
+    for (const method of match[3]!.split(', '))
+      if (method !== 'HEAD' && method !== 'OPTIONS') routes.push(`${method} ${documented}`);
   }
   return routes.sort();
 }
@@ -68,9 +82,16 @@ describe('the OpenAPI document', () => {
         expect(operation.summary, where).toBeTruthy();
         expect(operation.tags?.length, where).toBeGreaterThan(0);
         const statuses = Object.keys(operation.responses);
-        expect(statuses.some((status) => status.startsWith('2') || status.startsWith('3')), where).toBe(true);
+        expect(
+          statuses.some((status) => status.startsWith('2') || status.startsWith('3')),
+          where,
+        ).toBe(true);
         const open = ['/healthz', '/readyz', '/openapi.json'].includes(path);
-        if (!open) expect(statuses.some((status) => status.startsWith('4')), `${where} lists its client errors`).toBe(true);
+        if (!open)
+          expect(
+            statuses.some((status) => status.startsWith('4')),
+            `${where} lists its client errors`,
+          ).toBe(true);
         if (operation.requestBody) {
           const media = operation.requestBody.content['application/json']!;
           expect(media.example ?? media.examples, `${where} has a request example`).toBeTruthy();
@@ -90,7 +111,9 @@ describe('the OpenAPI document', () => {
   });
 
   it('is served at /openapi.json, with Swagger UI at /docs', async () => {
-    expect((await app.inject({ method: 'GET', url: '/openapi.json' })).json()).toEqual(JSON.parse(JSON.stringify(spec)));
+    expect((await app.inject({ method: 'GET', url: '/openapi.json' })).json()).toEqual(
+      JSON.parse(JSON.stringify(spec)),
+    );
     const ui = await app.inject({ method: 'GET', url: '/docs' });
     expect(ui.statusCode).toBe(200);
     expect(ui.body).toContain('swagger-ui');

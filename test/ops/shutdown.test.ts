@@ -21,7 +21,11 @@ afterAll(async () => {
 
 describe('graceful shutdown', () => {
   it('answers all 100 in-flight requests on SIGTERM, exits 0, and leaves no reservation unaccounted', async () => {
-    const gateway = await startGatewayProcess({ REDIS_URL: redis.url, APIFRAME_API_KEY: UPSTREAM_KEY, APIFRAME_BASE_URL: sim.url });
+    const gateway = await startGatewayProcess({
+      REDIS_URL: redis.url,
+      APIFRAME_API_KEY: UPSTREAM_KEY,
+      APIFRAME_BASE_URL: sim.url,
+    });
     const key = await admin.createKey();
     const requests = Array.from({ length: 100 }, () =>
       fetch(`${gateway.url}/v2/images/generate`, {
@@ -45,6 +49,8 @@ describe('graceful shutdown', () => {
     const ledger = await store.readLedger(key.team, null, 1_000);
     expect(ledger.filter((entry) => entry.kind === 'reserve')).toHaveLength(100);
     expect(await store.pendingJobs(key.team, Number.MAX_SAFE_INTEGER, 1_000)).toHaveLength(100);
-    console.log(`SIGTERM with 100 requests in flight: ${statuses.length} answered 202, exit code ${code}, 100 jobs recorded, 0 reservations open`);
+    console.log(
+      `SIGTERM with 100 requests in flight: ${statuses.length} answered 202, exit code ${code}, 100 jobs recorded, 0 reservations open`,
+    );
   }, 30_000);
 });

@@ -40,7 +40,9 @@ describe('team key authentication', () => {
     const revoked = await ctx.gw.inject({ method: 'DELETE', url: `/admin/keys/${key.id}`, headers: admin });
     expect(revoked.statusCode).toBe(200);
     expect(revoked.json()).toMatchObject({ id: key.id, status: 'revoked' });
-    expect((await ctx.gw.inject({ method: 'DELETE', url: `/admin/keys/${key.id}`, headers: admin })).statusCode).toBe(200);
+    expect((await ctx.gw.inject({ method: 'DELETE', url: `/admin/keys/${key.id}`, headers: admin })).statusCode).toBe(
+      200,
+    );
     const response = await ctx.gw.generate(key.key, SEED_BODY);
     expect(response.statusCode).toBe(401);
     expect(response.json()).toMatchObject({ error: 'API key revoked' });
@@ -72,7 +74,11 @@ describe('admin API', () => {
     expect(created.key.startsWith(created.prefix)).toBe(true);
     expect(created.hash).toBeUndefined();
 
-    const list = await ctx.gw.inject({ method: 'GET', url: '/admin/keys', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const list = await ctx.gw.inject({
+      method: 'GET',
+      url: '/admin/keys',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(list.statusCode).toBe(200);
     expect(list.body).not.toContain(created.key);
     const listed = list.json().keys.find((k: { id: string }) => k.id === created.id);
@@ -118,10 +124,18 @@ describe('admin API', () => {
   });
 
   it('has no admin routes at all without ADMIN_TOKEN', async () => {
-    const config = loadConfig({ APIFRAME_API_KEY: UPSTREAM_KEY, APIFRAME_BASE_URL: ctx.gw.sim.url, LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      APIFRAME_API_KEY: UPSTREAM_KEY,
+      APIFRAME_BASE_URL: ctx.gw.sim.url,
+      LOG_LEVEL: 'silent',
+    });
     const app = await buildApp(config, { reconcile: false });
     try {
-      const response = await app.inject({ method: 'GET', url: '/admin/keys', headers: { authorization: 'Bearer anything-at-all-here' } });
+      const response = await app.inject({
+        method: 'GET',
+        url: '/admin/keys',
+        headers: { authorization: 'Bearer anything-at-all-here' },
+      });
       expect(response.statusCode).toBe(404);
     } finally {
       await app.close();

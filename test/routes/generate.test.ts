@@ -193,7 +193,10 @@ describe('an upstream 429', () => {
     const { jobId } = (await gw.generate(other.key)).json();
     const limited = await gw.generate(key.key, { ...SEED_BODY, prompt: 'a cat [sim:status=429]' });
     expect(limited.statusCode).toBe(429);
-    expect(limited.json()).toMatchObject({ error: 'Upstream rate limit reached; retry later', code: 'GW_UPSTREAM_RATE_LIMITED' });
+    expect(limited.json()).toMatchObject({
+      error: 'Upstream rate limit reached; retry later',
+      code: 'GW_UPSTREAM_RATE_LIMITED',
+    });
     expect(limited.headers['retry-after']).toBe('2');
 
     const calls = gw.sim.requests.length;

@@ -33,7 +33,13 @@ describe('GET /v2/me for a key without a budget', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
       user: { id: key.id, email: `${key.id}@keys.apiframe-gateway.invalid`, role: 'MEMBER' },
-      team: { id: key.team, name: key.team, credits: ACCOUNT_CREDITS - gw.sim.chargedCredits(), plan: 'gateway', customerId: null },
+      team: {
+        id: key.team,
+        name: key.team,
+        credits: ACCOUNT_CREDITS - gw.sim.chargedCredits(),
+        plan: 'gateway',
+        customerId: null,
+      },
       apiKey: { id: key.id, name: 'test key', prefix: key.prefix },
     });
   });

@@ -15,23 +15,75 @@ describe('request validation', () => {
   it.each([
     ['a missing prompt', { model: 'seedream-4' }, { prompt: ['is required'] }],
     ['an empty prompt', { ...SEED_BODY, prompt: '' }, { prompt: ['must NOT have fewer than 1 characters'] }],
-    ['a prompt over 2000 characters', { ...SEED_BODY, prompt: 'x'.repeat(2001) }, { prompt: ['must NOT have more than 2000 characters'] }],
+    [
+      'a prompt over 2000 characters',
+      { ...SEED_BODY, prompt: 'x'.repeat(2001) },
+      { prompt: ['must NOT have more than 2000 characters'] },
+    ],
     ['a prompt of the wrong type', { ...SEED_BODY, prompt: 42 }, { prompt: ['must be string'] }],
     ['a model that is not enabled', { ...SEED_BODY, model: 'seedream-3' }, { model: ['must be one of: seedream-4'] }],
     ['an unknown top-level field', { ...SEED_BODY, temperature: 1 }, { temperature: ['is not a recognised field'] }],
-    ['an unknown field named like an Object method', { ...SEED_BODY, toString: null }, { toString: ['is not a recognised field'] }],
-    ['an unknown seedream field', withParams({ style: 'x' }), { 'seedreamParams.style': ['is not a recognised field'] }],
-    ['11 input images', withParams({ image_input: elevenImages }), { 'seedreamParams.image_input': ['must NOT have more than 10 items'] }],
-    ['an input image that is not http(s)', withParams({ image_input: ['ftp://example.com/a.png'] }), { 'seedreamParams.image_input.0': ['must be an http(s) URL'] }],
-    ['width without size custom', withParams({ size: '2K', width: 2048 }), { 'seedreamParams.width': ['is only allowed with size "custom"'] }],
-    ['size custom without height', withParams({ size: 'custom', width: 2048 }), { 'seedreamParams.height': ['is required with size "custom"'] }],
-    ['a width below 1024', withParams({ size: 'custom', width: 512, height: 2048 }), { 'seedreamParams.width': ['must be >= 1024'] }],
-    ['a height above 4096', withParams({ size: 'custom', width: 2048, height: 8192 }), { 'seedreamParams.height': ['must be <= 4096'] }],
-    ['a bad aspect ratio', withParams({ aspect_ratio: 'wide' }), { 'seedreamParams.aspect_ratio': ['must be "match_input_image" or "W:H" (e.g. "16:9")'] }],
+    [
+      'an unknown field named like an Object method',
+      { ...SEED_BODY, toString: null },
+      { toString: ['is not a recognised field'] },
+    ],
+    [
+      'an unknown seedream field',
+      withParams({ style: 'x' }),
+      { 'seedreamParams.style': ['is not a recognised field'] },
+    ],
+    [
+      '11 input images',
+      withParams({ image_input: elevenImages }),
+      { 'seedreamParams.image_input': ['must NOT have more than 10 items'] },
+    ],
+    [
+      'an input image that is not http(s)',
+      withParams({ image_input: ['ftp://example.com/a.png'] }),
+      { 'seedreamParams.image_input.0': ['must be an http(s) URL'] },
+    ],
+    [
+      'width without size custom',
+      withParams({ size: '2K', width: 2048 }),
+      { 'seedreamParams.width': ['is only allowed with size "custom"'] },
+    ],
+    [
+      'size custom without height',
+      withParams({ size: 'custom', width: 2048 }),
+      { 'seedreamParams.height': ['is required with size "custom"'] },
+    ],
+    [
+      'a width below 1024',
+      withParams({ size: 'custom', width: 512, height: 2048 }),
+      { 'seedreamParams.width': ['must be >= 1024'] },
+    ],
+    [
+      'a height above 4096',
+      withParams({ size: 'custom', width: 2048, height: 8192 }),
+      { 'seedreamParams.height': ['must be <= 4096'] },
+    ],
+    [
+      'a bad aspect ratio',
+      withParams({ aspect_ratio: 'wide' }),
+      { 'seedreamParams.aspect_ratio': ['must be "match_input_image" or "W:H" (e.g. "16:9")'] },
+    ],
     ['an unknown size', withParams({ size: '8K' }), { 'seedreamParams.size': ['must be one of: 1K, 2K, 4K, custom'] }],
-    ['enhance_prompt as a string', withParams({ enhance_prompt: 'yes' }), { 'seedreamParams.enhance_prompt': ['must be boolean'] }],
-    ['a webhookUrl that is not a URL', { ...SEED_BODY, webhookUrl: 'not a url' }, { webhookUrl: ['must be an http(s) URL'] }],
-    ['an unknown webhook event', { ...SEED_BODY, webhookEvents: ['done'] }, { 'webhookEvents.0': ['must be one of: progress, completed, failed'] }],
+    [
+      'enhance_prompt as a string',
+      withParams({ enhance_prompt: 'yes' }),
+      { 'seedreamParams.enhance_prompt': ['must be boolean'] },
+    ],
+    [
+      'a webhookUrl that is not a URL',
+      { ...SEED_BODY, webhookUrl: 'not a url' },
+      { webhookUrl: ['must be an http(s) URL'] },
+    ],
+    [
+      'an unknown webhook event',
+      { ...SEED_BODY, webhookEvents: ['done'] },
+      { 'webhookEvents.0': ['must be one of: progress, completed, failed'] },
+    ],
     ['a JSON array body', [SEED_BODY], { $: ['must be object'] }],
   ])('rejects %s with 400 and details, charging nothing', async (_name, body, details) => {
     const before = ctx.gw.sim.requests.length;
@@ -48,17 +100,20 @@ describe('request validation', () => {
   });
 
   it('accepts every documented field of a valid custom-size edit', async () => {
-    const response = await ctx.gw.generate(key.key, withParams({
-      size: 'custom',
-      width: 1024,
-      height: 4096,
-      aspect_ratio: 'match_input_image',
-      image_input: ['https://example.com/photo-with-dog.jpg'],
-      enhance_prompt: false,
-      guidance_scale: 2.5,
-      seed: 7,
-      output_format: 'png',
-    }));
+    const response = await ctx.gw.generate(
+      key.key,
+      withParams({
+        size: 'custom',
+        width: 1024,
+        height: 4096,
+        aspect_ratio: 'match_input_image',
+        image_input: ['https://example.com/photo-with-dog.jpg'],
+        enhance_prompt: false,
+        guidance_scale: 2.5,
+        seed: 7,
+        output_format: 'png',
+      }),
+    );
     expect(response.statusCode).toBe(202);
   });
 
@@ -111,7 +166,10 @@ describe('request validation', () => {
   it('rejects a job id that is not a UUID with 400', async () => {
     const response = await ctx.gw.poll(key.key, 'not-a-uuid');
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({ error: 'Validation failed', details: { id: ['must match format "uuid"'] } });
+    expect(response.json()).toMatchObject({
+      error: 'Validation failed',
+      details: { id: ['must match format "uuid"'] },
+    });
   });
 
   it('answers unknown routes with an Apiframe-shaped 404', async () => {

@@ -41,7 +41,8 @@ describe('the delivery scheduler', () => {
   it('starts another team’s delivery at once while one team has every slot it may take', async () => {
     const scheduler = createDeliveryScheduler(LIMITS);
     const work = deliveries();
-    for (const receiver of ['r1', 'r2', 'r3', 'r4']) for (let i = 0; i < 3; i++) scheduler.offer(work.make('a', receiver));
+    for (const receiver of ['r1', 'r2', 'r3', 'r4'])
+      for (let i = 0; i < 3; i++) scheduler.offer(work.make('a', receiver));
     scheduler.offer(work.make('b', 'hooks'));
     expect(work.started).toContain('b hooks');
     work.releaseAll();

@@ -45,9 +45,24 @@ const generate = defineJobOperation({
 const caller = (team: string, allowedModels: string[] | null = null): Caller => {
   const at = new Date().toISOString();
   const key: TeamKeyRecord = {
-    id: randomUUID(), name: 'k', team, prefix: 'gk_x', hash: randomUUID(), previousHash: null,
-    previousHashExpiresAt: null, createdAt: at, updatedAt: at, version: 1, budget: null, expiresAt: null,
-    revokedAt: null, scopes: ['generate'], allowedModels, allowedOrigins: [], rateLimit: null, metadata: {},
+    id: randomUUID(),
+    name: 'k',
+    team,
+    prefix: 'gk_x',
+    hash: randomUUID(),
+    previousHash: null,
+    previousHashExpiresAt: null,
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+    budget: null,
+    expiresAt: null,
+    revokedAt: null,
+    scopes: ['generate'],
+    allowedModels,
+    allowedOrigins: [],
+    rateLimit: null,
+    metadata: {},
   };
   return { key, teamBudget: null };
 };

@@ -26,7 +26,9 @@ afterAll(async () => {
 
 /** One gateway instance's store. */
 function openStore(): Store {
-  const store = createRedisStore(connectRedis({ url: redis.url, commandTimeoutMs: 2_000 }), { ledgerRetentionMs: 86_400_000 });
+  const store = createRedisStore(connectRedis({ url: redis.url, commandTimeoutMs: 2_000 }), {
+    ledgerRetentionMs: 86_400_000,
+  });
   stores.push(store);
   return store;
 }
@@ -60,7 +62,10 @@ async function setUp(adminStore: Store = openStore()) {
 
 describe('key changes reaching another instance’s cache', () => {
   it('announces a revoke from the save itself, so a failing separate publish cannot lose it', async () => {
-    const failingPublish: Store = { ...openStore(), publishChange: () => Promise.reject(new errors.StoreUnavailable()) };
+    const failingPublish: Store = {
+      ...openStore(),
+      publishChange: () => Promise.reject(new errors.StoreUnavailable()),
+    };
     const { cacheStore, directory, admin, id, secret } = await setUp(failingPublish);
     expect((await directory.resolve(secret)).status).toBe('active');
     const heard = keyEventsHeard(cacheStore, id);

@@ -27,7 +27,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function listen<T extends Omit<Receiver, 'url'>>(server: Server | ReturnType<typeof createTcpServer>, receiver: T): Promise<T & Receiver> {
+async function listen<T extends Omit<Receiver, 'url'>>(
+  server: Server | ReturnType<typeof createTcpServer>,
+  receiver: T,
+): Promise<T & Receiver> {
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -72,7 +75,9 @@ function tricklingReceiver(part: 'head' | 'body') {
   const server = createTcpServer((socket) => {
     socket.once('data', () => {
       receiver.requests++;
-      socket.write(part === 'head' ? 'HTTP/1.1 200 OK\r\nX-Slow: ' : 'HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n');
+      socket.write(
+        part === 'head' ? 'HTTP/1.1 200 OK\r\nX-Slow: ' : 'HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n',
+      );
       const timer = setInterval(() => {
         receiver.bytesSent++;
         socket.write('.');
@@ -115,7 +120,16 @@ async function relayFixture(options: { deliveryDeadlineMs?: number } = {}) {
       return keys.create({ name: 'hooks', team: `team-${randomUUID().slice(0, 8)}` }, actor);
     },
     async enqueue(key: { id: string; team: string }, url: string) {
-      const delivery = { id: randomUUID(), team: key.team, jobId: randomUUID(), keyId: key.id, url, event: 'completed', body: '{"event":"completed"}', attempts: 0 };
+      const delivery = {
+        id: randomUUID(),
+        team: key.team,
+        jobId: randomUUID(),
+        keyId: key.id,
+        url,
+        event: 'completed',
+        body: '{"event":"completed"}',
+        attempts: 0,
+      };
       await store.enqueueDelivery(delivery, Date.now());
     },
   };

@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { windowsAt } from '../../src/domain/budgets.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { ADMIN_TOKEN, SEED_BODY, startGateway, uniqueTeam, UPSTREAM_KEY, type CreatedKey, type TestGateway } from '../helpers/gateway.js';
+import {
+  ADMIN_TOKEN,
+  SEED_BODY,
+  startGateway,
+  uniqueTeam,
+  UPSTREAM_KEY,
+  type CreatedKey,
+  type TestGateway,
+} from '../helpers/gateway.js';
 
 let redis: RedisServer;
 let sim: Simulator;
@@ -26,13 +34,31 @@ afterAll(async () => {
   await redis.destroy();
 });
 
-const OUTCOMES = ['ok', '[sim:fail]', '[sim:cancel]', '[sim:cost=0]', '[sim:cost=1]', '[sim:cost=2]', '[sim:status=500]', '[sim:status=503]', '[sim:status=402]'] as const;
-const budget = fc.option(fc.record({ credits: fc.integer({ min: 0, max: 90 }), period: fc.constantFrom('day', 'month', 'total') }), { nil: null });
+const OUTCOMES = [
+  'ok',
+  '[sim:fail]',
+  '[sim:cancel]',
+  '[sim:cost=0]',
+  '[sim:cost=1]',
+  '[sim:cost=2]',
+  '[sim:status=500]',
+  '[sim:status=503]',
+  '[sim:status=402]',
+] as const;
+const budget = fc.option(
+  fc.record({ credits: fc.integer({ min: 0, max: 90 }), period: fc.constantFrom('day', 'month', 'total') }),
+  { nil: null },
+);
 const workload = fc.record({
   teamBudgets: fc.tuple(budget, budget),
   keyBudgets: fc.tuple(budget, budget, budget),
   calls: fc.array(
-    fc.record({ key: fc.integer({ min: 0, max: 2 }), instance: fc.integer({ min: 0, max: 1 }), outcome: fc.constantFrom(...OUTCOMES), poll: fc.boolean() }),
+    fc.record({
+      key: fc.integer({ min: 0, max: 2 }),
+      instance: fc.integer({ min: 0, max: 1 }),
+      outcome: fc.constantFrom(...OUTCOMES),
+      poll: fc.boolean(),
+    }),
     { minLength: 10, maxLength: 60 },
   ),
 });
@@ -46,10 +72,16 @@ describe('the ledger under a randomized workload on two instances', () => {
         const [gw] = instances as [TestGateway, TestGateway];
         const teams = [uniqueTeam(), uniqueTeam()];
         for (const [i, team] of teams.entries()) {
-          await gw.inject({ method: 'POST', url: '/admin/teams', headers: admin, payload: { id: team, budget: teamBudgets[i] } });
+          await gw.inject({
+            method: 'POST',
+            url: '/admin/teams',
+            headers: admin,
+            payload: { id: team, budget: teamBudgets[i] },
+          });
         }
         const keys: CreatedKey[] = [];
-        for (const [i, keyBudget] of keyBudgets.entries()) keys.push(await gw.createKey({ team: teams[i % 2], budget: keyBudget }));
+        for (const [i, keyBudget] of keyBudgets.entries())
+          keys.push(await gw.createKey({ team: teams[i % 2], budget: keyBudget }));
         const chargedBefore = sim.chargedCredits();
 
         await Promise.all(
@@ -64,22 +96,27 @@ describe('the ledger under a randomized workload on two instances', () => {
 
         const charged = sim.chargedCredits() - chargedBefore;
         const windows = windowsAt(Date.now());
-        const spends = await Promise.all(keys.map((key) => gw.app.services.store.spend({ team: key.team, keyId: key.id, windows })));
-        const keyTotal = spends.reduce((sum, spend) => sum + spend.key.total!, 0);
-        const teamTotal = (await Promise.all(teams.map((team) => gw.app.services.store.spend({ team, windows })))).reduce(
-          (sum, spend) => sum + spend.team.total!,
-          0,
+        const spends = await Promise.all(
+          keys.map((key) => gw.app.services.store.spend({ team: key.team, keyId: key.id, windows })),
         );
+        const keyTotal = spends.reduce((sum, spend) => sum + spend.key.total!, 0);
+        const teamTotal = (
+          await Promise.all(teams.map((team) => gw.app.services.store.spend({ team, windows })))
+        ).reduce((sum, spend) => sum + spend.team.total!, 0);
         let ledgerTotal = 0;
         const reportTotals: number[] = [];
         for (const team of teams) {
-          const events = (await gw.inject({ method: 'GET', url: `/admin/usage/events?team=${team}&limit=1000`, headers: admin })).json().events;
+          const events = (
+            await gw.inject({ method: 'GET', url: `/admin/usage/events?team=${team}&limit=1000`, headers: admin })
+          ).json().events;
           ledgerTotal += events.reduce((sum: number, entry: { credits: number }) => sum + entry.credits, 0);
         }
         for (const groupBy of ['team', 'key', 'model', 'day', 'team,key,model,day']) {
           let sum = 0;
           for (const team of teams) {
-            const report = (await gw.inject({ method: 'GET', url: `/admin/usage?team=${team}&groupBy=${groupBy}`, headers: admin })).json();
+            const report = (
+              await gw.inject({ method: 'GET', url: `/admin/usage?team=${team}&groupBy=${groupBy}`, headers: admin })
+            ).json();
             sum += report.rows.reduce((total: number, row: { credits: number }) => total + row.credits, 0);
           }
           reportTotals.push(sum);
@@ -103,6 +140,8 @@ describe('the ledger under a randomized workload on two instances', () => {
       }),
       { numRuns: RUNS },
     );
-    console.log(`ledger property: ${RUNS} randomized workloads, ${totalCalls} calls on 2 instances, ${totalCredits} credits; ledger, reports, key and team spends and Apiframe charges agreed every time`);
+    console.log(
+      `ledger property: ${RUNS} randomized workloads, ${totalCalls} calls on 2 instances, ${totalCredits} credits; ledger, reports, key and team spends and Apiframe charges agreed every time`,
+    );
   }, 120_000);
 });

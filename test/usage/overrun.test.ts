@@ -25,15 +25,24 @@ describe('a job that costs more than its reservation', () => {
     expect(cell).toMatchObject({ credits: 5, charged: 5, overrun: 1, overrunCredits: 2 });
     const metric = await gw.app.services.metrics.registry.getSingleMetricAsString('apiframe_gateway_credits_total');
     expect(metric).toContain(`apiframe_gateway_credits_total{kind="overrun",team="${key.team}",model="seedream-4"} 2`);
-    const warning = gw.logs.map((line) => JSON.parse(line)).find((line) => line.msg === 'job cost more than its reservation: overrun recorded');
+    const warning = gw.logs
+      .map((line) => JSON.parse(line))
+      .find((line) => line.msg === 'job cost more than its reservation: overrun recorded');
     expect(warning).toMatchObject({ level: 40, jobId, charged: 5, reserved: 3, overrun: 2 });
 
     const blocked = await gw.generate(key.key);
     expect(blocked.statusCode).toBe(402);
     expect(blocked.json()).toMatchObject({ creditsRequired: 3, creditsAvailable: 0 });
-    expect((await gw.inject({ method: 'GET', url: `/admin/keys/${key.id}`, headers: admin })).json()).toMatchObject({ remaining: 0 });
+    expect((await gw.inject({ method: 'GET', url: `/admin/keys/${key.id}`, headers: admin })).json()).toMatchObject({
+      remaining: 0,
+    });
 
-    const raised = await gw.inject({ method: 'PATCH', url: `/admin/keys/${key.id}`, headers: admin, payload: { budget: { credits: 8, period: 'day' } } });
+    const raised = await gw.inject({
+      method: 'PATCH',
+      url: `/admin/keys/${key.id}`,
+      headers: admin,
+      payload: { budget: { credits: 8, period: 'day' } },
+    });
     expect(raised.statusCode).toBe(200);
     expect((await gw.generate(key.key)).statusCode).toBe(202);
     expect((await gw.generate(key.key)).statusCode).toBe(402);

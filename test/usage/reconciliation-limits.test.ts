@@ -5,7 +5,14 @@ import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { ADMIN_TOKEN, SEED_BODY, startGateway, UPSTREAM_KEY, type CreatedKey, type TestGateway } from '../helpers/gateway.js';
+import {
+  ADMIN_TOKEN,
+  SEED_BODY,
+  startGateway,
+  UPSTREAM_KEY,
+  type CreatedKey,
+  type TestGateway,
+} from '../helpers/gateway.js';
 
 const JOBS = 30;
 const SLOW_MS = 150;
@@ -29,7 +36,9 @@ beforeAll(async () => {
   spender = await gw.createKey();
   // Every read of these jobs at Apiframe takes SLOW_MS; nothing polls them before the reconciliation.
   const submitted = await Promise.all(
-    Array.from({ length: JOBS }, () => gw.generate(spender.key, { ...SEED_BODY, prompt: `slow [sim:latency=${SLOW_MS}]` })),
+    Array.from({ length: JOBS }, () =>
+      gw.generate(spender.key, { ...SEED_BODY, prompt: `slow [sim:latency=${SLOW_MS}]` }),
+    ),
   );
   jobIds = submitted.map((response) => response.json().jobId);
 }, 30_000);
@@ -85,7 +94,13 @@ describe('reconciliation load on Apiframe', () => {
     part = (await reconcile(gw, headers, `limit=${JOBS}`)).json();
     expect(part.progress).toMatchObject({ jobsChecked: JOBS, apiframePagesRead: 0, complete: false });
     part = (await reconcile(gw, headers, `limit=${JOBS}&cursor=${part.progress.next}`)).json();
-    expect(part.progress).toEqual({ jobsChecked: 0, jobsRemaining: 0, apiframePagesRead: 1, complete: true, next: null });
+    expect(part.progress).toEqual({
+      jobsChecked: 0,
+      jobsRemaining: 0,
+      apiframePagesRead: 1,
+      complete: true,
+      next: null,
+    });
     expect(part.summary).toMatchObject({ jobs: 0, unknownToGateway: 0 });
   });
 
@@ -110,10 +125,20 @@ describe('reconciliation load on Apiframe', () => {
     const headers = await financeKey();
     const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const requestsBefore = sim.requests.length;
-    for (const cursor of ['nope', encode({}), encode(['jobs', 'x', 'y']), encode(['jobs', 1]), encode(['apiframe', 5]), encode(['elsewhere', null])]) {
+    for (const cursor of [
+      'nope',
+      encode({}),
+      encode(['jobs', 'x', 'y']),
+      encode(['jobs', 1]),
+      encode(['apiframe', 5]),
+      encode(['elsewhere', null]),
+    ]) {
       const response = await reconcile(gw, headers, `cursor=${cursor}`);
       expect(response.statusCode).toBe(400);
-      expect(response.json()).toMatchObject({ code: 'GW_VALIDATION_FAILED', details: { cursor: ['is not a valid cursor'] } });
+      expect(response.json()).toMatchObject({
+        code: 'GW_VALIDATION_FAILED',
+        details: { cursor: ['is not a valid cursor'] },
+      });
     }
     expect(sim.requests.length).toBe(requestsBefore);
   });
@@ -124,7 +149,10 @@ describe('reconciliation load on Apiframe', () => {
     try {
       const response = await reconcile(gw, await financeKey(), `cursor=${listPhase}`);
       expect(response.statusCode).toBe(502);
-      expect(response.json()).toEqual({ error: 'Upstream service error; retry later', code: 'GW_UPSTREAM_UNAVAILABLE' });
+      expect(response.json()).toEqual({
+        error: 'Upstream service error; retry later',
+        code: 'GW_UPSTREAM_UNAVAILABLE',
+      });
     } finally {
       sim.failAll(null);
     }
@@ -132,12 +160,22 @@ describe('reconciliation load on Apiframe', () => {
 
   it('answers 502 when Apiframe lists its jobs in a shape it does not document, never 500', async () => {
     let body = '';
-    const oddApiframe = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(body));
+    const oddApiframe = createServer((_request, response) =>
+      response.writeHead(200, { 'content-type': 'application/json' }).end(body),
+    );
     await new Promise<void>((resolve) => oddApiframe.listen(0, '127.0.0.1', resolve));
-    const odd = await startGateway({ sim, redisUrl: redis.url, env: { APIFRAME_BASE_URL: `http://127.0.0.1:${(oddApiframe.address() as { port: number }).port}` } });
+    const odd = await startGateway({
+      sim,
+      redisUrl: redis.url,
+      env: { APIFRAME_BASE_URL: `http://127.0.0.1:${(oddApiframe.address() as { port: number }).port}` },
+    });
     const listPhase = Buffer.from(JSON.stringify(['apiframe', null])).toString('base64url');
     try {
-      for (const shape of ['{}', '{"jobs":{},"hasMore":false,"nextCursor":null}', '{"jobs":[{"status":"COMPLETED"}],"hasMore":false,"nextCursor":null}']) {
+      for (const shape of [
+        '{}',
+        '{"jobs":{},"hasMore":false,"nextCursor":null}',
+        '{"jobs":[{"status":"COMPLETED"}],"hasMore":false,"nextCursor":null}',
+      ]) {
         body = shape;
         const response = await reconcile(odd, await financeKey(), `cursor=${listPhase}`);
         expect(response.statusCode, shape).toBe(502);

@@ -1,7 +1,14 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { ADMIN_TOKEN, SEED_BODY, startGateway, UPSTREAM_KEY, type CreatedKey, type TestGateway } from '../helpers/gateway.js';
+import {
+  ADMIN_TOKEN,
+  SEED_BODY,
+  startGateway,
+  UPSTREAM_KEY,
+  type CreatedKey,
+  type TestGateway,
+} from '../helpers/gateway.js';
 
 let redis: RedisServer;
 let gw: TestGateway;
@@ -38,7 +45,16 @@ const get = (url: string, headers: Record<string, string> = admin) => gw.inject(
 
 describe('usage reports', () => {
   it('adds up the same under every grouping, and equals the ledger, the spends and Apiframe’s charges', async () => {
-    const expected = { credits: 11, charged: 11, reservations: 6, settlements: 3, refunds: 2, releases: 1, overruns: 1, overrunCredits: 2 };
+    const expected = {
+      credits: 11,
+      charged: 11,
+      reservations: 6,
+      settlements: 3,
+      refunds: 2,
+      releases: 1,
+      overruns: 1,
+      overrunCredits: 2,
+    };
     for (const groupBy of ['team', 'key', 'model', 'day', 'team,key,model,day']) {
       const report = (await get(`/admin/usage?groupBy=${groupBy}`)).json();
       expect(report.totals).toEqual(expected);
@@ -46,7 +62,10 @@ describe('usage reports', () => {
     }
     const byTeam = (await get('/admin/usage?groupBy=team')).json();
     expect(byTeam).toMatchObject({ from: `${today.slice(0, 7)}-01`, to: today, groupBy: ['team'] });
-    expect(byTeam.rows.map((row: { team: string; credits: number }) => [row.team, row.credits])).toEqual([['alpha', 8], ['gamma', 3]]);
+    expect(byTeam.rows.map((row: { team: string; credits: number }) => [row.team, row.credits])).toEqual([
+      ['alpha', 8],
+      ['gamma', 3],
+    ]);
 
     const byKey = (await get('/admin/usage?groupBy=key')).json();
     const alphaRow = byKey.rows.find((row: { key: string }) => row.key === alpha.id);
@@ -72,7 +91,20 @@ describe('usage reports', () => {
     expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(response.headers['content-disposition']).toMatch(/^attachment; filename="usage-/);
     const records = parse(response.body, { columns: true }) as Record<string, string>[];
-    expect(Object.keys(records[0]!)).toEqual(['team', 'key', 'keyName', 'keyPrefix', 'credits', 'charged', 'reservations', 'settlements', 'refunds', 'releases', 'overruns', 'overrunCredits']);
+    expect(Object.keys(records[0]!)).toEqual([
+      'team',
+      'key',
+      'keyName',
+      'keyPrefix',
+      'credits',
+      'charged',
+      'reservations',
+      'settlements',
+      'refunds',
+      'releases',
+      'overruns',
+      'overrunCredits',
+    ]);
     const tricky = records.find((record) => record.key === alpha.id);
     expect(tricky).toMatchObject({ keyName: TRICKY_NAME, credits: '8' });
     expect(records.reduce((sum, record) => sum + Number(record.credits), 0)).toBe(11);
@@ -90,14 +122,24 @@ describe('usage reports', () => {
       cursor = body.nextCursor;
     }
     expect(seen).toEqual(all);
-    expect(all.find((entry: { kind: string }) => entry.kind === 'release')).toMatchObject({ team: 'gamma', note: 'refused: GW_UPSTREAM_UNAVAILABLE', credits: -3 });
+    expect(all.find((entry: { kind: string }) => entry.kind === 'release')).toMatchObject({
+      team: 'gamma',
+      note: 'refused: GW_UPSTREAM_UNAVAILABLE',
+      credits: -3,
+    });
 
     const ndjson = await get('/admin/usage/events?format=ndjson&team=alpha');
     expect(ndjson.headers['content-type']).toBe('application/x-ndjson');
-    const lines = ndjson.body.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = ndjson.body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines).toEqual(all.filter((entry: { team: string }) => entry.team === 'alpha'));
 
-    const csv = parse((await get(`/admin/usage/events?format=csv&key=${alpha.id}`)).body, { columns: true }) as Record<string, string>[];
+    const csv = parse((await get(`/admin/usage/events?format=csv&key=${alpha.id}`)).body, { columns: true }) as Record<
+      string,
+      string
+    >[];
     expect(csv.map((row) => row.kind)).toEqual(['reserve', 'settle', 'reserve', 'settle', 'overrun']);
     expect(csv.map((row) => Number(row.credits))).toEqual([3, 0, 3, 0, 2]);
     expect((await get('/admin/usage/events?cursor=nope')).statusCode).toBe(400);
@@ -108,7 +150,9 @@ describe('usage reports', () => {
     await gw.generate(limited.key);
     const { teams, keys } = (await get('/admin/usage/budgets')).json();
     expect(teams.map((team: { id: string }) => team.id)).toEqual(expect.arrayContaining(['alpha', 'gamma']));
-    expect(keys).toEqual([expect.objectContaining({ id: limited.id, spent: 3, remaining: 6, budget: { credits: 9, period: 'day' } })]);
+    expect(keys).toEqual([
+      expect.objectContaining({ id: limited.id, spent: 3, remaining: 6, budget: { credits: 9, period: 'day' } }),
+    ]);
   });
 });
 
@@ -122,7 +166,9 @@ describe('who may read usage', () => {
     expect(keys.statusCode).toBe(403);
     expect(keys.json()).toMatchObject({ error: 'This key lacks the "admin" scope' });
     const generateKey = await gw.createKey();
-    expect((await get('/admin/usage', { 'x-api-key': generateKey.key })).json()).toMatchObject({ error: 'This key lacks the "usage:read" scope' });
+    expect((await get('/admin/usage', { 'x-api-key': generateKey.key })).json()).toMatchObject({
+      error: 'This key lacks the "usage:read" scope',
+    });
   });
 
   it('lets any key read its own usage, and its team’s only with usage:read', async () => {
@@ -133,7 +179,9 @@ describe('who may read usage', () => {
     const reader = await gw.createKey({ team: 'alpha', scopes: ['generate', 'usage:read'] });
     expect((await get('/v2/usage?scope=team', { 'x-api-key': reader.key })).json().totals.credits).toBe(8);
     const csv = await get('/v2/usage?format=csv&groupBy=day', { 'x-api-key': alpha.key });
-    expect(csv.body.split('\n')[0]).toBe('day,credits,charged,reservations,settlements,refunds,releases,overruns,overrunCredits');
+    expect(csv.body.split('\n')[0]).toBe(
+      'day,credits,charged,reservations,settlements,refunds,releases,overruns,overrunCredits',
+    );
   });
 });
 
@@ -146,7 +194,16 @@ describe('reconciliation with Apiframe', () => {
 
     const pending = (await gw.generate(gamma.key, { ...SEED_BODY, prompt: 'x [sim:never]' })).json().jobId;
     const skewed = (await gw.generate(gamma.key)).json().jobId;
-    await gw.app.services.store.settle({ team: 'gamma', jobId: skewed, day: today, status: 'COMPLETED', credits: 7, finalBody: '{}', now: Date.now(), requestId: 'test' });
+    await gw.app.services.store.settle({
+      team: 'gamma',
+      jobId: skewed,
+      day: today,
+      status: 'COMPLETED',
+      credits: 7,
+      finalBody: '{}',
+      now: Date.now(),
+      requestId: 'test',
+    });
     const outside = await fetch(`${gw.sim.url}/v2/images/generate`, {
       method: 'POST',
       headers: { 'x-api-key': UPSTREAM_KEY, 'content-type': 'application/json' },
@@ -155,10 +212,19 @@ describe('reconciliation with Apiframe', () => {
     const outsideJob = ((await outside.json()) as { jobId: string }).jobId;
 
     const report = (await get('/admin/usage/reconciliation')).json();
-    expect(report.differences).toEqual([expect.objectContaining({ jobId: skewed, gatewayCredits: 7, apiframeCredits: 3, team: 'gamma' })]);
-    expect(report.unsettled).toEqual([expect.objectContaining({ jobId: pending, gatewayState: 'pending', apiframeStatus: 'PROCESSING' })]);
+    expect(report.differences).toEqual([
+      expect.objectContaining({ jobId: skewed, gatewayCredits: 7, apiframeCredits: 3, team: 'gamma' }),
+    ]);
+    expect(report.unsettled).toEqual([
+      expect.objectContaining({ jobId: pending, gatewayState: 'pending', apiframeStatus: 'PROCESSING' }),
+    ]);
     expect(report.unknownToGateway).toEqual([expect.objectContaining({ jobId: outsideJob, creditCost: 3 })]);
-    expect(report.summary).toMatchObject({ differences: 1, unsettled: 1, unknownToGateway: 1, unknownToGatewayCredits: 3 });
+    expect(report.summary).toMatchObject({
+      differences: 1,
+      unsettled: 1,
+      unknownToGateway: 1,
+      unknownToGatewayCredits: 3,
+    });
     expect(report.summary.gatewayCredits - report.summary.apiframeCredits).toBe(4);
   });
 });

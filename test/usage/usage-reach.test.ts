@@ -25,7 +25,10 @@ async function seed(): Promise<{ alpha: CreatedKey; beta: CreatedKey; alphaTeam:
     metadata: { costCentre: OTHER_METADATA },
     allowedOrigins: [OTHER_ORIGIN],
   });
-  for (const [key, jobs] of [[alpha, 1], [beta, 2]] as const) {
+  for (const [key, jobs] of [
+    [alpha, 1],
+    [beta, 2],
+  ] as const) {
     for (let i = 0; i < jobs; i++) {
       const submitted = await ctx.gw.generate(key.key);
       await ctx.gw.poll(key.key, submitted.json().jobId);
@@ -34,7 +37,8 @@ async function seed(): Promise<{ alpha: CreatedKey; beta: CreatedKey; alphaTeam:
   return { alpha, beta, alphaTeam: alpha.team, betaTeam: beta.team };
 }
 
-const get = (url: string, secret: string) => ctx.gw.inject({ method: 'GET', url, headers: { authorization: `Bearer ${secret}` } });
+const get = (url: string, secret: string) =>
+  ctx.gw.inject({ method: 'GET', url, headers: { authorization: `Bearer ${secret}` } });
 
 describe('a usage:read key', () => {
   it('reads only its own team’s reports, and is refused another team’s by name', async () => {
@@ -51,7 +55,9 @@ describe('a usage:read key', () => {
     expect(byKey.json().rows.map((row: Row) => row.key)).toEqual([alpha.id]);
     expect(byKey.body).not.toContain(OTHER_NAME);
     expect((await get(`/admin/usage?key=${beta.id}`, reader.key)).json().totals.credits).toBe(0);
-    const csv = parse((await get('/admin/usage?groupBy=team,key&format=csv', reader.key)).body, { columns: true }) as Record<string, string>[];
+    const csv = parse((await get('/admin/usage?groupBy=team,key&format=csv', reader.key)).body, {
+      columns: true,
+    }) as Record<string, string>[];
     expect(csv.map((record) => record.team)).toEqual([alphaTeam]);
 
     const refused = await get(`/admin/usage?team=${betaTeam}`, reader.key);
@@ -68,9 +74,15 @@ describe('a usage:read key', () => {
     const page = (await get('/admin/usage/events?limit=1000', reader.key)).json();
     expect(page.events.length).toBeGreaterThan(0);
     expect(new Set(page.events.map((entry: Row) => entry.team))).toEqual(new Set([alphaTeam]));
-    const ndjson = (await get('/admin/usage/events?format=ndjson', reader.key)).body.trim().split('\n').map((line) => JSON.parse(line));
+    const ndjson = (await get('/admin/usage/events?format=ndjson', reader.key)).body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(ndjson).toEqual(page.events);
-    const csv = parse((await get('/admin/usage/events?format=csv', reader.key)).body, { columns: true }) as Record<string, string>[];
+    const csv = parse((await get('/admin/usage/events?format=csv', reader.key)).body, { columns: true }) as Record<
+      string,
+      string
+    >[];
     expect(new Set(csv.map((record) => record.team))).toEqual(new Set([alphaTeam]));
     for (const format of ['json', 'ndjson', 'csv']) {
       const refused = await get(`/admin/usage/events?format=${format}&team=${betaTeam}`, reader.key);
@@ -87,7 +99,8 @@ describe('a usage:read key', () => {
     const { teams, keys } = response.json();
     expect(teams.map((team: { id: string }) => team.id)).toEqual([alphaTeam]);
     expect(keys.map((key: { id: string }) => key.id)).toEqual([alpha.id]);
-    for (const secretOfBeta of [OTHER_NAME, OTHER_METADATA, OTHER_ORIGIN]) expect(response.body).not.toContain(secretOfBeta);
+    for (const secretOfBeta of [OTHER_NAME, OTHER_METADATA, OTHER_ORIGIN])
+      expect(response.body).not.toContain(secretOfBeta);
   });
 
   it('reconciles its own team, named; every team (Apiframe’s account-wide job list) and another team are 403', async () => {
@@ -101,11 +114,23 @@ describe('a usage:read key', () => {
       error: `Reconciling every team (with Apiframe's account-wide job list) needs the "usage:read:all" scope; this key may reconcile team=${alphaTeam}`,
       code: 'GW_USAGE_ORGANISATION_DENIED',
     });
-    expect((await get(`/admin/usage/reconciliation?team=${betaTeam}`, reader.key)).json().code).toBe('GW_USAGE_TEAM_DENIED');
+    expect((await get(`/admin/usage/reconciliation?team=${betaTeam}`, reader.key)).json().code).toBe(
+      'GW_USAGE_TEAM_DENIED',
+    );
 
     const own = (await get(`/admin/usage/reconciliation?team=${alphaTeam}`, reader.key)).json();
-    expect(own).toMatchObject({ team: alphaTeam, summary: { jobs: 1, settled: 1, differences: 0 }, unknownToGateway: [] });
-    expect(own.progress).toEqual({ jobsChecked: 1, jobsRemaining: 0, apiframePagesRead: 0, complete: true, next: null });
+    expect(own).toMatchObject({
+      team: alphaTeam,
+      summary: { jobs: 1, settled: 1, differences: 0 },
+      unknownToGateway: [],
+    });
+    expect(own.progress).toEqual({
+      jobsChecked: 1,
+      jobsRemaining: 0,
+      apiframePagesRead: 0,
+      complete: true,
+      next: null,
+    });
     expect(ctx.gw.sim.requests.filter((request) => request.url.startsWith('/v2/jobs?')).length).toBe(listsBefore);
 
     const forged = Buffer.from(JSON.stringify(['apiframe', null])).toString('base64url');
@@ -118,7 +143,11 @@ describe('a usage:read key', () => {
     const { alphaTeam } = await seed();
     for (const scopes of [['usage:read'], ['usage:read:all']]) {
       const reader = await ctx.gw.createKey({ team: alphaTeam, scopes });
-      const own = await ctx.gw.inject({ method: 'GET', url: '/v2/usage?scope=team', headers: { 'x-api-key': reader.key } });
+      const own = await ctx.gw.inject({
+        method: 'GET',
+        url: '/v2/usage?scope=team',
+        headers: { 'x-api-key': reader.key },
+      });
       expect(own.json()).toMatchObject({ team: alphaTeam, totals: { credits: 3 } });
     }
   });
@@ -146,6 +175,8 @@ describe('usage:read:all, admin keys and the admin token', () => {
       expect(reconciliation).toMatchObject({ team: null, progress: { complete: true, next: null } });
       expect(reconciliation.progress.apiframePagesRead).toBeGreaterThan(0);
     }
-    expect((await get('/admin/keys', allReader.key)).json()).toMatchObject({ error: 'This key lacks the "admin" scope' });
+    expect((await get('/admin/keys', allReader.key)).json()).toMatchObject({
+      error: 'This key lacks the "admin" scope',
+    });
   });
 });

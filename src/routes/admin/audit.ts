@@ -11,9 +11,16 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['Admin: audit'],
         summary: 'Read the audit trail',
-        description: 'Who changed what and when, with the record before and after; page with `cursor` = the last entry id.',
+        description:
+          'Who changed what and when, with the record before and after; page with `cursor` = the last entry id.',
         querystring: AuditQuery,
-        response: { 200: AuditPage, 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse },
+        response: {
+          200: AuditPage,
+          400: ValidationErrorResponse,
+          401: ErrorResponse,
+          403: ErrorResponse,
+          503: ErrorResponse,
+        },
       },
     },
     async (request) => audit.page(request.query),

@@ -37,7 +37,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
       return;
     }
     if (!secret.startsWith(KEY_PREFIX)) throw new errors.AdminUnauthorized();
-    const scopes: Scope[] = request.routeOptions.config.scope === 'usage:read' ? ['usage:read', 'usage:read:all', 'admin'] : ['admin'];
+    const scopes: Scope[] =
+      request.routeOptions.config.scope === 'usage:read' ? ['usage:read', 'usage:read:all', 'admin'] : ['admin'];
     const { key } = await authenticateKey(keyLookup, request, secret, scopes);
     request.actor = { name: `key:${key.id}`, requestId: request.id };
     request.usageTeam = ORGANISATION_WIDE.some((scope) => key.scopes.includes(scope)) ? null : key.team;

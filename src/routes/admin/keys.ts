@@ -24,7 +24,8 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Issue a team key',
-        description: 'The plaintext `key` is in this response only; the gateway stores its SHA-256. A team named for the first time is created with no budget.',
+        description:
+          'The plaintext `key` is in this response only; the gateway stores its SHA-256. A team named for the first time is created with no budget.',
         body: CreateKeyBody,
         response: { 201: KeyWithSecret, ...denied },
       },
@@ -48,7 +49,9 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/keys/:id',
-    { schema: { tags, summary: 'Get a team key', params: IdParams, response: { 200: KeyView, ...denied, ...missing } } },
+    {
+      schema: { tags, summary: 'Get a team key', params: IdParams, response: { 200: KeyView, ...denied, ...missing } },
+    },
     async (request) => keys.get(request.params.id),
   );
 
@@ -58,7 +61,8 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Update a team key',
-        description: 'Changes only the fields given; `null` clears a budget (unlimited), an expiry, a rate limit or a model restriction.',
+        description:
+          'Changes only the fields given; `null` clears a budget (unlimited), an expiry, a rate limit or a model restriction.',
         params: IdParams,
         body: UpdateKeyBody,
         response: { 200: KeyView, ...denied, ...missing },
@@ -73,7 +77,8 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Rotate a team key',
-        description: 'A new secret for the same key (same id, spend and history). The old secret keeps working for `gracePeriodSeconds`, then stops.',
+        description:
+          'A new secret for the same key (same id, spend and history). The old secret keeps working for `gracePeriodSeconds`, then stops.',
         params: IdParams,
         body: RotateKeyBody,
         response: { 200: KeyWithSecret, ...denied, ...missing },

@@ -30,7 +30,14 @@ export const teamRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/teams/:id',
-    { schema: { tags, summary: 'Get a team with its spend', params: TeamParams, response: { 200: TeamView, 404: ErrorResponse, ...denied } } },
+    {
+      schema: {
+        tags,
+        summary: 'Get a team with its spend',
+        params: TeamParams,
+        response: { 200: TeamView, 404: ErrorResponse, ...denied },
+      },
+    },
     async (request) => teams.get(request.params.id),
   );
 

@@ -12,7 +12,14 @@ import { errors } from '../../errors.js';
 import { perCallerRateLimit } from '../../plugins/rate-limits.js';
 import { KeyView, TeamView } from '../../schemas/admin.js';
 import { ErrorResponse, ValidationErrorResponse } from '../../schemas/common.js';
-import { EventsPage, EventsQuery, ReconciliationQuery, ReconciliationReport, UsageQuery, UsageReport } from '../../schemas/usage.js';
+import {
+  EventsPage,
+  EventsQuery,
+  ReconciliationQuery,
+  ReconciliationReport,
+  UsageQuery,
+  UsageReport,
+} from '../../schemas/usage.js';
 import { sendStream } from '../raw-reply.js';
 import { LEDGER_COLUMNS, sendUsageReport, usagePeriod } from '../usage-report-reply.js';
 
@@ -29,11 +36,17 @@ function teamInReach(request: FastifyRequest, asked: string | undefined): string
 
 export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { keys, teams, usage, usageEvents: events, reconciliation, clock } = app.services;
-  const limitReconciliations = perCallerRateLimit(app, 'reconciliation', RECONCILIATIONS_PER_MINUTE, (request) => request.actor.name);
+  const limitReconciliations = perCallerRateLimit(
+    app,
+    'reconciliation',
+    RECONCILIATIONS_PER_MINUTE,
+    (request) => request.actor.name,
+  );
   const tags = ['Admin: usage'];
   const config = { scope: 'usage:read' as const };
   const refusals = { 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse };
-  const reach = 'A `usage:read` key reads its own team only (no `team`: its team; another team: 403); `usage:read:all`, `admin` and the admin token read every team.';
+  const reach =
+    'A `usage:read` key reads its own team only (no `team`: its team; another team: 403); `usage:read:all`, `admin` and the admin token read every team.';
 
   app.get(
     '/usage',
@@ -90,8 +103,18 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
           for await (const { entry } of matching) yield entry;
         })(),
       );
-      if (format === 'ndjson') return sendStream(reply, 'application/x-ndjson', entries.map((entry: unknown) => `${JSON.stringify(entry)}\n`));
-      return sendStream(reply, 'text/csv; charset=utf-8', entries.pipe(stringify({ header: true, columns: [...LEDGER_COLUMNS] })), 'ledger.csv');
+      if (format === 'ndjson')
+        return sendStream(
+          reply,
+          'application/x-ndjson',
+          entries.map((entry: unknown) => `${JSON.stringify(entry)}\n`),
+        );
+      return sendStream(
+        reply,
+        'text/csv; charset=utf-8',
+        entries.pipe(stringify({ header: true, columns: [...LEDGER_COLUMNS] })),
+        'ledger.csv',
+      );
     },
   );
 
@@ -111,7 +134,12 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const budgeted = [];
       let cursor: string | undefined;
       do {
-        const page = await keys.list({ status: 'active', limit: 200, ...(team && { team }), ...(cursor && { cursor }) });
+        const page = await keys.list({
+          status: 'active',
+          limit: 200,
+          ...(team && { team }),
+          ...(cursor && { cursor }),
+        });
         budgeted.push(...page.keys.filter((key) => key.budget !== null));
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
@@ -140,9 +168,13 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { team: asked, limit, cursor } = request.query;
-      if (request.usageTeam !== null && asked === undefined) throw new errors.UsageOrganisationDenied(request.usageTeam);
+      if (request.usageTeam !== null && asked === undefined)
+        throw new errors.UsageOrganisationDenied(request.usageTeam);
       const team = teamInReach(request, asked);
-      return reconciliation.reconcile({ ...usagePeriod(request.query, clock()), ...(team && { team }), limit, ...(cursor && { cursor }) }, request.id);
+      return reconciliation.reconcile(
+        { ...usagePeriod(request.query, clock()), ...(team && { team }), limit, ...(cursor && { cursor }) },
+        request.id,
+      );
     },
   );
 };

@@ -7,7 +7,13 @@ import { Job, JobIdParams, JobList, ListJobsQuery } from '../../schemas/jobs.js'
 
 export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { polling, listing, config } = app.services;
-  const errorResponses = { 401: ErrorResponse, 429: ErrorResponse, 502: ErrorResponse, 503: ErrorResponse, 504: ErrorResponse };
+  const errorResponses = {
+    401: ErrorResponse,
+    429: ErrorResponse,
+    502: ErrorResponse,
+    503: ErrorResponse,
+    504: ErrorResponse,
+  };
 
   app.get(
     '/jobs/:id',
@@ -16,7 +22,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['Jobs'],
         summary: 'Get a job',
-        description: 'Forwarded to Apiframe when the job belongs to the caller’s team; settles its credits once it is terminal.',
+        description:
+          'Forwarded to Apiframe when the job belongs to the caller’s team; settles its credits once it is terminal.',
         params: JobIdParams,
         response: { 200: Job, 400: ValidationErrorResponse, 404: ErrorResponse, ...errorResponses },
       },
@@ -44,7 +51,11 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const page = await listing.list(request.caller, query, request.id);
       const models = includeModels === 'true' ? `,"models":${JSON.stringify(Object.keys(config.pricing))}` : '';
       const nextCursor = JSON.stringify(page.nextCursor);
-      return sendJsonText(reply, 200, `{"jobs":[${page.jobs.join(',')}],"nextCursor":${nextCursor},"hasMore":${page.hasMore}${models}}`);
+      return sendJsonText(
+        reply,
+        200,
+        `{"jobs":[${page.jobs.join(',')}],"nextCursor":${nextCursor},"hasMore":${page.hasMore}${models}}`,
+      );
     },
   );
 };

@@ -33,7 +33,14 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['Account'],
         summary: 'Get the authenticated team key',
-        response: { 200: Me, 401: ErrorResponse, 429: ErrorResponse, 502: ErrorResponse, 503: ErrorResponse, 504: ErrorResponse },
+        response: {
+          200: Me,
+          401: ErrorResponse,
+          429: ErrorResponse,
+          502: ErrorResponse,
+          503: ErrorResponse,
+          504: ErrorResponse,
+        },
       },
     },
     async (request) => {

@@ -9,7 +9,10 @@ import { sendUsageReport, usagePeriod } from '../usage-report-reply.js';
 
 const OwnUsageQuery = Type.Object({
   ...Type.Omit(UsageQuery, ['team', 'key']).properties,
-  scope: StringEnum(['key', 'team'] as const, { default: 'key', description: '`team` needs the `usage:read` or `usage:read:all` scope.' }),
+  scope: StringEnum(['key', 'team'] as const, {
+    default: 'key',
+    description: '`team` needs the `usage:read` or `usage:read:all` scope.',
+  }),
 });
 
 export const ownUsageRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -21,9 +24,17 @@ export const ownUsageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['Account'],
         summary: "The calling key's own usage",
-        description: 'The same report as `/admin/usage`, limited to this key (or, with `scope=team` and the `usage:read` scope, to its team).',
+        description:
+          'The same report as `/admin/usage`, limited to this key (or, with `scope=team` and the `usage:read` scope, to its team).',
         querystring: OwnUsageQuery,
-        response: { 200: UsageReport, 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse },
+        response: {
+          200: UsageReport,
+          400: ValidationErrorResponse,
+          401: ErrorResponse,
+          403: ErrorResponse,
+          429: ErrorResponse,
+          503: ErrorResponse,
+        },
       },
     },
     async (request, reply) => {

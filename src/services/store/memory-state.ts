@@ -77,7 +77,8 @@ export class TeamLedger {
   /** Adds the ledger entry, dropping those past the retention (by the entry ids' clock, as Redis does). */
   private append(movement: Movement, day: string, details: MoveDetails): void {
     const now = Date.now();
-    while (this.entries.length > 0 && Number(this.entries[0]!.id.split('-')[0]) < now - this.retentionMs) this.entries.shift();
+    while (this.entries.length > 0 && Number(this.entries[0]!.id.split('-')[0]) < now - this.retentionMs)
+      this.entries.shift();
     this.entries.push({
       id: `${now}-${++this.sequence}`,
       ts: movement.now,

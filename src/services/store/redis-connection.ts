@@ -18,7 +18,11 @@ export function connectRedis(connection: RedisConnection): Redis | Cluster {
     const { username, password } = new URL(nodes[0]!);
     return new Cluster(nodes, {
       enableAutoPipelining: true,
-      redisOptions: { ...options, ...(username && { username }), ...(password && { password: decodeURIComponent(password) }) },
+      redisOptions: {
+        ...options,
+        ...(username && { username }),
+        ...(password && { password: decodeURIComponent(password) }),
+      },
     });
   }
   if (connection.sentinels) {

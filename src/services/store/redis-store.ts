@@ -22,7 +22,12 @@ import type { Store } from './store.js';
 export type { RedisStoreOptions } from './redis-context.js';
 
 const SCRIPTS = [
-  ...KEY_SCRIPTS, ...CREDIT_SCRIPTS, ...JOB_SCRIPTS, ...IDEMPOTENCY_SCRIPTS, ...DELIVERY_SCRIPTS, ...COORDINATION_SCRIPTS,
+  ...KEY_SCRIPTS,
+  ...CREDIT_SCRIPTS,
+  ...JOB_SCRIPTS,
+  ...IDEMPOTENCY_SCRIPTS,
+  ...DELIVERY_SCRIPTS,
+  ...COORDINATION_SCRIPTS,
 ];
 
 export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOptions): Store {

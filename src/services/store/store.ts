@@ -8,4 +8,10 @@ import type { IdempotencyRecords } from './idempotency/contract.js';
 import type { Jobs } from './jobs/contract.js';
 import type { ChangeNotifications, KeyRecords } from './keys/contract.js';
 
-export type Store = KeyRecords & ChangeNotifications & Credits & Jobs & IdempotencyRecords & DeliveryQueue & Coordination;
+export type Store = KeyRecords &
+  ChangeNotifications &
+  Credits &
+  Jobs &
+  IdempotencyRecords &
+  DeliveryQueue &
+  Coordination;

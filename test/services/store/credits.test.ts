@@ -22,8 +22,7 @@ describe.each(STORE_KINDS)('credits and ledger (%s)', (kind) => {
   const release = (team: string, reservationId: string) =>
     store.release({ team, reservationId, day: DAY, requestId: 'req-test', now: NOW, why: 'test' });
 
-  const spendOf = async (team: string, keyId: string) =>
-    store.spend({ team, keyId, windows: windowsAt(NOW) });
+  const spendOf = async (team: string, keyId: string) => store.spend({ team, keyId, windows: windowsAt(NOW) });
 
   it('counts a reservation in every window of the key and the team', async () => {
     const team = uniqueTeam();
@@ -72,11 +71,24 @@ describe.each(STORE_KINDS)('credits and ledger (%s)', (kind) => {
     await store.reserve(r);
     expect(await store.attachJob({ ...r, jobId })).toEqual({ state: 'attached', overrun: 0, released: 0 });
     expect(await store.getJob(team, jobId)).toMatchObject({ jobId, keyId: 'k1', reserved: 3, state: 'pending' });
-    const settle = { team, jobId, status: 'COMPLETED', credits: 2, finalBody: '{"status":"COMPLETED"}', now: NOW, day: DAY, requestId: 'req-test' };
+    const settle = {
+      team,
+      jobId,
+      status: 'COMPLETED',
+      credits: 2,
+      finalBody: '{"status":"COMPLETED"}',
+      now: NOW,
+      day: DAY,
+      requestId: 'req-test',
+    };
     expect(await store.settle(settle)).toEqual({ settled: true, overrun: 0 });
     expect(await store.settle({ ...settle, credits: 0 })).toEqual({ settled: false, overrun: 0 });
     expect((await spendOf(team, 'k1')).key.total).toBe(2);
-    expect(await store.getJob(team, jobId)).toMatchObject({ state: 'settled', charged: 2, finalBody: '{"status":"COMPLETED"}' });
+    expect(await store.getJob(team, jobId)).toMatchObject({
+      state: 'settled',
+      charged: 2,
+      finalBody: '{"status":"COMPLETED"}',
+    });
   });
 
   it('records what a job cost beyond its reservation as an overrun, and then refuses new work', async () => {
@@ -86,14 +98,28 @@ describe.each(STORE_KINDS)('credits and ledger (%s)', (kind) => {
     const jobId = randomUUID();
     await store.reserve(r);
     await store.attachJob({ ...r, jobId });
-    const settled = await store.settle({ team, jobId, status: 'COMPLETED', credits: 5, finalBody: '{}', now: NOW, day: DAY, requestId: 'req-test' });
+    const settled = await store.settle({
+      team,
+      jobId,
+      status: 'COMPLETED',
+      credits: 5,
+      finalBody: '{}',
+      now: NOW,
+      day: DAY,
+      requestId: 'req-test',
+    });
     expect(settled).toEqual({ settled: true, overrun: 2 });
     const entries = await store.readLedger(team, null, 10);
     expect(entries.map((e) => `${e.kind} ${e.credits}`)).toEqual(['reserve 3', 'settle 0', 'overrun 2']);
     expect(entries[2]).toMatchObject({ jobId, note: 'charged 5, reserved 3' });
     expect((await spendOf(team, 'k1')).key.total).toBe(5);
-    expect(await store.reserve(reservation(team, 'k1', { keyBudget, credits: 1 }))).toEqual({ ok: false, available: 0 });
-    expect(await store.reserve(reservation(team, 'k1', { keyBudget: { window: 'total', limit: 6 }, credits: 1 }))).toEqual({ ok: true });
+    expect(await store.reserve(reservation(team, 'k1', { keyBudget, credits: 1 }))).toEqual({
+      ok: false,
+      available: 0,
+    });
+    expect(
+      await store.reserve(reservation(team, 'k1', { keyBudget: { window: 'total', limit: 6 }, credits: 1 })),
+    ).toEqual({ ok: true });
   });
 
   it('returns the reservation of a job it already knows (an idempotent replay)', async () => {
@@ -119,8 +145,21 @@ describe.each(STORE_KINDS)('credits and ledger (%s)', (kind) => {
     expect(await store.attachJob({ ...r, jobId })).toEqual({ state: 'retaken', overrun: 0, released: 0 });
     expect(await store.getJob(team, jobId)).toMatchObject({ reserved: 3 });
     const entries = await store.readLedger(team, null, 10);
-    expect(entries.map((e) => `${e.kind} ${e.credits} ${e.note}`)).toEqual(['reserve 3 ', 'release -3 test', 'reserve 3 reservation lapsed']);
-    await store.settle({ team, jobId, status: 'COMPLETED', credits: 3, finalBody: '{}', now: NOW, day: DAY, requestId: 'req-test' });
+    expect(entries.map((e) => `${e.kind} ${e.credits} ${e.note}`)).toEqual([
+      'reserve 3 ',
+      'release -3 test',
+      'reserve 3 reservation lapsed',
+    ]);
+    await store.settle({
+      team,
+      jobId,
+      status: 'COMPLETED',
+      credits: 3,
+      finalBody: '{}',
+      now: NOW,
+      day: DAY,
+      requestId: 'req-test',
+    });
     expect((await spendOf(team, 'k1')).key.total).toBe(3);
   });
 
@@ -131,9 +170,16 @@ describe.each(STORE_KINDS)('credits and ledger (%s)', (kind) => {
     await store.reserve(lapsed);
     await release(team, lapsed.reservationId);
     await store.reserve(reservation(team, 'k1', { keyBudget, credits: 2 }));
-    expect(await store.attachJob({ ...lapsed, jobId: randomUUID() })).toEqual({ state: 'retaken', overrun: 1, released: 0 });
+    expect(await store.attachJob({ ...lapsed, jobId: randomUUID() })).toEqual({
+      state: 'retaken',
+      overrun: 1,
+      released: 0,
+    });
     const entries = await store.readLedger(team, null, 10);
-    expect(entries.slice(-2).map((e) => `${e.kind} ${e.credits} ${e.note}`)).toEqual(['reserve 2 reservation lapsed', 'overrun 1 reservation lapsed']);
+    expect(entries.slice(-2).map((e) => `${e.kind} ${e.credits} ${e.note}`)).toEqual([
+      'reserve 2 reservation lapsed',
+      'overrun 1 reservation lapsed',
+    ]);
     expect((await spendOf(team, 'k1')).key.total).toBe(5);
   });
 
@@ -143,7 +189,9 @@ describe.each(STORE_KINDS)('credits and ledger (%s)', (kind) => {
     const dead = reservation(team, 'k1', { leaseUntil: NOW - 1 });
     await store.reserve(live);
     await store.reserve(dead);
-    expect(await store.expiredReservations(team, NOW, 10)).toEqual([{ reservationId: dead.reservationId, team, model: 'seedream-4', day: DAY }]);
+    expect(await store.expiredReservations(team, NOW, 10)).toEqual([
+      { reservationId: dead.reservationId, team, model: 'seedream-4', day: DAY },
+    ]);
   });
 
   it('renews a live reservation’s lease, and never brings back a released one', async () => {
@@ -156,20 +204,24 @@ describe.each(STORE_KINDS)('credits and ledger (%s)', (kind) => {
     await store.renewLease(team, live.reservationId, NOW + 1_000);
     await store.renewLease(team, released.reservationId, NOW + 1_000);
     expect(await store.expiredReservations(team, NOW, 10)).toEqual([]);
-    expect((await store.expiredReservations(team, NOW + 1_000, 10)).map((r) => r.reservationId)).toEqual([live.reservationId]);
+    expect((await store.expiredReservations(team, NOW + 1_000, 10)).map((r) => r.reservationId)).toEqual([
+      live.reservationId,
+    ]);
   });
 
   it('stays exact under 200 concurrent reservations against one budget', async () => {
     const team = uniqueTeam();
     const keyBudget = { window: 'total', limit: 100 };
     const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => store.reserve(reservation(team, `k${i % 3}`, { credits: 1, keyBudget: null, teamBudget: keyBudget }))),
+      Array.from({ length: 200 }, (_, i) =>
+        store.reserve(reservation(team, `k${i % 3}`, { credits: 1, keyBudget: null, teamBudget: keyBudget })),
+      ),
     );
     expect(results.filter((r) => r.ok)).toHaveLength(100);
     expect((await spendOf(team, 'k0')).team.total).toBe(100);
   });
 
-  it('reports a team\'s spend alone when no key is asked for', async () => {
+  it("reports a team's spend alone when no key is asked for", async () => {
     const team = uniqueTeam();
     await store.reserve(reservation(team, 'k1'));
     await store.reserve(reservation(team, 'k2', { credits: 2 }));
@@ -180,7 +232,17 @@ describe.each(STORE_KINDS)('credits and ledger (%s)', (kind) => {
   it('writes one entry per movement, and aggregates that add up to the spend', async () => {
     const team = uniqueTeam();
     const windows = windowsAt(NOW);
-    const base = { team, keyId: 'k1', model: 'seedream-4', credits: 3, windows, keyBudget: null, teamBudget: null, now: NOW, leaseUntil: NOW + 60_000 };
+    const base = {
+      team,
+      keyId: 'k1',
+      model: 'seedream-4',
+      credits: 3,
+      windows,
+      keyBudget: null,
+      teamBudget: null,
+      now: NOW,
+      leaseUntil: NOW + 60_000,
+    };
     const completed = { ...base, reservationId: randomUUID(), requestId: 'r1' };
     const failed = { ...base, reservationId: randomUUID(), requestId: 'r2' };
     const refused = { ...base, reservationId: randomUUID(), requestId: 'r3' };
@@ -188,13 +250,51 @@ describe.each(STORE_KINDS)('credits and ledger (%s)', (kind) => {
     const [jobA, jobB] = [randomUUID(), randomUUID()];
     await store.attachJob({ ...completed, jobId: jobA });
     await store.attachJob({ ...failed, jobId: jobB });
-    await store.release({ team, reservationId: refused.reservationId, day: windows[0]!, requestId: 'r3', now: NOW, why: 'upstream timeout' });
-    await store.settle({ team, jobId: jobA, day: windows[0]!, status: 'COMPLETED', credits: 4, finalBody: '{}', now: NOW, requestId: 'p1' });
-    await store.settle({ team, jobId: jobB, day: windows[0]!, status: 'FAILED', credits: 0, finalBody: '{}', now: NOW, requestId: 'p2' });
+    await store.release({
+      team,
+      reservationId: refused.reservationId,
+      day: windows[0]!,
+      requestId: 'r3',
+      now: NOW,
+      why: 'upstream timeout',
+    });
+    await store.settle({
+      team,
+      jobId: jobA,
+      day: windows[0]!,
+      status: 'COMPLETED',
+      credits: 4,
+      finalBody: '{}',
+      now: NOW,
+      requestId: 'p1',
+    });
+    await store.settle({
+      team,
+      jobId: jobB,
+      day: windows[0]!,
+      status: 'FAILED',
+      credits: 0,
+      finalBody: '{}',
+      now: NOW,
+      requestId: 'p2',
+    });
 
     const entries = await store.readLedger(team, null, 100);
-    expect(entries.map((e) => `${e.kind} ${e.credits}`)).toEqual(['reserve 3', 'reserve 3', 'reserve 3', 'release -3', 'settle 0', 'overrun 1', 'refund -3']);
-    expect(entries[3]).toMatchObject({ requestId: 'r3', note: 'upstream timeout', reservationId: refused.reservationId, day: '2026-11-25' });
+    expect(entries.map((e) => `${e.kind} ${e.credits}`)).toEqual([
+      'reserve 3',
+      'reserve 3',
+      'reserve 3',
+      'release -3',
+      'settle 0',
+      'overrun 1',
+      'refund -3',
+    ]);
+    expect(entries[3]).toMatchObject({
+      requestId: 'r3',
+      note: 'upstream timeout',
+      reservationId: refused.reservationId,
+      day: '2026-11-25',
+    });
     expect(entries[4]).toMatchObject({ jobId: jobA, requestId: 'p1', keyId: 'k1', model: 'seedream-4', team, ts: NOW });
     const ledgerSum = entries.reduce((sum, e) => sum + e.credits, 0);
     expect(ledgerSum).toBe(4);
@@ -202,7 +302,20 @@ describe.each(STORE_KINDS)('credits and ledger (%s)', (kind) => {
 
     const cells = await store.aggregates(team, ['2026-11-24', '2026-11-25']);
     expect(cells).toEqual([
-      { day: '2026-11-25', team, keyId: 'k1', model: 'seedream-4', credits: 4, charged: 4, reserve: 3, release: 1, settle: 1, refund: 1, overrun: 1, overrunCredits: 1 },
+      {
+        day: '2026-11-25',
+        team,
+        keyId: 'k1',
+        model: 'seedream-4',
+        credits: 4,
+        charged: 4,
+        reserve: 3,
+        release: 1,
+        settle: 1,
+        refund: 1,
+        overrun: 1,
+        overrunCredits: 1,
+      },
     ]);
 
     const page = await store.readLedger(team, entries[1]!.id, 2);
@@ -224,10 +337,21 @@ describe('reservation leases on Redis', () => {
     try {
       const team = uniqueTeam();
       const reservationId = randomUUID();
-      const r = { reservationId, team, keyId: 'k1', model: 'seedream-4', credits: 3, windows: windowsAt(NOW), keyBudget: null, teamBudget: null };
+      const r = {
+        reservationId,
+        team,
+        keyId: 'k1',
+        model: 'seedream-4',
+        credits: 3,
+        windows: windowsAt(NOW),
+        keyBudget: null,
+        teamBudget: null,
+      };
       await store.reserve({ ...r, now: NOW, requestId: 'req-test', leaseUntil: NOW - 1 });
       await raw.del(`gw:{t:${team}}:res:${reservationId}`);
-      expect(await store.release({ team, reservationId, day: '2026-11-25', requestId: 'req-test', now: NOW, why: 'test' })).toBe(0);
+      expect(
+        await store.release({ team, reservationId, day: '2026-11-25', requestId: 'req-test', now: NOW, why: 'test' }),
+      ).toBe(0);
       expect(await store.expiredReservations(team, NOW, 10)).toEqual([]);
     } finally {
       raw.disconnect();

@@ -19,10 +19,17 @@ describe.each(STORE_KINDS)('delivery queue (%s)', (kind) => {
   });
 
   const delivery = (team: string, event = 'completed'): WebhookDelivery => ({
-    id: randomUUID(), team, jobId: randomUUID(), keyId: 'k1', url: 'https://hooks.example/a', event, body: '{"x":1}', attempts: 0,
+    id: randomUUID(),
+    team,
+    jobId: randomUUID(),
+    keyId: 'k1',
+    url: 'https://hooks.example/a',
+    event,
+    body: '{"x":1}',
+    attempts: 0,
   });
 
-  it('hands out a team\'s deliveries once due, each claimed for its lease', async () => {
+  it("hands out a team's deliveries once due, each claimed for its lease", async () => {
     const team = uniqueTeam();
     const now = delivery(team);
     const later = delivery(team, 'progress');

@@ -31,7 +31,11 @@ describe.each(STORE_KINDS)('idempotency records (%s)', (kind) => {
     const own = scope();
     await store.claimIdempotency(own, 'body-a', 60_000);
     await store.completeIdempotency(own, 200, '{"jobId":"j1"}', 60_000);
-    expect(await store.claimIdempotency(own, 'body-a', 60_000)).toEqual({ state: 'done', status: 200, body: '{"jobId":"j1"}' });
+    expect(await store.claimIdempotency(own, 'body-a', 60_000)).toEqual({
+      state: 'done',
+      status: 200,
+      body: '{"jobId":"j1"}',
+    });
     expect(await store.claimIdempotency(own, 'body-b', 60_000)).toEqual({ state: 'mismatch' });
   });
 

@@ -4,7 +4,17 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../src/services/store/store.js';
 import { uniqueTeam } from '../../helpers/gateway.js';
-import { attachedJob, audit, DAY, NOW, reservation, settleRequest, STORE_KINDS, teamRecord, useStoreServers } from './stores.js';
+import {
+  attachedJob,
+  audit,
+  DAY,
+  NOW,
+  reservation,
+  settleRequest,
+  STORE_KINDS,
+  teamRecord,
+  useStoreServers,
+} from './stores.js';
 
 const servers = useStoreServers();
 
@@ -22,10 +32,23 @@ describe.each(STORE_KINDS)('jobs (%s)', (kind) => {
     const r = reservation(team, 'k1');
     const jobId = randomUUID();
     await store.reserve(r);
-    await store.attachJob({ ...r, jobId, webhook: { url: 'https://hooks.example/a', events: ['completed', 'failed'] } });
+    await store.attachJob({
+      ...r,
+      jobId,
+      webhook: { url: 'https://hooks.example/a', events: ['completed', 'failed'] },
+    });
     expect(await store.getJob(team, jobId)).toEqual({
-      jobId, team, keyId: 'k1', model: 'seedream-4', reserved: 3, createdAt: NOW, day: DAY, state: 'pending',
-      charged: null, finalBody: null, webhook: { url: 'https://hooks.example/a', events: ['completed', 'failed'] },
+      jobId,
+      team,
+      keyId: 'k1',
+      model: 'seedream-4',
+      reserved: 3,
+      createdAt: NOW,
+      day: DAY,
+      state: 'pending',
+      charged: null,
+      finalBody: null,
+      webhook: { url: 'https://hooks.example/a', events: ['completed', 'failed'] },
     });
     expect(await store.getJob(team, randomUUID())).toBeNull();
     expect(await store.getJob(uniqueTeam(), jobId)).toBeNull();
@@ -41,7 +64,16 @@ describe.each(STORE_KINDS)('jobs (%s)', (kind) => {
     await store.deferJob(team, jobId, NOW + 5_000);
     expect(await store.pendingJobs(team, NOW, 10)).toEqual([]);
     expect((await store.pendingJobs(team, NOW + 5_000, 10)).map((j) => j.jobId)).toEqual([jobId]);
-    await store.settle({ team, jobId, status: 'FAILED', credits: 0, finalBody: '{}', now: NOW, day: DAY, requestId: 'req-test' });
+    await store.settle({
+      team,
+      jobId,
+      status: 'FAILED',
+      credits: 0,
+      finalBody: '{}',
+      now: NOW,
+      day: DAY,
+      requestId: 'req-test',
+    });
     expect(await store.pendingJobs(team, NOW + 10_000, 10)).toEqual([]);
   });
 
@@ -56,7 +88,10 @@ describe.each(STORE_KINDS)('jobs (%s)', (kind) => {
     expect((await poll(NOW))?.action).toBe('wait');
     await store.saveSnapshot(team, jobId, '{"status":"PROCESSING"}', NOW);
     expect(await poll(NOW + 1_000)).toMatchObject({ action: 'snapshot', body: '{"status":"PROCESSING"}' });
-    expect(await poll(NOW + 1_001)).toMatchObject({ action: 'fetch', stale: { body: '{"status":"PROCESSING"}', at: NOW } });
+    expect(await poll(NOW + 1_001)).toMatchObject({
+      action: 'fetch',
+      stale: { body: '{"status":"PROCESSING"}', at: NOW },
+    });
     expect(await poll(NOW + 1_001)).toMatchObject({ action: 'snapshot', body: '{"status":"PROCESSING"}' });
     expect(await store.pollJob(team, randomUUID(), NOW, 1_000, 60_000)).toBeNull();
   });
@@ -73,7 +108,10 @@ describe.each(STORE_KINDS)('jobs (%s)', (kind) => {
     expect(await look(NOW)).toMatchObject({ action: 'due', stale: null });
     await store.saveSnapshot(team, jobId, '{"status":"PROCESSING"}', NOW);
     expect(await look(NOW + 1_000)).toMatchObject({ action: 'snapshot', body: '{"status":"PROCESSING"}' });
-    expect(await look(NOW + 1_001)).toMatchObject({ action: 'due', stale: { body: '{"status":"PROCESSING"}', at: NOW } });
+    expect(await look(NOW + 1_001)).toMatchObject({
+      action: 'due',
+      stale: { body: '{"status":"PROCESSING"}', at: NOW },
+    });
     expect(await store.pollJob(team, jobId, NOW + 1_001, 1_000, 60_000)).toMatchObject({ action: 'fetch' });
   });
 
@@ -83,17 +121,34 @@ describe.each(STORE_KINDS)('jobs (%s)', (kind) => {
     const jobId = randomUUID();
     await store.reserve(r);
     await store.attachJob({ ...r, jobId });
-    const settle = { team, jobId, status: 'COMPLETED', credits: 3, finalBody: '', now: NOW, day: DAY, requestId: 'req-test' };
+    const settle = {
+      team,
+      jobId,
+      status: 'COMPLETED',
+      credits: 3,
+      finalBody: '',
+      now: NOW,
+      day: DAY,
+      requestId: 'req-test',
+    };
     expect(await store.settle(settle)).toEqual({ settled: true, overrun: 0 });
     expect(await store.getJob(team, jobId)).toMatchObject({ state: 'settled', finalBody: null });
-    expect((await store.listJobs({ team, limit: 10 })).jobs).toMatchObject([{ jobId, state: 'settled', finalBody: null }]);
+    expect((await store.listJobs({ team, limit: 10 })).jobs).toMatchObject([
+      { jobId, state: 'settled', finalBody: null },
+    ]);
     expect((await store.pollJob(team, jobId, NOW, 1_000, 60_000))?.action).toBe('fetch');
-    expect(await store.settle({ ...settle, finalBody: '{"status":"COMPLETED"}' })).toEqual({ settled: false, overrun: 0 });
+    expect(await store.settle({ ...settle, finalBody: '{"status":"COMPLETED"}' })).toEqual({
+      settled: false,
+      overrun: 0,
+    });
     expect(await store.getJob(team, jobId)).toMatchObject({ finalBody: '{"status":"COMPLETED"}' });
-    expect(await store.pollJob(team, jobId, NOW, 1_000, 60_000)).toMatchObject({ action: 'final', body: '{"status":"COMPLETED"}' });
+    expect(await store.pollJob(team, jobId, NOW, 1_000, 60_000)).toMatchObject({
+      action: 'final',
+      body: '{"status":"COMPLETED"}',
+    });
   });
 
-  it('lists a team\'s jobs newest first, a key\'s alone, page after page', async () => {
+  it("lists a team's jobs newest first, a key's alone, page after page", async () => {
     const team = uniqueTeam();
     const first = await attachedJob(store, team, 'k1', NOW);
     const second = await attachedJob(store, team, 'k2', NOW + 1);
@@ -103,7 +158,10 @@ describe.each(STORE_KINDS)('jobs (%s)', (kind) => {
     expect(page.hasMore).toBe(true);
     const rest = await store.listJobs({ team, limit: 2, after: { createdAt: NOW + 1, id: second } });
     expect(rest).toMatchObject({ jobs: [{ jobId: first }], hasMore: false });
-    expect((await store.listJobs({ team, keyId: 'k1', limit: 10 })).jobs.map((job) => job.jobId)).toEqual([third, first]);
+    expect((await store.listJobs({ team, keyId: 'k1', limit: 10 })).jobs.map((job) => job.jobId)).toEqual([
+      third,
+      first,
+    ]);
     expect(await store.listJobs({ team: uniqueTeam(), limit: 10 })).toEqual({ jobs: [], hasMore: false });
   });
 
@@ -120,7 +178,8 @@ describe.each(STORE_KINDS)('jobs (%s)', (kind) => {
     const before = await store.pendingJobCount();
     const [teamA, teamB] = [uniqueTeam(), uniqueTeam()];
     // Every team the gateway knows counts: those a key or team was saved for.
-    for (const team of [teamA, teamB]) await store.saveTeam({ record: teamRecord(team), expectedVersion: 0, audit: audit() });
+    for (const team of [teamA, teamB])
+      await store.saveTeam({ record: teamRecord(team), expectedVersion: 0, audit: audit() });
     const jobA = await attachedJob(store, teamA);
     await attachedJob(store, teamB);
     expect(await store.pendingJobCount()).toBe(before + 2);

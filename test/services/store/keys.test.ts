@@ -20,19 +20,21 @@ describe.each(STORE_KINDS)('key records (%s)', (kind) => {
     await store.close();
   });
 
-  it('saves a key, finds it by id and by its secret\'s hash, and refuses a lost update', async () => {
+  it("saves a key, finds it by id and by its secret's hash, and refuses a lost update", async () => {
     const key = keyRecord(uniqueTeam());
     expect(await store.saveKey({ record: key, expectedVersion: 0, audit: audit() })).toBe(true);
     expect(await store.getKey(key.id)).toEqual(key);
     expect(await store.findKeyByHash(key.hash)).toEqual(key);
     expect(await store.saveKey({ record: { ...key, version: 2 }, expectedVersion: 0, audit: audit() })).toBe(false);
-    expect(await store.saveKey({ record: { ...key, name: 'renamed', version: 2 }, expectedVersion: 1, audit: audit() })).toBe(true);
+    expect(
+      await store.saveKey({ record: { ...key, name: 'renamed', version: 2 }, expectedVersion: 1, audit: audit() }),
+    ).toBe(true);
     expect(await store.getKey(key.id)).toMatchObject({ name: 'renamed', version: 2 });
     expect(await store.getKey(randomUUID())).toBeNull();
     expect(await store.findKeyByHash(randomUUID())).toBeNull();
   });
 
-  it('keeps a rotated key\'s previous hash resolving until it is retired', async () => {
+  it("keeps a rotated key's previous hash resolving until it is retired", async () => {
     const key = keyRecord(uniqueTeam());
     await store.saveKey({ record: key, expectedVersion: 0, audit: audit() });
     const rotated = { ...key, hash: randomUUID(), previousHash: key.hash, version: 2 };
@@ -41,11 +43,16 @@ describe.each(STORE_KINDS)('key records (%s)', (kind) => {
     expect(await store.findKeyByHash(rotated.hash)).toMatchObject({ id: key.id, version: 2 });
     expect(await store.findKeyByHash(key.hash)).toMatchObject({ id: key.id, version: 2 });
     const again = { ...rotated, hash: randomUUID(), previousHash: rotated.hash, version: 3 };
-    await store.saveKey({ record: again, expectedVersion: 2, retire: { hash: rotated.hash, at: Date.now() - 1 }, audit: audit() });
+    await store.saveKey({
+      record: again,
+      expectedVersion: 2,
+      retire: { hash: rotated.hash, at: Date.now() - 1 },
+      audit: audit(),
+    });
     expect(await store.findKeyByHash(rotated.hash)).toBeNull();
   });
 
-  it('creates a key\'s team with it when asked, never over an existing one', async () => {
+  it("creates a key's team with it when asked, never over an existing one", async () => {
     const team = uniqueTeam();
     const implicitTeam = { record: teamRecord(team), audit: audit('team.create') };
     await store.saveKey({ record: keyRecord(team), expectedVersion: 0, implicitTeam, audit: audit() });
@@ -55,16 +62,24 @@ describe.each(STORE_KINDS)('key records (%s)', (kind) => {
     expect(await store.getTeam(team)).toMatchObject({ name: team });
   });
 
-  it('lists keys newest first, a team\'s alone, page after page', async () => {
+  it("lists keys newest first, a team's alone, page after page", async () => {
     const team = uniqueTeam();
     const at = (ms: number) => new Date(Date.parse('2026-11-25T12:00:00.000Z') + ms).toISOString();
-    const keys = [keyRecord(team, { createdAt: at(0) }), keyRecord(team, { createdAt: at(1) }), keyRecord(team, { createdAt: at(2) })];
+    const keys = [
+      keyRecord(team, { createdAt: at(0) }),
+      keyRecord(team, { createdAt: at(1) }),
+      keyRecord(team, { createdAt: at(2) }),
+    ];
     for (const key of keys) await store.saveKey({ record: key, expectedVersion: 0, audit: audit() });
     await store.saveKey({ record: keyRecord(uniqueTeam()), expectedVersion: 0, audit: audit() });
     const page = await store.listKeys({ team, limit: 2 });
     expect(page.keys.map((key) => key.id)).toEqual([keys[2]!.id, keys[1]!.id]);
     expect(page.hasMore).toBe(true);
-    const rest = await store.listKeys({ team, limit: 2, after: { createdAt: Date.parse(keys[1]!.createdAt), id: keys[1]!.id } });
+    const rest = await store.listKeys({
+      team,
+      limit: 2,
+      after: { createdAt: Date.parse(keys[1]!.createdAt), id: keys[1]!.id },
+    });
     expect(rest).toEqual({ keys: [keys[0]], hasMore: false });
     const all = await store.listKeys({ limit: 1_000 });
     expect(all.keys.map((key) => key.id)).toEqual(expect.arrayContaining(keys.map((key) => key.id)));
@@ -93,8 +108,16 @@ describe.each(STORE_KINDS)('key records (%s)', (kind) => {
 
   it('keeps an audit entry for every save, newest first, page after page', async () => {
     const team = uniqueTeam();
-    await store.saveTeam({ record: teamRecord(team), expectedVersion: 0, audit: { ...audit('team.create'), target: team } });
-    await store.saveKey({ record: keyRecord(team), expectedVersion: 0, audit: { ...audit('key.create'), target: team } });
+    await store.saveTeam({
+      record: teamRecord(team),
+      expectedVersion: 0,
+      audit: { ...audit('team.create'), target: team },
+    });
+    await store.saveKey({
+      record: keyRecord(team),
+      expectedVersion: 0,
+      audit: { ...audit('key.create'), target: team },
+    });
     const first = await store.listAudit({ limit: 1 });
     expect(first.entries).toEqual([{ ...audit('key.create'), target: team, id: expect.any(String) }]);
     expect(first.hasMore).toBe(true);
@@ -127,7 +150,10 @@ describe.each(STORE_KINDS)('change notifications (%s)', (kind) => {
     expect(await store.saveKey({ record: savedKey, expectedVersion: 0, audit: audit() })).toBe(true);
     await until(() => heard.some((event) => event.kind === 'key' && event.id === savedKey.id), 'the key announcement');
     const ours = heard.filter((event) => 'id' in event && [savedTeam.id, savedKey.id].includes(event.id));
-    expect(ours).toEqual([{ kind: 'team', id: savedTeam.id }, { kind: 'key', id: savedKey.id }]);
+    expect(ours).toEqual([
+      { kind: 'team', id: savedTeam.id },
+      { kind: 'key', id: savedKey.id },
+    ]);
   });
 
   it('tells every instance, this one included, of a change published on its own', async () => {
@@ -150,10 +176,12 @@ describe('change notifications on Redis', () => {
     try {
       const heard: string[] = [];
       store.onChange((event) => heard.push(event === 'resync' ? 'resync' : event.kind));
-      for (let attempt = 0; attempt < 100 && !store.changesLive(); attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let attempt = 0; attempt < 100 && !store.changesLive(); attempt++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       heard.length = 0;
       await raw.publish('gw:changes', 'not json {');
-      for (let attempt = 0; attempt < 100 && !heard.includes('resync'); attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let attempt = 0; attempt < 100 && !heard.includes('resync'); attempt++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       expect(heard).toContain('resync');
     } finally {
       raw.disconnect();

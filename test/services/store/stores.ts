@@ -74,7 +74,16 @@ export async function attachedJob(store: Store, team: string, keyId = 'k1', crea
 }
 
 export function settleRequest(team: string, jobId: string, credits = 3, status = 'COMPLETED') {
-  return { team, jobId, status, credits, finalBody: `{"status":"${status}"}`, now: NOW, day: DAY, requestId: 'req-test' };
+  return {
+    team,
+    jobId,
+    status,
+    credits,
+    finalBody: `{"status":"${status}"}`,
+    now: NOW,
+    day: DAY,
+    requestId: 'req-test',
+  };
 }
 
 export function audit(action = 'test'): AuditEntry {
@@ -87,9 +96,24 @@ export function teamRecord(id: string, version = 1): TeamRecord {
 
 export function keyRecord(team: string, overrides: Partial<TeamKeyRecord> = {}): TeamKeyRecord {
   return {
-    id: randomUUID(), name: 'k', team, prefix: 'gk_x', hash: randomUUID(), previousHash: null,
-    previousHashExpiresAt: null, createdAt: AT, updatedAt: AT, version: 1, budget: null, expiresAt: null,
-    revokedAt: null, scopes: ['generate'], allowedModels: null, allowedOrigins: [], rateLimit: null, metadata: {},
+    id: randomUUID(),
+    name: 'k',
+    team,
+    prefix: 'gk_x',
+    hash: randomUUID(),
+    previousHash: null,
+    previousHashExpiresAt: null,
+    createdAt: AT,
+    updatedAt: AT,
+    version: 1,
+    budget: null,
+    expiresAt: null,
+    revokedAt: null,
+    scopes: ['generate'],
+    allowedModels: null,
+    allowedOrigins: [],
+    rateLimit: null,
+    metadata: {},
     ...overrides,
   };
 }

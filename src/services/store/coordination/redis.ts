@@ -41,7 +41,9 @@ export function createRedisCoordination(
       try {
         await Promise.race([
           ensureScripts(),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 1 s')), HEALTH_TIMEOUT_MS).unref()),
+          new Promise((_, reject) =>
+            setTimeout(() => reject(new Error('no answer within 1 s')), HEALTH_TIMEOUT_MS).unref(),
+          ),
         ]);
         return null;
       } catch (error) {

@@ -105,7 +105,15 @@ export const ATTACH = luaScript({
   name: 'gwAttach',
   keys: [...MONEY_KEYS, 'reservationHash', 'leasesZset', 'jobHash', 'pendingZset', 'teamJobsZset', 'keyJobsZset'],
   argv: [
-    ...MONEY_ARGV, 'reservationId', 'jobId', 'keyId', 'model', 'windows', 'webhookUrl', 'webhookEvents', 'credits',
+    ...MONEY_ARGV,
+    'reservationId',
+    'jobId',
+    'keyId',
+    'model',
+    'windows',
+    'webhookUrl',
+    'webhookEvents',
+    'credits',
     ...BUDGET_ARGV,
   ],
   body: `${MOVE}

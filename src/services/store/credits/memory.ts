@@ -7,7 +7,12 @@ function retakeLapsed(team: TeamLedger, r: AttachRequest): number {
   const available = team.room(r);
   const overrun = available !== null && available < r.credits ? r.credits - Math.max(available, 0) : 0;
   const moved = {
-    keyId: r.keyId, model: r.model, windows: r.windows, jobId: r.jobId, reservationId: r.reservationId, note: 'reservation lapsed',
+    keyId: r.keyId,
+    model: r.model,
+    windows: r.windows,
+    jobId: r.jobId,
+    reservationId: r.reservationId,
+    note: 'reservation lapsed',
   };
   if (r.credits > overrun) team.move(r, { ...moved, kind: 'reserve', credits: r.credits - overrun });
   if (overrun > 0) team.move(r, { ...moved, kind: 'overrun', credits: overrun });
@@ -31,7 +36,13 @@ export function createMemoryCredits({ ledger }: MemoryState): Credits {
       const reservation = team.reservations.get(r.reservationId);
       if (!reservation) return 0;
       team.reservations.delete(r.reservationId);
-      team.move(r, { ...reservation, kind: 'release', credits: -reservation.credits, reservationId: r.reservationId, note: r.why });
+      team.move(r, {
+        ...reservation,
+        kind: 'release',
+        credits: -reservation.credits,
+        reservationId: r.reservationId,
+        note: r.why,
+      });
       return reservation.credits;
     },
 
@@ -41,7 +52,12 @@ export function createMemoryCredits({ ledger }: MemoryState): Credits {
       team.reservations.delete(r.reservationId);
       if (team.jobs.has(r.jobId)) {
         if (reservation) {
-          const returned = { ...reservation, kind: 'release' as const, credits: -reservation.credits, note: 'duplicate job' };
+          const returned = {
+            ...reservation,
+            kind: 'release' as const,
+            credits: -reservation.credits,
+            note: 'duplicate job',
+          };
           team.move(r, { ...returned, jobId: r.jobId, reservationId: r.reservationId });
         }
         return { state: 'duplicate', overrun: 0, released: reservation?.credits ?? 0 };
@@ -76,7 +92,12 @@ export function createMemoryCredits({ ledger }: MemoryState): Credits {
       const kind = r.status === 'COMPLETED' ? 'settle' : 'refund';
       team.move(r, { ...moved, kind, credits: r.credits - overrun - job.reserved, note: r.status, charged: r.credits });
       if (overrun > 0) {
-        team.move(r, { ...moved, kind: 'overrun', credits: overrun, note: `charged ${r.credits}, reserved ${job.reserved}` });
+        team.move(r, {
+          ...moved,
+          kind: 'overrun',
+          credits: overrun,
+          note: `charged ${r.credits}, reserved ${job.reserved}`,
+        });
       }
       Object.assign(job, { state: 'settled', charged: r.credits, finalBody: r.finalBody || null });
       return { settled: true, overrun };

@@ -11,7 +11,9 @@ export function createMemoryDeliveries(): DeliveryQueue {
     },
 
     async claimDueDeliveries(team, now, leaseMs, limit) {
-      const due = [...queued.values()].filter((entry) => entry.delivery.team === team && entry.dueAt <= now).slice(0, limit);
+      const due = [...queued.values()]
+        .filter((entry) => entry.delivery.team === team && entry.dueAt <= now)
+        .slice(0, limit);
       for (const entry of due) entry.dueAt = now + leaseMs;
       return due.map((entry) => ({ ...entry.delivery }));
     },

@@ -10,7 +10,11 @@ export function createRedisDeliveries({ redis, guarded }: RedisContext): Deliver
       guarded(async () => {
         const keys = teamKeys(delivery.team);
         const { id, jobId, keyId, url, event, body, attempts } = delivery;
-        await redis.multi().hset(keys.delivery(id), { jobId, keyId, url, event, body, attempts }).zadd(keys.deliveries, dueAt, id).exec();
+        await redis
+          .multi()
+          .hset(keys.delivery(id), { jobId, keyId, url, event, body, attempts })
+          .zadd(keys.deliveries, dueAt, id)
+          .exec();
       }),
 
     claimDueDeliveries: (team, now, leaseMs, limit) =>
@@ -21,7 +25,18 @@ export function createRedisDeliveries({ redis, guarded }: RedisContext): Deliver
         return rows.flatMap((row, i): WebhookDelivery[] => {
           if (!row.url) return [];
           const { jobId, keyId, url, event, body, attempts } = row;
-          return [{ id: ids[i]!, team, jobId: jobId!, keyId: keyId!, url, event: event!, body: body!, attempts: Number(attempts) }];
+          return [
+            {
+              id: ids[i]!,
+              team,
+              jobId: jobId!,
+              keyId: keyId!,
+              url,
+              event: event!,
+              body: body!,
+              attempts: Number(attempts),
+            },
+          ];
         });
       }),
 
@@ -30,7 +45,9 @@ export function createRedisDeliveries({ redis, guarded }: RedisContext): Deliver
         const keys = teamKeys(delivery.team);
         const transaction = redis.multi();
         if (outcome.state === 'retry') {
-          transaction.hset(keys.delivery(delivery.id), 'attempts', delivery.attempts).zadd(keys.deliveries, outcome.at, delivery.id);
+          transaction
+            .hset(keys.delivery(delivery.id), 'attempts', delivery.attempts)
+            .zadd(keys.deliveries, outcome.at, delivery.id);
         } else {
           transaction.del(keys.delivery(delivery.id)).zrem(keys.deliveries, delivery.id);
         }

@@ -19,7 +19,9 @@ if record[2] == 'done' then return {'done', record[3], record[4]} end
 return {'pending'}
 `,
   decode: ([state, status, body]: string[]): IdempotencyClaim =>
-    state === 'done' ? { state, status: Number(status), body: body! } : { state: state as 'claimed' | 'pending' | 'mismatch' },
+    state === 'done'
+      ? { state, status: Number(status), body: body! }
+      : { state: state as 'claimed' | 'pending' | 'mismatch' },
 });
 
 export const IDEMPOTENCY_SCRIPTS = [CLAIM_IDEMPOTENCY];

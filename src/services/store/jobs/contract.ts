@@ -34,7 +34,13 @@ export interface Jobs {
    * Reads a job for a poll and decides, in one step, whether Apiframe must be asked. With
    * `lockMs` 0 it only looks: the right to ask is never taken, a refresh that is due is `due`.
    */
-  pollJob(team: string, jobId: string, now: number, snapshotMaxAgeMs: number, lockMs: number): Promise<PollDecision | null>;
+  pollJob(
+    team: string,
+    jobId: string,
+    now: number,
+    snapshotMaxAgeMs: number,
+    lockMs: number,
+  ): Promise<PollDecision | null>;
   /** Keeps the latest non-terminal state of a job for other pollers, and frees the fetch lock. */
   saveSnapshot(team: string, jobId: string, body: string, now: number): Promise<void>;
   listJobs(request: ListJobsRequest): Promise<JobPage>;

@@ -6,7 +6,16 @@ import type { Jobs, PollDecision } from './contract.js';
 import { POLL_JOB } from './lua.js';
 
 const JOB_FIELDS = [
-  'keyId', 'model', 'reserved', 'createdAt', 'state', 'charged', 'body', 'windows', 'webhookUrl', 'webhookEvents',
+  'keyId',
+  'model',
+  'reserved',
+  'createdAt',
+  'state',
+  'charged',
+  'body',
+  'windows',
+  'webhookUrl',
+  'webhookEvents',
 ] as const;
 
 function toJobRecord(team: string, jobId: string, values: (string | null | undefined)[]): JobRecord | null {
@@ -43,9 +52,16 @@ export function createRedisJobs({ redis, guarded }: RedisContext): Jobs {
         const keys = teamKeys(team);
         const inputs = { jobHash: keys.job(jobId), fetchLock: keys.pollLock(jobId), now, snapshotMaxAgeMs, lockMs };
         const [action, body, bodyAt, ...fields] = await POLL_JOB.run(redis, inputs);
-        const record = action ? toJobRecord(team, jobId, fields.map((field) => (field === '' ? null : field))) : null;
+        const record = action
+          ? toJobRecord(
+              team,
+              jobId,
+              fields.map((field) => (field === '' ? null : field)),
+            )
+          : null;
         if (!record) return null;
-        if (action === 'fetch' || action === 'due') return { action, record, stale: body ? { body, at: Number(bodyAt) } : null };
+        if (action === 'fetch' || action === 'due')
+          return { action, record, stale: body ? { body, at: Number(bodyAt) } : null };
         if (action === 'wait') return { action, record };
         return { action: action as 'final' | 'snapshot', record, body: body! };
       }),
@@ -59,7 +75,12 @@ export function createRedisJobs({ redis, guarded }: RedisContext): Jobs {
     listJobs: (r) =>
       guarded(async () => {
         const keys = teamKeys(r.team);
-        const { ids, hasMore } = await pageOfIndex(redis, r.keyId ? keys.keyJobs(r.keyId) : keys.jobs, r.after, r.limit);
+        const { ids, hasMore } = await pageOfIndex(
+          redis,
+          r.keyId ? keys.keyJobs(r.keyId) : keys.jobs,
+          r.after,
+          r.limit,
+        );
         return { jobs: await readJobs(r.team, ids), hasMore };
       }),
 

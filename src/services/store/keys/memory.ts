@@ -66,7 +66,10 @@ export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event:
         .map((record) => ({ record, createdAt: Date.parse(record.createdAt), id: record.id }))
         .filter((item) => (!r.team || item.record.team === r.team) && (!r.after || isAfter(item, r.after)))
         .sort(newestFirst);
-      return { keys: matching.slice(0, r.limit).map((item) => structuredClone(item.record)), hasMore: matching.length > r.limit };
+      return {
+        keys: matching.slice(0, r.limit).map((item) => structuredClone(item.record)),
+        hasMore: matching.length > r.limit,
+      };
     },
 
     async saveTeam(change) {
@@ -92,7 +95,10 @@ export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event:
 
     async listAudit(r) {
       const older = audit.filter((entry) => !r.before || Number(entry.id) < Number(r.before)).reverse();
-      return { entries: older.slice(0, r.limit).map((entry) => structuredClone(entry)), hasMore: older.length > r.limit };
+      return {
+        entries: older.slice(0, r.limit).map((entry) => structuredClone(entry)),
+        hasMore: older.length > r.limit,
+      };
     },
   };
 }

@@ -88,10 +88,12 @@ export function createRedisKeyRecords({ redis, guarded }: RedisContext): KeyReco
       guarded(async () => {
         const end = r.before ? `(${r.before}` : '+';
         const rows = await redis.xrevrange(adminKeys.audit, end, '-', 'COUNT', r.limit + 1);
-        const entries = rows.slice(0, r.limit).map(([id, fields]): StoredAuditEntry => ({
-          id,
-          ...(JSON.parse(fields[1] ?? '{}') as AuditEntry),
-        }));
+        const entries = rows.slice(0, r.limit).map(
+          ([id, fields]): StoredAuditEntry => ({
+            id,
+            ...(JSON.parse(fields[1] ?? '{}') as AuditEntry),
+          }),
+        );
         return { entries, hasMore: rows.length > r.limit };
       }),
   };
