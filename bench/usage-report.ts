@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { windowsAt } from '../src/domain/budgets.js';
 import { connectRedis } from '../src/services/store/redis-connection.js';
 import { createRedisStore } from '../src/services/store/redis-store.js';
-import { createUsageReports } from '../src/services/usage-report.js';
+import { createUsageReports, type UsageReport } from '../src/services/usage-report.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 
 const TARGET_ENTRIES = Number(process.env.ENTRIES ?? 1_000_000);
@@ -62,7 +62,7 @@ process.stderr.write(`\r${entries} ledger entries written in ${seedSeconds.toFix
 const rows: string[] = [];
 for (const groupBy of [['team'], ['key'], ['model'], ['day'], ['team', 'key', 'model', 'day']] as const) {
   const timings: number[] = [];
-  let report;
+  let report: UsageReport | undefined;
   for (let run = 0; run < 7; run++) {
     const t0 = performance.now();
     report = await usage.report({ from: '2026-11-01', to: '2026-11-30', groupBy: [...groupBy] });

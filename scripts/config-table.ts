@@ -1,7 +1,7 @@
 // Renders the configuration table from the config schema, so the README cannot drift from
 // the code: `npm run docs:config` rewrites the table between its markers in README.md.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ConfigSchema } from '../src/config.js';
+import { ConfigSchema } from '../src/config-schema.js';
 import { isMain, withSection } from './readme-section.js';
 
 export function renderConfigTable(): string {

@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Cluster, Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { configSecrets, type Config } from './config.js';
 import { createLogger } from './logger.js';

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/simulator.js';
 import { startRedisCluster, type RedisCluster } from './helpers/redis-cluster.js';
-import { ADMIN_TOKEN, SEED_BODY, startGateway, uniqueTeam, UPSTREAM_KEY, type TestGateway } from './helpers/gateway.js';
+import { ADMIN_TOKEN, startGateway, uniqueTeam, UPSTREAM_KEY, type TestGateway } from './helpers/gateway.js';
 
 let cluster: RedisCluster;
 let sim: Simulator;
@@ -95,7 +95,7 @@ describe('on Redis Cluster', () => {
       );
     } finally {
       await Promise.all(nodes.map((node, i) => node.config('SET', 'maxclients', limits[i]!)));
-      nodes.forEach((node) => node.disconnect());
+      for (const node of nodes) node.disconnect();
     }
     while ((await me()).statusCode !== 401) {
       expect(Date.now() - revokedAt).toBeLessThan(1_000);

@@ -19,7 +19,9 @@ afterAll(async () => {
 const submissionsFor = (from: number) => sim.requests.slice(from).filter((r) => r.method === 'POST').length;
 
 function countStatuses(statuses: number[]): Record<number, number> {
-  return statuses.reduce<Record<number, number>>((counts, s) => ({ ...counts, [s]: (counts[s] ?? 0) + 1 }), {});
+  const counts: Record<number, number> = {};
+  for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
+  return counts;
 }
 
 describe.each(['redis', 'memory'] as const)('50 concurrent generations on a 30-credit key (%s store)', (storeKind) => {

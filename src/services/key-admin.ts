@@ -60,7 +60,7 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
     id: string,
     actor: Actor,
     action: string,
-    apply: (record: TeamKeyRecord, now: number) => { retire?: { hash: string; at: number } } | void,
+    apply: (record: TeamKeyRecord, now: number) => { retire?: { hash: string; at: number } } | undefined,
   ) {
     return withRetries(async () => {
       const before = await existing(id);

@@ -9,7 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import pLimit from 'p-limit';
 import { errors, withExtras } from '../errors.js';
 import { DAY_MS } from '../domain/budgets.js';
-import { invalidCursor } from './store/cursor.js';
+import { byCreation, decodeResume, encodeResume, isAfter, type Resume } from './usage-reconciliation-walk.js';
 import { daysBetween } from './usage-report.js';
 import { TERMINAL_STATUSES, type JobRecord } from '../domain/jobs.js';
 import type { Store } from './store/store.js';
@@ -85,48 +85,6 @@ export interface ReconciliationReport {
     complete: boolean;
     next: string | null;
   };
-}
-
-/** Where a walk resumes: after a gateway job (in creation order), or in Apiframe's job list. */
-type Resume = { phase: 'jobs'; createdAt: number; jobId: string } | { phase: 'apiframe'; cursor: string | null };
-
-function encodeResume(resume: Resume): string {
-  const parts =
-    resume.phase === 'jobs' ? [resume.phase, resume.createdAt, resume.jobId] : [resume.phase, resume.cursor];
-  return Buffer.from(JSON.stringify(parts)).toString('base64url');
-}
-
-/** The resume point a cursor names; a 400 when it is not one of ours for this kind of query. */
-function decodeResume(cursor: string, team: string | undefined): Resume {
-  let parts: unknown;
-  try {
-    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString());
-  } catch {
-    throw invalidCursor();
-  }
-  if (Array.isArray(parts)) {
-    const [phase, first, second] = parts as unknown[];
-    if (phase === 'jobs' && parts.length === 3 && Number.isSafeInteger(first) && typeof second === 'string') {
-      return { phase, createdAt: first as number, jobId: second };
-    }
-    // Apiframe's account-wide list is read only when reconciling every team.
-    if (
-      phase === 'apiframe' &&
-      parts.length === 2 &&
-      team === undefined &&
-      (first === null || typeof first === 'string')
-    ) {
-      return { phase, cursor: first };
-    }
-  }
-  throw invalidCursor();
-}
-
-const byCreation = (a: JobRecord, b: JobRecord) =>
-  a.createdAt - b.createdAt || (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0);
-
-function isAfter(job: JobRecord, resume: { createdAt: number; jobId: string }): boolean {
-  return job.createdAt > resume.createdAt || (job.createdAt === resume.createdAt && job.jobId > resume.jobId);
 }
 
 /** What Apiframe charges for a job in this state; null while it is not finished. */

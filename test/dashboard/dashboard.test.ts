@@ -105,7 +105,7 @@ async function showRange(): Promise<void> {
 describe('the finance dashboard', () => {
   it('refuses a wrong key and signs in with a usage:read:all key, showing every team', async () => {
     await page.goto(`${url}/dashboard`);
-    await page.fill('#token', 'gk_' + 'x'.repeat(43));
+    await page.fill('#token', `gk_${'x'.repeat(43)}`);
     await page.click('#sign-in button[type=submit]');
     await expect.poll(() => page.textContent('#sign-in-error')).toBe('Invalid API key');
     await signIn(usageKey);

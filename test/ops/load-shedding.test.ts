@@ -21,7 +21,7 @@ describe('load shedding', () => {
     const generate = () => ctx.gw.generate(key.key);
 
     // The gateway samples its event-loop delay about once a second.
-    let shed;
+    let shed: Awaited<ReturnType<typeof generate>> | undefined;
     let spentBefore = 0;
     for (let attempt = 0; attempt < 20 && !shed; attempt++) {
       spentBefore = (await ctx.gw.spend(key)).total;

@@ -22,7 +22,7 @@ describe('team key authentication', () => {
   });
 
   it.each([
-    ['an unknown key', 'gk_' + 'A'.repeat(43)],
+    ['an unknown key', `gk_${'A'.repeat(43)}`],
     ['a malformed key', 'not-a-key'],
     ['the upstream key itself', UPSTREAM_KEY],
   ])('answers 401 for %s without echoing it', async (_name, presented) => {
@@ -96,7 +96,7 @@ describe('admin API', () => {
   it.each([
     ['no token', {}, 'GW_ADMIN_UNAUTHORIZED'],
     ['a wrong token', { authorization: 'Bearer wrong-token-0123456789' }, 'GW_ADMIN_UNAUTHORIZED'],
-    ['an unknown team key', { authorization: 'Bearer gk_' + 'B'.repeat(43) }, 'GW_INVALID_KEY'],
+    ['an unknown team key', { authorization: `Bearer gk_${'B'.repeat(43)}` }, 'GW_INVALID_KEY'],
   ])('refuses %s with 401', async (_name, headers, code) => {
     const response = await ctx.gw.inject({ method: 'GET', url: '/admin/keys', headers });
     expect(response.statusCode).toBe(401);

@@ -9,7 +9,9 @@ function deliveries() {
   const releases: (() => void)[] = [];
   return {
     started,
-    releaseAll: () => releases.splice(0).forEach((release) => release()),
+    releaseAll: () => {
+      for (const release of releases.splice(0)) release();
+    },
     make: (team: string, receiver: string) => ({
       team,
       receiver,

@@ -126,8 +126,7 @@ describe('the ledger under a randomized workload on two instances', () => {
         expect(ledgerTotal).toBe(charged);
         expect(reportTotals).toEqual(reportTotals.map(() => charged));
 
-        for (const [i, key] of keys.entries()) {
-          const keyBudget = keyBudgets[i];
+        for (const [i, keyBudget] of keyBudgets.entries()) {
           if (keyBudget) expect(spends[i]!.key.total).toBeLessThanOrEqual(keyBudget.credits);
         }
         for (const [i, team] of teams.entries()) {

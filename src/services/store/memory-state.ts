@@ -64,10 +64,10 @@ export class TeamLedger {
     }
     const day = windows[0]!;
     this.append(movement, day, details);
-    let cells = this.aggregates.get(day);
-    if (!cells) this.aggregates.set(day, (cells = new Map()));
-    let cell = cells.get(`${keyId}|${model}`);
-    if (!cell) cells.set(`${keyId}|${model}`, (cell = emptyAggregateCell(day, this.team, keyId, model)));
+    const cells = this.aggregates.get(day) ?? new Map<string, AggregateCell>();
+    this.aggregates.set(day, cells);
+    const cell = cells.get(`${keyId}|${model}`) ?? emptyAggregateCell(day, this.team, keyId, model);
+    cells.set(`${keyId}|${model}`, cell);
     cell.credits += credits;
     cell[kind] += 1;
     cell.charged += details.charged ?? 0;
@@ -109,8 +109,8 @@ export function createMemoryState(ledgerRetentionMs: number): MemoryState {
     teams: new Map(),
     ledgers,
     ledger(team) {
-      let found = ledgers.get(team);
-      if (!found) ledgers.set(team, (found = new TeamLedger(team, ledgerRetentionMs)));
+      const found = ledgers.get(team) ?? new TeamLedger(team, ledgerRetentionMs);
+      ledgers.set(team, found);
       return found;
     },
   };

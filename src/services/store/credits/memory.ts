@@ -86,7 +86,7 @@ export function createMemoryCredits({ ledger }: MemoryState): Credits {
       const team = ledger(r.team);
       const job = team.jobs.get(r.jobId);
       if (job?.state === 'settled' && !job.finalBody) job.finalBody = r.finalBody || null;
-      if (!job || job.state !== 'pending') return { settled: false, overrun: 0 };
+      if (job?.state !== 'pending') return { settled: false, overrun: 0 };
       const overrun = Math.max(r.credits - job.reserved, 0);
       const moved = { keyId: job.keyId, model: job.model, windows: job.windows, jobId: r.jobId };
       const kind = r.status === 'COMPLETED' ? 'settle' : 'refund';

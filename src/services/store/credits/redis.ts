@@ -32,8 +32,8 @@ function toAggregateCells(team: string, day: string, fields: Record<string, stri
   for (const [field, value] of Object.entries(fields)) {
     const [keyId = '', model = '', metric = ''] = field.split('|');
     const id = `${keyId}|${model}`;
-    let cell = cells.get(id);
-    if (!cell) cells.set(id, (cell = emptyAggregateCell(day, team, keyId, model)));
+    const cell = cells.get(id) ?? emptyAggregateCell(day, team, keyId, model);
+    cells.set(id, cell);
     if (metric in cell && metric !== 'day') (cell as unknown as Record<string, number>)[metric] = Number(value);
   }
   return [...cells.values()];

@@ -9,7 +9,10 @@ import type { ChangeListener, ChangeNotifications, KeyRecords } from './contract
 export function createMemoryChanges(): ChangeNotifications & { announce(event: ChangeEvent): void } {
   const listeners: ChangeListener[] = [];
   /** Tells the listeners after the caller's step is done, as a Redis subscriber would hear it. */
-  const announce = (event: ChangeEvent) => queueMicrotask(() => listeners.forEach((listener) => listener(event)));
+  const announce = (event: ChangeEvent) =>
+    queueMicrotask(() => {
+      for (const listener of listeners) listener(event);
+    });
   return {
     announce,
     async publishChange(event) {

@@ -19,7 +19,9 @@ type Announcement = (ChangeEvent | { kind: 'beat' }) & { seq?: number };
 
 export function createRedisChanges({ redis, guarded }: RedisContext): ChangeNotifications & { close(): void } {
   const listeners: ChangeListener[] = [];
-  const notify = (event: ChangeEvent | 'resync') => listeners.forEach((listener) => listener(event));
+  const notify = (event: ChangeEvent | 'resync') => {
+    for (const listener of listeners) listener(event);
+  };
   let subscribed = false;
   /** When the last message arrived, on a monotonic clock (a wall-clock step must not extend trust). */
   let heardAt = -Infinity;
