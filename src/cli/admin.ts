@@ -215,17 +215,6 @@ interface UsageReport {
   totals: Record<string, number>;
 }
 
-const METRICS = [
-  'credits',
-  'charged',
-  'reservations',
-  'settlements',
-  'refunds',
-  'releases',
-  'overruns',
-  'overrunCredits',
-];
-
 function usageQuery(
   options: { from?: string; to?: string; team?: string; key?: string },
   extra: Record<string, string>,
@@ -246,16 +235,18 @@ const usage = program
   .action(async (options) => {
     const report = await client().get<UsageReport>(`/usage?${usageQuery(options, { groupBy: options.groupBy })}`);
     print(report, () => {
+      // The metrics are the gateway's to name: the columns follow its totals.
+      const metrics = Object.keys(report.totals);
       const groups = report.groupBy.flatMap((group) => (group === 'key' ? ['keyName', 'key'] : [group]));
       const rows = report.rows.map((row) => [
         ...groups.map((group) => row[group]),
-        ...METRICS.map((metric) => row[metric]),
+        ...metrics.map((metric) => row[metric]),
       ]);
       const total = [
         ...groups.map((_, i) => (i === 0 ? 'total' : '')),
-        ...METRICS.map((metric) => report.totals[metric]),
+        ...metrics.map((metric) => report.totals[metric]),
       ];
-      return table([...groups, ...METRICS], [...rows, total]);
+      return table([...groups, ...metrics], [...rows, total]);
     });
   });
 
