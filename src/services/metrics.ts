@@ -7,11 +7,22 @@ export type CreditKind = 'reserved' | 'released' | 'settled' | 'refunded' | 'ove
 const PREFIX = 'apiframe_gateway_';
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+type Registers = Registry[];
+
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: PREFIX });
   const registers = [registry];
+  return {
+    registry,
+    ...httpMetrics(registers),
+    ...creditMetrics(registers),
+    ...outboundMetrics(registers),
+  };
+}
 
+/** The gateway's own answers. */
+function httpMetrics(registers: Registers) {
   const requests = new Counter({
     name: `${PREFIX}http_requests_total`,
     help: 'HTTP requests answered, by method, route pattern and status.',
@@ -30,12 +41,47 @@ export function createMetrics() {
     help: 'Requests being handled now.',
     registers,
   });
+  return {
+    request(method: string, route: string, status: number, seconds: number): void {
+      const labels = { method, route, status: String(status) };
+      requests.inc(labels);
+      requestDuration.observe(labels, seconds);
+    },
+    inFlight,
+  };
+}
+
+/** Credits as they move, and the jobs whose credits are not settled yet. */
+function creditMetrics(registers: Registers) {
   const credits = new Counter({
     name: `${PREFIX}credits_total`,
     help: 'Credits moved: reserved before forwarding, released when nothing was created, settled when a job completed, refunded when it failed, overrun when a job cost more than its reservation covered.',
     labelNames: ['kind', 'team', 'model'] as const,
     registers,
   });
+  return {
+    credits(kind: CreditKind, team: string, model: string, amount: number): void {
+      if (amount > 0) credits.inc({ kind, team, model }, amount);
+    },
+    /**
+     * Reports unsettled jobs, counted by `count` at every scrape. Given once the store exists: the
+     * store is opened after the metrics, to which it reports its errors.
+     */
+    countPendingJobsWith(count: () => Promise<number>): void {
+      new Gauge({
+        name: `${PREFIX}pending_jobs`,
+        help: 'Jobs accepted by Apiframe and not yet settled.',
+        registers,
+        async collect() {
+          this.set(await count());
+        },
+      });
+    },
+  };
+}
+
+/** What the gateway asks of others: Apiframe, Redis and the callers' webhook receivers. */
+function outboundMetrics(registers: Registers) {
   const upstreamDuration = new Histogram({
     name: `${PREFIX}upstream_request_duration_seconds`,
     help: 'Time Apiframe took to answer, by operation and HTTP status (or timeout / unreachable).',
@@ -61,16 +107,6 @@ export function createMetrics() {
     registers,
   });
   return {
-    registry,
-    request(method: string, route: string, status: number, seconds: number): void {
-      const labels = { method, route, status: String(status) };
-      requests.inc(labels);
-      requestDuration.observe(labels, seconds);
-    },
-    inFlight,
-    credits(kind: CreditKind, team: string, model: string, amount: number): void {
-      if (amount > 0) credits.inc({ kind, team, model }, amount);
-    },
     upstream(operation: string, status: number | 'timeout' | 'unreachable' | 'busy', seconds: number): void {
       const labels = { operation, status: String(status) };
       upstreamDuration.observe(labels, seconds);
@@ -81,20 +117,6 @@ export function createMetrics() {
     },
     webhookDelivery(outcome: 'delivered' | 'retry' | 'failed'): void {
       webhookDeliveries.inc({ outcome });
-    },
-    /**
-     * Reports unsettled jobs, counted by `count` at every scrape. Given once the store exists: the
-     * store is opened after the metrics, to which it reports its errors.
-     */
-    countPendingJobsWith(count: () => Promise<number>): void {
-      new Gauge({
-        name: `${PREFIX}pending_jobs`,
-        help: 'Jobs accepted by Apiframe and not yet settled.',
-        registers,
-        async collect() {
-          this.set(await count());
-        },
-      });
     },
   };
 }

@@ -85,7 +85,7 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
     const observe = (status: number | UpstreamFailure['kind']) =>
       options.observe?.(operation, status, (performance.now() - started) / 1000);
     try {
-      const response = await inSlot(maxQueueMs, () =>
+      const response = await inSlot(slots, maxQueueMs, () =>
         pool
           .request({
             method,
@@ -109,27 +109,10 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
         body: text,
       };
     } catch (cause) {
-      const failure = new UpstreamFailure(
-        cause instanceof QueueWaitOver ? 'busy' : isTimeout(cause) ? 'timeout' : 'unreachable',
-        cause,
-      );
+      const failure = new UpstreamFailure(failureKind(cause), cause);
       observe(failure.kind);
       throw failure;
     }
-  }
-
-  /** Runs `work` in a slot; waiting for one at most `maxQueueMs`, after which `work` never starts. */
-  function inSlot<T>(maxQueueMs: number | undefined, work: () => Promise<T>): Promise<T> {
-    if (maxQueueMs === undefined) return slots.add(work);
-    const gaveUp = new AbortController();
-    const timer = setTimeout(() => gaveUp.abort(new QueueWaitOver()), Math.max(maxQueueMs, 0));
-    return slots.add(
-      () => {
-        clearTimeout(timer);
-        return work();
-      },
-      { signal: gaveUp.signal },
-    );
   }
 
   return {
@@ -160,6 +143,25 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Pr
 
 class QueueWaitOver extends Error {
   override name = 'QueueWaitOver';
+}
+
+/** Runs `work` in a slot; waiting for one at most `maxQueueMs`, after which `work` never starts. */
+function inSlot<T>(slots: PQueue, maxQueueMs: number | undefined, work: () => Promise<T>): Promise<T> {
+  if (maxQueueMs === undefined) return slots.add(work);
+  const gaveUp = new AbortController();
+  const timer = setTimeout(() => gaveUp.abort(new QueueWaitOver()), Math.max(maxQueueMs, 0));
+  return slots.add(
+    () => {
+      clearTimeout(timer);
+      return work();
+    },
+    { signal: gaveUp.signal },
+  );
+}
+
+function failureKind(cause: unknown): UpstreamFailure['kind'] {
+  if (cause instanceof QueueWaitOver) return 'busy';
+  return isTimeout(cause) ? 'timeout' : 'unreachable';
 }
 
 function isTimeout(error: unknown): boolean {

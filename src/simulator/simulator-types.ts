@@ -1,4 +1,5 @@
-// The simulator's options, the handle a test or script drives it with, and its jobs.
+// The simulator's options, the handle a test or script drives it with, its jobs and the state its
+// routes share.
 export interface SimulatorOptions {
   apiKey: string;
   /** How long a job takes from QUEUED to its terminal state. */
@@ -35,7 +36,7 @@ export interface Simulator {
   readonly url: string;
   readonly requests: RecordedRequest[];
   /** Webhook calls made, with the status each got. */
-  readonly webhooksSent: { url: string; event: string; status: number }[];
+  readonly webhooksSent: SentWebhook[];
   /** Sum of creditCost over jobs that are COMPLETED at this moment. */
   chargedCredits(): number;
   jobStatus(id: string): string | undefined;
@@ -44,4 +45,20 @@ export interface Simulator {
   /** Answer every request with this status until cleared (null). */
   failAll(status: number | null): void;
   close(): Promise<void>;
+}
+
+export interface SentWebhook {
+  url: string;
+  event: string;
+  status: number;
+}
+
+/** What the route handlers share: the jobs so far, and the webhooks sent for them. */
+export interface SimulatorState {
+  readonly options: SimulatorOptions;
+  readonly jobDurationMs: number;
+  readonly jobs: Map<string, SimJob>;
+  /** The id of the job each idempotency key created, so a repeated submission gets it back. */
+  readonly idempotent: Map<string, string>;
+  readonly webhooksSent: SentWebhook[];
 }
