@@ -50,8 +50,23 @@ const SNAPSHOT_MAX_AGE_MS = 1_000;
 const STALE_MAX_AGE_MS = 30_000;
 const WAIT_STEP_MS = 25;
 
-export function createJobPolling(deps: JobPollingDeps) {
-  const { store, refresher, pause, clock, logger } = deps;
+/** With the right to ask Apiframe: a recent enough state is served at once and refreshed in the background. */
+async function refreshAsPoll(
+  { refresher, clock }: Pick<JobPollingDeps, 'refresher' | 'clock'>,
+  record: JobRecord,
+  stale: KnownState | null,
+  requestId: string,
+): Promise<string> {
+  if (stale && clock() - stale.at <= STALE_MAX_AGE_MS) {
+    refresher.refreshInBackground(record, requestId);
+    return stale.body;
+  }
+  return refresher.refresh(record, requestId);
+}
+
+/** Polls of one job, which wait for another poller's fetch rather than ask Apiframe twice. */
+function createPoll(deps: JobPollingDeps) {
+  const { store, refresher, pause, clock } = deps;
   const pollsInFlight = new Map<string, Promise<GatewayAnswer>>();
 
   /** A poll of a team's job. Concurrent polls of one job in this process share one promise. */
@@ -76,20 +91,18 @@ export function createJobPolling(deps: JobPollingDeps) {
         continue;
       }
       if (decision.action === 'fetch') {
-        return { status: 200, body: await refreshAsPoll(decision.record, decision.stale, requestId) };
+        return { status: 200, body: await refreshAsPoll(deps, decision.record, decision.stale, requestId) };
       }
       return { status: 200, body: await refresher.refresh(decision.record, requestId) };
     }
   }
 
-  /** With the right to ask Apiframe: a recent enough state is served at once and refreshed in the background. */
-  async function refreshAsPoll(record: JobRecord, stale: KnownState | null, requestId: string): Promise<string> {
-    if (stale && clock() - stale.at <= STALE_MAX_AGE_MS) {
-      refresher.refreshInBackground(record, requestId);
-      return stale.body;
-    }
-    return refresher.refresh(record, requestId);
-  }
+  return poll;
+}
+
+/** The states of listed jobs, which never wait on other pollers. */
+function createListedStates(deps: JobPollingDeps) {
+  const { store, pause, clock, logger } = deps;
 
   /**
    * The states of listed jobs, in order, as polls would serve them, without waiting on other
@@ -128,14 +141,18 @@ export function createJobPolling(deps: JobPollingDeps) {
       const decision = await store.pollJob(record.team, record.jobId, clock(), SNAPSHOT_MAX_AGE_MS, deps.pollLockMs);
       if (decision?.action === 'final' || decision?.action === 'snapshot') return decision.body;
       if (decision?.action !== 'fetch') return asLastSeen;
-      return await refreshAsPoll(decision.record, decision.stale, requestId);
+      return await refreshAsPoll(deps, decision.record, decision.stale, requestId);
     } catch (error) {
       logger.warn({ err: error, requestId, jobId: record.jobId, team: record.team }, 'listed job refresh failed');
       return asLastSeen;
     }
   }
 
-  return { poll, listedStates };
+  return listedStates;
+}
+
+export function createJobPolling(deps: JobPollingDeps) {
+  return { poll: createPoll(deps), listedStates: createListedStates(deps) };
 }
 
 export type JobPolling = ReturnType<typeof createJobPolling>;

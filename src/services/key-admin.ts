@@ -27,9 +27,54 @@ export interface ListKeysOptions {
 
 const MAX_SCANNED = 2_000;
 
-export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonly string[]) {
-  const iso = (at: number) => new Date(at).toISOString();
+const iso = (at: number) => new Date(at).toISOString();
 
+function checkModels(models: string[] | null | undefined, pricedModels: readonly string[]): void {
+  const unknown = (models ?? []).filter((model) => !pricedModels.includes(model));
+  if (unknown.length > 0) {
+    throw invalidInput({
+      allowedModels: [`unknown model ${unknown.join(', ')}; priced models: ${pricedModels.join(', ')}`],
+    });
+  }
+}
+
+/** A new key's record, holding only the hash of `secret`. */
+function newKeyRecord(input: CreateKeyBody, secret: string, now: number): TeamKeyRecord {
+  return {
+    id: randomUUID(),
+    name: input.name,
+    team: input.team,
+    prefix: displayPrefix(secret),
+    hash: hashKey(secret),
+    previousHash: null,
+    previousHashExpiresAt: null,
+    createdAt: iso(now),
+    updatedAt: iso(now),
+    version: 1,
+    budget: input.budget ?? null,
+    expiresAt: input.expiresAt ? iso(Date.parse(input.expiresAt)) : null,
+    revokedAt: null,
+    scopes: input.scopes ?? ['generate'],
+    allowedModels: input.allowedModels ?? null,
+    allowedOrigins: (input.allowedOrigins ?? []).map((origin) => origin.toLowerCase()),
+    rateLimit: input.rateLimit ?? null,
+    metadata: input.metadata ?? {},
+  };
+}
+
+/** The team issuing a key creates when it does not exist yet: named after its id, without a budget. */
+function implicitTeam(id: string, now: number): TeamRecord {
+  return { id, name: id, budget: null, createdAt: iso(now), updatedAt: iso(now), version: 1 };
+}
+
+async function existingKey(store: Store, id: string): Promise<TeamKeyRecord> {
+  const record = await store.getKey(id);
+  if (!record) throw new errors.KeyNotFound();
+  return record;
+}
+
+/** Keys as admins read them: with their status and budget, never their hashes. */
+function createKeyReads(store: Store, clock: Clock) {
   async function view(record: TeamKeyRecord) {
     const now = clock();
     const team = await store.getTeam(record.team);
@@ -40,30 +85,45 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
     };
   }
 
-  function checkModels(models: string[] | null | undefined): void {
-    const unknown = (models ?? []).filter((model) => !pricedModels.includes(model));
-    if (unknown.length > 0) {
-      throw invalidInput({
-        allowedModels: [`unknown model ${unknown.join(', ')}; priced models: ${pricedModels.join(', ')}`],
+  async function list(options: ListKeysOptions) {
+    let after = positionOf(options.cursor);
+    const found: TeamKeyRecord[] = [];
+    let hasMore = true;
+    let scanned = 0;
+    const now = clock();
+    while (found.length < options.limit && hasMore && scanned < MAX_SCANNED) {
+      const page = await store.listKeys({
+        ...(options.team && { team: options.team }),
+        ...(after && { after }),
+        limit: options.limit - found.length,
       });
+      hasMore = page.hasMore;
+      scanned += page.keys.length;
+      found.push(...page.keys.filter((record) => !options.status || keyStatus(record, now) === options.status));
+      const last = page.keys.at(-1);
+      if (last) after = { createdAt: Date.parse(last.createdAt), id: last.id };
     }
+    return {
+      keys: await Promise.all(found.map(view)),
+      nextCursor: hasMore && after ? encodeCursor(after) : null,
+      hasMore,
+    };
   }
 
-  async function existing(id: string): Promise<TeamKeyRecord> {
-    const record = await store.getKey(id);
-    if (!record) throw new errors.KeyNotFound();
-    return record;
-  }
+  return { view, list };
+}
 
-  /** Applies `change` to the current record and saves it, re-reading on a concurrent edit. */
-  async function change(
+/** Edits of an existing key, each saved with its audit entry. */
+function createKeyChange(store: Store, clock: Clock) {
+  /** Applies `apply` to the current record and saves it, re-reading on a concurrent edit. */
+  return async function change(
     id: string,
     actor: Actor,
     action: string,
     apply: (record: TeamKeyRecord, now: number) => { retire?: { hash: string; at: number } } | undefined,
   ) {
     return withRetries(async () => {
-      const before = await existing(id);
+      const before = await existingKey(store, id);
       if (before.revokedAt && action !== 'key.revoke') throw new errors.RevokedKeyNotEditable();
       const now = clock();
       const after: TeamKeyRecord = structuredClone(before);
@@ -78,47 +138,26 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
       });
       return saved ? after : null;
     });
-  }
+  };
+}
+
+export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonly string[]) {
+  const { view, list } = createKeyReads(store, clock);
+  const change = createKeyChange(store, clock);
 
   return {
     async create(input: CreateKeyBody, actor: Actor) {
-      checkModels(input.allowedModels);
+      checkModels(input.allowedModels, pricedModels);
       const secret = generateTeamKey();
       const now = clock();
-      const record: TeamKeyRecord = {
-        id: randomUUID(),
-        name: input.name,
-        team: input.team,
-        prefix: displayPrefix(secret),
-        hash: hashKey(secret),
-        previousHash: null,
-        previousHashExpiresAt: null,
-        createdAt: iso(now),
-        updatedAt: iso(now),
-        version: 1,
-        budget: input.budget ?? null,
-        expiresAt: input.expiresAt ? iso(Date.parse(input.expiresAt)) : null,
-        revokedAt: null,
-        scopes: input.scopes ?? ['generate'],
-        allowedModels: input.allowedModels ?? null,
-        allowedOrigins: (input.allowedOrigins ?? []).map((origin) => origin.toLowerCase()),
-        rateLimit: input.rateLimit ?? null,
-        metadata: input.metadata ?? {},
-      };
-      const implicitTeam: TeamRecord = {
-        id: input.team,
-        name: input.team,
-        budget: null,
-        createdAt: iso(now),
-        updatedAt: iso(now),
-        version: 1,
-      };
+      const record = newKeyRecord(input, secret, now);
+      const team = implicitTeam(input.team, now);
       const saved = await store.saveKey({
         record,
         expectedVersion: 0,
         implicitTeam: {
-          record: implicitTeam,
-          audit: auditEntry(actor, 'team.create', `team:${input.team}`, null, implicitTeam, now),
+          record: team,
+          audit: auditEntry(actor, 'team.create', `team:${input.team}`, null, team, now),
         },
         audit: auditEntry(actor, 'key.create', `key:${record.id}`, null, publicKey(record, now), now),
       });
@@ -127,36 +166,13 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
     },
 
     async get(id: string) {
-      return view(await existing(id));
+      return view(await existingKey(store, id));
     },
 
-    async list(options: ListKeysOptions) {
-      let after = positionOf(options.cursor);
-      const found: TeamKeyRecord[] = [];
-      let hasMore = true;
-      let scanned = 0;
-      const now = clock();
-      while (found.length < options.limit && hasMore && scanned < MAX_SCANNED) {
-        const page = await store.listKeys({
-          ...(options.team && { team: options.team }),
-          ...(after && { after }),
-          limit: options.limit - found.length,
-        });
-        hasMore = page.hasMore;
-        scanned += page.keys.length;
-        found.push(...page.keys.filter((record) => !options.status || keyStatus(record, now) === options.status));
-        const last = page.keys.at(-1);
-        if (last) after = { createdAt: Date.parse(last.createdAt), id: last.id };
-      }
-      return {
-        keys: await Promise.all(found.map(view)),
-        nextCursor: hasMore && after ? encodeCursor(after) : null,
-        hasMore,
-      };
-    },
+    list,
 
     async update(id: string, patch: UpdateKeyBody, actor: Actor) {
-      checkModels(patch.allowedModels);
+      checkModels(patch.allowedModels, pricedModels);
       const record = await change(id, actor, 'key.update', (record) => {
         const { allowedOrigins, expiresAt, ...rest } = patch;
         Object.assign(record, rest);
@@ -181,7 +197,7 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
     },
 
     async revoke(id: string, actor: Actor) {
-      const current = await existing(id);
+      const current = await existingKey(store, id);
       if (current.revokedAt) {
         // A retry of a revoke whose answer was lost: announce again, in case an instance missed it.
         await store.publishChange({ kind: 'key', id });

@@ -7,7 +7,7 @@
 // attempt has 10 s overall, and attempts run side by side with slots per team and receiver, so
 // a slow receiver delays nobody else's deliveries.
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { request } from 'undici';
+import { type Agent, request } from 'undici';
 import { errors, invalidInput } from '../errors.js';
 import { createBackgroundPass } from './background-pass.js';
 import { createDeliveryScheduler } from './delivery-scheduler.js';
@@ -62,65 +62,75 @@ function receiverOf(url: string): string {
   return URL.canParse(url) ? new URL(url).origin : url;
 }
 
-export function createWebhooks(deps: WebhookDeps) {
+/** What sending and recording one delivery needs besides the delivery. */
+interface DeliveryContext extends Pick<WebhookDeps, 'store' | 'policy' | 'resolver' | 'clock' | 'metrics'> {
+  agent: Agent;
+  deadlineMs: number;
+}
+
+// Only the status matters: the body is destroyed, not read, so a receiver cannot hold the
+// delivery by trickling it, and the deadline covers everything before it.
+async function attempt(
+  delivery: WebhookDelivery,
+  { store, policy, resolver, agent, deadlineMs }: DeliveryContext,
+): Promise<'delivered' | 'retry' | 'failed'> {
+  const signal = AbortSignal.timeout(deadlineMs);
+  const key = await store.getKey(delivery.keyId);
+  if (!key) return 'failed';
+  try {
+    const target = await beforeAbort(checkWebhookTarget(delivery.url, policy, resolver), signal);
+    if (!target.ok) return 'failed';
+    const response = await request(delivery.url, {
+      method: 'POST',
+      dispatcher: agent,
+      signal,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'apiframe-gateway/0.1 (webhook relay)',
+        'x-webhook-event': delivery.event,
+        'x-webhook-signature': webhookSignature(Buffer.from(key.hash, 'hex'), delivery.body),
+      },
+      body: delivery.body,
+    });
+    // Destroying an unfinished body reports it aborted, which is what was meant.
+    response.body.on('error', () => undefined).destroy();
+    return response.statusCode >= 200 && response.statusCode < 300 ? 'delivered' : 'retry';
+  } catch {
+    return 'retry';
+  }
+}
+
+/** One attempt, counted and recorded: delivered, due again after its backoff, or failed for good. */
+async function deliver(delivery: WebhookDelivery, context: DeliveryContext): Promise<void> {
+  const result = await attempt(delivery, context);
+  const attempts = delivery.attempts + 1;
+  const delay = RETRY_DELAYS_MS[attempts - 1];
+  const outcome = result === 'retry' && delay === undefined ? 'failed' : result;
+  context.metrics.webhookDelivery(outcome);
+  await context.store.recordDelivery(
+    { ...delivery, attempts },
+    outcome === 'retry' ? { state: 'retry', at: context.clock() + delay! } : { state: outcome },
+  );
+}
+
+/** Sends queued deliveries in the background: claims the due ones, runs them in slots, records each outcome. */
+function createDeliveryWorker(deps: WebhookDeps) {
   const { store, policy, clock, logger, metrics } = deps;
-  const upstreamKey = createHash('sha256').update(deps.upstreamApiKey).digest();
-  const base = deps.publicBaseUrl?.replace(/\/$/, '');
   const deadlineMs = deps.deliveryDeadlineMs ?? DELIVERY_DEADLINE_MS;
   // No other instance claims a delivery while this one may still send it (60 s by default).
   const claimLeaseMs = SLOT_WAIT_MS + deadlineMs + RECORD_MARGIN_MS;
   const agent = createGuardedAgent(policy);
+  const context: DeliveryContext = { store, policy, resolver: deps.resolver, clock, metrics, agent, deadlineMs };
   const scheduler = createDeliveryScheduler(LIMITS);
   /** Claimed deliveries not yet finished, by id, with when their current lease began. */
   const claimed = new Map<string, { claimedAt: number }>();
-
-  // Only the status matters: the body is destroyed, not read, so a receiver cannot hold the
-  // delivery by trickling it, and the deadline covers everything before it.
-  async function attempt(delivery: WebhookDelivery): Promise<'delivered' | 'retry' | 'failed'> {
-    const signal = AbortSignal.timeout(deadlineMs);
-    const key = await store.getKey(delivery.keyId);
-    if (!key) return 'failed';
-    try {
-      const target = await beforeAbort(checkWebhookTarget(delivery.url, policy, deps.resolver), signal);
-      if (!target.ok) return 'failed';
-      const response = await request(delivery.url, {
-        method: 'POST',
-        dispatcher: agent,
-        signal,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'apiframe-gateway/0.1 (webhook relay)',
-          'x-webhook-event': delivery.event,
-          'x-webhook-signature': webhookSignature(Buffer.from(key.hash, 'hex'), delivery.body),
-        },
-        body: delivery.body,
-      });
-      // Destroying an unfinished body reports it aborted, which is what was meant.
-      response.body.on('error', () => undefined).destroy();
-      return response.statusCode >= 200 && response.statusCode < 300 ? 'delivered' : 'retry';
-    } catch {
-      return 'retry';
-    }
-  }
-
-  async function deliver(delivery: WebhookDelivery): Promise<void> {
-    const result = await attempt(delivery);
-    const attempts = delivery.attempts + 1;
-    const delay = RETRY_DELAYS_MS[attempts - 1];
-    const outcome = result === 'retry' && delay === undefined ? 'failed' : result;
-    metrics.webhookDelivery(outcome);
-    await store.recordDelivery(
-      { ...delivery, attempts },
-      outcome === 'retry' ? { state: 'retry', at: clock() + delay! } : { state: outcome },
-    );
-  }
 
   // A delivery that waited too long for a slot is left to its lease: it becomes due again and
   // is claimed afresh, rather than sent so late that another instance might send it as well.
   async function deliverWithinLease(delivery: WebhookDelivery): Promise<void> {
     try {
       const lease = claimed.get(delivery.id)!;
-      if (clock() <= lease.claimedAt + SLOT_WAIT_MS) await deliver(delivery);
+      if (clock() <= lease.claimedAt + SLOT_WAIT_MS) await deliver(delivery, context);
     } catch (error) {
       logger.warn({ err: error }, 'webhook delivery failed');
     } finally {
@@ -165,6 +175,23 @@ export function createWebhooks(deps: WebhookDeps) {
   const background = createBackgroundPass(deliverDue, logger, 'webhook delivery pass failed');
 
   return {
+    kick: background.kick,
+    start: background.start,
+    async stop(): Promise<void> {
+      await background.stop();
+      await scheduler.close();
+      await agent.close();
+    },
+  };
+}
+
+export function createWebhooks(deps: WebhookDeps) {
+  const { store, policy, clock } = deps;
+  const upstreamKey = createHash('sha256').update(deps.upstreamApiKey).digest();
+  const base = deps.publicBaseUrl?.replace(/\/$/, '');
+  const worker = createDeliveryWorker(deps);
+
+  return {
     relayUrl: (team: string) => `${base}/webhooks/apiframe/${encodeURIComponent(team)}`,
 
     /** Refuses a caller's webhookUrl that the gateway must not deliver to (a 400 at submit time). */
@@ -196,16 +223,11 @@ export function createWebhooks(deps: WebhookDeps) {
         attempts: 0,
       };
       await store.enqueueDelivery(delivery, clock());
-      background.kick();
+      worker.kick();
     },
 
-    start: background.start,
-
-    async stop(): Promise<void> {
-      await background.stop();
-      await scheduler.close();
-      await agent.close();
-    },
+    start: worker.start,
+    stop: worker.stop,
   };
 }
 
