@@ -4,14 +4,13 @@
 // Apiframe is asked gently: at most CONCURRENCY job reads at once, one reconciliation at a time
 // per instance, and at most `limit` requests per call. A long period is walked in parts: each
 // answer covers its part and says how far the walk got, with the cursor that continues it.
-import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import pLimit from 'p-limit';
 import { errors, withExtras } from '../errors.js';
 import { DAY_MS } from '../domain/budgets.js';
+import { apiframeCharge, fetchUpstream, listPage, type UpstreamJob } from './usage-reconciliation-apiframe.js';
 import { byCreation, decodeResume, encodeResume, isAfter, type Resume } from './usage-reconciliation-walk.js';
 import { daysBetween } from './usage-report.js';
-import { TERMINAL_STATUSES, type JobRecord } from '../domain/jobs.js';
+import type { JobRecord } from '../domain/jobs.js';
 import type { Store } from './store/store.js';
 import type { UpstreamClient } from './upstream.js';
 
@@ -20,22 +19,6 @@ const EDGE_MS = 3_600_000;
 /** Job reads one reconciliation has in flight at Apiframe at most. */
 const CONCURRENCY = 4;
 const BUSY_RETRY_AFTER_SECONDS = '5';
-
-/** What reconciliation reads of a page of Apiframe's job list; anything else is a 502. */
-const UpstreamJobPage = Type.Object({
-  jobs: Type.Array(
-    Type.Object({
-      id: Type.String(),
-      status: Type.String(),
-      model: Type.Optional(Type.String()),
-      creditCost: Type.Union([Type.Number(), Type.Null()]),
-      createdAt: Type.String(),
-    }),
-  ),
-  nextCursor: Type.Union([Type.String(), Type.Null()]),
-  hasMore: Type.Boolean(),
-});
-type UpstreamJob = Static<typeof UpstreamJobPage>['jobs'][number];
 
 export interface ReconciliationQuery {
   from: string;
@@ -87,12 +70,6 @@ export interface ReconciliationReport {
   };
 }
 
-/** What Apiframe charges for a job in this state; null while it is not finished. */
-function apiframeCharge(job: UpstreamJob): number | null {
-  if (!TERMINAL_STATUSES.has(job.status)) return null;
-  return job.status === 'COMPLETED' ? (job.creditCost ?? 0) : 0;
-}
-
 function emptyReport(query: ReconciliationQuery): ReconciliationReport {
   return {
     from: query.from,
@@ -127,122 +104,106 @@ function finish(report: ReconciliationReport, resume: Resume | null): Reconcilia
   return report;
 }
 
+/** The gateway's jobs created in [start, end) in creation order, and the ids of all it recorded near them. */
+async function gatewayJobs(
+  store: Store,
+  team: string | undefined,
+  start: number,
+  end: number,
+): Promise<{ jobs: JobRecord[]; known: Set<string> }> {
+  const teams = team ? [team] : await store.teams();
+  const nearby = (
+    await Promise.all(teams.map((name) => store.jobsCreatedBetween(name, start - EDGE_MS, end + EDGE_MS)))
+  ).flat();
+  const jobs = nearby.filter((job) => job.createdAt >= start && job.createdAt < end).sort(byCreation);
+  return { jobs, known: new Set(nearby.map((job) => job.jobId)) };
+}
+
+/** Enters one gateway job in the report beside Apiframe's answer for it (null: Apiframe does not know it). */
+function recordComparison(report: ReconciliationReport, job: JobRecord, answer: UpstreamJob | null | Error): void {
+  if (answer instanceof Error) {
+    report.errors.push({ jobId: job.jobId, error: answer.message });
+    return;
+  }
+  const charge = answer ? apiframeCharge(answer) : null;
+  const line: Difference = {
+    jobId: job.jobId,
+    team: job.team,
+    keyId: job.keyId,
+    model: job.model,
+    gatewayState: job.state,
+    gatewayCredits: job.charged,
+    apiframeStatus: answer?.status ?? null,
+    apiframeCredits: charge,
+  };
+  if (job.state === 'pending') {
+    report.unsettled.push(line);
+    return;
+  }
+  report.summary.settled += 1;
+  report.summary.gatewayCredits += job.charged ?? 0;
+  report.summary.apiframeCredits += charge ?? 0;
+  if (charge !== job.charged) report.differences.push(line);
+}
+
+/** The part of a reconciliation under way: who asks Apiframe, under which request id, and the report it fills. */
+interface Pass {
+  upstream: UpstreamClient;
+  requestId: string;
+  report: ReconciliationReport;
+}
+
+async function compare({ upstream, requestId, report }: Pass, jobs: JobRecord[]): Promise<void> {
+  const limit = pLimit(CONCURRENCY);
+  const answers = await Promise.all(jobs.map((job) => limit(() => fetchUpstream(upstream, job.jobId, requestId))));
+  for (const [i, job] of jobs.entries()) recordComparison(report, job, answers[i] ?? null);
+  report.progress.jobsChecked = jobs.length;
+}
+
+/**
+ * Reads at most `pages` pages of Apiframe's job list (newest first) from `cursor`, noting the
+ * jobs created in [start, end) that the gateway never recorded. Returns where to go on, or
+ * undefined once the list is past the period.
+ */
+async function findUnrecorded(
+  { upstream, requestId, report }: Pass,
+  cursor: string | null,
+  pages: number,
+  period: { start: number; end: number; known: Set<string> },
+): Promise<string | null | undefined> {
+  for (let read = 0; read < pages; read++) {
+    const page = await listPage(upstream, cursor, requestId);
+    report.progress.apiframePagesRead += 1;
+    for (const job of page.jobs) {
+      const createdAt = Date.parse(job.createdAt);
+      if (createdAt < period.start) return undefined;
+      if (createdAt >= period.end || period.known.has(job.id)) continue;
+      report.unknownToGateway.push({
+        jobId: job.id,
+        model: job.model ?? '',
+        status: job.status,
+        creditCost: job.creditCost,
+        createdAt: job.createdAt,
+      });
+      report.summary.unknownToGatewayCredits += apiframeCharge(job) ?? 0;
+    }
+    if (!page.hasMore || !page.nextCursor) return undefined;
+    cursor = page.nextCursor;
+  }
+  return cursor;
+}
+
 export function createUsageReconciliation(store: Store, upstream: UpstreamClient) {
   let running = false;
-
-  async function fetchUpstream(jobId: string, requestId: string): Promise<UpstreamJob | null | Error> {
-    try {
-      const response = await upstream.getJob(jobId, requestId);
-      if (response.status === 404) return null;
-      if (response.status !== 200) return new Error(`Apiframe answered ${response.status}`);
-      return JSON.parse(response.body) as UpstreamJob;
-    } catch (error) {
-      return error instanceof Error ? error : new Error(String(error));
-    }
-  }
-
-  /** The gateway's jobs created in [start, end) in creation order, and the ids of all it recorded near them. */
-  async function gatewayJobs(
-    team: string | undefined,
-    start: number,
-    end: number,
-  ): Promise<{ jobs: JobRecord[]; known: Set<string> }> {
-    const teams = team ? [team] : await store.teams();
-    const nearby = (
-      await Promise.all(teams.map((name) => store.jobsCreatedBetween(name, start - EDGE_MS, end + EDGE_MS)))
-    ).flat();
-    const jobs = nearby.filter((job) => job.createdAt >= start && job.createdAt < end).sort(byCreation);
-    return { jobs, known: new Set(nearby.map((job) => job.jobId)) };
-  }
-
-  async function compare(jobs: JobRecord[], report: ReconciliationReport, requestId: string): Promise<void> {
-    const limit = pLimit(CONCURRENCY);
-    const upstreamJobs = await Promise.all(jobs.map((job) => limit(() => fetchUpstream(job.jobId, requestId))));
-    jobs.forEach((job, i) => {
-      const answer = upstreamJobs[i];
-      if (answer instanceof Error) {
-        report.errors.push({ jobId: job.jobId, error: answer.message });
-        return;
-      }
-      const charge = answer ? apiframeCharge(answer) : null;
-      const line: Difference = {
-        jobId: job.jobId,
-        team: job.team,
-        keyId: job.keyId,
-        model: job.model,
-        gatewayState: job.state,
-        gatewayCredits: job.charged,
-        apiframeStatus: answer?.status ?? null,
-        apiframeCredits: charge,
-      };
-      if (job.state === 'pending') {
-        report.unsettled.push(line);
-        return;
-      }
-      report.summary.settled += 1;
-      report.summary.gatewayCredits += job.charged ?? 0;
-      report.summary.apiframeCredits += charge ?? 0;
-      if (charge !== job.charged) report.differences.push(line);
-    });
-    report.progress.jobsChecked = jobs.length;
-  }
-
-  /** One page of Apiframe's account-wide job list, newest first; a 502 when Apiframe cannot give it. */
-  async function listPage(cursor: string | null, requestId: string): Promise<Static<typeof UpstreamJobPage>> {
-    const query = new URLSearchParams({ scope: 'team', limit: '100', ...(cursor && { cursor }) });
-    const response = await upstream.listJobs(query, requestId).catch(() => null);
-    if (response?.status !== 200) throw new errors.UpstreamUnavailable();
-    let page: unknown;
-    try {
-      page = JSON.parse(response.body);
-    } catch {
-      throw new errors.UpstreamUnavailable();
-    }
-    if (!Value.Check(UpstreamJobPage, page)) throw new errors.UpstreamUnavailable();
-    return page;
-  }
-
-  /**
-   * Reads at most `pages` pages of Apiframe's job list (newest first) from `cursor`, noting the
-   * jobs created in [start, end) that the gateway never recorded. Returns where to go on, or
-   * undefined once the list is past the period.
-   */
-  async function findUnrecorded(
-    cursor: string | null,
-    pages: number,
-    period: { start: number; end: number; known: Set<string> },
-    report: ReconciliationReport,
-    requestId: string,
-  ): Promise<string | null | undefined> {
-    for (let read = 0; read < pages; read++) {
-      const page = await listPage(cursor, requestId);
-      report.progress.apiframePagesRead += 1;
-      for (const job of page.jobs) {
-        const createdAt = Date.parse(job.createdAt);
-        if (createdAt < period.start) return undefined;
-        if (createdAt >= period.end || period.known.has(job.id)) continue;
-        report.unknownToGateway.push({
-          jobId: job.id,
-          model: job.model ?? '',
-          status: job.status,
-          creditCost: job.creditCost,
-          createdAt: job.createdAt,
-        });
-        report.summary.unknownToGatewayCredits += apiframeCharge(job) ?? 0;
-      }
-      if (!page.hasMore || !page.nextCursor) return undefined;
-      cursor = page.nextCursor;
-    }
-    return cursor;
-  }
 
   async function run(query: ReconciliationQuery, requestId: string): Promise<ReconciliationReport> {
     const resume = query.cursor === undefined ? undefined : decodeResume(query.cursor, query.team);
     daysBetween(query.from, query.to);
     const start = Date.parse(`${query.from}T00:00:00Z`);
     const end = Date.parse(`${query.to}T00:00:00Z`) + DAY_MS;
-    const { jobs, known } = await gatewayJobs(query.team, start, end);
+    const { jobs, known } = await gatewayJobs(store, query.team, start, end);
     const report = emptyReport(query);
+    const pass: Pass = { upstream, requestId, report };
 
     let listFrom: string | null = null;
     if (resume?.phase === 'apiframe') {
@@ -250,7 +211,7 @@ export function createUsageReconciliation(store: Store, upstream: UpstreamClient
     } else {
       const pending = resume ? jobs.filter((job) => isAfter(job, resume)) : jobs;
       const part = pending.slice(0, query.limit);
-      await compare(part, report, requestId);
+      await compare(pass, part);
       report.progress.jobsRemaining = pending.length - part.length;
       const last = part.at(-1);
       if (last && report.progress.jobsRemaining > 0)
@@ -258,7 +219,7 @@ export function createUsageReconciliation(store: Store, upstream: UpstreamClient
     }
     if (query.team !== undefined) return finish(report, null);
     const pages = query.limit - report.progress.jobsChecked;
-    const next = await findUnrecorded(listFrom, pages, { start, end, known }, report, requestId);
+    const next = await findUnrecorded(pass, listFrom, pages, { start, end, known });
     return finish(report, next === undefined ? null : { phase: 'apiframe', cursor: next });
   }
 

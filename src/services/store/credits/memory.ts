@@ -19,7 +19,10 @@ function retakeLapsed(team: TeamLedger, r: AttachRequest): number {
   return overrun;
 }
 
-export function createMemoryCredits({ ledger }: MemoryState): Credits {
+/** Reservations: taken and returned with their ledger entries, their leases kept on them. */
+function createMemoryReservations({
+  ledger,
+}: MemoryState): Pick<Credits, 'reserve' | 'release' | 'renewLease' | 'expiredReservations'> {
   return {
     async reserve(r) {
       const team = ledger(r.team);
@@ -46,6 +49,23 @@ export function createMemoryCredits({ ledger }: MemoryState): Credits {
       return reservation.credits;
     },
 
+    async renewLease(teamName, reservationId, leaseUntil) {
+      const reservation = ledger(teamName).reservations.get(reservationId);
+      if (reservation) reservation.leaseUntil = leaseUntil;
+    },
+
+    async expiredReservations(teamName, now, limit) {
+      return [...ledger(teamName).reservations.entries()]
+        .filter(([, reservation]) => reservation.leaseUntil <= now)
+        .slice(0, limit)
+        .map(([reservationId, { model, windows }]) => ({ reservationId, team: teamName, model, day: windows[0]! }));
+    },
+  };
+}
+
+/** A job's credits: taking over its reservation when Apiframe accepts it, and settling it. */
+function createMemoryJobCharges({ ledger }: MemoryState): Pick<Credits, 'attachJob' | 'settle'> {
+  return {
     async attachJob(r) {
       const team = ledger(r.team);
       const reservation = team.reservations.get(r.reservationId);
@@ -102,19 +122,12 @@ export function createMemoryCredits({ ledger }: MemoryState): Credits {
       Object.assign(job, { state: 'settled', charged: r.credits, finalBody: r.finalBody || null });
       return { settled: true, overrun };
     },
+  };
+}
 
-    async renewLease(teamName, reservationId, leaseUntil) {
-      const reservation = ledger(teamName).reservations.get(reservationId);
-      if (reservation) reservation.leaseUntil = leaseUntil;
-    },
-
-    async expiredReservations(teamName, now, limit) {
-      return [...ledger(teamName).reservations.entries()]
-        .filter(([, reservation]) => reservation.leaseUntil <= now)
-        .slice(0, limit)
-        .map(([reservationId, { model, windows }]) => ({ reservationId, team: teamName, model, day: windows[0]! }));
-    },
-
+/** Spend, ledger entries and aggregates, read from the team's ledger (entries and cells as copies). */
+function createMemoryCreditReads({ ledger }: MemoryState): Pick<Credits, 'spend' | 'readLedger' | 'aggregates'> {
+  return {
     async spend(q) {
       const team = ledger(q.team);
       const spend: Spend = { key: {}, team: {} };
@@ -135,5 +148,13 @@ export function createMemoryCredits({ ledger }: MemoryState): Credits {
       const cells = ledger(teamName).aggregates;
       return days.flatMap((day) => [...(cells.get(day)?.values() ?? [])].map((cell) => ({ ...cell })));
     },
+  };
+}
+
+export function createMemoryCredits(state: MemoryState): Credits {
+  return {
+    ...createMemoryReservations(state),
+    ...createMemoryJobCharges(state),
+    ...createMemoryCreditReads(state),
   };
 }

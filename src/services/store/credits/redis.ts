@@ -49,26 +49,30 @@ function budgetInputs(r: { keyBudget: BudgetCheck | null; teamBudget: BudgetChec
   };
 }
 
-export function createRedisCredits({ redis, guarded }: RedisContext, ledgerRetentionMs: number): Credits {
-  /** The inputs every money script starts with. */
-  function moneyInputs(team: string, day: string, movement: Movement) {
-    const keys = teamKeys(team);
-    return {
-      spendHash: keys.spend,
-      ledgerStream: keys.ledger,
-      aggregateHash: keys.aggregate(day),
-      requestId: movement.requestId,
-      now: movement.now,
-      retentionMs: ledgerRetentionMs,
-    };
-  }
+/** The inputs every money script starts with. */
+function moneyInputs(team: string, day: string, movement: Movement, retentionMs: number) {
+  const keys = teamKeys(team);
+  return {
+    spendHash: keys.spend,
+    ledgerStream: keys.ledger,
+    aggregateHash: keys.aggregate(day),
+    requestId: movement.requestId,
+    now: movement.now,
+    retentionMs,
+  };
+}
 
+/** Reservations: taken and returned by scripts, their leases kept in the team's leases zset. */
+function createRedisReservations(
+  { redis, guarded }: RedisContext,
+  ledgerRetentionMs: number,
+): Pick<Credits, 'reserve' | 'release' | 'renewLease' | 'expiredReservations'> {
   return {
     reserve: (r) =>
       guarded(() => {
         const keys = teamKeys(r.team);
         return RESERVE.run(redis, {
-          ...moneyInputs(r.team, r.windows[0]!, r),
+          ...moneyInputs(r.team, r.windows[0]!, r, ledgerRetentionMs),
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
           credits: r.credits,
@@ -85,7 +89,7 @@ export function createRedisCredits({ redis, guarded }: RedisContext, ledgerReten
       guarded(() => {
         const keys = teamKeys(r.team);
         return RELEASE.run(redis, {
-          ...moneyInputs(r.team, r.day, r),
+          ...moneyInputs(r.team, r.day, r, ledgerRetentionMs),
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
           reservationId: r.reservationId,
@@ -93,11 +97,35 @@ export function createRedisCredits({ redis, guarded }: RedisContext, ledgerReten
         });
       }),
 
+    renewLease: (team, reservationId, leaseUntil) =>
+      guarded(async () => {
+        await redis.zadd(teamKeys(team).leases, 'XX', leaseUntil, reservationId);
+      }),
+
+    expiredReservations: (team, now, limit) =>
+      guarded(async (): Promise<ExpiredReservation[]> => {
+        const keys = teamKeys(team);
+        const ids = await redis.zrange(keys.leases, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit);
+        const details = await Promise.all(ids.map((id) => redis.hmget(keys.reservation(id), 'windows', 'model')));
+        return ids.map((reservationId, i) => {
+          const [windows, model] = details[i]!;
+          return { reservationId, team, model: model ?? '', day: windows?.split(',')[0] ?? windowOf('day', now) };
+        });
+      }),
+  };
+}
+
+/** A job's credits: taking over its reservation when Apiframe accepts it, and settling it. */
+function createRedisJobCharges(
+  { redis, guarded }: RedisContext,
+  ledgerRetentionMs: number,
+): Pick<Credits, 'attachJob' | 'settle'> {
+  return {
     attachJob: (r) =>
       guarded(() => {
         const keys = teamKeys(r.team);
         return ATTACH.run(redis, {
-          ...moneyInputs(r.team, r.windows[0]!, r),
+          ...moneyInputs(r.team, r.windows[0]!, r, ledgerRetentionMs),
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
           jobHash: keys.job(r.jobId),
@@ -120,7 +148,7 @@ export function createRedisCredits({ redis, guarded }: RedisContext, ledgerReten
       guarded(() => {
         const keys = teamKeys(r.team);
         return SETTLE.run(redis, {
-          ...moneyInputs(r.team, r.day, r),
+          ...moneyInputs(r.team, r.day, r, ledgerRetentionMs),
           jobHash: keys.job(r.jobId),
           pendingZset: keys.pending,
           jobId: r.jobId,
@@ -129,23 +157,15 @@ export function createRedisCredits({ redis, guarded }: RedisContext, ledgerReten
           finalBody: r.finalBody,
         });
       }),
+  };
+}
 
-    renewLease: (team, reservationId, leaseUntil) =>
-      guarded(async () => {
-        await redis.zadd(teamKeys(team).leases, 'XX', leaseUntil, reservationId);
-      }),
-
-    expiredReservations: (team, now, limit) =>
-      guarded(async (): Promise<ExpiredReservation[]> => {
-        const keys = teamKeys(team);
-        const ids = await redis.zrange(keys.leases, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit);
-        const details = await Promise.all(ids.map((id) => redis.hmget(keys.reservation(id), 'windows', 'model')));
-        return ids.map((reservationId, i) => {
-          const [windows, model] = details[i]!;
-          return { reservationId, team, model: model ?? '', day: windows?.split(',')[0] ?? windowOf('day', now) };
-        });
-      }),
-
+/** Spend, ledger entries and aggregates, read straight from their hashes and stream. */
+function createRedisCreditReads({
+  redis,
+  guarded,
+}: RedisContext): Pick<Credits, 'spend' | 'readLedger' | 'aggregates'> {
+  return {
     spend: (q) =>
       guarded(async (): Promise<Spend> => {
         const keyFields = q.keyId ? q.windows.map((w) => `key:${q.keyId}:${w}`) : [];
@@ -170,5 +190,13 @@ export function createRedisCredits({ redis, guarded }: RedisContext, ledgerReten
         const hashes = await Promise.all(days.map((day) => redis.hgetall(keys.aggregate(day))));
         return hashes.flatMap((fields, i) => toAggregateCells(team, days[i]!, fields));
       }),
+  };
+}
+
+export function createRedisCredits(context: RedisContext, ledgerRetentionMs: number): Credits {
+  return {
+    ...createRedisReservations(context, ledgerRetentionMs),
+    ...createRedisJobCharges(context, ledgerRetentionMs),
+    ...createRedisCreditReads(context),
   };
 }

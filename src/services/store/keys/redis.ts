@@ -3,8 +3,52 @@
 import type { ChangeEvent } from '../../../domain/changes.js';
 import type { AuditEntry, StoredAuditEntry, TeamKeyRecord, TeamRecord } from '../../../domain/keys.js';
 import { adminKeys, CHANGES_CHANNEL, pageOfIndex, type RedisContext } from '../redis-context.js';
-import type { KeyRecords } from './contract.js';
+import type { KeyChange, KeyRecords, TeamChange } from './contract.js';
 import { SAVE_KEY, SAVE_TEAM } from './lua.js';
+
+/** SAVE_KEY's inputs for a key change: the record, its indexes, its audit entry and its announcement. */
+function saveKeyInputs({ record, expectedVersion, retire, implicitTeam, audit }: KeyChange) {
+  return {
+    keyRecord: adminKeys.key(record.id),
+    currentHash: adminKeys.hash(record.hash),
+    retiredHash: retire ? adminKeys.hash(retire.hash) : adminKeys.unused,
+    keysIndex: adminKeys.index,
+    teamKeysIndex: adminKeys.teamIndex(record.team),
+    teamRecord: adminKeys.team(record.team),
+    teamsSet: adminKeys.teams,
+    originsSet: adminKeys.origins,
+    auditStream: adminKeys.audit,
+    changeCounter: adminKeys.changes,
+    expectedVersion,
+    recordJson: JSON.stringify(record),
+    keyId: record.id,
+    createdAtMs: Date.parse(record.createdAt),
+    teamId: record.team,
+    retireAt: retire?.at ?? '',
+    originsCsv: record.allowedOrigins.join(','),
+    auditJson: JSON.stringify(audit),
+    implicitTeamJson: implicitTeam ? JSON.stringify(implicitTeam.record) : '',
+    implicitTeamAuditJson: implicitTeam ? JSON.stringify(implicitTeam.audit) : '',
+    changeChannel: CHANGES_CHANNEL,
+    changeEventJson: JSON.stringify({ kind: 'key', id: record.id } satisfies ChangeEvent),
+  };
+}
+
+/** SAVE_TEAM's inputs for a team change, announced like a key's. */
+function saveTeamInputs({ record, expectedVersion, audit }: TeamChange) {
+  return {
+    teamRecord: adminKeys.team(record.id),
+    teamsSet: adminKeys.teams,
+    auditStream: adminKeys.audit,
+    changeCounter: adminKeys.changes,
+    expectedVersion,
+    recordJson: JSON.stringify(record),
+    teamId: record.id,
+    auditJson: JSON.stringify(audit),
+    changeChannel: CHANGES_CHANNEL,
+    changeEventJson: JSON.stringify({ kind: 'team', id: record.id } satisfies ChangeEvent),
+  };
+}
 
 export function createRedisKeyRecords({ redis, guarded }: RedisContext): KeyRecords {
   async function readJson<T>(key: string): Promise<T | null> {
@@ -18,33 +62,7 @@ export function createRedisKeyRecords({ redis, guarded }: RedisContext): KeyReco
   }
 
   return {
-    saveKey: ({ record, expectedVersion, retire, implicitTeam, audit }) =>
-      guarded(() =>
-        SAVE_KEY.run(redis, {
-          keyRecord: adminKeys.key(record.id),
-          currentHash: adminKeys.hash(record.hash),
-          retiredHash: retire ? adminKeys.hash(retire.hash) : adminKeys.unused,
-          keysIndex: adminKeys.index,
-          teamKeysIndex: adminKeys.teamIndex(record.team),
-          teamRecord: adminKeys.team(record.team),
-          teamsSet: adminKeys.teams,
-          originsSet: adminKeys.origins,
-          auditStream: adminKeys.audit,
-          changeCounter: adminKeys.changes,
-          expectedVersion,
-          recordJson: JSON.stringify(record),
-          keyId: record.id,
-          createdAtMs: Date.parse(record.createdAt),
-          teamId: record.team,
-          retireAt: retire?.at ?? '',
-          originsCsv: record.allowedOrigins.join(','),
-          auditJson: JSON.stringify(audit),
-          implicitTeamJson: implicitTeam ? JSON.stringify(implicitTeam.record) : '',
-          implicitTeamAuditJson: implicitTeam ? JSON.stringify(implicitTeam.audit) : '',
-          changeChannel: CHANGES_CHANNEL,
-          changeEventJson: JSON.stringify({ kind: 'key', id: record.id } satisfies ChangeEvent),
-        }),
-      ),
+    saveKey: (change) => guarded(() => SAVE_KEY.run(redis, saveKeyInputs(change))),
 
     findKeyByHash: (hash) =>
       guarded(async () => {
@@ -61,21 +79,7 @@ export function createRedisKeyRecords({ redis, guarded }: RedisContext): KeyReco
         return { keys: await readAll<TeamKeyRecord>(ids.map(adminKeys.key)), hasMore };
       }),
 
-    saveTeam: ({ record, expectedVersion, audit }) =>
-      guarded(() =>
-        SAVE_TEAM.run(redis, {
-          teamRecord: adminKeys.team(record.id),
-          teamsSet: adminKeys.teams,
-          auditStream: adminKeys.audit,
-          changeCounter: adminKeys.changes,
-          expectedVersion,
-          recordJson: JSON.stringify(record),
-          teamId: record.id,
-          auditJson: JSON.stringify(audit),
-          changeChannel: CHANGES_CHANNEL,
-          changeEventJson: JSON.stringify({ kind: 'team', id: record.id } satisfies ChangeEvent),
-        }),
-      ),
+    saveTeam: (change) => guarded(() => SAVE_TEAM.run(redis, saveTeamInputs(change))),
 
     getTeam: (id) => guarded(() => readJson<TeamRecord>(adminKeys.team(id))),
 
