@@ -69,7 +69,9 @@ export const ConfigSchema = Type.Object({
   ),
   PRICING: Type.String({
     default: '{"seedream-4":3}',
-    description: 'JSON object of enabled models and their credits per generation.',
+    description:
+      'JSON object of whole credits reserved per job, by model or action (`midjourney:upsample`) of ' +
+      'Apiframe’s spec; others are refused until priced.',
   }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({
     minimum: 100,

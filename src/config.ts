@@ -5,10 +5,10 @@
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, type RawConfig } from './config-schema.js';
-import { SUPPORTED_MODELS } from './domain/models.js';
+import { APIFRAME_PRICE_NAMES } from './schemas/apiframe-spec.js';
 
 export interface Config extends Omit<RawConfig, 'PRICING' | 'WEBHOOK_ALLOWED_HOSTS'> {
-  /** Credits charged per generation, by model; only these models are accepted. */
+  /** Credits reserved per job, by model or action (`midjourney:upsample`); others are refused until priced. */
   readonly pricing: Readonly<Record<string, number>>;
   /** Hosts a caller's webhookUrl may name although they are private or loopback (WEBHOOK_ALLOWED_HOSTS). */
   readonly webhookAllowedHosts: readonly string[];
@@ -23,7 +23,7 @@ export class ConfigError extends Error {
 /** Clock skew between instances a lease tolerates (the reconciler compares it with its own clock). */
 const LEASE_MARGIN_MS = 5_000;
 
-const PricingSchema = Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9.-]*$' }), Type.Integer({ minimum: 0 }));
+const PricingSchema = Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9._:-]*$' }), Type.Integer({ minimum: 0 }));
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const known = Object.keys(ConfigSchema.properties);
@@ -76,10 +76,11 @@ function parsePricing(text: string): Record<string, number> {
   if (!Value.Check(PricingSchema, parsed) || Object.keys(parsed).length === 0) {
     throw new ConfigError('PRICING is invalid (expected a non-empty object of model name to whole credits)');
   }
-  const unknown = Object.keys(parsed).filter((model) => !(SUPPORTED_MODELS as readonly string[]).includes(model));
+  const unknown = Object.keys(parsed).filter((model) => !APIFRAME_PRICE_NAMES.includes(model));
   if (unknown.length > 0) {
     throw new ConfigError(
-      `PRICING is invalid (unsupported model ${unknown.join(', ')}; supported: ${SUPPORTED_MODELS.join(', ')})`,
+      `PRICING is invalid (unsupported model ${unknown.join(', ')}; not a model or action of Apiframe's spec ` +
+        'in openapi/apiframe/, e.g. seedream-4, kling-2.1, midjourney:upsample)',
     );
   }
   return parsed;

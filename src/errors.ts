@@ -11,6 +11,9 @@ export const errors = {
   MetricsUnauthorized: createError('GW_METRICS_UNAUTHORIZED', 'Invalid or missing metrics token', 401),
   AdminUnauthorized: createError('GW_ADMIN_UNAUTHORIZED', 'Invalid or missing admin token', 401),
   ValidationFailed: createError('GW_VALIDATION_FAILED', 'Validation failed', 400),
+  // Shaped as Apiframe's validation error, as a model Apiframe does not know is answered: its
+  // details list the priced models and name the missing price.
+  PriceMissing: createError('GW_PRICE_MISSING', 'Validation failed', 400),
   InvalidJson: createError('GW_INVALID_JSON', 'Request body is not valid JSON', 400),
   UnsupportedMediaType: createError('GW_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json', 415),
   BodyTooLarge: createError('GW_BODY_TOO_LARGE', 'Request body is larger than %s bytes', 413),

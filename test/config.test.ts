@@ -104,3 +104,16 @@ describe('configuration', () => {
     }
   });
 });
+
+describe('PRICING', () => {
+  it('prices any model or action of Apiframe’s spec, by the names the gateway gives them', () => {
+    const pricing = { 'kling-2.1': 70, 'flux-2-pro': 6, 'midjourney:upsample': 2, 'suno:add_vocals': 5 };
+    expect(loadConfig({ ...base, PRICING: JSON.stringify(pricing) }).pricing).toEqual(pricing);
+  });
+
+  it('refuses an action the spec does not have', () => {
+    expect(() => loadConfig({ ...base, PRICING: '{"midjourney:zoom": 2}' })).toThrow(
+      'PRICING is invalid (unsupported model midjourney:zoom',
+    );
+  });
+});

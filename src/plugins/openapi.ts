@@ -27,7 +27,9 @@ async function openApiDocument(app: FastifyInstance): Promise<void> {
         },
       },
       tags: [
-        { name: 'Images', description: 'Job submission (Apiframe-compatible)' },
+        { name: 'Images', description: 'Image jobs (Apiframe-compatible)' },
+        { name: 'Videos', description: 'Video jobs (Apiframe-compatible)' },
+        { name: 'Music', description: 'Music jobs (Apiframe-compatible)' },
         { name: 'Jobs', description: 'Job status and listing (Apiframe-compatible)' },
         { name: 'Account', description: 'The calling team key' },
         { name: 'Admin: keys', description: 'The team-key lifecycle' },

@@ -17,13 +17,16 @@ export interface JobOperation<Body extends TSchema = TSchema> {
   tags: string[];
   summary: string;
   description: string;
-  /** The body's schema, given the models the pricing table enables. */
-  body(enabledModels: readonly string[]): Body;
+  /** The body's schema. */
+  body(): Body;
   /** Rules across fields that the schema cannot express: messages by path, none when the body is valid. */
   crossFieldErrors?(body: Static<Body>): Record<string, string[]>;
   /** The model the job runs: checked against the key's allowedModels, named in the ledger and metrics. */
   model(body: Static<Body>): string;
-  /** The credits reserved before the job is sent (a job that costs more is charged an overrun). */
+  /**
+   * The credits reserved before the job is sent (a job that costs more is charged an overrun);
+   * throws when the operator has set no price for it.
+   */
   price(body: Static<Body>, pricing: Pricing): number;
   /** Ids of earlier jobs the body works on: each must be a job of the caller's team. */
   jobReferences?(body: Static<Body>): string[];

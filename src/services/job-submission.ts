@@ -1,6 +1,7 @@
 // The job pipeline: any operation described by a JobOperation runs the same steps. The caller is
-// authenticated by the route; then the body is validated (its cross-field rules, the key's
-// allowed models, the jobs it refers to, the caller's webhookUrl), priced, and with an
+// authenticated by the route; then the body is checked (its cross-field rules, the key's
+// allowed models), priced (refused when the operator has set no price), its references checked
+// (the jobs it works on must be the team's), its webhookUrl checked, and with an
 // Idempotency-Key run at most once. Running it reserves the price before anything is sent
 // upstream (job-reservation.ts), forwards the body with the gateway's own webhook URL in place
 // of the caller's, records the job Apiframe accepted (job-recording.ts), its reservation
@@ -69,8 +70,9 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     idempotencyKey?: string,
   ): Promise<SubmissionAnswer> {
     const model = operation.model(body);
-    await validate(store, operation, caller, body, model);
+    checkRules(operation, caller, body, model);
     const credits = operation.price(body, pricing);
+    await checkReferences(store, operation, caller, body);
     const { upstreamBody, webhook } = await relayedWebhook(webhooks, operation, caller, body);
     const submission: Submission = { operation, caller, upstreamBody, model, credits, webhook, requestId };
     if (idempotencyKey === undefined) return { ...(await run(submission)), replayed: false };
@@ -130,17 +132,20 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
 
 export type JobSubmission = ReturnType<typeof createJobSubmission>;
 
-/** Refuses a body its operation's own rules reject, a model the key may not use, or another team's job. */
-async function validate<S extends TSchema>(
+/** Refuses a body its operation's own rules reject, or a model the key may not use. */
+function checkRules<S extends TSchema>(operation: JobOperation<S>, caller: Caller, body: Static<S>, model: string) {
+  const details = operation.crossFieldErrors?.(body) ?? {};
+  if (Object.keys(details).length > 0) throw invalidInput(details);
+  if (caller.key.allowedModels && !caller.key.allowedModels.includes(model)) throw new errors.ModelNotAllowed(model);
+}
+
+/** Refuses a body that names a job of another team, or none, as not found. */
+async function checkReferences<S extends TSchema>(
   store: Store,
   operation: JobOperation<S>,
   caller: Caller,
   body: Static<S>,
-  model: string,
 ): Promise<void> {
-  const details = operation.crossFieldErrors?.(body) ?? {};
-  if (Object.keys(details).length > 0) throw invalidInput(details);
-  if (caller.key.allowedModels && !caller.key.allowedModels.includes(model)) throw new errors.ModelNotAllowed(model);
   for (const jobId of operation.jobReferences?.(body) ?? []) {
     if (!(await store.getJob(caller.key.team, jobId))) throw new errors.JobNotFound();
   }

@@ -35,8 +35,7 @@ const responses = {
 
 /** Registered under the `/v2` prefix. */
 export const jobOperationRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { submissions, config } = app.services;
-  const enabledModels = Object.keys(config.pricing);
+  const { submissions } = app.services;
   for (const operation of JOB_OPERATIONS) {
     const { tags, summary, description } = operation;
     app.post(
@@ -48,7 +47,7 @@ export const jobOperationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           summary,
           description,
           headers: IdempotencyHeaders,
-          body: operation.body(enabledModels),
+          body: operation.body(),
           response: responses,
         },
       },
