@@ -52,7 +52,7 @@ const tracks = (count: number) => ({ kind: 'tracks', count });
 const video = { kind: 'videos', count: 1 };
 
 describe('every job-submitting operation', () => {
-  it.each([
+  const runs: [string, Record<string, unknown>, number, { kind: string; count: number }][] = [
     ['/v2/images/generate', { model: 'seedream-4', prompt: 'a cat' }, 3, images(1)],
     ['/v2/images/generate', { model: 'midjourney', prompt: 'a cat' }, 5, images(4)],
     ['/v2/images/generate', { model: 'gpt-image-1.5', prompt: 'a cat' }, 5, images(1)],
@@ -96,10 +96,18 @@ describe('every job-submitting operation', () => {
     ['/v2/music/generate', { model: 'suno', prompt: 'a song' }, 6, tracks(2)],
     ['/v2/music/generate', { model: 'mureka', prompt: 'a song' }, 6, tracks(2)],
     ['/v2/music/generate', { model: 'mureka', prompt: 'a song', murekaParams: { n: 3 } }, 9, tracks(3)],
-  ])('POST %s %j completes with creditCost %i', async (path, body, cost, result) => {
+  ];
+
+  it.each(runs)('POST %s %j completes with creditCost %i', async (path, body, cost, result) => {
     const job = await run(path, body);
     expect(job).toMatchObject({ status: 'COMPLETED', model: body.model, creditCost: cost, input: body });
     expect(job.result[result.kind]).toHaveLength(result.count);
+  });
+
+  it('runs every model of the catalogue', async () => {
+    const { body } = await call('GET', '/v2/models');
+    const run = new Set(runs.map(([, request]) => request.model));
+    expect(body.models.map((model: { id: string }) => model.id).filter((id: string) => !run.has(id))).toEqual([]);
   });
 
   it('runs Midjourney actions on a grid and on an upsample, priced per action', async () => {
