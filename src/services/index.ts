@@ -24,6 +24,8 @@ import { createTeamAdmin, type TeamAdmin } from './team-admin.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { createUsageEvents, type UsageEvents } from './usage-events.js';
 import { createUsageReconciliation, type UsageReconciliation } from './usage-reconciliation.js';
+import { respectingPause } from './paused-upstream.js';
+import { createUpstreamPause } from './upstream-pause.js';
 import { createUsageReports, type UsageReports } from './usage-report.js';
 import { createWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 import { systemResolver, type Resolver } from './webhook-target.js';
@@ -96,8 +98,10 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     metrics,
     logger,
   });
-  const jobs = createJobServices({ config, store, upstream, webhooks, clock, logger, metrics });
-  const account = createAccountCredits({ upstream, clock });
+  const pause = createUpstreamPause(store);
+  const jobs = createJobServices({ config, store, upstream, webhooks, clock, logger, metrics, pause });
+  const heldUpstream = respectingPause(upstream, pause);
+  const account = createAccountCredits({ upstream: heldUpstream, clock });
 
   return {
     config,
@@ -115,7 +119,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     audit: createAuditTrail(store),
     usage: createUsageReports(store),
     usageEvents: createUsageEvents(store),
-    reconciliation: createUsageReconciliation(store, upstream),
+    reconciliation: createUsageReconciliation(store, heldUpstream, pause),
     webhooks,
     webhookReceiver: createWebhookReceiver({ store, settlement: jobs.settlement, webhooks }),
     submissions: jobs.submissions,

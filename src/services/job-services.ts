@@ -13,7 +13,7 @@ import { createJobSettlement } from './job-settlement.js';
 import { createJobSubmission } from './job-submission.js';
 import type { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
-import { createUpstreamPause } from './upstream-pause.js';
+import type { UpstreamPause } from './upstream-pause.js';
 import type { UpstreamClient } from './upstream.js';
 import type { Webhooks } from './webhooks.js';
 
@@ -25,10 +25,19 @@ export interface JobServiceDeps {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
+  pause: UpstreamPause;
 }
 
-export function createJobServices({ config, store, upstream, webhooks, clock, logger, metrics }: JobServiceDeps) {
-  const pause = createUpstreamPause(store);
+export function createJobServices({
+  config,
+  store,
+  upstream,
+  webhooks,
+  clock,
+  logger,
+  metrics,
+  pause,
+}: JobServiceDeps) {
   const settlement = createJobSettlement({ store, pricing: config.pricing, clock, logger, metrics });
   const recording = createJobRecording({ store, logger, metrics });
   const refresher = createJobRefresh({ store, upstream, settlement, pause, clock, logger });

@@ -28,7 +28,10 @@ export function apiframeCharge(job: UpstreamJob): number | null {
   return job.status === 'COMPLETED' ? (job.creditCost ?? 0) : 0;
 }
 
-/** Apiframe's view of one job: null when it does not know the job, an Error when it could not say. */
+/**
+ * Apiframe's view of one job: null when it does not know the job, an Error when it could not say.
+ * Apiframe's 429 pause is not such an error: it ends the whole reconciliation with the caller's 429.
+ */
 export async function fetchUpstream(
   upstream: UpstreamClient,
   jobId: string,
@@ -40,6 +43,7 @@ export async function fetchUpstream(
     if (response.status !== 200) return new Error(`Apiframe answered ${response.status}`);
     return JSON.parse(response.body) as UpstreamJob;
   } catch (error) {
+    if (error instanceof errors.UpstreamRateLimited) throw error;
     return error instanceof Error ? error : new Error(String(error));
   }
 }
@@ -51,7 +55,10 @@ export async function listPage(
   requestId: string,
 ): Promise<Static<typeof UpstreamJobPage>> {
   const query = new URLSearchParams({ scope: 'team', limit: '100', ...(cursor && { cursor }) });
-  const response = await upstream.listJobs(query, requestId).catch(() => null);
+  const response = await upstream.listJobs(query, requestId).catch((error: unknown) => {
+    if (error instanceof errors.UpstreamRateLimited) throw error;
+    return null;
+  });
   if (response?.status !== 200) throw new errors.UpstreamUnavailable();
   let page: unknown;
   try {

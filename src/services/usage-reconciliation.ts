@@ -11,6 +11,7 @@ import { apiframeCharge, fetchUpstream, listPage, type UpstreamJob } from './usa
 import { byCreation, decodeResume, encodeResume, isAfter, type Resume } from './usage-reconciliation-walk.js';
 import { daysBetween } from './usage-report.js';
 import type { JobRecord } from '../domain/jobs.js';
+import type { UpstreamPause } from './upstream-pause.js';
 import type { Store } from './store/store.js';
 import type { UpstreamClient } from './upstream.js';
 
@@ -193,10 +194,12 @@ async function findUnrecorded(
   return cursor;
 }
 
-export function createUsageReconciliation(store: Store, upstream: UpstreamClient) {
+/** `upstream` must respect Apiframe's 429 pause (see paused-upstream.ts); `pause` refuses a run that starts in one. */
+export function createUsageReconciliation(store: Store, upstream: UpstreamClient, pause: UpstreamPause) {
   let running = false;
 
   async function run(query: ReconciliationQuery, requestId: string): Promise<ReconciliationReport> {
+    pause.refuseWhilePaused();
     const resume = query.cursor === undefined ? undefined : decodeResume(query.cursor, query.team);
     daysBetween(query.from, query.to);
     const start = Date.parse(`${query.from}T00:00:00Z`);

@@ -27,7 +27,7 @@ export function renderJob(job: SimJob, jobDurationMs: number, now = Date.now()) 
     completedAt: terminal ? new Date(job.createdAt + jobDurationMs).toISOString() : null,
     expired: false,
     input: job.input,
-    result: status === 'COMPLETED' ? { images: [`https://cdn.simulator.invalid/${job.id}.png`] } : null,
+    result: status === 'COMPLETED' ? job.result : null,
   };
 }
 

@@ -4,7 +4,10 @@ export interface SimulatorOptions {
   apiKey: string;
   /** How long a job takes from QUEUED to its terminal state. */
   jobDurationMs?: number;
-  /** Credits a completed job costs, by model (unknown models cost 1). */
+  /**
+   * Credits a completed job costs, by model (or action, as `midjourney:upsample`), in place of what
+   * the catalogue's rule makes of the request.
+   */
   prices?: Record<string, number>;
   /** The account's credits before any job; /v2/me reports them less what completed jobs cost. */
   accountCredits?: number;
@@ -21,15 +24,48 @@ export interface RecordedRequest {
 
 export type Outcome = 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'NEVER';
 
+export type JsonObject = Record<string, unknown>;
+
 export interface SimJob {
   id: string;
   model: string;
-  input: Record<string, unknown>;
+  /** The Midjourney or Suno action that made it, if any. */
+  action?: string;
+  input: JsonObject;
   createdAt: number;
   outcome: Outcome;
   cost: number;
   latencyMs: number;
   failingPolls: number;
+  /** What a COMPLETED job reports as `result`. */
+  result: unknown;
+  /** The directives its actions inherit (those after `[sim:then]` in its text). */
+  childDirectives: string;
+}
+
+/** The job a valid submission asks for, as its operation reads it. */
+export interface JobTerms {
+  model: string;
+  /** The name `prices` knows it by: the model, or `family:action` for an action. */
+  priceName: string;
+  /** Credits it costs once COMPLETED, unless `prices` or `[sim:cost]` say otherwise. */
+  cost: number;
+  action?: string;
+  /** Directives it takes from elsewhere than its own body (an action's, from its parent). */
+  inheritedDirectives?: string;
+  result(jobId: string): unknown;
+}
+
+/** An answer other than 202: Apiframe's status and body. */
+export interface Refusal {
+  status: number;
+  body: JsonObject;
+}
+
+/** One job-submitting operation of Apiframe: its path, and what it makes of a parsed body. */
+export interface Operation {
+  readonly path: string;
+  accept(body: JsonObject, state: SimulatorState): JobTerms | Refusal;
 }
 
 export interface Simulator {

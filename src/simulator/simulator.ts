@@ -1,8 +1,14 @@
-// A faithful stand-in for Apiframe v2, as a real HTTP server: jobs are accepted with 202 and
-// progress QUEUED → PROCESSING → COMPLETED (or FAILED, CANCELLED) over time, with Apiframe's
-// error shapes. The demo, the tests and the benchmarks run against it over loopback.
+// A faithful stand-in for Apiframe v2, as a real HTTP server: every job-submitting operation
+// (POST /v2/images/{generate,upscale,edit,background-remove,midjourney/action},
+// /v2/videos/{generate,upscale,edit}, /v2/music/{generate,suno/action}) is checked like Apiframe's
+// and accepted with 202; jobs progress QUEUED → PROCESSING → COMPLETED (or FAILED, CANCELLED) over
+// time, read through GET /v2/jobs/:id and GET /v2/jobs, with Apiframe's error shapes. GET /v2/models
+// answers a small catalogue (model-catalogue.ts) whose rules price each job by what it asks for.
+// The demo, the tests and the benchmarks run against it over loopback.
 //
-// Behaviour on demand travels inside the prompt, so it passes through the gateway unchanged:
+// Behaviour on demand travels inside the body, so it passes through the gateway unchanged: in the
+// prompt, or for operations without one in any other string (percent-encoded in a URL's query
+// string, e.g. `"image": "https://example.com/cat.png?sim=%5Bsim%3Afail%5D"`; see directives.ts):
 //   [sim:fail]        the job ends FAILED (creditCost 0)
 //   [sim:cancel]      the job ends CANCELLED (creditCost 0)
 //   [sim:never]       the job never finishes
@@ -13,15 +19,21 @@
 //   [sim:garbage]     the job is created but the 202 body is malformed JSON
 //   [sim:slowbody=MS] the job is created, the 202 headers are sent, the body MS later
 //   [sim:pollfail=N]  the first N polls of the job answer 500
+//   [sim:then]        the directives after it apply not to this job but to every Midjourney or Suno
+//                     action on it (an upsample has no text of its own to carry them)
 // A job submitted with a webhookUrl gets its terminal event posted there, signed like Apiframe's.
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { sendError } from './error-replies.js';
 import { registerJobRoutes } from './job-routes.js';
+import { registerCatalogueRoute } from './model-catalogue.js';
 import { chargedCredits, statusOf } from './job-view.js';
 import type { RecordedRequest, Simulator, SimulatorOptions, SimulatorState } from './simulator-types.js';
-import { registerSubmissionRoute } from './submission-route.js';
+import { registerSubmissionRoutes } from './submission-route.js';
 
 export type { RecordedRequest, Simulator, SimulatorOptions } from './simulator-types.js';
+
+/** Routes Apiframe answers without a key. */
+const PUBLIC_ROUTES = new Set(['GET /v2/models']);
 
 export async function startSimulator(options: SimulatorOptions, port = 0, host = '127.0.0.1'): Promise<Simulator> {
   const state: SimulatorState = {
@@ -35,7 +47,8 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
   let forcedStatus: number | null = null;
   const inFlight = new Map<string, { now: number; peak: number }>();
 
-  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  // A Midjourney inpaint's mask may be 12 MB of base64.
+  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   const routeOf = (request: FastifyRequest) => `${request.method} ${request.routeOptions.url ?? ''}`;
@@ -59,10 +72,13 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
       });
     }
     if (forcedStatus !== null) return sendError(reply, forcedStatus);
-    if (request.headers['x-api-key'] !== options.apiKey) return sendError(reply, 401);
+    if (request.headers['x-api-key'] !== options.apiKey && !PUBLIC_ROUTES.has(routeOf(request))) {
+      return sendError(reply, 401);
+    }
   });
 
-  registerSubmissionRoute(app, state);
+  registerSubmissionRoutes(app, state);
+  registerCatalogueRoute(app);
   registerJobRoutes(app, state);
 
   const address = await app.listen({ port, host });

@@ -1,93 +1,107 @@
-// POST /v2/images/generate: validated like Apiframe's, then shaped by the prompt's [sim:…]
-// directives (listed in simulator.ts) before and after the job is created.
+// Every job-submitting operation's route: the body parsed and checked by its operation (image,
+// video, music, action modules), then shaped by its [sim:…] directives before and after the job
+// is created. Answers 202 `{ jobId, status }`, or Apiframe's error for what is wrong.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { ACTION_OPERATIONS } from './action-operations.js';
+import { directive, directiveText, outcomeOf, ownDirectives, passedOnDirectives } from './directives.js';
 import { sendError } from './error-replies.js';
+import { IMAGE_OPERATIONS } from './image-operations.js';
 import { statusOf } from './job-view.js';
-import type { Outcome, SimJob, SimulatorState } from './simulator-types.js';
+import { MUSIC_OPERATIONS } from './music-operations.js';
+import type { JobTerms, JsonObject, Operation, SimJob, SimulatorState } from './simulator-types.js';
+import { VIDEO_OPERATIONS } from './video-operations.js';
 import { sendWebhook } from './webhook.js';
 
-/** A submission's JSON body once validated; the whole of it is kept as the job's input. */
-type Submission = Record<string, unknown> & { prompt: string; model: string };
+export const OPERATIONS: readonly Operation[] = [
+  ...IMAGE_OPERATIONS,
+  ...VIDEO_OPERATIONS,
+  ...MUSIC_OPERATIONS,
+  ...ACTION_OPERATIONS,
+];
 
-export function registerSubmissionRoute(app: FastifyInstance, state: SimulatorState): void {
-  app.post('/v2/images/generate', async (request, reply) => {
-    let body: { prompt?: unknown; model?: unknown };
-    try {
-      body = JSON.parse(request.body as string) as typeof body;
-    } catch {
-      return sendError(reply, 400, { details: { $: ['Invalid JSON'] } });
-    }
-    const prompt = typeof body.prompt === 'string' ? body.prompt : '';
-    if (!prompt || prompt.length > 2000 || typeof body.model !== 'string') {
-      return sendError(reply, 400, { details: { prompt: ['Required'] } });
-    }
-    const latencyMs = Number(directive(prompt, 'latency') ?? 0);
-    if (latencyMs > 0) await sleep(latencyMs);
-    const status = directive(prompt, 'status');
-    if (status) return sendError(reply, Number(status));
-    if (directive(prompt, 'reset') !== undefined) {
-      request.raw.socket.destroy();
-      return reply.hijack();
-    }
+export function registerSubmissionRoutes(app: FastifyInstance, state: SimulatorState): void {
+  for (const operation of OPERATIONS) {
+    app.post(operation.path, async (request, reply) => {
+      const body = parseObject(request.body as string);
+      if (!body) return sendError(reply, 400, { details: { $: ['Invalid JSON'] } });
+      const terms = operation.accept(body, state);
+      if ('status' in terms) return reply.code(terms.status).send(terms.body);
+      const text = directiveText(body);
+      const directives = `${ownDirectives(text)} ${terms.inheritedDirectives ?? ''}`;
+      const latencyMs = Number(directive(directives, 'latency') ?? 0);
+      if (latencyMs > 0) await sleep(latencyMs);
+      const status = directive(directives, 'status');
+      if (status) return sendError(reply, Number(status));
+      if (directive(directives, 'reset') !== undefined) {
+        request.raw.socket.destroy();
+        return reply.hijack();
+      }
 
-    const idempotencyKey = request.headers['idempotency-key'];
-    const replayed =
-      typeof idempotencyKey === 'string' ? state.jobs.get(state.idempotent.get(idempotencyKey) ?? '') : undefined;
-    if (replayed) {
-      return reply.code(202).send({ jobId: replayed.id, status: statusOf(replayed, state.jobDurationMs).status });
-    }
+      const idempotencyKey = request.headers['idempotency-key'];
+      const replayed =
+        typeof idempotencyKey === 'string' ? state.jobs.get(state.idempotent.get(idempotencyKey) ?? '') : undefined;
+      if (replayed) {
+        return reply.code(202).send({ jobId: replayed.id, status: statusOf(replayed, state.jobDurationMs).status });
+      }
 
-    const job = addJob(state, body as Submission, latencyMs);
-    if (typeof idempotencyKey === 'string') state.idempotent.set(idempotencyKey, job.id);
-    scheduleWebhook(state, job, body as Submission);
-    return sendAccepted(reply, prompt, JSON.stringify({ jobId: job.id, status: 'QUEUED' }));
-  });
+      const job = addJob(state, body, terms, { directives, passedOn: passedOnDirectives(text), latencyMs });
+      if (typeof idempotencyKey === 'string') state.idempotent.set(idempotencyKey, job.id);
+      scheduleWebhook(state, job, body);
+      return sendAccepted(reply, directives, JSON.stringify({ jobId: job.id, status: 'QUEUED' }));
+    });
+  }
 }
 
-/** The value of the prompt's `[sim:name=N]` (empty for a bare `[sim:name]`), undefined when absent. */
-function directive(prompt: string, name: string): string | undefined {
-  const match = new RegExp(`\\[sim:${name}(?:=(\\d+))?\\]`).exec(prompt);
-  return match ? (match[1] ?? '') : undefined;
+/** The body as a JSON object, or undefined when it is not one. */
+function parseObject(text: string): JsonObject | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-function outcomeOf(prompt: string): Outcome {
-  if (directive(prompt, 'fail') !== undefined) return 'FAILED';
-  if (directive(prompt, 'cancel') !== undefined) return 'CANCELLED';
-  if (directive(prompt, 'never') !== undefined) return 'NEVER';
-  return 'COMPLETED';
+interface JobDirectives {
+  directives: string;
+  passedOn: string;
+  latencyMs: number;
 }
 
-function addJob(state: SimulatorState, submission: Submission, latencyMs: number): SimJob {
-  const { prompt, model } = submission;
+function addJob(state: SimulatorState, body: JsonObject, terms: JobTerms, how: JobDirectives): SimJob {
+  const id = randomUUID();
   const job: SimJob = {
-    id: randomUUID(),
-    model,
-    input: submission,
+    id,
+    model: terms.model,
+    action: terms.action,
+    input: body,
     createdAt: Date.now(),
-    outcome: outcomeOf(prompt),
-    cost: Number(directive(prompt, 'cost') ?? state.options.prices?.[model] ?? 1),
-    latencyMs,
-    failingPolls: Number(directive(prompt, 'pollfail') ?? 0),
+    outcome: outcomeOf(how.directives),
+    cost: Number(directive(how.directives, 'cost') ?? state.options.prices?.[terms.priceName] ?? terms.cost),
+    latencyMs: how.latencyMs,
+    failingPolls: Number(directive(how.directives, 'pollfail') ?? 0),
+    result: terms.result(id),
+    childDirectives: how.passedOn,
   };
   state.jobs.set(job.id, job);
   return job;
 }
 
 /** Posts the terminal event to the submission's webhookUrl, if it has one, once the job is done. */
-function scheduleWebhook(state: SimulatorState, job: SimJob, { webhookUrl, webhookEvents }: Submission): void {
+function scheduleWebhook(state: SimulatorState, job: SimJob, { webhookUrl, webhookEvents }: JsonObject): void {
   if (typeof webhookUrl !== 'string' || job.outcome === 'NEVER') return;
   const events = Array.isArray(webhookEvents) ? webhookEvents : ['completed', 'failed'];
   setTimeout(() => void sendWebhook(state, job, webhookUrl, events), state.jobDurationMs).unref();
 }
 
 /** The 202 answer, or the fault a [sim:garbage] or [sim:slowbody=MS] asks for. */
-function sendAccepted(reply: FastifyReply, prompt: string, answer: string) {
-  if (directive(prompt, 'garbage') !== undefined) {
+function sendAccepted(reply: FastifyReply, directives: string, answer: string) {
+  if (directive(directives, 'garbage') !== undefined) {
     return reply.code(202).type('application/json').send(answer.slice(0, 20));
   }
-  const slowBody = directive(prompt, 'slowbody');
+  const slowBody = directive(directives, 'slowbody');
   if (slowBody !== undefined) {
     reply.hijack();
     reply.raw.writeHead(202, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
