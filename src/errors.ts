@@ -27,6 +27,11 @@ export const errors = {
     'This Idempotency-Key was already used with a different request body',
     409,
   ),
+  ActionNotAvailable: createError(
+    'GW_ACTION_NOT_AVAILABLE',
+    'Apiframe cannot run this action on its parent job (not completed yet, or of another kind); nothing was charged',
+    409,
+  ),
   IdempotencyInProgress: createError(
     'GW_IDEMPOTENCY_IN_PROGRESS',
     'A request with this Idempotency-Key is still in progress; retry later',

@@ -12,6 +12,8 @@ export function upstreamRefusal(response: UpstreamResponse): Error {
   if (status === 402) return new errors.UpstreamOutOfCredits();
   if (status === 429) return withExtras(new errors.UpstreamRateLimited(), { retryAfter: response.retryAfter ?? '1' });
   if (status === 400 || status === 422) return validationFromUpstream(response.body);
+  // Apiframe's one documented 409 on a submission: an action its parent job does not allow.
+  if (status === 409) return new errors.ActionNotAvailable();
   return new errors.UpstreamUnavailable();
 }
 

@@ -7,8 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { gatewayOnRedis, type CreatedKey } from '../helpers/gateway.js';
 
 const ctx = gatewayOnRedis({
-  env: { PRICING: '{"seedream-4":3,"flux-2-pro":6,"kling-2.1":70,"midjourney:upsample":2}' },
-  simulator: { prices: { 'seedream-4': 3, 'flux-2-pro': 4 } },
+  env: {
+    PRICING:
+      '{"seedream-4":3,"gpt-image-1.5":12,"kling-2.1":70,"midjourney":5,"midjourney:upsample":2,"midjourney:pan":5}',
+  },
 });
 let key: CreatedKey;
 
@@ -22,14 +24,14 @@ const post = (path: string, body: unknown, apiKey = key.key) =>
 describe('an image model of the spec other than seedream-4', () => {
   it('is reserved at its price, forwarded as given, and settled at what Apiframe charged', async () => {
     const own = await ctx.gw.createKey();
-    const body = { prompt: 'a glass house', model: 'flux-2-pro', fluxParams: { aspect_ratio: '16:9' } };
+    const body = { prompt: 'a glass house', model: 'gpt-image-1.5', gptImageParams: { number_of_images: 2 } };
     const response = await post('/v2/images/generate', body, own.key);
     expect(response.statusCode, response.body).toBe(202);
     expect(JSON.parse(ctx.gw.sim.requests.at(-1)!.body)).toEqual(body);
-    expect((await ctx.gw.spend(own)).day).toBe(6);
+    expect((await ctx.gw.spend(own)).day).toBe(12);
     const { jobId } = response.json();
-    expect((await ctx.gw.poll(own.key, jobId)).json()).toMatchObject({ status: 'COMPLETED', creditCost: 4 });
-    expect((await ctx.gw.spend(own)).day).toBe(4);
+    expect((await ctx.gw.poll(own.key, jobId)).json()).toMatchObject({ status: 'COMPLETED', creditCost: 10 });
+    expect((await ctx.gw.spend(own)).day).toBe(10);
   });
 });
 
@@ -61,7 +63,7 @@ describe('validation from the spec', () => {
   });
 
   it('names the models of the operation for a model it does not have, and checks the other fields', async () => {
-    const response = await post('/v2/videos/generate', { prompt: '', model: 'flux-2-pro', extra: 1 });
+    const response = await post('/v2/videos/generate', { prompt: '', model: 'gpt-image-1.5', extra: 1 });
     const { details } = response.json();
     expect(Object.keys(details).sort()).toEqual(['extra', 'model', 'prompt']);
     expect(details.model[0]).toMatch(/^must be one of: kling-2\.1, kling-2\.1-master, .*, runway-gen4\.5$/);
@@ -119,6 +121,19 @@ describe('keys and actions', () => {
       expect(response.json()).toEqual({ error: 'Job not found', code: 'GW_JOB_NOT_FOUND' });
     }
     expect(ctx.gw.sim.requests.length).toBe(before);
+  });
+
+  it('pass on that an action is not available for its parent as 409, charging nothing', async () => {
+    const own = await ctx.gw.createKey();
+    const { jobId } = (
+      await post('/v2/images/generate', { prompt: 'a lighthouse', model: 'midjourney' }, own.key)
+    ).json();
+    expect((await ctx.gw.poll(own.key, jobId)).json()).toMatchObject({ status: 'COMPLETED', creditCost: 5 });
+    const pan = { action: 'pan', direction: 'up', parentJobId: jobId };
+    const response = await post('/v2/images/midjourney/action', pan, own.key);
+    expect(response.statusCode).toBe(409);
+    expect(response.json()).toMatchObject({ code: 'GW_ACTION_NOT_AVAILABLE' });
+    expect((await ctx.gw.spend(own)).day).toBe(5);
   });
 
   it('draw every operation from the one generate rate limit', async () => {
