@@ -4,10 +4,10 @@
 //
 // Calls take one slot each of a queue as wide as the pool, so a call that has its slot is sent
 // at once and the wait for a slot is the only queueing. A submission may give up that wait (it
-// was never sent, so nothing ran upstream); once sent, it is never aborted, since Apiframe may
-// already have created the job: only undici's header and body timeouts end it.
+// was never sent, so nothing ran upstream). Once sent, a call waits for Apiframe's headers and
+// then for each part of its body at most `timeoutMs`, counted from the sending, not the queueing.
 import PQueue from 'p-queue';
-import { Pool, errors as undiciErrors } from 'undici';
+import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 
 export interface UpstreamResponse {
   status: number;
@@ -85,20 +85,16 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
     const observe = (status: number | UpstreamFailure['kind']) =>
       options.observe?.(operation, status, (performance.now() - started) / 1000);
     try {
+      const headers = {
+        ...baseHeaders,
+        ...extraHeaders,
+        'x-request-id': requestId,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      };
       const response = await inSlot(slots, maxQueueMs, () =>
-        pool
-          .request({
-            method,
-            path: pathPrefix + path,
-            headers: {
-              ...baseHeaders,
-              ...extraHeaders,
-              'x-request-id': requestId,
-              ...(body !== undefined && { 'content-type': 'application/json' }),
-            },
-            body,
-          })
-          .then(async (answer) => ({ answer, text: await readCapped(answer.body) })),
+        requestWithinDeadline(pool, { method, path: pathPrefix + path, headers, body }, options.timeoutMs).then(
+          async (answer) => ({ answer, text: await readCapped(answer.body) }),
+        ),
       );
       const { answer, text } = response;
       const retryAfter = answer.headers['retry-after'];
@@ -141,6 +137,31 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Pr
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * Sends a request and waits at most `timeoutMs` for Apiframe's headers. undici has a headers timer
+ * of its own, but it does not fire while it still counts the request as being written, and one
+ * run in CI waited a whole second past a 200 ms limit: this timer is the one the promise rests on.
+ */
+async function requestWithinDeadline(
+  pool: Pool,
+  request: Omit<Dispatcher.RequestOptions, 'signal' | 'origin'>,
+  timeoutMs: number,
+): Promise<Dispatcher.ResponseData> {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  try {
+    return await pool.request({ ...request, signal: deadline.signal });
+  } catch (error) {
+    throw deadline.signal.aborted ? new HeadersDeadlineOver() : error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class HeadersDeadlineOver extends Error {
+  override name = 'HeadersDeadlineOver';
+}
+
 class QueueWaitOver extends Error {
   override name = 'QueueWaitOver';
 }
@@ -165,5 +186,9 @@ function failureKind(cause: unknown): UpstreamFailure['kind'] {
 }
 
 function isTimeout(error: unknown): boolean {
-  return error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError;
+  return (
+    error instanceof HeadersDeadlineOver ||
+    error instanceof undiciErrors.HeadersTimeoutError ||
+    error instanceof undiciErrors.BodyTimeoutError
+  );
 }
