@@ -16,6 +16,7 @@ import type { JobSubmission } from './job-submission.js';
 import { createKeyAdmin, type KeyAdmin } from './key-admin.js';
 import { createKeyLookup, type KeyLookup } from './key-lookup.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createModelCatalogue, type ModelCatalogue } from './model-catalogue.js';
 import { openStore } from './open-store.js';
 import { createReadiness, type Readiness } from './readiness.js';
 import { createSpendableCredits, type SpendableCredits } from './spendable-credits.js';
@@ -50,6 +51,7 @@ export interface Services {
   clock: Clock;
   upstream: UpstreamClient;
   account: AccountCredits;
+  models: ModelCatalogue;
   spendable: SpendableCredits;
   keyLookup: KeyLookup;
   keys: KeyAdmin;
@@ -112,6 +114,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     clock,
     upstream,
     account,
+    models: createModelCatalogue({ upstream: heldUpstream, clock, pricing: config.pricing }),
     spendable: createSpendableCredits({ store, account, clock }),
     keyLookup: createKeyLookup({ store, clock }),
     keys: createKeyAdmin(store, clock, Object.keys(config.pricing)),

@@ -1,5 +1,5 @@
 // Apiframe's 429 pause for the calls made outside the job pipeline (the company account's credits,
-// reconciliation): while a pause lasts they are refused with the caller's 429 before anything is
+// reconciliation, the model catalogue): while a pause lasts they are refused with the caller's 429 before anything is
 // sent, and a 429 they hear starts one for every instance, as the pipeline's own calls do.
 import type { UpstreamPause } from './upstream-pause.js';
 import type { UpstreamClient, UpstreamResponse } from './upstream.js';
@@ -18,5 +18,6 @@ export function respectingPause(upstream: UpstreamClient, pause: UpstreamPause):
     getJob: held(upstream.getJob),
     listJobs: held(upstream.listJobs),
     getAccount: held(upstream.getAccount),
+    listModels: held(upstream.listModels),
   };
 }

@@ -42,6 +42,8 @@ export interface UpstreamClient {
   listJobs(query: URLSearchParams, requestId: string): Promise<UpstreamResponse>;
   /** The company account (GET /v2/me). */
   getAccount(requestId: string): Promise<UpstreamResponse>;
+  /** Apiframe's public model catalogue (GET /v2/models with these query parameters). */
+  listModels(query: URLSearchParams, requestId: string): Promise<UpstreamResponse>;
   close(): Promise<void>;
 }
 
@@ -119,8 +121,14 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
     getJob: (jobId, requestId) => call('get_job', 'GET', `/v2/jobs/${encodeURIComponent(jobId)}`, requestId),
     listJobs: (query, requestId) => call('list_jobs', 'GET', `/v2/jobs?${query}`, requestId),
     getAccount: (requestId) => call('get_account', 'GET', '/v2/me', requestId),
+    listModels: (query, requestId) => call('list_models', 'GET', withQuery('/v2/models', query), requestId),
     close: () => pool.close(),
   };
+}
+
+function withQuery(path: string, query: URLSearchParams): string {
+  const search = query.toString();
+  return search ? `${path}?${search}` : path;
 }
 
 async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {

@@ -1,4 +1,4 @@
-// The Apiframe-compatible surface. Every route needs a team key, with the `generate` scope
+// The Apiframe-compatible surface. Every route but the public model catalogue needs a team key, with the `generate` scope
 // unless the route says otherwise, checked before the body is read, and draws on the key's
 // rate limit for submissions or for reads. Browsers may call it from the origins their key allows:
 // preflights are answered for any origin some key allows, and each request then checks that
@@ -10,6 +10,7 @@ import { requireTeamKey } from '../../plugins/team-auth.js';
 import { jobOperationRoutes } from './job-operations.js';
 import { jobRoutes } from './jobs.js';
 import { meRoutes } from './me.js';
+import { modelRoutes } from './models.js';
 import { ownUsageRoutes } from './usage.js';
 
 export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -22,7 +23,12 @@ export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
     maxAge: 600,
   });
   app.decorateRequest('caller');
-  app.addHook('onRequest', requireTeamKey(keyLookup));
+  await app.register(modelRoutes);
+  await app.register(keyedRoutes);
+};
+
+const keyedRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addHook('onRequest', requireTeamKey(app.services.keyLookup));
   usePerKeyRateLimits(app, {
     generatePerMinute: app.services.config.RATE_LIMIT_GENERATE_PER_MINUTE,
     readsPerMinute: app.services.config.RATE_LIMIT_READS_PER_MINUTE,

@@ -1,0 +1,73 @@
+// Apiframe's public model catalogue as the gateway offers it: only the models it prices (and, for a
+// key with allowedModels, only those), each with the gateway's price. The whole catalogue is
+// fetched at most once a minute per instance (one fetch at a time) and filtered here, so every
+// modality and key shares that one read. An answer not of the spec's shape is a 502, never guessed at.
+import { Value } from '@sinclair/typebox/value';
+import { parseJson } from '../domain/jobs.js';
+import { errors } from '../errors.js';
+import {
+  ApiframeModelCatalog,
+  type ApiframeModelEntry,
+  type Modality,
+  type ModelCatalogEntry,
+} from '../schemas/models.js';
+import type { Clock } from './clock.js';
+import { asCallerError, upstreamRefusal } from './upstream-errors.js';
+import type { UpstreamClient } from './upstream.js';
+
+export const MODEL_CATALOGUE_CACHE_MS = 60_000;
+
+export interface ModelFilter {
+  modality?: Modality;
+  /** The key's allowedModels; null or absent: every model the gateway prices. */
+  allowedModels?: string[] | null;
+}
+
+export interface ModelCatalogue {
+  /** The priced models of Apiframe's catalogue that pass `filter`; an Apiframe-shaped 5xx when Apiframe cannot say. */
+  list(filter: ModelFilter, requestId: string): Promise<ModelCatalogEntry[]>;
+}
+
+export function createModelCatalogue(deps: {
+  upstream: UpstreamClient;
+  clock: Clock;
+  pricing: Readonly<Record<string, number>>;
+}): ModelCatalogue {
+  let known: { entries: ApiframeModelEntry[]; at: number } | null = null;
+  let fetching: Promise<ApiframeModelEntry[]> | null = null;
+
+  async function fetchCatalogue(requestId: string): Promise<ApiframeModelEntry[]> {
+    const response = await deps.upstream.listModels(new URLSearchParams(), requestId).catch((error: unknown) => {
+      throw asCallerError(error);
+    });
+    // Nothing of the caller's is sent, so no refusal but Apiframe's 429 is the caller's to see.
+    if (response.status !== 200) {
+      throw response.status === 429 ? upstreamRefusal(response) : new errors.UpstreamUnavailable();
+    }
+    const catalogue = parseJson(response.body);
+    if (!Value.Check(ApiframeModelCatalog, catalogue)) throw new errors.UpstreamUnavailable();
+    known = { entries: catalogue.models, at: deps.clock() };
+    return catalogue.models;
+  }
+
+  function current(requestId: string): Promise<ApiframeModelEntry[]> {
+    if (known && deps.clock() - known.at < MODEL_CATALOGUE_CACHE_MS) return Promise.resolve(known.entries);
+    fetching ??= fetchCatalogue(requestId).finally(() => {
+      fetching = null;
+    });
+    return fetching;
+  }
+
+  return {
+    async list({ modality, allowedModels }, requestId) {
+      const entries = await current(requestId);
+      return entries.flatMap((entry) => {
+        if (!Object.hasOwn(deps.pricing, entry.id)) return [];
+        const credits = deps.pricing[entry.id]!;
+        if (modality !== undefined && entry.modality !== modality) return [];
+        if (allowedModels && !allowedModels.includes(entry.id)) return [];
+        return [{ ...entry, gatewayPrice: { credits, rule: 'flat' as const } }];
+      });
+    },
+  };
+}
