@@ -31,8 +31,9 @@ const CONNECTIONS = [1, 10, 100];
  * Redis round trips the gateway makes per request in a scenario, counted with MONITOR over 200
  * sequential requests (a Lua script or a MULTI … EXEC block counts once), outside the timed
  * runs because MONITOR slows Redis down. INFO commandstats cannot tell these apart: it also
- * counts every command a script runs. Counting starts once Redis has been quiet for a while, so
- * that requests still draining from the previous run are not charged to this scenario.
+ * counts every command a script runs. Counting starts once Redis has been quiet for a while (the
+ * instances' heartbeats aside), so that requests still draining from the previous run are not
+ * charged to this scenario.
  */
 async function redisCallsPerRequest(target: Target, name: Scenario): Promise<number> {
   const monitor = await target.redis!.monitor();
@@ -40,8 +41,8 @@ async function redisCallsPerRequest(target: Target, name: Scenario): Promise<num
   let lastCommandAt = Date.now();
   let inTransaction = false;
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source === 'lua' || isHeartbeat(args)) return;
     lastCommandAt = Date.now();
-    if (source === 'lua') return;
     const command = args[0]?.toLowerCase();
     // A MULTI … EXEC block travels as one round trip.
     if (command === 'multi') inTransaction = true;
@@ -63,6 +64,14 @@ async function redisCallsPerRequest(target: Target, name: Scenario): Promise<num
   await untilQuiet(() => lastCommandAt);
   monitor.disconnect();
   return calls / count;
+}
+
+/**
+ * Every instance beats on the change channel five times a second (a script on the change
+ * counter's key), whatever the load: not a round trip of any request, and never quiet.
+ */
+function isHeartbeat(args: string[]): boolean {
+  return args[0]?.toLowerCase() === 'evalsha' && args[2] === '1' && (args[3]?.endsWith(':changes') ?? false);
 }
 
 /** Resolves once nothing has happened for 300 ms (by `lastEventAt`), or after 30 s. */
