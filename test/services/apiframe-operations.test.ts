@@ -5,62 +5,26 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { errors } from '../../src/errors.js';
-import type { TeamKeyRecord } from '../../src/domain/keys.js';
-import type { Caller } from '../../src/services/caller.js';
-import { createJobRecording } from '../../src/services/job-recording.js';
-import { createJobReservation } from '../../src/services/job-reservation.js';
-import { createJobSettlement } from '../../src/services/job-settlement.js';
-import { createJobSubmission } from '../../src/services/job-submission.js';
 import { generateImage } from '../../src/services/operations/images-generate.js';
 import { midjourneyAction } from '../../src/services/operations/images-midjourney-action.js';
 import { sunoAction } from '../../src/services/operations/music-suno-action.js';
 import { generateVideo } from '../../src/services/operations/videos-generate.js';
-import { createMemoryStore } from '../../src/services/store/memory-store.js';
 import type { Store } from '../../src/services/store/store.js';
-import type { UpstreamClient } from '../../src/services/upstream.js';
-import { createUpstreamPause } from '../../src/services/upstream-pause.js';
+import {
+  type SentJob,
+  startTestPipeline,
+  testCaller as caller,
+  type TestPipeline,
+} from '../helpers/submission-pipeline.js';
 
 const PRICING = { midjourney: 8, 'midjourney:upsample': 2, 'kling-2.1': 70, suno: 10 };
 
-function caller(team: string, allowedModels: string[] | null = null): Caller {
-  const at = new Date().toISOString();
-  const key: TeamKeyRecord = {
-    ...{ id: randomUUID(), name: 'k', team, prefix: 'gk_x', hash: randomUUID(), previousHash: null },
-    ...{ previousHashExpiresAt: null, createdAt: at, updatedAt: at, version: 1, budget: null, expiresAt: null },
-    ...{ revokedAt: null, scopes: ['generate'], allowedModels, allowedOrigins: [], rateLimit: null, metadata: {} },
-  };
-  return { key, teamBudget: null };
-}
-
 let store: Store;
-let sent: { path: string; body: Record<string, unknown>; operation: string }[];
-let submissions: ReturnType<typeof createJobSubmission>;
+let sent: SentJob[];
+let submissions: TestPipeline['submissions'];
 
 beforeEach(() => {
-  store = createMemoryStore({ ledgerRetentionMs: 86_400_000 });
-  sent = [];
-  const upstream = {
-    submitJob: async (path: string, body: string, _requestId: string, { operation }: { operation: string }) => {
-      sent.push({ path, body: JSON.parse(body), operation });
-      return { status: 202, retryAfter: undefined, body: JSON.stringify({ jobId: randomUUID(), status: 'QUEUED' }) };
-    },
-  } as unknown as UpstreamClient;
-  const logger = { warn: () => undefined, error: () => undefined };
-  const metrics = { credits: () => undefined };
-  const clock = () => Date.now();
-  submissions = createJobSubmission({
-    store,
-    upstream,
-    pricing: PRICING,
-    clock,
-    reservationLeaseMs: 30_000,
-    maxQueueMs: 1_000,
-    webhooks: { checkCallerUrl: async () => undefined, relayUrl: (team) => `https://gateway.example/hooks/${team}` },
-    reservation: createJobReservation({ store, clock, reservationLeaseMs: 30_000, logger, metrics }),
-    settlement: createJobSettlement({ store, pricing: PRICING, clock, logger, metrics }),
-    recording: createJobRecording({ store, logger, metrics }),
-    pause: createUpstreamPause(store),
-  });
+  ({ store, sent, submissions } = startTestPipeline(PRICING));
 });
 afterEach(() => store.close());
 
