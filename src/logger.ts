@@ -10,7 +10,7 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   'req.headers["x-api-key"]',
   'req.headers.authorization',
   'req.headers.cookie',

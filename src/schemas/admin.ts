@@ -9,7 +9,7 @@ export const TEAM_ID = Type.String({
   errorMessage: 'must be 1-64 letters, digits, ".", "_" or "-"',
 });
 
-export const BudgetSchema = Type.Object(
+const BudgetSchema = Type.Object(
   {
     credits: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
     period: StringEnum(BUDGET_PERIODS, {

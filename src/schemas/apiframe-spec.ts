@@ -34,7 +34,7 @@ function propertiesOf(branch: JsonSchema): Record<string, { enum?: unknown[]; co
 }
 
 /** The single value a branch's tag takes (`{"enum": ["kling-2.1"]}` or `{"const": …}`). */
-export function tagValueOf(branch: JsonSchema, tag: string): string {
+function tagValueOf(branch: JsonSchema, tag: string): string {
   const property = propertiesOf(branch)[tag];
   const value = property?.const ?? (property?.enum?.length === 1 ? property.enum[0] : undefined);
   if (typeof value !== 'string') throw new Error(`a branch of Apiframe's spec has no single "${tag}" value`);

@@ -37,7 +37,7 @@ const SeedreamParams = Type.Object(
   { additionalProperties: false },
 );
 
-export const WEBHOOK_EVENTS = ['progress', 'completed', 'failed'] as const;
+const WEBHOOK_EVENTS = ['progress', 'completed', 'failed'] as const;
 
 export const Seedream4Request = Type.Object(
   {

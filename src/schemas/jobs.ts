@@ -3,7 +3,7 @@
 import { Type } from '@sinclair/typebox';
 import { Nullable, StringEnum } from './common.js';
 
-export const JOB_STATUSES = ['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+const JOB_STATUSES = ['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 
 export const Job = Type.Object(
   {
