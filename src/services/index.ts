@@ -99,6 +99,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     clock,
     metrics,
     logger,
+    redisTimeoutMs: config.REDIS_TIMEOUT_MS,
   });
   const pause = createUpstreamPause(store);
   const jobs = createJobServices({ config, store, upstream, webhooks, clock, logger, metrics, pause });

@@ -25,8 +25,8 @@ const RETRY_DELAYS_MS = [10_000, 60_000, 300_000, 1_800_000, 7_200_000];
 const DELIVERY_DEADLINE_MS = 10_000;
 /** How long a claimed delivery may wait for a slot before it is left for a later claim. */
 const SLOT_WAIT_MS = 45_000;
-/** Time left in the claim, after an attempt's deadline, to record how it went. */
-const RECORD_MARGIN_MS = 5_000;
+/** Clock skew between instances allowed for, beyond the Redis command that records an attempt. */
+const CLOCK_SKEW_MS = 5_000;
 /** Deliveries one team may have claimed and not finished in this instance. */
 const TEAM_BACKLOG = 50;
 const LIMITS = { total: 32, perTeam: 8, perReceiver: 4, receiverBacklog: 8 };
@@ -40,6 +40,8 @@ export interface WebhookDeps {
   clock: Clock;
   metrics: Pick<Metrics, 'webhookDelivery'>;
   logger: Logger;
+  /** Time allowed for one Redis command (REDIS_TIMEOUT_MS): recording an attempt's outcome takes one. */
+  redisTimeoutMs: number;
   /** Overrides the 10 s deadline of one attempt (tests). */
   deliveryDeadlineMs?: number;
 }
@@ -117,8 +119,9 @@ async function deliver(delivery: WebhookDelivery, context: DeliveryContext): Pro
 function createDeliveryWorker(deps: WebhookDeps) {
   const { store, policy, clock, logger, metrics } = deps;
   const deadlineMs = deps.deliveryDeadlineMs ?? DELIVERY_DEADLINE_MS;
-  // No other instance claims a delivery while this one may still send it (60 s by default).
-  const claimLeaseMs = SLOT_WAIT_MS + deadlineMs + RECORD_MARGIN_MS;
+  // No other instance claims a delivery while this one may still send it or record how it went
+  // (62 s by default).
+  const claimLeaseMs = SLOT_WAIT_MS + deadlineMs + deps.redisTimeoutMs + CLOCK_SKEW_MS;
   const agent = createGuardedAgent(policy);
   const context: DeliveryContext = { store, policy, resolver: deps.resolver, clock, metrics, agent, deadlineMs };
   const scheduler = createDeliveryScheduler(LIMITS);

@@ -92,7 +92,7 @@ function tricklingReceiver(part: 'head' | 'body') {
   return listen(server, receiver);
 }
 
-async function relayFixture(options: { deliveryDeadlineMs?: number } = {}) {
+async function relayFixture(options: { deliveryDeadlineMs?: number; redisTimeoutMs?: number } = {}) {
   const store: Store = createMemoryStore({ ledgerRetentionMs: 86_400_000 });
   const metrics = createMetrics();
   const webhooks = createWebhooks({
@@ -104,6 +104,7 @@ async function relayFixture(options: { deliveryDeadlineMs?: number } = {}) {
     clock: () => Date.now(),
     metrics,
     logger,
+    redisTimeoutMs: 2_000,
     ...options,
   });
   cleanups.push(() => webhooks.stop());
@@ -114,6 +115,7 @@ async function relayFixture(options: { deliveryDeadlineMs?: number } = {}) {
     return Object.fromEntries(counted.values.map((value) => [value.labels.outcome, value.value]));
   };
   return {
+    store,
     webhooks,
     outcomes,
     async teamKey() {
@@ -154,6 +156,22 @@ describe('a webhook delivery', () => {
     relay.webhooks.start(50);
     await expect.poll(relay.outcomes, { timeout: 5_000 }).toEqual({ delivered: 1 });
     await expect.poll(() => trickler.closedByGateway).toBe(1);
+  });
+});
+
+describe("a delivery's claim", () => {
+  it('outlasts the wait for a slot, the attempt and the Redis command that records it, with room for skew', async () => {
+    const relay = await relayFixture({ deliveryDeadlineMs: 30_000, redisTimeoutMs: 20_000 });
+    const silent = await silentReceiver();
+    const key = await relay.teamKey();
+    await relay.enqueue(key, silent.url);
+    const claimedBefore = Date.now();
+    relay.webhooks.start(50);
+    await expect.poll(() => silent.requests).toBe(1);
+    // 45 s for a slot, 30 s for the attempt, 20 s for Redis, 5 s of skew: nobody else may claim it before.
+    const claimable = (at: number) => relay.store.claimDueDeliveries(key.team, at, 60_000, 10);
+    expect(await claimable(claimedBefore + 45_000 + 30_000 + 20_000 + 5_000 - 1)).toEqual([]);
+    expect(await claimable(Date.now() + 45_000 + 30_000 + 20_000 + 5_000 + 1)).toHaveLength(1);
   });
 });
 
