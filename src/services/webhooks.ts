@@ -125,33 +125,32 @@ function createDeliveryWorker(deps: WebhookDeps) {
   const agent = createGuardedAgent(policy);
   const context: DeliveryContext = { store, policy, resolver: deps.resolver, clock, metrics, agent, deadlineMs };
   const scheduler = createDeliveryScheduler(LIMITS);
-  /** Claimed deliveries not yet finished, by id, with when their current lease began. */
-  const claimed = new Map<string, { claimedAt: number }>();
+  /** Claimed deliveries not yet finished, by id: as last claimed, and when that lease began. */
+  const claimed = new Map<string, { delivery: WebhookDelivery; claimedAt: number }>();
 
   // A delivery that waited too long for a slot is left to its lease: it becomes due again and
   // is claimed afresh, rather than sent so late that another instance might send it as well.
-  async function deliverWithinLease(delivery: WebhookDelivery): Promise<void> {
+  // A delivery claimed again while it waited is sent as last claimed: another instance may have
+  // tried it meanwhile, and its attempts count on from there.
+  async function deliverWithinLease(id: string): Promise<void> {
     try {
-      const lease = claimed.get(delivery.id)!;
-      if (clock() <= lease.claimedAt + SLOT_WAIT_MS) await deliver(delivery, context);
+      const { delivery, claimedAt } = claimed.get(id)!;
+      if (clock() <= claimedAt + SLOT_WAIT_MS) await deliver(delivery, context);
     } catch (error) {
       logger.warn({ err: error }, 'webhook delivery failed');
     } finally {
-      claimed.delete(delivery.id);
+      claimed.delete(id);
     }
   }
 
   function dispatch(delivery: WebhookDelivery, claimedAt: number): void {
-    const held = claimed.get(delivery.id);
-    if (held) {
-      held.claimedAt = claimedAt;
-      return;
-    }
-    claimed.set(delivery.id, { claimedAt });
+    const held = claimed.has(delivery.id);
+    claimed.set(delivery.id, { delivery, claimedAt });
+    if (held) return;
     const taken = scheduler.offer({
       team: delivery.team,
       receiver: receiverOf(delivery.url),
-      run: () => deliverWithinLease(delivery),
+      run: () => deliverWithinLease(delivery.id),
     });
     if (!taken) claimed.delete(delivery.id);
   }

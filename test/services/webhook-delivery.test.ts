@@ -2,7 +2,7 @@
 // store (the edge test runs the same relay on Redis): a receiver that trickles its answer or
 // never answers is given up at the attempt's deadline, and delays no other receiver or team.
 import { randomUUID } from 'node:crypto';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKeyAdmin } from '../../src/services/key-admin.js';
@@ -66,6 +66,24 @@ function silentReceiver(): Promise<Receiver> {
   return listen(server, receiver);
 }
 
+/** Holds the first `hold` requests unanswered until `release()` drops them; answers the rest 500. */
+function holdingReceiver(hold: number) {
+  const held = new Set<ServerResponse>();
+  const receiver = {
+    requests: 0,
+    release: () => {
+      for (const response of held) response.socket?.destroy();
+    },
+  };
+  const server = createHttpServer((request, response) => {
+    receiver.requests++;
+    request.resume();
+    if (receiver.requests <= hold) held.add(response);
+    else response.writeHead(500).end();
+  });
+  return listen(server, receiver);
+}
+
 /**
  * Sends a byte of the response head, or of a 200's body, every TRICKLE_EVERY_MS, never ending;
  * counts the requests whose connection the gateway closed.
@@ -92,8 +110,18 @@ function tricklingReceiver(part: 'head' | 'body') {
   return listen(server, receiver);
 }
 
-async function relayFixture(options: { deliveryDeadlineMs?: number; redisTimeoutMs?: number } = {}) {
-  const store: Store = createMemoryStore({ ledgerRetentionMs: 86_400_000 });
+interface RelayOptions {
+  deliveryDeadlineMs?: number;
+  redisTimeoutMs?: number;
+  /** Another instance's store, to share its queue. */
+  store?: Store;
+  clock?: () => number;
+}
+
+async function relayFixture({
+  store = createMemoryStore({ ledgerRetentionMs: 86_400_000 }),
+  ...options
+}: RelayOptions = {}) {
   const metrics = createMetrics();
   const webhooks = createWebhooks({
     store,
@@ -121,7 +149,7 @@ async function relayFixture(options: { deliveryDeadlineMs?: number; redisTimeout
     async teamKey() {
       return keys.create({ name: 'hooks', team: `team-${randomUUID().slice(0, 8)}` }, actor);
     },
-    async enqueue(key: { id: string; team: string }, url: string) {
+    async enqueue(key: { id: string; team: string }, url: string): Promise<string> {
       const delivery = {
         id: randomUUID(),
         team: key.team,
@@ -133,6 +161,7 @@ async function relayFixture(options: { deliveryDeadlineMs?: number; redisTimeout
         attempts: 0,
       };
       await store.enqueueDelivery(delivery, Date.now());
+      return delivery.id;
     },
   };
 }
@@ -172,6 +201,33 @@ describe("a delivery's claim", () => {
     const claimable = (at: number) => relay.store.claimDueDeliveries(key.team, at, 60_000, 10);
     expect(await claimable(claimedBefore + 45_000 + 30_000 + 20_000 + 5_000 - 1)).toEqual([]);
     expect(await claimable(Date.now() + 45_000 + 30_000 + 20_000 + 5_000 + 1)).toHaveLength(1);
+  });
+});
+
+describe('a delivery claimed again while it waited for a slot', () => {
+  it('counts its attempts on from those another instance made meanwhile', async () => {
+    let ahead = 0;
+    const first = await relayFixture({ deliveryDeadlineMs: 60_000, clock: () => Date.now() + ahead });
+    // The second instance runs once the first one's claims have run out.
+    const second = await relayFixture({ store: first.store, clock: () => Date.now() + 200_000 });
+    const receiver = await holdingReceiver(4);
+    const key = await first.teamKey();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await first.enqueue(key, receiver.url));
+    first.webhooks.start(50);
+    await expect.poll(() => receiver.requests).toBe(4);
+
+    second.webhooks.start(50);
+    // Due again 10 s later by its clock: it sends nothing more while this test runs.
+    await expect.poll(second.outcomes).toEqual({ retry: 5 });
+    // Its retries are due: the first instance claims them again, the fifth still waiting for a slot.
+    ahead = 300_000;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    receiver.release();
+    await expect.poll(first.outcomes).toEqual({ retry: 5 });
+
+    const queued = await first.store.claimDueDeliveries(key.team, Date.now() + 86_400_000, 1_000, 10);
+    expect(queued.find((delivery) => delivery.id === ids[4])!.attempts).toBe(2);
   });
 });
 
