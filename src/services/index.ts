@@ -18,6 +18,7 @@ import { createKeyLookup, type KeyLookup } from './key-lookup.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createModelCatalogue, type ModelCatalogue } from './model-catalogue.js';
 import { openStore } from './open-store.js';
+import { flatOperatorRules, operatorPriceSource } from './prices.js';
 import { createReadiness, type Readiness } from './readiness.js';
 import { createSpendableCredits, type SpendableCredits } from './spendable-credits.js';
 import type { Store } from './store/store.js';
@@ -101,7 +102,8 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     logger,
   });
   const pause = createUpstreamPause(store);
-  const jobs = createJobServices({ config, store, upstream, webhooks, clock, logger, metrics, pause });
+  const prices = operatorPriceSource({ rules: flatOperatorRules(config.pricing), ceilings: {} });
+  const jobs = createJobServices({ config, prices, store, upstream, webhooks, clock, logger, metrics, pause });
   const heldUpstream = respectingPause(upstream, pause);
   const account = createAccountCredits({ upstream: heldUpstream, clock });
 
