@@ -73,6 +73,13 @@ export const ConfigSchema = Type.Object({
       'JSON object of whole credits reserved per job, by model or action (`midjourney:upsample`) of ' +
       'Apiframe’s spec; others are refused until priced.',
   }),
+  CATALOGUE_REFRESH_MS: Type.Integer({
+    minimum: 0,
+    default: 3_600_000,
+    description:
+      "How often Apiframe's model catalogue is read again for its prices (`pricingMode`, `costMax`), the last good copy " +
+      'kept in the store for every instance (0: its prices are not used, only the operator’s).',
+  }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     default: 30_000,

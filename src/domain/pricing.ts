@@ -68,14 +68,17 @@ export function upperBound(rule: PriceRule, units: RequestUnits): Bound {
 /** One entry of Apiframe's catalogue, as far as prices go. */
 export interface CataloguePrice {
   id: string;
-  pricingMode?: 'flat' | 'per-second' | 'per-output';
+  pricingMode?: string;
   costMax?: number;
 }
 
+const CATALOGUE_MODES: readonly string[] = ['flat', 'per-second', 'per-output'];
+
 /** The rule Apiframe's catalogue sets for a model: its mode at `costMax`; none without both. */
 export function catalogueRule(entry: CataloguePrice): PriceRule | undefined {
-  if (entry.pricingMode === undefined || entry.costMax === undefined || entry.costMax < 0) return undefined;
-  return { mode: entry.pricingMode, credits: entry.costMax, source: 'catalogue' };
+  const { pricingMode, costMax } = entry;
+  if (!pricingMode || !CATALOGUE_MODES.includes(pricingMode) || costMax === undefined || costMax < 0) return undefined;
+  return { mode: pricingMode as PriceMode, credits: costMax, source: 'catalogue' };
 }
 
 /** What the operator may set for a model beside (or instead of) a rule: ceilings a rule lacks. */

@@ -18,7 +18,8 @@ import { createKeyLookup, type KeyLookup } from './key-lookup.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createModelCatalogue, type ModelCatalogue } from './model-catalogue.js';
 import { openStore } from './open-store.js';
-import { flatOperatorRules, operatorPriceSource } from './prices.js';
+import { flatOperatorRules, operatorPriceSource, type PriceSource } from './prices.js';
+import { createPriceCatalogue, type PriceCatalogue, type PriceCatalogueDeps } from './price-catalogue.js';
 import { createReadiness, type Readiness } from './readiness.js';
 import { createSpendableCredits, type SpendableCredits } from './spendable-credits.js';
 import type { Store } from './store/store.js';
@@ -102,9 +103,9 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     logger,
   });
   const pause = createUpstreamPause(store);
-  const prices = operatorPriceSource({ rules: flatOperatorRules(config.pricing), ceilings: {} });
-  const jobs = createJobServices({ config, prices, store, upstream, webhooks, clock, logger, metrics, pause });
   const heldUpstream = respectingPause(upstream, pause);
+  const prices = priceSource(config, { upstream: heldUpstream, store, clock, logger });
+  const jobs = createJobServices({ config, prices, store, upstream, webhooks, clock, logger, metrics, pause });
   const account = createAccountCredits({ upstream: heldUpstream, clock });
 
   return {
@@ -133,10 +134,12 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     listing: jobs.listing,
     backgroundSettlement: jobs.backgroundSettlement,
     start() {
+      if ('start' in prices) prices.start();
       jobs.backgroundSettlement.start();
       webhooks.start(WEBHOOK_POLL_MS);
     },
     async close() {
+      if ('stop' in prices) prices.stop();
       await jobs.backgroundSettlement.stop();
       await webhooks.stop();
       await jobs.close();
@@ -144,4 +147,15 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
       await store.close();
     },
   };
+}
+
+/** Apiframe's catalogue prices under the operator's, or the operator's alone (CATALOGUE_REFRESH_MS=0). */
+function priceSource(
+  config: Config,
+  deps: Pick<PriceCatalogueDeps, 'upstream' | 'store' | 'clock' | 'logger'>,
+): PriceSource | PriceCatalogue {
+  const operator = { rules: flatOperatorRules(config.pricing), ceilings: {} };
+  if (config.CATALOGUE_REFRESH_MS === 0) return operatorPriceSource(operator);
+  const refreshMs = config.CATALOGUE_REFRESH_MS;
+  return createPriceCatalogue({ ...deps, operator, refreshMs, firstReadWaitMs: config.UPSTREAM_TIMEOUT_MS });
 }
