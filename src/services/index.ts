@@ -18,7 +18,7 @@ import { createKeyLookup, type KeyLookup } from './key-lookup.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createModelCatalogue, type ModelCatalogue } from './model-catalogue.js';
 import { openStore } from './open-store.js';
-import { flatOperatorRules, operatorPriceSource, type PriceSource } from './prices.js';
+import { operatorPriceSource, type PriceSource } from './prices.js';
 import { createPriceCatalogue, type PriceCatalogue, type PriceCatalogueDeps } from './price-catalogue.js';
 import { createReadiness, type Readiness } from './readiness.js';
 import { createSpendableCredits, type SpendableCredits } from './spendable-credits.js';
@@ -117,10 +117,15 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     clock,
     upstream,
     account,
-    models: createModelCatalogue({ upstream: heldUpstream, clock, pricing: config.pricing }),
+    models: createModelCatalogue({
+      upstream: heldUpstream,
+      clock,
+      prices,
+      enabledModels: config.operatorPricing.enabledModels,
+    }),
     spendable: createSpendableCredits({ store, account, clock }),
     keyLookup: createKeyLookup({ store, clock }),
-    keys: createKeyAdmin(store, clock, Object.keys(config.pricing)),
+    keys: createKeyAdmin(store, clock, config.operatorPricing.enabledModels),
     teams: createTeamAdmin(store, clock),
     audit: createAuditTrail(store),
     usage: createUsageReports(store),
@@ -154,7 +159,8 @@ function priceSource(
   config: Config,
   deps: Pick<PriceCatalogueDeps, 'upstream' | 'store' | 'clock' | 'logger'>,
 ): PriceSource | PriceCatalogue {
-  const operator = { rules: flatOperatorRules(config.pricing), ceilings: {} };
+  const { rules, ceilings } = config.operatorPricing;
+  const operator = { rules, ceilings };
   if (config.CATALOGUE_REFRESH_MS === 0) return operatorPriceSource(operator);
   const refreshMs = config.CATALOGUE_REFRESH_MS;
   return createPriceCatalogue({ ...deps, operator, refreshMs, firstReadWaitMs: config.UPSTREAM_TIMEOUT_MS });

@@ -51,6 +51,7 @@ export function createJobServices({
     store,
     upstream,
     prices,
+    enabledModels: new Set(config.operatorPricing.enabledModels),
     clock,
     reservationLeaseMs,
     maxQueueMs: config.UPSTREAM_TIMEOUT_MS,

@@ -29,6 +29,8 @@ export interface JobSubmissionDeps {
   store: Store;
   upstream: UpstreamClient;
   prices: PriceSource;
+  /** The models and actions the gateway offers (absent: all); others are answered as unknown. */
+  enabledModels?: ReadonlySet<string>;
   clock: Clock;
   /** How long a submission may hold its Idempotency-Key before another may take it over. */
   reservationLeaseMs: number;
@@ -71,6 +73,7 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     idempotencyKey?: string,
   ): Promise<SubmissionAnswer> {
     const model = operation.model(body);
+    if (deps.enabledModels && !deps.enabledModels.has(model)) throw notOffered(model);
     checkRules(operation, caller, body, model);
     const credits = operation.price(body, await prices.current());
     await checkReferences(store, operation, caller, body);
@@ -138,6 +141,11 @@ function checkRules<S extends TSchema>(operation: JobOperation<S>, caller: Calle
   const details = operation.crossFieldErrors?.(body) ?? {};
   if (Object.keys(details).length > 0) throw invalidInput(details);
   if (caller.key.allowedModels && !caller.key.allowedModels.includes(model)) throw new errors.ModelNotAllowed(model);
+}
+
+/** A model or action the operator has not enabled, refused as Apiframe refuses an unknown one. */
+function notOffered(name: string) {
+  return invalidInput({ [name.includes(':') ? 'action' : 'model']: [`${name} is not offered by this gateway`] });
 }
 
 /** Refuses a body that names a job of another team, or none, as not found. */

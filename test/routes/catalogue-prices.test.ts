@@ -54,6 +54,17 @@ describe('catalogue prices', () => {
     expect(refused.json()).toMatchObject({ creditsRequired: 70, creditsAvailable: 50 });
   });
 
+  it('lists the catalogue’s priced models with their rule, and the operator’s ceilings', async () => {
+    const listing = await gw.inject({ method: 'GET', url: '/v2/models?modality=video' });
+    expect(listing.statusCode, listing.body).toBe(200);
+    const models = listing.json<{ models: { id: string; gatewayPrice: object }[] }>().models;
+    expect(models.find((model) => model.id === 'kling-2.6')!.gatewayPrice).toEqual({
+      credits: 7,
+      rule: 'per-second',
+      source: 'catalogue',
+    });
+  });
+
   it('prices by the copy kept on Redis when an instance restarts while Apiframe is unreachable', async () => {
     const unreachable = `http://127.0.0.1:${await freePort()}`;
     const restarted = await startGateway({
