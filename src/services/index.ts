@@ -18,6 +18,8 @@ import { createKeyLookup, type KeyLookup } from './key-lookup.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createModelCatalogue, type ModelCatalogue } from './model-catalogue.js';
 import { openStore } from './open-store.js';
+import { JOB_OPERATIONS } from './operations/index.js';
+import { createPriceList, type PriceList } from './price-list.js';
 import { operatorPriceSource, type PriceSource } from './prices.js';
 import { createPriceCatalogue, type PriceCatalogue, type PriceCatalogueDeps } from './price-catalogue.js';
 import { createReadiness, type Readiness } from './readiness.js';
@@ -54,6 +56,7 @@ export interface Services {
   upstream: UpstreamClient;
   account: AccountCredits;
   models: ModelCatalogue;
+  priceList: PriceList;
   spendable: SpendableCredits;
   keyLookup: KeyLookup;
   keys: KeyAdmin;
@@ -122,6 +125,11 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
       clock,
       prices,
       enabledModels: config.operatorPricing.enabledModels,
+    }),
+    priceList: createPriceList({
+      prices,
+      enabledModels: config.operatorPricing.enabledModels,
+      operations: JOB_OPERATIONS,
     }),
     spendable: createSpendableCredits({ store, account, clock }),
     keyLookup: createKeyLookup({ store, clock }),

@@ -54,8 +54,18 @@ function rulesOf(entries: readonly ApiframeModelEntry[]): ReadonlyMap<string, Pr
   );
 }
 
+/** Apiframe's catalogue as read now, or null (logged) when its answer is not a catalogue. */
+async function fetchFromApiframe({ upstream, clock, logger }: PriceCatalogueDeps): Promise<StoredCatalogue | null> {
+  const response = await upstream.listModels(new URLSearchParams(), `price-catalogue-${clock()}`);
+  if (response.status !== 200 || !parseCatalogue(response.body)) {
+    logger.warn({ status: response.status }, "Apiframe's model catalogue could not be read: prices kept as they were");
+    return null;
+  }
+  return { body: response.body, fetchedAt: clock() };
+}
+
 export function createPriceCatalogue(deps: PriceCatalogueDeps): PriceCatalogue {
-  const { upstream, store, operator, clock, logger } = deps;
+  const { store, operator, logger } = deps;
   let known: Known | null = null;
   let firstRead: Promise<void> | null = null;
   let timer: NodeJS.Timeout | undefined;
@@ -67,22 +77,10 @@ export function createPriceCatalogue(deps: PriceCatalogueDeps): PriceCatalogue {
     return true;
   }
 
-  async function fetchFromApiframe(): Promise<StoredCatalogue | null> {
-    const response = await upstream.listModels(new URLSearchParams(), `price-catalogue-${clock()}`);
-    if (response.status !== 200 || !parseCatalogue(response.body)) {
-      logger.warn(
-        { status: response.status },
-        "Apiframe's model catalogue could not be read: prices kept as they were",
-      );
-      return null;
-    }
-    return { body: response.body, fetchedAt: clock() };
-  }
-
   /** Reads Apiframe's catalogue and keeps it; takes the kept copy when Apiframe fails or another read is newer. */
   async function refresh(): Promise<void> {
     try {
-      const fetched = await fetchFromApiframe().catch((error: unknown) => {
+      const fetched = await fetchFromApiframe(deps).catch((error: unknown) => {
         logger.warn({ err: error }, "Apiframe's model catalogue could not be read: prices kept as they were");
         return null;
       });
