@@ -1,7 +1,7 @@
 // PRICING_FILE and ENABLED_MODELS: checked at start, each bad entry a ConfigError naming it; the
 // file's rules win over PRICING; enabled and disabled lists of models and modalities. The example
 // file the README shows is loaded here, so it cannot rot.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +27,10 @@ describe('PRICING_FILE', () => {
     expect(operatorPricing.enabledModels).not.toContain('dall-e-2');
     expect(operatorPricing.enabledModels).not.toContain('suno');
     expect(operatorPricing.enabledModels).toContain('kling-2.1');
+  });
+
+  it('is shown in the README as it is', () => {
+    expect(readFileSync('README.md', 'utf8')).toContain(readFileSync('examples/pricing.json', 'utf8').trim());
   });
 
   it('wins over PRICING, whose flat prices stay rules of their own', () => {
