@@ -47,6 +47,16 @@ describe('catalogue prices', () => {
     expect((await gw.spend(key)).day).toBe(35 + 40);
   });
 
+  it('shows in GET /v2/me the credits left after the reservation, and after the release of the difference', async () => {
+    const key = await gw.createKey({ budget: { credits: 100, period: 'day' } });
+    const credits = async () =>
+      (await gw.inject({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': key.key } })).json().team.credits;
+    const job = await submit(key.key, video('a boat [sim:cost=50]'));
+    expect(await credits()).toBe(30);
+    await gw.poll(key.key, job.json().jobId);
+    expect(await credits()).toBe(50);
+  });
+
   it('refuses with 402 naming the bound a request needs when the budget cannot cover it', async () => {
     const key = await gw.createKey({ budget: { credits: 50, period: 'day' } });
     const refused = await submit(key.key, video('a boat'));
