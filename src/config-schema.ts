@@ -73,6 +73,29 @@ export const ConfigSchema = Type.Object({
       'JSON object of whole credits reserved per job, by model or action (`midjourney:upsample`) of ' +
       'Apiframe’s spec; others are refused until priced.',
   }),
+  PRICING_FILE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Path of a JSON file of price rules, ceilings and enabled or disabled models and modalities, by model or ' +
+        'action (see Pricing in the README; its rules win over `PRICING`). Checked at start.',
+    }),
+  ),
+  ENABLED_MODELS: Type.Optional(
+    Type.String({
+      pattern: '^[a-z0-9][a-z0-9._:-]*(,[a-z0-9][a-z0-9._:-]*)*$',
+      description:
+        'Comma-separated models, actions and modalities (`image`, `video`, `music`) the gateway offers; others are ' +
+        'answered as unknown. Unset: all.',
+    }),
+  ),
+  CATALOGUE_REFRESH_MS: Type.Integer({
+    minimum: 0,
+    default: 3_600_000,
+    description:
+      "How often Apiframe's model catalogue is read again for its prices (`pricingMode`, `costMax`), the last good copy " +
+      'kept in the store for every instance (0: its prices are not used, only the operator’s).',
+  }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     default: 30_000,

@@ -4,12 +4,21 @@
 // the variable. It also knows which settings are secrets, to keep them out of logs.
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { readFileSync } from 'node:fs';
 import { ConfigSchema, type RawConfig } from './config-schema.js';
 import { APIFRAME_PRICE_NAMES } from './schemas/apiframe-spec.js';
+import {
+  operatorPricing,
+  type OperatorPricingConfig,
+  PricingConfigError,
+  type PricingFileText,
+} from './schemas/pricing-file.js';
 
 export interface Config extends Omit<RawConfig, 'PRICING' | 'WEBHOOK_ALLOWED_HOSTS'> {
   /** Credits reserved per job, by model or action (`midjourney:upsample`); others are refused until priced. */
   readonly pricing: Readonly<Record<string, number>>;
+  /** The operator's rules (PRICING and PRICING_FILE), ceilings, and the models offered (ENABLED_MODELS too). */
+  readonly operatorPricing: OperatorPricingConfig;
   /** Hosts a caller's webhookUrl may name although they are private or loopback (WEBHOOK_ALLOWED_HOSTS). */
   readonly webhookAllowedHosts: readonly string[];
   /** Milliseconds a reservation may stay unattached before the reconciler releases it. */
@@ -58,9 +67,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const { PRICING, WEBHOOK_ALLOWED_HOSTS, ...rest } = raw;
+  const pricing = Object.freeze(parsePricing(PRICING));
   return Object.freeze({
     ...rest,
-    pricing: Object.freeze(parsePricing(PRICING)),
+    pricing,
+    operatorPricing: Object.freeze(readOperatorPricing(pricing, raw)),
     webhookAllowedHosts: Object.freeze(parseHostList(WEBHOOK_ALLOWED_HOSTS)),
     reservationLeaseMs,
   });
@@ -84,6 +95,27 @@ function parsePricing(text: string): Record<string, number> {
     );
   }
   return parsed;
+}
+
+function readOperatorPricing(pricing: Record<string, number>, raw: RawConfig): OperatorPricingConfig {
+  try {
+    return operatorPricing(
+      pricing,
+      raw.PRICING_FILE ? readPricingFile(raw.PRICING_FILE) : undefined,
+      raw.ENABLED_MODELS,
+    );
+  } catch (error) {
+    if (error instanceof PricingConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
+function readPricingFile(path: string): PricingFileText {
+  try {
+    return { path, text: readFileSync(path, 'utf8') };
+  } catch (error) {
+    throw new ConfigError(`PRICING_FILE is invalid (${path}: ${(error as Error).message})`);
+  }
 }
 
 /** A comma-separated list of hosts, blanks dropped. */

@@ -93,6 +93,13 @@ export const errors = {
     503,
   ),
   Overloaded: createError('GW_OVERLOADED', 'Gateway overloaded; retry later', 503),
+  // Apiframe's catalogue of prices could not be read (nor a stored copy) and the operator set no
+  // price: the gateway never guesses one.
+  PricingUnavailable: createError(
+    'GW_PRICING_UNAVAILABLE',
+    'pricing unavailable; nothing was charged, retry later',
+    503,
+  ),
   Internal: createError('GW_INTERNAL', 'Internal gateway error', 500),
 } as const;
 

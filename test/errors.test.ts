@@ -53,6 +53,7 @@ describe('the error table', () => {
       GW_UPSTREAM_TIMEOUT: 504,
       GW_STORE_UNAVAILABLE: 503,
       GW_OVERLOADED: 503,
+      GW_PRICING_UNAVAILABLE: 503,
       GW_INTERNAL: 500,
     });
   });

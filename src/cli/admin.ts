@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// apiframe-gateway-admin: manage team keys and team budgets, and read usage, through a
+// apiframe-gateway-admin: manage team keys and team budgets, read usage and prices, through a
 // running gateway's admin API. Connection from --url/--token or APIFRAME_GATEWAY_URL/ADMIN_TOKEN; tables by
 // default, the API's JSON with --json; any error is one line on stderr and exit code 1.
 import { Command, InvalidArgumentError } from 'commander';
 import { CliError, createAdminClient, type AdminClient } from './admin-client.js';
 import { exportLedger } from './export.js';
 import { details, formatBudget, parseBudget, table, type Budget } from './format.js';
+import { registerPriceCommands } from './prices.js';
 
 interface KeyView {
   id: string;
@@ -274,6 +275,8 @@ usage
     );
     process.stderr.write(`Exported ${written} ledger entries to ${options.output}\n`);
   });
+
+registerPriceCommands(program, client, print);
 
 try {
   await program.parseAsync();

@@ -31,14 +31,26 @@ export const ApiframeModelCatalog = Type.Object(
   { additionalProperties: true },
 );
 
+const Ceiling = (description: string) => Type.Optional(Type.Number({ exclusiveMinimum: 0, description }));
+
 export const GatewayPrice = Type.Object(
   {
-    credits: Type.Integer({ minimum: 0, description: 'Whole credits this gateway reserves for one job of the model.' }),
-    rule: Type.Literal('flat', {
-      description: 'How `credits` is applied: `flat`, the same for every job of the model.',
+    credits: Type.Number({
+      minimum: 0,
+      description: 'Credits per job (`flat`), per second, per output or per megapixel, by `rule`.',
     }),
+    rule: OneOf(['flat', 'per-second', 'per-output', 'per-megapixel'] as const),
+    source: OneOf(['catalogue', 'operator'] as const),
+    maxSeconds: Ceiling('Seconds reserved when a request cannot say its length (set by the operator).'),
+    maxOutputs: Ceiling('Outputs reserved when a request cannot say its count (set by the operator).'),
+    maxMegapixels: Ceiling('Megapixels reserved for a per-megapixel rule (set by the operator).'),
   },
-  { description: "The gateway's price for the model (from its PRICING), beside Apiframe's `costMin`–`costMax`." },
+  {
+    description:
+      "The gateway's price rule for the model: the operator's (PRICING, PRICING_FILE) or Apiframe's catalogue " +
+      '(`pricingMode` at `costMax`). A job reserves the most it can cost by it, rounded up to whole credits ' +
+      "(per second: the duration asked for, the model's longest when absent), and is charged what it cost.",
+  },
 );
 
 const ModelCatalogEntry = Type.Composite([ApiframeModelEntry, Type.Object({ gatewayPrice: GatewayPrice })], {

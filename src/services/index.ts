@@ -18,6 +18,10 @@ import { createKeyLookup, type KeyLookup } from './key-lookup.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createModelCatalogue, type ModelCatalogue } from './model-catalogue.js';
 import { openStore } from './open-store.js';
+import { JOB_OPERATIONS } from './operations/index.js';
+import { createPriceList, type PriceList } from './price-list.js';
+import { operatorPriceSource, type PriceSource } from './prices.js';
+import { createPriceCatalogue, type PriceCatalogue, type PriceCatalogueDeps } from './price-catalogue.js';
 import { createReadiness, type Readiness } from './readiness.js';
 import { createSpendableCredits, type SpendableCredits } from './spendable-credits.js';
 import type { Store } from './store/store.js';
@@ -52,6 +56,7 @@ export interface Services {
   upstream: UpstreamClient;
   account: AccountCredits;
   models: ModelCatalogue;
+  priceList: PriceList;
   spendable: SpendableCredits;
   keyLookup: KeyLookup;
   keys: KeyAdmin;
@@ -102,8 +107,9 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     redisTimeoutMs: config.REDIS_TIMEOUT_MS,
   });
   const pause = createUpstreamPause(store);
-  const jobs = createJobServices({ config, store, upstream, webhooks, clock, logger, metrics, pause });
   const heldUpstream = respectingPause(upstream, pause);
+  const prices = priceSource(config, { upstream: heldUpstream, store, clock, logger });
+  const jobs = createJobServices({ config, prices, store, upstream, webhooks, clock, logger, metrics, pause });
   const account = createAccountCredits({ upstream: heldUpstream, clock });
 
   return {
@@ -115,10 +121,20 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     clock,
     upstream,
     account,
-    models: createModelCatalogue({ upstream: heldUpstream, clock, pricing: config.pricing }),
+    models: createModelCatalogue({
+      upstream: heldUpstream,
+      clock,
+      prices,
+      enabledModels: config.operatorPricing.enabledModels,
+    }),
+    priceList: createPriceList({
+      prices,
+      enabledModels: config.operatorPricing.enabledModels,
+      operations: JOB_OPERATIONS,
+    }),
     spendable: createSpendableCredits({ store, account, clock }),
     keyLookup: createKeyLookup({ store, clock }),
-    keys: createKeyAdmin(store, clock, Object.keys(config.pricing)),
+    keys: createKeyAdmin(store, clock, config.operatorPricing.enabledModels),
     teams: createTeamAdmin(store, clock),
     audit: createAuditTrail(store),
     usage: createUsageReports(store),
@@ -132,10 +148,12 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     listing: jobs.listing,
     backgroundSettlement: jobs.backgroundSettlement,
     start() {
+      if ('start' in prices) prices.start();
       jobs.backgroundSettlement.start();
       webhooks.start(WEBHOOK_POLL_MS);
     },
     async close() {
+      if ('stop' in prices) prices.stop();
       await jobs.backgroundSettlement.stop();
       await webhooks.stop();
       await jobs.close();
@@ -143,4 +161,16 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
       await store.close();
     },
   };
+}
+
+/** Apiframe's catalogue prices under the operator's, or the operator's alone (CATALOGUE_REFRESH_MS=0). */
+function priceSource(
+  config: Config,
+  deps: Pick<PriceCatalogueDeps, 'upstream' | 'store' | 'clock' | 'logger'>,
+): PriceSource | PriceCatalogue {
+  const { rules, ceilings } = config.operatorPricing;
+  const operator = { rules, ceilings };
+  if (config.CATALOGUE_REFRESH_MS === 0) return operatorPriceSource(operator);
+  const refreshMs = config.CATALOGUE_REFRESH_MS;
+  return createPriceCatalogue({ ...deps, operator, refreshMs, firstReadWaitMs: config.UPSTREAM_TIMEOUT_MS });
 }

@@ -2,9 +2,21 @@
 // runs it and the v2 routes serve it from this description alone. Adding an operation is adding
 // a descriptor to operations/ and the schema of its body.
 import type { Static, TSchema } from '@sinclair/typebox';
+import type { PriceRule } from '../domain/pricing.js';
 
-/** Credits per model, the gateway's pricing table. */
+/** Credits per model or action: PRICING, the short form of the operator's flat prices. */
 export type Pricing = Readonly<Record<string, number>>;
+
+/** The price rules in force when a request is priced: the operator's over Apiframe's catalogue. */
+export interface Prices {
+  /** The rule for a model or action (`midjourney:upsample`), the operator's ceilings applied; none when unpriced. */
+  rule(name: string): PriceRule | undefined;
+  /**
+   * Whether a name without a rule is simply unpriced: false when Apiframe's catalogue prices are in
+   * use but none could be read (nor a stored copy), so the price is unknown rather than absent.
+   */
+  readonly complete: boolean;
+}
 
 // Methods rather than function properties: a descriptor of a particular body is then usable
 // wherever any descriptor is (`JobOperation` with its default schema).
@@ -24,10 +36,10 @@ export interface JobOperation<Body extends TSchema = TSchema> {
   /** The model the job runs: checked against the key's allowedModels, named in the ledger and metrics. */
   model(body: Static<Body>): string;
   /**
-   * The credits reserved before the job is sent (a job that costs more is charged an overrun);
-   * throws when the operator has set no price for it.
+   * The credits reserved before the job is sent: the most it can cost by its rule (settlement
+   * charges what it did cost; more is an overrun). Throws when no rule prices it or bounds it.
    */
-  price(body: Static<Body>, pricing: Pricing): number;
+  price(body: Static<Body>, prices: Prices): number;
   /** Ids of earlier jobs the body works on: each must be a job of the caller's team. */
   jobReferences?(body: Static<Body>): string[];
   /** Whether the body may carry `webhookUrl` and `webhookEvents`, which the gateway relays. */

@@ -12,6 +12,7 @@ import { createJobReservation } from './job-reservation.js';
 import { createJobSettlement } from './job-settlement.js';
 import { createJobSubmission } from './job-submission.js';
 import type { Metrics } from './metrics.js';
+import type { PriceSource } from './prices.js';
 import type { Store } from './store/store.js';
 import type { UpstreamPause } from './upstream-pause.js';
 import type { UpstreamClient } from './upstream.js';
@@ -19,6 +20,7 @@ import type { Webhooks } from './webhooks.js';
 
 export interface JobServiceDeps {
   config: Config;
+  prices: PriceSource;
   store: Store;
   upstream: UpstreamClient;
   webhooks: Webhooks;
@@ -30,6 +32,7 @@ export interface JobServiceDeps {
 
 export function createJobServices({
   config,
+  prices,
   store,
   upstream,
   webhooks,
@@ -47,7 +50,8 @@ export function createJobServices({
   const submissions = createJobSubmission({
     store,
     upstream,
-    pricing: config.pricing,
+    prices,
+    enabledModels: new Set(config.operatorPricing.enabledModels),
     clock,
     reservationLeaseMs,
     maxQueueMs: config.UPSTREAM_TIMEOUT_MS,

@@ -13,10 +13,11 @@ import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
 import type { GatewayAnswer } from './gateway-answer.js';
 import { createIdempotency } from './idempotency.js';
-import type { JobOperation, Pricing } from './job-operation.js';
+import type { JobOperation } from './job-operation.js';
 import type { JobRecording } from './job-recording.js';
 import type { JobReservation } from './job-reservation.js';
 import type { JobSettlement } from './job-settlement.js';
+import type { PriceSource } from './prices.js';
 import type { CallerWebhook } from '../domain/jobs.js';
 import type { Store } from './store/store.js';
 import type { UpstreamClient, UpstreamResponse } from './upstream.js';
@@ -27,7 +28,9 @@ import type { Webhooks } from './webhooks.js';
 export interface JobSubmissionDeps {
   store: Store;
   upstream: UpstreamClient;
-  pricing: Pricing;
+  prices: PriceSource;
+  /** The models and actions the gateway offers (absent: all); others are answered as unknown. */
+  enabledModels?: ReadonlySet<string>;
   clock: Clock;
   /** How long a submission may hold its Idempotency-Key before another may take it over. */
   reservationLeaseMs: number;
@@ -58,7 +61,7 @@ interface Submission {
 }
 
 export function createJobSubmission(deps: JobSubmissionDeps) {
-  const { store, upstream, pricing, clock, webhooks, reservation, settlement, recording, pause } = deps;
+  const { store, upstream, prices, clock, webhooks, reservation, settlement, recording, pause } = deps;
   const idempotency = createIdempotency(store, { pendingTtlMs: deps.reservationLeaseMs });
 
   /** Runs `operation` for `caller` with a body its schema has already accepted. */
@@ -70,8 +73,9 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     idempotencyKey?: string,
   ): Promise<SubmissionAnswer> {
     const model = operation.model(body);
+    if (deps.enabledModels && !deps.enabledModels.has(model)) throw notOffered(model);
     checkRules(operation, caller, body, model);
-    const credits = operation.price(body, pricing);
+    const credits = operation.price(body, await prices.current());
     await checkReferences(store, operation, caller, body);
     const { upstreamBody, webhook } = await relayedWebhook(webhooks, operation, caller, body);
     const submission: Submission = { operation, caller, upstreamBody, model, credits, webhook, requestId };
@@ -137,6 +141,11 @@ function checkRules<S extends TSchema>(operation: JobOperation<S>, caller: Calle
   const details = operation.crossFieldErrors?.(body) ?? {};
   if (Object.keys(details).length > 0) throw invalidInput(details);
   if (caller.key.allowedModels && !caller.key.allowedModels.includes(model)) throw new errors.ModelNotAllowed(model);
+}
+
+/** A model or action the operator has not enabled, refused as Apiframe refuses an unknown one. */
+function notOffered(name: string) {
+  return invalidInput({ [name.includes(':') ? 'action' : 'model']: [`${name} is not offered by this gateway`] });
 }
 
 /** Refuses a body that names a job of another team, or none, as not found. */

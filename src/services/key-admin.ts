@@ -29,11 +29,11 @@ const MAX_SCANNED = 2_000;
 
 const iso = (at: number) => new Date(at).toISOString();
 
-function checkModels(models: string[] | null | undefined, pricedModels: readonly string[]): void {
-  const unknown = (models ?? []).filter((model) => !pricedModels.includes(model));
+function checkModels(models: string[] | null | undefined, enabledModels: readonly string[]): void {
+  const unknown = (models ?? []).filter((model) => !enabledModels.includes(model));
   if (unknown.length > 0) {
     throw invalidInput({
-      allowedModels: [`unknown model ${unknown.join(', ')}; priced models: ${pricedModels.join(', ')}`],
+      allowedModels: [`unknown model ${unknown.join(', ')}; models this gateway offers: ${enabledModels.join(', ')}`],
     });
   }
 }
@@ -141,13 +141,13 @@ function createKeyChange(store: Store, clock: Clock) {
   };
 }
 
-export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonly string[]) {
+export function createKeyAdmin(store: Store, clock: Clock, enabledModels: readonly string[]) {
   const { view, list } = createKeyReads(store, clock);
   const change = createKeyChange(store, clock);
 
   return {
     async create(input: CreateKeyBody, actor: Actor) {
-      checkModels(input.allowedModels, pricedModels);
+      checkModels(input.allowedModels, enabledModels);
       const secret = generateTeamKey();
       const now = clock();
       const record = newKeyRecord(input, secret, now);
@@ -172,7 +172,7 @@ export function createKeyAdmin(store: Store, clock: Clock, pricedModels: readonl
     list,
 
     async update(id: string, patch: UpdateKeyBody, actor: Actor) {
-      checkModels(patch.allowedModels, pricedModels);
+      checkModels(patch.allowedModels, enabledModels);
       const record = await change(id, actor, 'key.update', (record) => {
         const { allowedOrigins, expiresAt, ...rest } = patch;
         Object.assign(record, rest);

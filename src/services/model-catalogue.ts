@@ -1,5 +1,6 @@
-// Apiframe's public model catalogue as the gateway offers it: only the models it prices (and, for a
-// key with allowedModels, only those), each with the gateway's price. The whole catalogue is
+// Apiframe's public model catalogue as the gateway offers it: only the models it enables and prices
+// (by the operator's rules or the catalogue's own; for a key with allowedModels, only those), each
+// with the gateway's price rule. The whole catalogue is
 // fetched at most once a minute per instance (one fetch at a time) and filtered here, so every
 // modality and key shares that one read. An answer not of the spec's shape is a 502, never guessed at.
 import { Value } from '@sinclair/typebox/value';
@@ -11,7 +12,9 @@ import {
   type Modality,
   type ModelCatalogEntry,
 } from '../schemas/models.js';
+import type { PriceRule } from '../domain/pricing.js';
 import type { Clock } from './clock.js';
+import type { PriceSource } from './prices.js';
 import { asCallerError, upstreamRefusal } from './upstream-errors.js';
 import type { UpstreamClient } from './upstream.js';
 
@@ -31,8 +34,11 @@ export interface ModelCatalogue {
 export function createModelCatalogue(deps: {
   upstream: UpstreamClient;
   clock: Clock;
-  pricing: Readonly<Record<string, number>>;
+  prices: PriceSource;
+  /** The models the gateway offers; absent: all. */
+  enabledModels?: readonly string[];
 }): ModelCatalogue {
+  const enabled = deps.enabledModels && new Set(deps.enabledModels);
   let known: { entries: ApiframeModelEntry[]; at: number } | null = null;
   let fetching: Promise<ApiframeModelEntry[]> | null = null;
 
@@ -61,13 +67,19 @@ export function createModelCatalogue(deps: {
   return {
     async list({ modality, allowedModels }, requestId) {
       const entries = await current(requestId);
+      const prices = await deps.prices.current();
       return entries.flatMap((entry) => {
-        if (!Object.hasOwn(deps.pricing, entry.id)) return [];
-        const credits = deps.pricing[entry.id]!;
+        const rule = prices.rule(entry.id);
+        if (!rule || (enabled && !enabled.has(entry.id))) return [];
         if (modality !== undefined && entry.modality !== modality) return [];
         if (allowedModels && !allowedModels.includes(entry.id)) return [];
-        return [{ ...entry, gatewayPrice: { credits, rule: 'flat' as const } }];
+        return [{ ...entry, gatewayPrice: gatewayPrice(rule) }];
       });
     },
   };
+}
+
+/** The rule as GET /v2/models shows it: its mode as `rule`, credits per unit, ceilings and source. */
+function gatewayPrice({ mode, credits, source, ...ceilings }: PriceRule) {
+  return { credits, rule: mode, source, ...ceilings };
 }

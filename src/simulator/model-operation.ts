@@ -2,7 +2,8 @@
 // model must be in the catalogue for that operation, the body must carry what the spec's schema
 // for the model requires, and the job costs what the catalogue's rule makes of the request —
 // `flat` its costMax, `per-second` costMax × the seconds asked for, `per-output` costMax × the
-// outputs asked for (each with the model's default when the request leaves it out).
+// outputs asked for (each with the model's default when the request leaves it out); with
+// `varyCosts`, anywhere from costMin to costMax times that.
 import { catalogueEntry } from './model-catalogue.js';
 import type { JobTerms, JsonObject, Operation, Refusal } from './simulator-types.js';
 
@@ -55,6 +56,7 @@ export function modelOperation(operation: string, rules: Record<string, ModelRul
         model: entry.id,
         priceName: entry.id,
         cost: Math.ceil(entry.costMax * amount),
+        leastCost: Math.ceil(entry.costMin * amount),
         result: (jobId: string) => modelRules.result(jobId, modelRules.seconds ? seconds : outputs),
       } satisfies JobTerms;
     },

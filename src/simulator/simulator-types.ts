@@ -9,6 +9,11 @@ export interface SimulatorOptions {
    * the catalogue's rule makes of the request.
    */
   prices?: Record<string, number>;
+  /**
+   * Charge each completed job of a model whose catalogue entry has a range somewhere in it, from
+   * costMin to costMax times what was asked for, picked by the job's id (default false: costMax).
+   */
+  varyCosts?: boolean;
   /** The account's credits before any job; /v2/me reports them less what completed jobs cost. */
   accountCredits?: number;
   /** Keep every request in `requests`, for tests to inspect (default true; a long run grows it without end). */
@@ -50,6 +55,8 @@ export interface JobTerms {
   priceName: string;
   /** Credits it costs once COMPLETED, unless `prices` or `[sim:cost]` say otherwise. */
   cost: number;
+  /** The least it may cost instead, with `varyCosts` (the catalogue's costMin times what was asked for). */
+  leastCost?: number;
   action?: string;
   /** Directives it takes from elsewhere than its own body (an action's, from its parent). */
   inheritedDirectives?: string;

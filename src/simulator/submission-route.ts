@@ -1,7 +1,7 @@
 // Every job-submitting operation's route: the body parsed and checked by its operation (image,
 // video, music, action modules), then shaped by its [sim:…] directives before and after the job
 // is created. Answers 202 `{ jobId, status }`, or Apiframe's error for what is wrong.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ACTION_OPERATIONS } from './action-operations.js';
@@ -79,7 +79,9 @@ function addJob(state: SimulatorState, body: JsonObject, terms: JobTerms, how: J
     input: body,
     createdAt: Date.now(),
     outcome: outcomeOf(how.directives),
-    cost: Number(directive(how.directives, 'cost') ?? state.options.prices?.[terms.priceName] ?? terms.cost),
+    cost: Number(
+      directive(how.directives, 'cost') ?? state.options.prices?.[terms.priceName] ?? costOf(state, terms, id),
+    ),
     latencyMs: how.latencyMs,
     failingPolls: Number(directive(how.directives, 'pollfail') ?? 0),
     result: terms.result(id),
@@ -87,6 +89,13 @@ function addJob(state: SimulatorState, body: JsonObject, terms: JobTerms, how: J
   };
   state.jobs.set(job.id, job);
   return job;
+}
+
+/** The job's cost by its terms: costMax's, or with `varyCosts` one of the range picked by its id. */
+function costOf(state: SimulatorState, { cost, leastCost }: JobTerms, id: string): number {
+  if (!state.options.varyCosts || leastCost === undefined || leastCost >= cost) return cost;
+  const pick = createHash('sha256').update(id).digest().readUInt32BE(0);
+  return leastCost + (pick % (cost - leastCost + 1));
 }
 
 /** Posts the terminal event to the submission's webhookUrl, if it has one, once the job is done. */

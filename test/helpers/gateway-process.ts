@@ -1,7 +1,7 @@
 // Runs the gateway as a real separate process (src/server.ts through tsx), for tests where
 // several instances share one Redis.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { NO_LOAD_SHEDDING, NO_RATE_LIMITS } from './gateway.js';
+import { NO_LOAD_SHEDDING, NO_RATE_LIMITS, OPERATOR_PRICES_ONLY } from './gateway.js';
 import { freePort } from './redis-server.js';
 
 export interface GatewayProcess {
@@ -20,6 +20,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
       LOG_LEVEL: 'warn',
       ...NO_RATE_LIMITS,
       ...NO_LOAD_SHEDDING,
+      ...OPERATOR_PRICES_ONLY,
       ...env,
       PORT: String(port),
       HOST: '127.0.0.1',

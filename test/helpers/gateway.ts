@@ -18,6 +18,8 @@ export const ADMIN_TOKEN = `admin-token-${randomBytes(12).toString('hex')}`;
 export const NO_RATE_LIMITS = { RATE_LIMIT_GENERATE_PER_MINUTE: '0', RATE_LIMIT_READS_PER_MINUTE: '0' };
 /** Test gateways do not shed load unless a test asks: a busy CI machine is not what they test. */
 export const NO_LOAD_SHEDDING = { MAX_EVENT_LOOP_DELAY_MS: '0' };
+/** Test gateways price by the operator's PRICING alone unless a test asks for Apiframe's catalogue prices. */
+export const OPERATOR_PRICES_ONLY = { CATALOGUE_REFRESH_MS: '0' };
 
 export const SEED_BODY = {
   prompt: 'a detailed architectural blueprint of a modern glass house',
@@ -109,6 +111,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     LOG_LEVEL: 'info',
     ...NO_RATE_LIMITS,
     ...NO_LOAD_SHEDDING,
+    ...OPERATOR_PRICES_ONLY,
     ...(options.redisUrl && { REDIS_URL: options.redisUrl }),
     ...options.env,
   });

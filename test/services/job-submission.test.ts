@@ -21,7 +21,7 @@ const upscale = defineJobOperation({
   description: 'A test operation: upscales the image of an earlier job.',
   body: () => Type.Object({ jobId: Type.String(), factor: Type.Integer() }),
   model: () => 'upscaler',
-  price: (body, pricing) => pricing.upscaler! * body.factor,
+  price: (body, prices) => prices.rule('upscaler')!.credits * body.factor,
   jobReferences: (body) => [body.jobId],
   webhooks: false,
 });

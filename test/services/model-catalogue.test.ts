@@ -2,6 +2,7 @@
 // never gives (a catalogue not of the spec's shape, a timeout, a refusal of the gateway's own call).
 import { describe, expect, it } from 'vitest';
 import { createModelCatalogue } from '../../src/services/model-catalogue.js';
+import { flatOperatorRules, operatorPriceSource } from '../../src/services/prices.js';
 import { UpstreamFailure, type UpstreamClient, type UpstreamResponse } from '../../src/services/upstream.js';
 
 const unused = () => Promise.reject(new Error('not called'));
@@ -15,7 +16,8 @@ function catalogueAnswering(answer: () => Promise<UpstreamResponse>) {
     listModels: answer,
     close: () => Promise.resolve(),
   };
-  return createModelCatalogue({ upstream, clock: () => 0, pricing: { 'seedream-4': 3 } });
+  const prices = operatorPriceSource({ rules: flatOperatorRules({ 'seedream-4': 3 }), ceilings: {} });
+  return createModelCatalogue({ upstream, clock: () => 0, prices });
 }
 
 const answering = (status: number, body: unknown) => () =>
@@ -49,6 +51,6 @@ describe('the model catalogue', () => {
   it("keeps Apiframe's fields, extra ones included, and adds the gateway price", async () => {
     const entry = { id: 'seedream-4', label: 'Seedream 4', modality: 'image', costMin: 3, costMax: 3, controls: [1] };
     const listed = await catalogueAnswering(answering(200, { models: [entry] })).list({}, 'r');
-    expect(listed).toEqual([{ ...entry, gatewayPrice: { credits: 3, rule: 'flat' } }]);
+    expect(listed).toEqual([{ ...entry, gatewayPrice: { credits: 3, rule: 'flat', source: 'operator' } }]);
   });
 });

@@ -9,6 +9,7 @@ import { KEY_PREFIX, secretsEqual } from '../../services/key-secrets.js';
 import { authenticateKey, presentedKey } from '../../plugins/team-auth.js';
 import { auditRoutes } from './audit.js';
 import { keyRoutes } from './keys.js';
+import { priceRoutes } from './prices.js';
 import { teamRoutes } from './teams.js';
 import { usageRoutes } from './usage.js';
 import type { Scope } from '../../domain/keys.js';
@@ -47,4 +48,5 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
   await app.register(teamRoutes);
   await app.register(auditRoutes);
   await app.register(usageRoutes);
+  await app.register(priceRoutes);
 };

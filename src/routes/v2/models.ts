@@ -18,9 +18,10 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['Models'],
         summary: "List the models this gateway offers, from Apiframe's catalogue",
         description:
-          "Public, like Apiframe's. Only the models the gateway prices are listed; a team key, if presented, " +
-          "must be valid and narrows the list to its `allowedModels`. Apiframe's entries are unchanged, each with " +
-          '`gatewayPrice` added. Read from Apiframe at most once a minute per instance.',
+          "Public, like Apiframe's. Only the models the gateway offers (ENABLED_MODELS, PRICING_FILE) and prices " +
+          "(the operator's rules, else Apiframe's catalogue) are listed; a team key, if presented, must be valid and " +
+          "narrows the list to its `allowedModels`. Apiframe's entries are unchanged, each with the gateway's price " +
+          'rule (`gatewayPrice`) added. Read from Apiframe at most once a minute per instance.',
         querystring: ModelsQuery,
         response: {
           200: ModelCatalog,

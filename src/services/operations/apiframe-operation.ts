@@ -1,11 +1,12 @@
 // A job operation served from Apiframe's own spec (schemas/apiframe-spec.ts): its body is the
 // spec's `oneOf`, checked against the branch its model or action picks; the job's model is the
-// name that branch is priced under; its price is the operator's (PRICING), and a branch without
-// one is refused until the operator sets it; an action's parent job must be the caller's team's.
+// name that branch is priced under; its price is the upper bound its rule sets on the body
+// (reserved-price.ts); an action's parent job must be the caller's team's.
 import { type TSchema, Type, type TUnsafe } from '@sinclair/typebox';
-import { errors, withExtras } from '../../errors.js';
+import { branchUnits } from '../../domain/request-units.js';
 import { apiframeJobOperation, priceName, type JsonSchema } from '../../schemas/apiframe-spec.js';
-import { defineJobOperation, type JobOperation, type Pricing } from '../job-operation.js';
+import { defineJobOperation, type JobOperation } from '../job-operation.js';
+import { type PricedBranch, reservedPrice } from './reserved-price.js';
 
 /** A body that Apiframe's spec accepts for the operation: the validator has checked its fields. */
 export type ApiframeBody = Readonly<Record<string, unknown>>;
@@ -21,18 +22,8 @@ export interface ApiframeOperationOptions {
   /** Schemas written by hand for some branches, by model: they replace the spec's for those. */
   handWritten?: Readonly<Record<string, TSchema>>;
   crossFieldErrors?(body: ApiframeBody): Record<string, string[]>;
-}
-
-/** The credits the operator set for `name`, or a 400 naming the missing price and the priced choices. */
-function reservedPrice(pricing: Pricing, name: string, names: readonly string[], tag: string): number {
-  if (Object.hasOwn(pricing, name)) return pricing[name]!;
-  const priced = names.filter((candidate) => Object.hasOwn(pricing, candidate));
-  throw withExtras(new errors.PriceMissing(), {
-    details: {
-      [tag]: [priced.length > 0 ? `must be one of: ${priced.join(', ')}` : 'none is priced on this gateway'],
-      $: [`${name} has no price on this gateway: the gateway operator must set one (PRICING) before it can run`],
-    },
-  });
+  /** Set when the operation's cost depends on its input (a video's length, an image's megapixels). */
+  pricedByInput?: 'seconds' | 'megapixels';
 }
 
 export function apiframeOperation(options: ApiframeOperationOptions): JobOperation<TUnsafe<ApiframeBody>> {
@@ -40,6 +31,12 @@ export function apiframeOperation(options: ApiframeOperationOptions): JobOperati
   const spec = apiframeJobOperation(path);
   const names = [...spec.branches.keys()].map((value) => priceName(spec, value));
   const branches = [...spec.branches].map(([value, branch]): JsonSchema => handWritten[value] ?? branch);
+  const priced = new Map(
+    [...spec.branches.keys()].map((value, i): [string, PricedBranch] => [
+      value,
+      { name: names[i]!, units: branchUnits(branches[i]!, options.pricedByInput) },
+    ]),
+  );
   const actsOnAJob = branches.some((branch) => 'parentJobId' in (branch.properties as object));
   const nameOf = (body: ApiframeBody) => priceName(spec, body[spec.tag] as string);
   return defineJobOperation({
@@ -58,7 +55,8 @@ export function apiframeOperation(options: ApiframeOperationOptions): JobOperati
       }),
     ...(crossFieldErrors && { crossFieldErrors }),
     model: nameOf,
-    price: (body, pricing) => reservedPrice(pricing, nameOf(body), names, spec.tag),
+    price: (body, prices) =>
+      reservedPrice(prices, priced.get(body[spec.tag] as string)!, { names, tag: spec.tag }, body),
     ...(actsOnAJob && { jobReferences: (body: ApiframeBody) => [body.parentJobId as string] }),
     webhooks: spec.webhooks,
   });

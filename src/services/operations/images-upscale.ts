@@ -7,6 +7,7 @@ export const upscaleImage = apiframeOperation({
   tags: ['Images'],
   summary: 'Submit an image upscale job',
   description: "Reserves the model's price from the key's and team's budgets, then forwards to Apiframe.",
+  pricedByInput: 'megapixels',
   example: {
     model: 'clarity-upscale',
     clarityUpscaleParams: { image: 'https://example.com/photo.png', scale_factor: 2 },

@@ -7,6 +7,7 @@ export const editVideo = apiframeOperation({
   tags: ['Videos'],
   summary: 'Submit an instruction-based video edit job',
   description: "Reserves the model's price from the key's and team's budgets, then forwards to Apiframe.",
+  pricedByInput: 'seconds',
   example: {
     prompt: 'make it snow',
     model: 'wan-2.7-videoedit',

@@ -7,6 +7,7 @@ export const upscaleVideo = apiframeOperation({
   tags: ['Videos'],
   summary: 'Submit a video upscale job',
   description: "Reserves the model's price from the key's and team's budgets, then forwards to Apiframe.",
+  pricedByInput: 'seconds',
   example: {
     model: 'topaz-video-upscale',
     topazVideoParams: { video: 'https://example.com/clip.mp4', target_resolution: '1080p', target_fps: 30 },
