@@ -41,7 +41,7 @@ export function createJobServices({
   metrics,
   pause,
 }: JobServiceDeps) {
-  const settlement = createJobSettlement({ store, pricing: config.pricing, clock, logger, metrics });
+  const settlement = createJobSettlement({ store, clock, logger, metrics });
   const recording = createJobRecording({ store, logger, metrics });
   const refresher = createJobRefresh({ store, upstream, settlement, pause, clock, logger });
   const pollLockMs = Math.min(config.UPSTREAM_TIMEOUT_MS, 5_000);

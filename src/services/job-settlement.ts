@@ -1,5 +1,6 @@
 // The end of a reservation: a job is settled exactly once, when it is first seen in a terminal
-// state (its cost charged when it completed, nothing when it failed), and a reservation that
+// state (its cost charged when it completed, the whole reservation when Apiframe
+// states no cost, nothing when it failed), and a reservation that
 // never became a job is released. Each credit moved is counted in the metrics.
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
@@ -11,14 +12,13 @@ import { parseJob, TERMINAL_STATUSES } from '../domain/jobs.js';
 
 export interface JobSettlementDeps {
   store: Store;
-  pricing: Readonly<Record<string, number>>;
   clock: Clock;
   logger: Logger;
   metrics: Pick<Metrics, 'credits'>;
 }
 
 export function createJobSettlement(deps: JobSettlementDeps) {
-  const { store, pricing, clock, logger, metrics } = deps;
+  const { store, clock, logger, metrics } = deps;
 
   /**
    * Settles `record` when `body` (a job, or a webhook event) shows a terminal state; true when
@@ -33,7 +33,7 @@ export function createJobSettlement(deps: JobSettlementDeps) {
     const job = parseJob(body);
     if (!job || !TERMINAL_STATUSES.has(job.status)) return false;
     const completed = job.status === 'COMPLETED';
-    const credits = completed ? (job.creditCost ?? pricing[record.model] ?? record.reserved) : 0;
+    const credits = completed ? (job.creditCost ?? record.reserved) : 0;
     const { settled, overrun } = await store.settle({
       team: record.team,
       jobId: record.jobId,

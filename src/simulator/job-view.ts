@@ -21,7 +21,7 @@ export function renderJob(job: SimJob, jobDurationMs: number, now = Date.now()) 
     model: job.model,
     progress,
     error: status === 'FAILED' ? 'Generation failed' : null,
-    creditCost: terminal ? (status === 'COMPLETED' ? job.cost : 0) : null,
+    creditCost: terminal && job.statesCost ? (status === 'COMPLETED' ? job.cost : 0) : null,
     webhookStatus: null,
     createdAt: new Date(job.createdAt).toISOString(),
     completedAt: terminal ? new Date(job.createdAt + jobDurationMs).toISOString() : null,

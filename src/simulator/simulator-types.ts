@@ -40,6 +40,8 @@ export interface SimJob {
   createdAt: number;
   outcome: Outcome;
   cost: number;
+  /** Whether a COMPLETED job states its cost (`[sim:nocost]`: creditCost stays null, as the spec allows). */
+  statesCost: boolean;
   latencyMs: number;
   failingPolls: number;
   /** What a COMPLETED job reports as `result`. */

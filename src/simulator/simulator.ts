@@ -15,6 +15,7 @@
 //   [sim:status=NNN]  the submission is answered with that HTTP status (400/401/402/429/500/503)
 //   [sim:latency=MS]  the submission and every poll of the job wait MS first
 //   [sim:cost=N]      the completed job reports creditCost N
+//   [sim:nocost]      the finished job reports creditCost null (the spec allows it)
 //   [sim:reset]       the submission's connection is reset (no job is created)
 //   [sim:garbage]     the job is created but the 202 body is malformed JSON
 //   [sim:slowbody=MS] the job is created, the 202 headers are sent, the body MS later

@@ -82,6 +82,7 @@ function addJob(state: SimulatorState, body: JsonObject, terms: JobTerms, how: J
     cost: Number(
       directive(how.directives, 'cost') ?? state.options.prices?.[terms.priceName] ?? costOf(state, terms, id),
     ),
+    statesCost: !how.directives.includes('[sim:nocost]'),
     latencyMs: how.latencyMs,
     failingPolls: Number(directive(how.directives, 'pollfail') ?? 0),
     result: terms.result(id),

@@ -53,7 +53,7 @@ export function startTestPipeline(pricing: Pricing): TestPipeline {
     maxQueueMs: 1_000,
     webhooks: { checkCallerUrl: async () => undefined, relayUrl: (team) => `https://gateway.example/hooks/${team}` },
     reservation: createJobReservation({ store, clock, reservationLeaseMs: 30_000, logger, metrics }),
-    settlement: createJobSettlement({ store, pricing, clock, logger, metrics }),
+    settlement: createJobSettlement({ store, clock, logger, metrics }),
     recording: createJobRecording({ store, logger, metrics }),
     pause: createUpstreamPause(store),
   });

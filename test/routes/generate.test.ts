@@ -78,6 +78,14 @@ describe.each(['redis', 'memory'] as const)('generate → poll → settle (%s st
     expect((await gw.spend(key)).total).toBe(5);
   });
 
+  it('charges the whole reservation for a completed job whose cost Apiframe does not state', async () => {
+    const key = await gw.createKey();
+    const accepted = await gw.generate(key.key, { ...SEED_BODY, prompt: 'a cat [sim:nocost]' });
+    const polled = await gw.poll(key.key, accepted.json().jobId);
+    expect(polled.json()).toMatchObject({ status: 'COMPLETED', creditCost: null });
+    expect((await gw.spend(key)).total).toBe(3);
+  });
+
   it('settles exactly once however often a terminal job is polled', async () => {
     const key = await gw.createKey();
     const { jobId } = (await gw.generate(key.key)).json();

@@ -109,3 +109,21 @@ describe.each(['redis', 'memory'] as const)('job visibility (%s store)', (storeK
     expect((await list(teamA1.key, '?include_models=true')).json().models).toEqual(['seedream-4']);
   });
 });
+
+describe('GET /v2/jobs?include_models=true', () => {
+  it('names the models the key may run: priced by the gateway, offered, and among its allowedModels', async () => {
+    const gw = await startGateway({
+      env: { PRICING: '{"seedream-4":3,"midjourney":5,"kling-2.6":7}', ENABLED_MODELS: 'image' },
+    });
+    try {
+      const models = async (key: CreatedKey) =>
+        (
+          await gw.inject({ method: 'GET', url: '/v2/jobs?include_models=true', headers: { 'x-api-key': key.key } })
+        ).json().models;
+      expect(await models(await gw.createKey())).toEqual(['midjourney', 'seedream-4']);
+      expect(await models(await gw.createKey({ allowedModels: ['midjourney'] }))).toEqual(['midjourney']);
+    } finally {
+      await gw.close();
+    }
+  });
+});

@@ -1,12 +1,13 @@
 // GET /v2/jobs/{id} and GET /v2/jobs: only the caller's team's jobs are visible; any other id
 // is "not found", exactly like an unknown one, so ids cannot be probed.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Caller } from '../../services/caller.js';
 import { sendJsonText } from '../raw-reply.js';
 import { ErrorResponse, ValidationErrorResponse } from '../../schemas/common.js';
 import { Job, JobIdParams, JobList, ListJobsQuery } from '../../schemas/jobs.js';
 
 export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { polling, listing, config } = app.services;
+  const { polling, listing, priceList } = app.services;
   const errorResponses = {
     401: ErrorResponse,
     429: ErrorResponse,
@@ -14,6 +15,12 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     503: ErrorResponse,
     504: ErrorResponse,
   };
+
+  /** The models and actions the caller may run: offered, priced, and among its key's allowedModels. */
+  async function runnableModels({ key }: Caller): Promise<string[]> {
+    const offered = (await priceList.list()).filter((entry) => entry.rule !== null).map((entry) => entry.name);
+    return key.allowedModels ? offered.filter((name) => key.allowedModels!.includes(name)) : offered;
+  }
 
   app.get(
     '/jobs/:id',
@@ -49,7 +56,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { include_models: includeModels, ...query } = request.query;
       const page = await listing.list(request.caller, query, request.id);
-      const models = includeModels === 'true' ? `,"models":${JSON.stringify(Object.keys(config.pricing))}` : '';
+      const models =
+        includeModels === 'true' ? `,"models":${JSON.stringify(await runnableModels(request.caller))}` : '';
       const nextCursor = JSON.stringify(page.nextCursor);
       return sendJsonText(
         reply,
