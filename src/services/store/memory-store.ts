@@ -8,6 +8,7 @@ import { createMemoryIdempotency } from './idempotency/memory.js';
 import { createMemoryJobs } from './jobs/memory.js';
 import { createMemoryChanges, createMemoryKeyRecords } from './keys/memory.js';
 import { createMemoryState } from './memory-state.js';
+import { createMemoryObjects } from './objects/memory.js';
 import type { Store } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -25,6 +26,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     ...createMemoryJobs(state),
     ...createMemoryIdempotency(),
     ...createMemoryDeliveries(),
+    ...createMemoryObjects(state),
     ...createMemoryCoordination(state),
   };
 }

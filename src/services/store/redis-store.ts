@@ -16,6 +16,8 @@ import { KEY_SCRIPTS } from './keys/lua.js';
 import { createRedisChanges } from './keys/redis-changes.js';
 import { createRedisKeyRecords } from './keys/redis.js';
 import { defineScripts } from './lua-script.js';
+import { OBJECT_SCRIPTS } from './objects/lua.js';
+import { createRedisObjects } from './objects/redis.js';
 import { createRedisContext, type RedisStoreOptions } from './redis-context.js';
 import type { Store } from './store.js';
 
@@ -27,6 +29,7 @@ const SCRIPTS = [
   ...JOB_SCRIPTS,
   ...IDEMPOTENCY_SCRIPTS,
   ...DELIVERY_SCRIPTS,
+  ...OBJECT_SCRIPTS,
   ...COORDINATION_SCRIPTS,
 ];
 
@@ -42,6 +45,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
     ...createRedisJobs(context),
     ...createRedisIdempotency(context),
     ...createRedisDeliveries(context),
+    ...createRedisObjects(context, options.ledgerRetentionMs),
     ...coordination,
     close: async () => {
       stopChanges();

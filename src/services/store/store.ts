@@ -7,6 +7,7 @@ import type { DeliveryQueue } from './deliveries/contract.js';
 import type { IdempotencyRecords } from './idempotency/contract.js';
 import type { Jobs } from './jobs/contract.js';
 import type { ChangeNotifications, KeyRecords } from './keys/contract.js';
+import type { ObjectOwnership } from './objects/contract.js';
 
 export type Store = KeyRecords &
   ChangeNotifications &
@@ -14,4 +15,5 @@ export type Store = KeyRecords &
   Jobs &
   IdempotencyRecords &
   DeliveryQueue &
+  ObjectOwnership &
   Coordination;
