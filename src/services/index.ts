@@ -17,6 +17,7 @@ import { createKeyAdmin, type KeyAdmin } from './key-admin.js';
 import { createKeyLookup, type KeyLookup } from './key-lookup.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createModelCatalogue, type ModelCatalogue } from './model-catalogue.js';
+import { createObjectServices, type ObjectServices } from './objects/index.js';
 import { openStore } from './open-store.js';
 import { createReadiness, type Readiness } from './readiness.js';
 import { createSpendableCredits, type SpendableCredits } from './spendable-credits.js';
@@ -67,6 +68,8 @@ export interface Services {
   settlement: JobSettlement;
   listing: JobListing;
   backgroundSettlement: BackgroundSettlement;
+  /** Uploads, LoRAs and assets: each the team's that created it. */
+  objects: ObjectServices;
   /** Starts the background work: settling what nobody polls, sending queued webhooks. */
   start(): void;
   /** Stops the background work, then closes what it used: job refreshes and recording, the upstream pool, the store. */
@@ -130,6 +133,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     settlement: jobs.settlement,
     listing: jobs.listing,
     backgroundSettlement: jobs.backgroundSettlement,
+    objects: createObjectServices({ store, upstream: heldUpstream }),
     start() {
       jobs.backgroundSettlement.start();
       webhooks.start(WEBHOOK_POLL_MS);

@@ -13,6 +13,7 @@ function catalogueAnswering(answer: () => Promise<UpstreamResponse>) {
     listJobs: unused,
     getAccount: unused,
     listModels: answer,
+    forward: unused,
     close: () => Promise.resolve(),
   };
   return createModelCatalogue({ upstream, clock: () => 0, pricing: { 'seedream-4': 3 } });

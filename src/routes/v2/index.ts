@@ -11,6 +11,7 @@ import { jobOperationRoutes } from './job-operations.js';
 import { jobRoutes } from './jobs.js';
 import { meRoutes } from './me.js';
 import { modelRoutes } from './models.js';
+import { uploadRoutes } from './uploads.js';
 import { ownUsageRoutes } from './usage.js';
 
 export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -37,4 +38,5 @@ const keyedRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(jobRoutes);
   await app.register(meRoutes);
   await app.register(ownUsageRoutes);
+  await app.register(uploadRoutes);
 };
