@@ -24,7 +24,9 @@ export const Lora = component<{ id: string; status: string }>('Lora');
 export const LoraCreated = component<{ id: string; status: 'PENDING'; imageCount: number }>('LoraCreated');
 export const LoraList = component<{ items: { id: string }[]; nextCursor: string | null }>('LoraList');
 export const AssetCreated = component<{ assetId: string }>('AssetCreated');
-export const CreateAssetRequest = component<{ url: string; type: 'image' | 'video' | 'audio' }>('CreateAssetRequest');
+export const CreateAssetRequest = component<{ url: string; type: 'image' | 'video' | 'audio' }>('CreateAssetRequest', {
+  examples: [{ url: 'https://example.com/clip.mp4', type: 'video' }],
+});
 export type CreateAssetRequest = Static<typeof CreateAssetRequest>;
 
 export const ProviderAsset = Type.Object(

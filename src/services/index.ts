@@ -70,7 +70,7 @@ export interface Services {
   backgroundSettlement: BackgroundSettlement;
   /** Uploads, LoRAs and assets: each the team's that created it. */
   objects: ObjectServices;
-  /** Starts the background work: settling what nobody polls, sending queued webhooks. */
+  /** Starts the background work: settling what nobody polls, refunding failed LoRAs, sending queued webhooks. */
   start(): void;
   /** Stops the background work, then closes what it used: job refreshes and recording, the upstream pool, the store. */
   close(): Promise<void>;
@@ -107,6 +107,15 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
   const jobs = createJobServices({ config, store, upstream, webhooks, clock, logger, metrics, pause });
   const heldUpstream = respectingPause(upstream, pause);
   const account = createAccountCredits({ upstream: heldUpstream, clock });
+  const objects = createObjectServices({
+    store,
+    upstream: heldUpstream,
+    clock,
+    logger,
+    reservation: jobs.reservation,
+    settlement: jobs.settlement,
+    intervalMs: config.RECONCILE_INTERVAL_MS,
+  });
 
   return {
     config,
@@ -133,13 +142,15 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     settlement: jobs.settlement,
     listing: jobs.listing,
     backgroundSettlement: jobs.backgroundSettlement,
-    objects: createObjectServices({ store, upstream: heldUpstream }),
+    objects,
     start() {
       jobs.backgroundSettlement.start();
+      objects.loraOutcomes.start();
       webhooks.start(WEBHOOK_POLL_MS);
     },
     async close() {
       await jobs.backgroundSettlement.stop();
+      await objects.loraOutcomes.stop();
       await webhooks.stop();
       await jobs.close();
       await upstream.close();

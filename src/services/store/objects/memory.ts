@@ -1,7 +1,7 @@
 // Object ownership in memory: the same records, charges and refunds as on Redis, moved on the
 // team's ledger of the memory state.
-import type { MemoryState } from '../memory-state.js';
-import type { ObjectKind, ObjectOwnership } from './contract.js';
+import type { MemoryState, TeamLedger } from '../memory-state.js';
+import type { LoraChargeRequest, ObjectKind, ObjectOwnership } from './contract.js';
 
 interface MemoryLora {
   keyId: string;
@@ -39,33 +39,9 @@ export function createMemoryObjects({ ledger }: MemoryState): ObjectOwnership {
     },
 
     async chargeLora(r) {
-      const team = ledger(r.team);
-      const reservation = team.reservations.get(r.reservationId);
-      team.reservations.delete(r.reservationId);
-      const moved = { jobId: r.loraId, reservationId: r.reservationId };
       const id = idOf(r.team, 'lora', r.loraId);
-      if (loras.has(id)) {
-        if (reservation) {
-          const { keyId, model, windows, credits } = reservation;
-          team.move(r, { kind: 'release', keyId, model, windows, credits: -credits, note: 'duplicate LoRA', ...moved });
-        }
-        return;
-      }
-      const windows = reservation?.windows ?? r.windows;
-      const reserved = reservation?.credits ?? 0;
-      const overrun = Math.max(r.credits - reserved, 0);
-      const charge = { keyId: r.keyId, model: r.model, windows, jobId: r.loraId, reservationId: r.reservationId };
-      const delta = r.credits - overrun - reserved;
-      team.move(r, { ...charge, kind: 'settle', credits: delta, note: 'ACCEPTED', charged: r.credits });
-      if (overrun > 0) team.move(r, { ...charge, kind: 'overrun', credits: overrun, note: 'reservation lapsed' });
-      loras.set(id, {
-        keyId: r.keyId,
-        model: r.model,
-        windows,
-        credits: r.credits,
-        state: 'charged',
-        pendingSince: r.now,
-      });
+      const charged = chargeOnLedger(ledger(r.team), r, loras.has(id));
+      if (charged) loras.set(id, charged);
     },
 
     async refundLora(r) {
@@ -94,4 +70,31 @@ export function createMemoryObjects({ ledger }: MemoryState): ObjectOwnership {
         .slice(0, limit);
     },
   };
+}
+
+/** CHARGE_LORA on the team's ledger: the charged LoRA, or undefined when it already was (its new reservation returned). */
+function chargeOnLedger(team: TeamLedger, r: LoraChargeRequest, known: boolean): MemoryLora | undefined {
+  const reservation = team.reservations.get(r.reservationId);
+  team.reservations.delete(r.reservationId);
+  const moved = { jobId: r.loraId, reservationId: r.reservationId };
+  if (known) {
+    if (reservation) {
+      const { keyId, model, windows, credits } = reservation;
+      team.move(r, { kind: 'release', keyId, model, windows, credits: -credits, note: 'duplicate LoRA', ...moved });
+    }
+    return undefined;
+  }
+  const windows = reservation?.windows ?? r.windows;
+  const reserved = reservation?.credits ?? 0;
+  const overrun = Math.max(r.credits - reserved, 0);
+  const charge = { keyId: r.keyId, model: r.model, windows, ...moved };
+  team.move(r, {
+    ...charge,
+    kind: 'settle',
+    credits: r.credits - overrun - reserved,
+    note: 'ACCEPTED',
+    charged: r.credits,
+  });
+  if (overrun > 0) team.move(r, { ...charge, kind: 'overrun', credits: overrun, note: 'reservation lapsed' });
+  return { keyId: r.keyId, model: r.model, windows, credits: r.credits, state: 'charged', pendingSince: r.now };
 }
