@@ -1,11 +1,13 @@
 // A job operation served from Apiframe's own spec (schemas/apiframe-spec.ts): its body is the
 // spec's `oneOf`, checked against the branch its model or action picks; the job's model is the
 // name that branch is priced under; its price is the operator's (PRICING), and a branch without
-// one is refused until the operator sets it; an action's parent job must be the caller's team's.
+// one is refused until the operator sets it; an action's parent job must be the caller's team's,
+// and so must the LoRA and the uploads a body names.
 import { type TSchema, Type, type TUnsafe } from '@sinclair/typebox';
 import { errors, withExtras } from '../../errors.js';
 import { apiframeJobOperation, priceName, type JsonSchema } from '../../schemas/apiframe-spec.js';
 import { defineJobOperation, type JobOperation, type Pricing } from '../job-operation.js';
+import { objectReferencesIn } from '../object-references.js';
 
 /** A body that Apiframe's spec accepts for the operation: the validator has checked its fields. */
 export type ApiframeBody = Readonly<Record<string, unknown>>;
@@ -60,6 +62,7 @@ export function apiframeOperation(options: ApiframeOperationOptions): JobOperati
     model: nameOf,
     price: (body, pricing) => reservedPrice(pricing, nameOf(body), names, spec.tag),
     ...(actsOnAJob && { jobReferences: (body: ApiframeBody) => [body.parentJobId as string] }),
+    objectReferences: objectReferencesIn,
     webhooks: spec.webhooks,
   });
 }
