@@ -18,6 +18,11 @@ export const errors = {
   UnsupportedMediaType: createError('GW_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json', 415),
   BodyTooLarge: createError('GW_BODY_TOO_LARGE', 'Request body is larger than %s bytes', 413),
   JobNotFound: createError('GW_JOB_NOT_FOUND', 'Job not found', 404),
+  // Uploads, assets and LoRAs of another team are answered exactly like unknown ones.
+  UploadNotFound: createError('GW_UPLOAD_NOT_FOUND', 'Upload not found', 404),
+  AssetNotFound: createError('GW_ASSET_NOT_FOUND', 'Asset not found', 404),
+  LoraNotFound: createError('GW_LORA_NOT_FOUND', 'LoRA not found', 404),
+  UploadTooLarge: createError('GW_UPLOAD_TOO_LARGE', 'Upload too large: %s; nothing past the limit was sent', 413),
   KeyNotFound: createError('GW_KEY_NOT_FOUND', 'Key not found', 404),
   TeamNotFound: createError('GW_TEAM_NOT_FOUND', 'Team not found', 404),
   TeamExists: createError('GW_TEAM_EXISTS', 'Team %s already exists', 409),

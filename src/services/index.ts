@@ -17,6 +17,7 @@ import { createKeyAdmin, type KeyAdmin } from './key-admin.js';
 import { createKeyLookup, type KeyLookup } from './key-lookup.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createModelCatalogue, type ModelCatalogue } from './model-catalogue.js';
+import { createObjectServices, type ObjectServices } from './objects/index.js';
 import { openStore } from './open-store.js';
 import { JOB_OPERATIONS } from './operations/index.js';
 import { createPriceList, type PriceList } from './price-list.js';
@@ -72,7 +73,9 @@ export interface Services {
   settlement: JobSettlement;
   listing: JobListing;
   backgroundSettlement: BackgroundSettlement;
-  /** Starts the background work: settling what nobody polls, sending queued webhooks. */
+  /** Uploads, LoRAs and assets: each the team's that created it. */
+  objects: ObjectServices;
+  /** Starts the background work: settling what nobody polls, refunding failed LoRAs, sending queued webhooks. */
   start(): void;
   /** Stops the background work, then closes what it used: job refreshes and recording, the upstream pool, the store. */
   close(): Promise<void>;
@@ -111,6 +114,15 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
   const prices = priceSource(config, { upstream: heldUpstream, store, clock, logger });
   const jobs = createJobServices({ config, prices, store, upstream, webhooks, clock, logger, metrics, pause });
   const account = createAccountCredits({ upstream: heldUpstream, clock });
+  const objects = createObjectServices({
+    store,
+    upstream: heldUpstream,
+    clock,
+    logger,
+    reservation: jobs.reservation,
+    settlement: jobs.settlement,
+    intervalMs: config.RECONCILE_INTERVAL_MS,
+  });
 
   return {
     config,
@@ -147,14 +159,17 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     settlement: jobs.settlement,
     listing: jobs.listing,
     backgroundSettlement: jobs.backgroundSettlement,
+    objects,
     start() {
       if ('start' in prices) prices.start();
       jobs.backgroundSettlement.start();
+      objects.loraOutcomes.start();
       webhooks.start(WEBHOOK_POLL_MS);
     },
     async close() {
       if ('stop' in prices) prices.stop();
       await jobs.backgroundSettlement.stop();
+      await objects.loraOutcomes.stop();
       await webhooks.stop();
       await jobs.close();
       await upstream.close();

@@ -42,8 +42,17 @@ export interface JobOperation<Body extends TSchema = TSchema> {
   price(body: Static<Body>, prices: Prices): number;
   /** Ids of earlier jobs the body works on: each must be a job of the caller's team. */
   jobReferences?(body: Static<Body>): string[];
+  /** Uploads, assets and LoRAs the body names: each must be the caller's team's (services/object-references.ts). */
+  objectReferences?(body: Static<Body>): ObjectReferences;
   /** Whether the body may carry `webhookUrl` and `webhookEvents`, which the gateway relays. */
   webhooks: boolean;
+}
+
+export interface ObjectReferences {
+  loras?: string[];
+  assets?: string[];
+  /** URLs the body names, any of which may be an upload's. */
+  urls?: string[];
 }
 
 /** Types a descriptor's rules by the body its schema describes. */

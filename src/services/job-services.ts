@@ -47,6 +47,7 @@ export function createJobServices({
   const pollLockMs = Math.min(config.UPSTREAM_TIMEOUT_MS, 5_000);
   const polling = createJobPolling({ store, refresher, pause, clock, pollLockMs, logger });
   const reservationLeaseMs = config.reservationLeaseMs;
+  const reservation = createJobReservation({ store, clock, reservationLeaseMs, logger, metrics });
   const submissions = createJobSubmission({
     store,
     upstream,
@@ -56,7 +57,7 @@ export function createJobServices({
     reservationLeaseMs,
     maxQueueMs: config.UPSTREAM_TIMEOUT_MS,
     webhooks,
-    reservation: createJobReservation({ store, clock, reservationLeaseMs, logger, metrics }),
+    reservation,
     settlement,
     recording,
     pause,
@@ -74,6 +75,7 @@ export function createJobServices({
     submissions,
     polling,
     settlement,
+    reservation,
     listing: createJobListing(store, polling),
     backgroundSettlement,
     /** Waits for background refreshes, then tries once more to record accepted jobs. */

@@ -13,6 +13,7 @@ import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
 import type { GatewayAnswer } from './gateway-answer.js';
 import { createIdempotency } from './idempotency.js';
+import { checkObjectReferences } from './object-references.js';
 import type { JobOperation } from './job-operation.js';
 import type { JobRecording } from './job-recording.js';
 import type { JobReservation } from './job-reservation.js';
@@ -148,7 +149,7 @@ function notOffered(name: string) {
   return invalidInput({ [name.includes(':') ? 'action' : 'model']: [`${name} is not offered by this gateway`] });
 }
 
-/** Refuses a body that names a job of another team, or none, as not found. */
+/** Refuses a body that names a job, upload, asset or LoRA of another team, or none, as not found. */
 async function checkReferences<S extends TSchema>(
   store: Store,
   operation: JobOperation<S>,
@@ -158,6 +159,8 @@ async function checkReferences<S extends TSchema>(
   for (const jobId of operation.jobReferences?.(body) ?? []) {
     if (!(await store.getJob(caller.key.team, jobId))) throw new errors.JobNotFound();
   }
+  const objects = operation.objectReferences?.(body);
+  if (objects) await checkObjectReferences(store, caller.key.team, objects);
 }
 
 interface WebhookFields {

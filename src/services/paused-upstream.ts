@@ -19,5 +19,6 @@ export function respectingPause(upstream: UpstreamClient, pause: UpstreamPause):
     listJobs: held(upstream.listJobs),
     getAccount: held(upstream.getAccount),
     listModels: held(upstream.listModels),
+    forward: held(upstream.forward),
   };
 }

@@ -6,6 +6,7 @@
 // at once and the wait for a slot is the only queueing. A submission may give up that wait (it
 // was never sent, so nothing ran upstream). Once sent, a call waits for Apiframe's headers and
 // then for each part of its body at most `timeoutMs`, counted from the sending, not the queueing.
+import type { Readable } from 'node:stream';
 import PQueue from 'p-queue';
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 
@@ -34,6 +35,19 @@ export interface SubmitOptions {
   maxQueueMs?: number;
 }
 
+/** A call outside the job pipeline, passed through as it is (uploads, LoRAs, assets). */
+export interface ForwardedCall {
+  /** Names the call in the metrics. */
+  operation: string;
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Apiframe's path, with its query string. */
+  path: string;
+  /** A JSON text, or a stream sent as it comes (no deadline for Apiframe's answer until it ends). */
+  body?: string | Readable;
+  /** The body's content type (default JSON). */
+  contentType?: string;
+}
+
 export interface UpstreamClient {
   /** Submits a job: POST `path` (e.g. `/v2/images/generate`) with a JSON body. */
   submitJob(path: string, body: string, requestId: string, options: SubmitOptions): Promise<UpstreamResponse>;
@@ -44,6 +58,7 @@ export interface UpstreamClient {
   getAccount(requestId: string): Promise<UpstreamResponse>;
   /** Apiframe's public model catalogue (GET /v2/models with these query parameters). */
   listModels(query: URLSearchParams, requestId: string): Promise<UpstreamResponse>;
+  forward(call: ForwardedCall, requestId: string): Promise<UpstreamResponse>;
   close(): Promise<void>;
 }
 
@@ -76,10 +91,10 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
 
   async function call(
     operation: string,
-    method: 'GET' | 'POST',
+    method: ForwardedCall['method'],
     path: string,
     requestId: string,
-    body?: string,
+    body?: string | Readable,
     extraHeaders: Record<string, string> = {},
     maxQueueMs?: number,
   ): Promise<UpstreamResponse> {
@@ -89,12 +104,14 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
     try {
       const headers = {
         ...baseHeaders,
-        ...extraHeaders,
         'x-request-id': requestId,
         ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...extraHeaders,
       };
+      // A streamed body takes as long as its sender; Apiframe's answer is awaited after it.
+      const deadlineMs = typeof body === 'string' || body === undefined ? options.timeoutMs : null;
       const response = await inSlot(slots, maxQueueMs, () =>
-        requestWithinDeadline(pool, { method, path: pathPrefix + path, headers, body }, options.timeoutMs).then(
+        requestWithinDeadline(pool, { method, path: pathPrefix + path, headers, body }, deadlineMs).then(
           async (answer) => ({ answer, text: await readCapped(answer.body) }),
         ),
       );
@@ -122,6 +139,8 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
     listJobs: (query, requestId) => call('list_jobs', 'GET', `/v2/jobs?${query}`, requestId),
     getAccount: (requestId) => call('get_account', 'GET', '/v2/me', requestId),
     listModels: (query, requestId) => call('list_models', 'GET', withQuery('/v2/models', query), requestId),
+    forward: ({ operation, method, path, body, contentType }, requestId) =>
+      call(operation, method, path, requestId, body, contentType ? { 'content-type': contentType } : {}),
     close: () => pool.close(),
   };
 }
@@ -153,8 +172,9 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Pr
 async function requestWithinDeadline(
   pool: Pool,
   request: Omit<Dispatcher.RequestOptions, 'signal' | 'origin'>,
-  timeoutMs: number,
+  timeoutMs: number | null,
 ): Promise<Dispatcher.ResponseData> {
+  if (timeoutMs === null) return pool.request(request);
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), timeoutMs);
   try {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { sendError } from './error-replies.js';
 import { decodeJobCursor, encodeJobCursor, listedAfter } from './job-cursor.js';
-import { chargedCredits, renderJob } from './job-view.js';
+import { accountCharges, renderJob } from './job-view.js';
 import type { SimulatorState } from './simulator-types.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -48,7 +48,7 @@ export function registerJobRoutes(app: FastifyInstance, state: SimulatorState): 
     team: {
       id: randomUUID(),
       name: 'Company account',
-      credits: Math.max(0, (options.accountCredits ?? 100_000) - chargedCredits(jobs.values(), jobDurationMs)),
+      credits: Math.max(0, (options.accountCredits ?? 100_000) - accountCharges(state)),
       plan: 'pro',
       customerId: null,
     },

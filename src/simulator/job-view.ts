@@ -1,6 +1,7 @@
 // A simulated job as Apiframe reports it. Nothing is stored as it progresses: its status follows
 // from the time since it was created, so every poll and listing agrees with the clock.
-import type { SimJob } from './simulator-types.js';
+import { loraCharges } from './lora-routes.js';
+import type { SimJob, SimulatorState } from './simulator-types.js';
 
 export function statusOf(job: SimJob, jobDurationMs: number, now = Date.now()) {
   const elapsed = now - job.createdAt;
@@ -36,4 +37,11 @@ export function chargedCredits(jobs: Iterable<SimJob>, jobDurationMs: number): n
   let sum = 0;
   for (const job of jobs) if (statusOf(job, jobDurationMs).status === 'COMPLETED') sum += job.cost;
   return sum;
+}
+
+/** What the account was charged at this moment: its completed jobs and its LoRAs not refunded. */
+export function accountCharges(state: SimulatorState): number {
+  return (
+    chargedCredits(state.jobs.values(), state.jobDurationMs) + loraCharges(state.loras.values(), state.jobDurationMs)
+  );
 }

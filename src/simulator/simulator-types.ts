@@ -82,8 +82,10 @@ export interface Simulator {
   readonly requests: RecordedRequest[];
   /** Webhook calls made, with the status each got. */
   readonly webhooksSent: SentWebhook[];
-  /** Sum of creditCost over jobs that are COMPLETED at this moment. */
+  /** What the account was charged at this moment: creditCost of COMPLETED jobs, 2 a LoRA not failed. */
   chargedCredits(): number;
+  /** Bytes of multipart bodies (uploads, LoRA images) received so far, aborted ones included. */
+  multipartBytesReceived(): number;
   jobStatus(id: string): string | undefined;
   /** The most requests to `route` (e.g. "GET /v2/jobs/:id") that were in progress at once. */
   peakInFlight(route: string): number;
@@ -106,4 +108,25 @@ export interface SimulatorState {
   /** The id of the job each idempotency key created, so a repeated submission gets it back. */
   readonly idempotent: Map<string, string>;
   readonly webhooksSent: SentWebhook[];
+  readonly uploads: Map<string, JsonObject>;
+  readonly loras: Map<string, SimLora>;
+  /** Assets by id: the provider's object, answered verbatim. */
+  readonly assets: Map<string, JsonObject>;
+}
+
+/** A LoRA trained for the account. */
+export interface SimLora {
+  id: string;
+  name: string;
+  subjectKind: string;
+  gender: string | null;
+  ethnicity: string | null;
+  age: string | null;
+  imageCount: number;
+  steps: number;
+  loraRank: number;
+  createdAt: number;
+  /** How training ends. */
+  outcome: 'READY' | 'FAILED';
+  archivedAt?: number;
 }

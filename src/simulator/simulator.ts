@@ -4,6 +4,8 @@
 // and accepted with 202; jobs progress QUEUED → PROCESSING → COMPLETED (or FAILED, CANCELLED) over
 // time, read through GET /v2/jobs/:id and GET /v2/jobs, with Apiframe's error shapes. GET /v2/models
 // answers a small catalogue (model-catalogue.ts) whose rules price each job by what it asks for.
+// Uploads (POST /v2/uploads), LoRA training (/v2/loras) and assets (/v2/assets) are the company
+// account's: the simulator, like Apiframe, cannot tell the gateway's teams apart.
 // The demo, the tests and the benchmarks run against it over loopback.
 //
 // Behaviour on demand travels inside the body, so it passes through the gateway unchanged: in the
@@ -20,16 +22,21 @@
 //   [sim:garbage]     the job is created but the 202 body is malformed JSON
 //   [sim:slowbody=MS] the job is created, the 202 headers are sent, the body MS later
 //   [sim:pollfail=N]  the first N polls of the job answer 500
+//   [sim:fail] in a LoRA's name: its training ends FAILED and its 2 credits are refunded
 //   [sim:then]        the directives after it apply not to this job but to every Midjourney or Suno
 //                     action on it (an upsample has no text of its own to carry them)
 // A job submitted with a webhookUrl gets its terminal event posted there, signed like Apiframe's.
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { registerAssetRoutes } from './asset-routes.js';
 import { sendError } from './error-replies.js';
 import { registerJobRoutes } from './job-routes.js';
 import { registerCatalogueRoute } from './model-catalogue.js';
-import { chargedCredits, statusOf } from './job-view.js';
+import { accountCharges, statusOf } from './job-view.js';
+import { registerLoraRoutes } from './lora-routes.js';
+import { acceptMultipart } from './multipart.js';
 import type { RecordedRequest, Simulator, SimulatorOptions, SimulatorState } from './simulator-types.js';
 import { registerSubmissionRoutes } from './submission-route.js';
+import { registerUploadRoute } from './upload-routes.js';
 
 export type { RecordedRequest, Simulator, SimulatorOptions } from './simulator-types.js';
 
@@ -43,7 +50,11 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     jobs: new Map(),
     idempotent: new Map(),
     webhooksSent: [],
+    uploads: new Map(),
+    loras: new Map(),
+    assets: new Map(),
   };
+  let multipartBytes = 0;
   const requests: RecordedRequest[] = [];
   let forcedStatus: number | null = null;
   const inFlight = new Map<string, { now: number; peak: number }>();
@@ -51,6 +62,9 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
   // A Midjourney inpaint's mask may be 12 MB of base64.
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  acceptMultipart(app, (bytes) => {
+    multipartBytes += bytes;
+  });
 
   const routeOf = (request: FastifyRequest) => `${request.method} ${request.routeOptions.url ?? ''}`;
   app.addHook('onRequest', async (request) => {
@@ -81,13 +95,17 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
   registerSubmissionRoutes(app, state);
   registerCatalogueRoute(app);
   registerJobRoutes(app, state);
+  registerUploadRoute(app, state);
+  registerLoraRoutes(app, state);
+  registerAssetRoutes(app, state);
 
   const address = await app.listen({ port, host });
   return {
     url: address,
     requests,
     webhooksSent: state.webhooksSent,
-    chargedCredits: () => chargedCredits(state.jobs.values(), state.jobDurationMs),
+    chargedCredits: () => accountCharges(state),
+    multipartBytesReceived: () => multipartBytes,
     jobStatus: (id) => {
       const job = state.jobs.get(id);
       return job && statusOf(job, state.jobDurationMs).status;

@@ -14,6 +14,7 @@ function catalogueAnswering(answer: () => Promise<UpstreamResponse>) {
     listJobs: unused,
     getAccount: unused,
     listModels: answer,
+    forward: unused,
     close: () => Promise.resolve(),
   };
   const prices = operatorPriceSource({ rules: flatOperatorRules({ 'seedream-4': 3 }), ceilings: {} });

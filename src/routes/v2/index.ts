@@ -11,13 +11,16 @@ import { jobOperationRoutes } from './job-operations.js';
 import { jobRoutes } from './jobs.js';
 import { meRoutes } from './me.js';
 import { modelRoutes } from './models.js';
+import { assetRoutes } from './assets.js';
+import { loraRoutes } from './loras.js';
+import { uploadRoutes } from './uploads.js';
 import { ownUsageRoutes } from './usage.js';
 
 export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
   const { keyLookup } = app.services;
   await app.register(cors, {
     origin: async (origin: string | undefined) => origin !== undefined && keyLookup.isKnownOrigin(origin.toLowerCase()),
-    methods: ['GET', 'POST'],
+    methods: ['GET', 'POST', 'DELETE'],
     allowedHeaders: ['X-API-Key', 'Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
     exposedHeaders: ['X-Request-Id', 'Retry-After'],
     maxAge: 600,
@@ -37,4 +40,7 @@ const keyedRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(jobRoutes);
   await app.register(meRoutes);
   await app.register(ownUsageRoutes);
+  await app.register(uploadRoutes);
+  await app.register(loraRoutes);
+  await app.register(assetRoutes);
 };

@@ -1,11 +1,13 @@
 // A job operation served from Apiframe's own spec (schemas/apiframe-spec.ts): its body is the
 // spec's `oneOf`, checked against the branch its model or action picks; the job's model is the
 // name that branch is priced under; its price is the upper bound its rule sets on the body
-// (reserved-price.ts); an action's parent job must be the caller's team's.
+// (reserved-price.ts); an action's parent job must be the caller's team's, and so must the LoRA
+// and the uploads a body names.
 import { type TSchema, Type, type TUnsafe } from '@sinclair/typebox';
 import { branchUnits } from '../../domain/request-units.js';
 import { apiframeJobOperation, priceName, type JsonSchema } from '../../schemas/apiframe-spec.js';
 import { defineJobOperation, type JobOperation } from '../job-operation.js';
+import { objectReferencesIn } from '../object-references.js';
 import { type PricedBranch, reservedPrice } from './reserved-price.js';
 
 /** A body that Apiframe's spec accepts for the operation: the validator has checked its fields. */
@@ -58,6 +60,7 @@ export function apiframeOperation(options: ApiframeOperationOptions): JobOperati
     price: (body, prices) =>
       reservedPrice(prices, priced.get(body[spec.tag] as string)!, { names, tag: spec.tag }, body),
     ...(actsOnAJob && { jobReferences: (body: ApiframeBody) => [body.parentJobId as string] }),
+    objectReferences: objectReferencesIn,
     webhooks: spec.webhooks,
   });
 }

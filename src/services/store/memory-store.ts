@@ -9,6 +9,7 @@ import { createMemoryJobs } from './jobs/memory.js';
 import { createMemoryChanges, createMemoryKeyRecords } from './keys/memory.js';
 import { createMemoryState } from './memory-state.js';
 import { createMemoryPriceCatalogue } from './prices/memory.js';
+import { createMemoryObjects } from './objects/memory.js';
 import type { Store } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -27,6 +28,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     ...createMemoryIdempotency(),
     ...createMemoryDeliveries(),
     ...createMemoryPriceCatalogue(),
+    ...createMemoryObjects(state),
     ...createMemoryCoordination(state),
   };
 }

@@ -78,8 +78,15 @@ export function teamKeys(team: string) {
     pollLock: (jobId: string) => `${tag}:poll-lock:${jobId}`,
     delivery: (id: string) => `${tag}:delivery:${id}`,
     deliveries: `${tag}:deliveries`,
+    /** An upload, asset or LoRA the team created (a LoRA's hash also holds its charge). */
+    object: (kind: string, id: string) => `${tag}:obj:${kind}:${id}`,
+    /** The team's LoRAs whose training may still fail, by when they were accepted. */
+    pendingLoras: `${tag}:loras-pending`,
   };
 }
+
+/** The team that uploaded the file at a URL: looked up without knowing the team. */
+export const uploadUrlKey = (urlDigest: string) => `gw:upload-url:${urlDigest}`;
 
 /** Ids of a zset index scored by createdAt, newest first, strictly after `after`. */
 export async function pageOfIndex(redis: Redis | Cluster, index: string, after: Position | undefined, limit: number) {

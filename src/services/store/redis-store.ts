@@ -18,6 +18,8 @@ import { createRedisKeyRecords } from './keys/redis.js';
 import { defineScripts } from './lua-script.js';
 import { PRICE_SCRIPTS } from './prices/lua.js';
 import { createRedisPriceCatalogue } from './prices/redis.js';
+import { OBJECT_SCRIPTS } from './objects/lua.js';
+import { createRedisObjects } from './objects/redis.js';
 import { createRedisContext, type RedisStoreOptions } from './redis-context.js';
 import type { Store } from './store.js';
 
@@ -30,6 +32,7 @@ const SCRIPTS = [
   ...IDEMPOTENCY_SCRIPTS,
   ...DELIVERY_SCRIPTS,
   ...PRICE_SCRIPTS,
+  ...OBJECT_SCRIPTS,
   ...COORDINATION_SCRIPTS,
 ];
 
@@ -46,6 +49,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
     ...createRedisIdempotency(context),
     ...createRedisDeliveries(context),
     ...createRedisPriceCatalogue(context),
+    ...createRedisObjects(context, options.ledgerRetentionMs),
     ...coordination,
     close: async () => {
       stopChanges();

@@ -8,6 +8,7 @@ import type { IdempotencyRecords } from './idempotency/contract.js';
 import type { Jobs } from './jobs/contract.js';
 import type { ChangeNotifications, KeyRecords } from './keys/contract.js';
 import type { PriceCatalogueRecords } from './prices/contract.js';
+import type { ObjectOwnership } from './objects/contract.js';
 
 export type Store = KeyRecords &
   ChangeNotifications &
@@ -16,4 +17,5 @@ export type Store = KeyRecords &
   IdempotencyRecords &
   DeliveryQueue &
   PriceCatalogueRecords &
+  ObjectOwnership &
   Coordination;

@@ -11,12 +11,12 @@ import { luaScript } from '../lua-script.js';
 import type { AttachResult, ReserveResult, SettleResult } from './contract.js';
 
 /** The inputs every money script starts with: where credits are counted, and who moves them when. */
-const MONEY_KEYS = ['spendHash', 'ledgerStream', 'aggregateHash'] as const;
-const MONEY_ARGV = ['requestId', 'now', 'retentionMs'] as const;
+export const MONEY_KEYS = ['spendHash', 'ledgerStream', 'aggregateHash'] as const;
+export const MONEY_ARGV = ['requestId', 'now', 'retentionMs'] as const;
 /** A budget as RESERVE and ATTACH check it: a window of '' is no budget (unlimited). */
 const BUDGET_ARGV = ['keyWindow', 'keyLimit', 'teamWindow', 'teamLimit'] as const;
 
-const MOVE = `
+export const MOVE = `
 local function adjust(keyId, windows, delta)
   if delta == 0 then return end
   for w in string.gmatch(windows, '[^,]+') do

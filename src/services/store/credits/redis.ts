@@ -50,7 +50,7 @@ function budgetInputs(r: { keyBudget: BudgetCheck | null; teamBudget: BudgetChec
 }
 
 /** The inputs every money script starts with. */
-function moneyInputs(team: string, day: string, movement: Movement, retentionMs: number) {
+export function moneyInputs(team: string, day: string, movement: Movement, retentionMs: number) {
   const keys = teamKeys(team);
   return {
     spendHash: keys.spend,

@@ -1,0 +1,53 @@
+// Ownership of what teams create upstream outside jobs: uploads (id and URL), assets and LoRAs,
+// recorded by the team that created them, so that only that team can read, list, delete or name
+// them in a request. A LoRA's record also holds its training charge, refunded exactly once if
+// the training fails.
+import type { Movement } from '../credits/contract.js';
+
+export type ObjectKind = 'upload' | 'asset' | 'lora';
+
+export interface ObjectRecord {
+  team: string;
+  kind: 'upload' | 'asset';
+  id: string;
+  /** An upload's CDN URL, which job bodies name instead of its id. */
+  url?: string;
+  /** How long the record is kept (uploads live upstream for an hour or two); for ever when absent. */
+  ttlMs?: number;
+}
+
+export interface LoraChargeRequest extends Movement {
+  team: string;
+  keyId: string;
+  model: string;
+  reservationId: string;
+  loraId: string;
+  /** The reservation's windows, used when it lapsed. */
+  windows: string[];
+  credits: number;
+}
+
+export interface LoraRefundRequest extends Movement {
+  team: string;
+  loraId: string;
+  why: string;
+}
+
+export interface ObjectOwnership {
+  recordObject(record: ObjectRecord): Promise<void>;
+  /** For each of `ids`, whether `team` created the object of that kind. */
+  ownedObjects(team: string, kind: ObjectKind, ids: string[]): Promise<boolean[]>;
+  /** The team that uploaded the file at `url`, or null when no team did (or its record expired). */
+  uploadUrlOwner(url: string): Promise<string | null>;
+  /**
+   * Apiframe accepted a LoRA's training: its reservation becomes a charge of `credits` (beyond
+   * a lapsed reservation, an overrun), the LoRA is the team's, and pending until its outcome.
+   */
+  chargeLora(request: LoraChargeRequest): Promise<void>;
+  /** Refunds a LoRA's charge exactly once; the credits refunded, 0 when already refunded or unknown. */
+  refundLora(request: LoraRefundRequest): Promise<number>;
+  /** The LoRA's training succeeded (or it is gone): no longer pending. */
+  closeLora(team: string, loraId: string): Promise<void>;
+  /** A team's pending LoRAs, oldest first. */
+  pendingLoras(team: string, limit: number): Promise<string[]>;
+}

@@ -1,0 +1,100 @@
+// Object ownership in memory: the same records, charges and refunds as on Redis, moved on the
+// team's ledger of the memory state.
+import type { MemoryState, TeamLedger } from '../memory-state.js';
+import type { LoraChargeRequest, ObjectKind, ObjectOwnership } from './contract.js';
+
+interface MemoryLora {
+  keyId: string;
+  model: string;
+  windows: string[];
+  credits: number;
+  state: 'charged' | 'refunded';
+  pendingSince?: number;
+}
+
+export function createMemoryObjects({ ledger }: MemoryState): ObjectOwnership {
+  /** Expiry (ms) of each object by `team|kind|id`; Infinity when kept for ever. */
+  const objects = new Map<string, number>();
+  const uploadUrls = new Map<string, { team: string; until: number }>();
+  const loras = new Map<string, MemoryLora>();
+  const idOf = (team: string, kind: ObjectKind, id: string) => `${team}|${kind}|${id}`;
+  const live = (until: number | undefined) => until !== undefined && until > Date.now();
+
+  return {
+    async recordObject({ team, kind, id, url, ttlMs }) {
+      const until = ttlMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + ttlMs;
+      objects.set(idOf(team, kind, id), until);
+      if (url !== undefined) uploadUrls.set(url, { team, until });
+    },
+
+    async ownedObjects(team, kind, ids) {
+      return ids.map((id) =>
+        kind === 'lora' ? loras.has(idOf(team, kind, id)) : live(objects.get(idOf(team, kind, id))),
+      );
+    },
+
+    async uploadUrlOwner(url) {
+      const owner = uploadUrls.get(url);
+      return owner && live(owner.until) ? owner.team : null;
+    },
+
+    async chargeLora(r) {
+      const id = idOf(r.team, 'lora', r.loraId);
+      const charged = chargeOnLedger(ledger(r.team), r, loras.has(id));
+      if (charged) loras.set(id, charged);
+    },
+
+    async refundLora(r) {
+      const lora = loras.get(idOf(r.team, 'lora', r.loraId));
+      if (!lora) return 0;
+      delete lora.pendingSince;
+      if (lora.state !== 'charged') return 0;
+      lora.state = 'refunded';
+      const { keyId, model, windows, credits } = lora;
+      const refund = { keyId, model, windows, credits: -credits, charged: -credits, jobId: r.loraId, note: r.why };
+      ledger(r.team).move(r, { kind: 'refund', ...refund });
+      return credits;
+    },
+
+    async closeLora(team, loraId) {
+      const lora = loras.get(idOf(team, 'lora', loraId));
+      if (lora) delete lora.pendingSince;
+    },
+
+    async pendingLoras(team, limit) {
+      const prefix = `${team}|lora|`;
+      return [...loras.entries()]
+        .filter(([id, lora]) => id.startsWith(prefix) && lora.pendingSince !== undefined)
+        .sort(([, a], [, b]) => a.pendingSince! - b.pendingSince!)
+        .map(([id]) => id.slice(prefix.length))
+        .slice(0, limit);
+    },
+  };
+}
+
+/** CHARGE_LORA on the team's ledger: the charged LoRA, or undefined when it already was (its new reservation returned). */
+function chargeOnLedger(team: TeamLedger, r: LoraChargeRequest, known: boolean): MemoryLora | undefined {
+  const reservation = team.reservations.get(r.reservationId);
+  team.reservations.delete(r.reservationId);
+  const moved = { jobId: r.loraId, reservationId: r.reservationId };
+  if (known) {
+    if (reservation) {
+      const { keyId, model, windows, credits } = reservation;
+      team.move(r, { kind: 'release', keyId, model, windows, credits: -credits, note: 'duplicate LoRA', ...moved });
+    }
+    return undefined;
+  }
+  const windows = reservation?.windows ?? r.windows;
+  const reserved = reservation?.credits ?? 0;
+  const overrun = Math.max(r.credits - reserved, 0);
+  const charge = { keyId: r.keyId, model: r.model, windows, ...moved };
+  team.move(r, {
+    ...charge,
+    kind: 'settle',
+    credits: r.credits - overrun - reserved,
+    note: 'ACCEPTED',
+    charged: r.credits,
+  });
+  if (overrun > 0) team.move(r, { ...charge, kind: 'overrun', credits: overrun, note: 'reservation lapsed' });
+  return { keyId: r.keyId, model: r.model, windows, credits: r.credits, state: 'charged', pendingSince: r.now };
+}

@@ -1,0 +1,72 @@
+// Object ownership on Redis: one key per object under its team's tag (an upload's expiring), an
+// upload's URL owner under a digest of the URL, a LoRA's charge and refund by ./lua.ts.
+import { createHash } from 'node:crypto';
+import { moneyInputs } from '../credits/redis.js';
+import { teamKeys, uploadUrlKey, type RedisContext } from '../redis-context.js';
+import type { ObjectOwnership } from './contract.js';
+import { CHARGE_LORA, REFUND_LORA } from './lua.js';
+
+const digest = (url: string) => createHash('sha256').update(url).digest('base64url');
+
+export function createRedisObjects({ redis, guarded }: RedisContext, ledgerRetentionMs: number): ObjectOwnership {
+  return {
+    recordObject: ({ team, kind, id, url, ttlMs }) =>
+      guarded(async () => {
+        const key = teamKeys(team).object(kind, id);
+        await (ttlMs === undefined ? redis.set(key, '1') : redis.set(key, '1', 'PX', ttlMs));
+        if (url === undefined) return;
+        const urlKey = uploadUrlKey(digest(url));
+        await (ttlMs === undefined ? redis.set(urlKey, team) : redis.set(urlKey, team, 'PX', ttlMs));
+      }),
+
+    ownedObjects: (team, kind, ids) =>
+      guarded(async () => {
+        if (ids.length === 0) return [];
+        const found = await Promise.all(ids.map((id) => redis.exists(teamKeys(team).object(kind, id))));
+        return found.map((count) => count === 1);
+      }),
+
+    uploadUrlOwner: (url) => guarded(() => redis.get(uploadUrlKey(digest(url)))),
+
+    chargeLora: (r) =>
+      guarded(async () => {
+        const keys = teamKeys(r.team);
+        await CHARGE_LORA.run(redis, {
+          ...moneyInputs(r.team, r.windows[0]!, r, ledgerRetentionMs),
+          reservationHash: keys.reservation(r.reservationId),
+          leasesZset: keys.leases,
+          loraHash: keys.object('lora', r.loraId),
+          pendingZset: keys.pendingLoras,
+          reservationId: r.reservationId,
+          loraId: r.loraId,
+          keyId: r.keyId,
+          model: r.model,
+          windows: r.windows.join(','),
+          credits: r.credits,
+        });
+      }),
+
+    refundLora: (r) =>
+      guarded(async () => {
+        const keys = teamKeys(r.team);
+        const loraHash = keys.object('lora', r.loraId);
+        // The accounting day never changes once charged; the script checks the state itself.
+        const windows = await redis.hget(loraHash, 'windows');
+        if (windows === null) return 0;
+        return REFUND_LORA.run(redis, {
+          ...moneyInputs(r.team, windows.split(',')[0]!, r, ledgerRetentionMs),
+          loraHash,
+          pendingZset: keys.pendingLoras,
+          loraId: r.loraId,
+          why: r.why,
+        });
+      }),
+
+    closeLora: (team, loraId) =>
+      guarded(async () => {
+        await redis.zrem(teamKeys(team).pendingLoras, loraId);
+      }),
+
+    pendingLoras: (team, limit) => guarded(() => redis.zrange(teamKeys(team).pendingLoras, 0, limit - 1)),
+  };
+}

@@ -1,0 +1,65 @@
+// Job bodies that name an upload or a LoRA: another team's is refused with the same 404 as an
+// unknown one, before anything is charged or sent; the team's own passes, and a URL no team
+// uploaded through the gateway passes too (any public URL is a valid input).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileOf, loraForm, uploadForm } from '../helpers/files.js';
+import { SEED_BODY, startGateway, type CreatedKey, type TestGateway } from '../helpers/gateway.js';
+
+let gw: TestGateway;
+let alice: CreatedKey;
+let bob: CreatedKey;
+let url: string;
+
+beforeAll(async () => {
+  gw = await startGateway({ env: { PRICING: '{"seedream-4":3,"flux-lora":4}' } });
+  alice = await gw.createKey();
+  bob = await gw.createKey();
+  url = await gw.app.listen({ port: 0, host: '127.0.0.1' });
+});
+afterAll(() => gw.close());
+
+async function created(key: CreatedKey, path: string, form: FormData): Promise<{ id: string; url?: string }> {
+  const response = await fetch(`${url}${path}`, { method: 'POST', headers: { 'x-api-key': key.key }, body: form });
+  expect(response.status).toBeLessThan(300);
+  return (await response.json()) as { id: string; url?: string };
+}
+
+const submissions = () => gw.sim.requests.filter((request) => request.url === '/v2/images/generate').length;
+
+const seedreamWith = (image: string) => ({ ...SEED_BODY, seedreamParams: { image_input: [image] } });
+const fluxLora = (loraId: string) => ({ model: 'flux-lora', prompt: 'me, on the moon', fluxLoraParams: { loraId } });
+
+describe('references in job bodies', () => {
+  it('refuses another team’s upload URL as not found, charging and sending nothing', async () => {
+    const upload = await created(bob, '/v2/uploads', uploadForm(fileOf('png')));
+    const before = submissions();
+    const answer = await gw.generate(alice.key, seedreamWith(upload.url!));
+    expect(answer.statusCode).toBe(404);
+    expect(answer.json()).toMatchObject({ code: 'GW_UPLOAD_NOT_FOUND' });
+    expect(submissions()).toBe(before);
+    expect((await gw.spend(alice)).total).toBe(0);
+    expect((await gw.generate(bob.key, seedreamWith(upload.url!))).statusCode).toBe(202);
+    expect((await gw.generate(alice.key, seedreamWith('https://example.com/any.png'))).statusCode).toBe(202);
+  });
+
+  it('refuses another team’s LoRA, and an unknown one, with the same 404, charging and sending nothing', async () => {
+    const lora = await created(bob, '/v2/loras', loraForm(15));
+    const before = submissions();
+    const spent = (await gw.spend(alice)).total;
+    const stolen = await gw.generate(alice.key, fluxLora(lora.id));
+    const unknown = await gw.generate(alice.key, fluxLora('9a0b1c2d-3e4f-4a5b-8c7d-0e1f2a3b4c5d'));
+    expect(stolen.statusCode).toBe(404);
+    expect(stolen.json()).toEqual(unknown.json());
+    expect(stolen.json()).toMatchObject({ code: 'GW_LORA_NOT_FOUND' });
+    expect(submissions()).toBe(before);
+    expect((await gw.spend(alice)).total).toBe(spent);
+  });
+
+  it('lets the team’s own LoRA through to Apiframe', async () => {
+    const lora = await created(alice, '/v2/loras', loraForm(15));
+    const before = submissions();
+    const answer = await gw.generate(alice.key, fluxLora(lora.id));
+    expect(answer.statusCode).not.toBe(404);
+    expect(submissions()).toBe(before + 1);
+  });
+});
