@@ -1,6 +1,8 @@
 // Prometheus metrics (prom-client), each app with a registry of its own. Labels are route
-// patterns, teams, models, operations and statuses: never a key, a job id or a secret.
+// patterns, teams, models (with their modality), operations and statuses: never a key, a job id
+// or a secret.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { modalityOf } from '../schemas/modalities.js';
 
 export type CreditKind = 'reserved' | 'released' | 'settled' | 'refunded' | 'overrun';
 
@@ -56,12 +58,12 @@ function creditMetrics(registers: Registers) {
   const credits = new Counter({
     name: `${PREFIX}credits_total`,
     help: 'Credits moved: reserved before forwarding, released when nothing was created, settled when a job completed, refunded when it failed, overrun when a job cost more than its reservation covered.',
-    labelNames: ['kind', 'team', 'model'] as const,
+    labelNames: ['kind', 'team', 'model', 'modality'] as const,
     registers,
   });
   return {
     credits(kind: CreditKind, team: string, model: string, amount: number): void {
-      if (amount > 0) credits.inc({ kind, team, model }, amount);
+      if (amount > 0) credits.inc({ kind, team, model, modality: modalityOf(model) }, amount);
     },
     /**
      * Reports unsettled jobs, counted by `count` at every scrape. Given once the store exists: the
