@@ -72,9 +72,11 @@ describe('usage by modality', () => {
       ['seedream-4', 'image'],
       ['suno', 'music'],
     ]);
-    const csv = parse((await get('/admin/usage?groupBy=model&format=csv')).body, { columns: true });
-    expect(Object.keys(csv[0])).toEqual(expect.arrayContaining(['model', 'modality', 'credits']));
-    expect(csv.find((row: { model: string }) => row.model === 'suno')).toMatchObject({ modality: 'music' });
+    const csv: Record<string, string>[] = parse((await get('/admin/usage?groupBy=model&format=csv')).body, {
+      columns: true,
+    });
+    expect(Object.keys(csv[0]!)).toEqual(expect.arrayContaining(['model', 'modality', 'credits']));
+    expect(csv.find((row) => row.model === 'suno')).toMatchObject({ modality: 'music' });
     const byBoth = (await get('/admin/usage?groupBy=model,modality&format=csv')).body.split('\n')[0];
     expect(byBoth).toMatch(/^model,modality,credits,/);
   });
