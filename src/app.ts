@@ -87,7 +87,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(rateLimiting, { redis: services.redis });
 
   await app.register(healthRoutes);
-  if (config.METRICS_TOKEN && !config.METRICS_PORT) await app.register(metricsRoute, { token: config.METRICS_TOKEN });
+  await app.register(metricsRoute, { token: config.METRICS_PORT ? undefined : config.METRICS_TOKEN });
   await app.register(dashboardRoutes);
   await app.register(v2Routes, { prefix: '/v2' });
   await app.register(webhookRoutes, { prefix: '/webhooks' });
