@@ -23,7 +23,8 @@ const Metrics = {
 
 const Modality = StringEnum(REPORTED_MODALITIES, {
   description:
-    "The model's modality, from Apiframe's spec (an action's is its family's); `other`: a model the spec no longer lists.",
+    "The model's modality, from Apiframe's spec (an action's is its family's); " +
+    '`other`: a model the spec no longer lists.',
 });
 
 export const UsageQuery = Type.Object({

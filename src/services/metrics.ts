@@ -58,12 +58,24 @@ function creditMetrics(registers: Registers) {
   const credits = new Counter({
     name: `${PREFIX}credits_total`,
     help: 'Credits moved: reserved before forwarding, released when nothing was created, settled when a job completed, refunded when it failed, overrun when a job cost more than its reservation covered.',
-    labelNames: ['kind', 'team', 'model', 'modality'] as const,
+    labelNames: ['kind', 'team', 'model'] as const,
+    registers,
+  });
+  // A series of its own rather than a label on credits_total, whose series dashboards and alerts
+  // already name by their labels: adding one would change every one of them.
+  const byModality = new Counter({
+    name: `${PREFIX}modality_credits_total`,
+    help:
+      'Credits moved, as credits_total, by kind, team and modality ' +
+      '(image, video, music; other: a model the spec no longer lists).',
+    labelNames: ['kind', 'team', 'modality'] as const,
     registers,
   });
   return {
     credits(kind: CreditKind, team: string, model: string, amount: number): void {
-      if (amount > 0) credits.inc({ kind, team, model, modality: modalityOf(model) }, amount);
+      if (amount <= 0) return;
+      credits.inc({ kind, team, model }, amount);
+      byModality.inc({ kind, team, modality: modalityOf(model) }, amount);
     },
     /**
      * Reports unsettled jobs, counted by `count` at every scrape. Given once the store exists: the

@@ -94,7 +94,7 @@ describe('usage by modality', () => {
 });
 
 describe('an action job', () => {
-  it('is named by its priced name in the ledger and reports, while the job says its family as Apiframe does', async () => {
+  it('is named by its priced name in the ledger and reports; its job names the family, as Apiframe’s', async () => {
     const events = (await get(`/admin/usage/events?key=${key.id}&limit=100`)).json().events;
     const settlement = events.find((entry: { jobId: string }) => entry.jobId === jobs['midjourney:upsample']);
     expect(settlement).toMatchObject({ kind: 'settle', model: 'midjourney:upsample' });
