@@ -2,6 +2,7 @@
 // `node --cpu-prof`, with one scenario (generate at 100 connections by default) and prints where
 // its CPU time went: by package or file, and the functions with the most self time. The profile
 // is kept in bench/profiles/ (open it in Chrome DevTools or speedscope.app for a flame graph).
+// BENCH_SECONDS sets the load's length (10 by default).
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -10,6 +11,7 @@ import { createTeamKey, startGateway, startSimulator, stopAll } from './processe
 import { scenario, SCENARIOS, target, type Scenario } from './scenarios.js';
 
 const PROFILES = 'bench/profiles';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 
 interface ProfileNode {
   id: number;
@@ -75,7 +77,12 @@ async function main(): Promise<void> {
     const sim = await startSimulator();
     const gateway = await startGateway(sim, redis.url, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
     const subject = await target('gateway (redis)', gateway, { 'x-api-key': await createTeamKey(gateway) });
-    const result = await autocannon({ url: gateway.url, connections, duration: 10, requests: scenario(subject, name) });
+    const result = await autocannon({
+      url: gateway.url,
+      connections,
+      duration: SECONDS,
+      requests: scenario(subject, name),
+    });
     gateway.stop();
     await gateway.exited;
 

@@ -3,7 +3,8 @@
 // poll of a pending job, poll of a completed job, and a 1:20 generate:poll mix, at 1, 10 and 100
 // connections, measured with autocannon; then the 10,000-poller scale run (bench/scale.ts).
 // Prints the tables and writes bench/RESULTS.md. A benchmark, not a test: nothing fails on a number.
-// BENCH_SECONDS sets each run's length (5 by default), BENCH_SCALE_CLIENTS the scale run's clients.
+// BENCH_SECONDS sets each run's length (5 by default), BENCH_SCALE_CLIENTS the scale run's clients,
+// BENCH_SCALE_SECONDS its length (15), BENCH_RESULTS where the report goes (bench/RESULTS.md).
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import autocannon from 'autocannon';
@@ -24,7 +25,8 @@ import { scenario, SCENARIOS, target, type Scenario, type Target } from './scena
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const SCALE_CLIENTS = Number(process.env.BENCH_SCALE_CLIENTS ?? 10_000);
-const SCALE_SECONDS = 15;
+const SCALE_SECONDS = Number(process.env.BENCH_SCALE_SECONDS ?? 15);
+const RESULTS = process.env.BENCH_RESULTS ?? 'bench/RESULTS.md';
 const CONNECTIONS = [1, 10, 100];
 
 /**
@@ -164,7 +166,7 @@ async function main(): Promise<void> {
   }
 
   const report = renderReport(rows, scale, notes);
-  writeFileSync('bench/RESULTS.md', report);
+  writeFileSync(RESULTS, report);
   process.stdout.write(`${report}\n`);
   await redisServer.destroy();
 }

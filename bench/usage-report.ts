@@ -83,5 +83,7 @@ process.stdout.write(
     '',
   ].join('\n'),
 );
-client.disconnect();
+// The store holds a subscriber connection of its own (change notifications): left open, it keeps
+// reconnecting to the stopped server and the process never exits.
+await store.close();
 await redis.destroy();

@@ -1,5 +1,6 @@
 // `npm run screenshot`: seeds a gateway (embedded store, simulator) with three weeks of usage
-// and saves docs/dashboard.png from Debian's headless Chromium (CHROMIUM_PATH to override).
+// and saves docs/dashboard.png (SCREENSHOT_PATH to write elsewhere) from Debian's headless
+// Chromium (CHROMIUM_PATH to override).
 import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { buildApp } from '../src/app.js';
@@ -7,6 +8,7 @@ import { loadConfig } from '../src/config.js';
 import { startSimulator } from '../src/simulator/simulator.js';
 import { seedUsage } from './seed-usage.js';
 
+const output = process.env.SCREENSHOT_PATH ?? 'docs/dashboard.png';
 const upstreamKey = `afk_screenshot_${randomBytes(8).toString('hex')}`;
 const adminToken = randomBytes(24).toString('base64url');
 const days = Array.from({ length: 21 }, (_, i) => new Date(Date.UTC(2026, 10, 3 + i)).toISOString().slice(0, 10));
@@ -35,8 +37,8 @@ await page.fill('#from', days[0]!);
 await page.fill('#to', days.at(-1)!);
 await page.click('#range button[type=submit]');
 await page.waitForSelector(`body[data-loaded="${days[0]}..${days.at(-1)}"]`);
-await page.screenshot({ path: 'docs/dashboard.png', fullPage: true });
+await page.screenshot({ path: output, fullPage: true });
 await browser.close();
 await app.close();
 await simulator.close();
-process.stdout.write(`docs/dashboard.png written (${jobs} seeded jobs over ${days.length} days)\n`);
+process.stdout.write(`${output} written (${jobs} seeded jobs over ${days.length} days)\n`);

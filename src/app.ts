@@ -12,6 +12,7 @@ import { createLogger } from './logger.js';
 import { errorHandling } from './plugins/error-handler.js';
 import { loadShedding } from './plugins/load-shedding.js';
 import { metricsRoute, requestMetrics } from './plugins/metrics.js';
+import { apiframeRequestIdHeader } from './plugins/apiframe-request-id.js';
 import { openApi } from './plugins/openapi.js';
 import { rateLimiting } from './plugins/rate-limits.js';
 import { servicesPlugin } from './plugins/services.js';
@@ -83,11 +84,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     reply.header('x-request-id', request.id);
   });
   await app.register(requestMetrics);
+  await app.register(apiframeRequestIdHeader);
   await app.register(loadShedding, { maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS });
   await app.register(rateLimiting, { redis: services.redis });
 
   await app.register(healthRoutes);
-  if (config.METRICS_TOKEN && !config.METRICS_PORT) await app.register(metricsRoute, { token: config.METRICS_TOKEN });
+  await app.register(metricsRoute, { token: config.METRICS_PORT ? undefined : config.METRICS_TOKEN });
   await app.register(dashboardRoutes);
   await app.register(v2Routes, { prefix: '/v2' });
   await app.register(webhookRoutes, { prefix: '/webhooks' });

@@ -98,6 +98,24 @@ function drawTopKeys(rows) {
   }
 }
 
+/** The report's totals of each modality (image, video, music, and `other` when the API has one). */
+function drawModalities(totalsByModality) {
+  const body = $('#by-modality tbody');
+  body.replaceChildren();
+  for (const [modality, totals] of Object.entries(totalsByModality)) {
+    const tr = document.createElement('tr');
+    tr.dataset.modality = modality;
+    tr.append(
+      cell(modality),
+      cell(format(totals.credits), 'number'),
+      cell(format(totals.charged), 'number'),
+      cell(format(totals.settlements), 'number'),
+      cell(format(totals.refunds), 'number'),
+    );
+    body.append(tr);
+  }
+}
+
 function budgetItem(label, view) {
   const li = document.createElement('li');
   const used = view.budget.credits === 0 ? 1 : view.spent / view.budget.credits;
@@ -150,6 +168,7 @@ async function load() {
     $('#total-refunds').textContent = format(byDay.totals.refunds);
     $('#total-overrun').textContent = format(byDay.totals.overrunCredits);
     drawChart(byDay.rows, from, to);
+    drawModalities(byDay.totalsByModality);
     drawTopKeys(byKey.rows);
     drawBudgets(budgets);
     document.body.dataset.loaded = `${from}..${to}`;

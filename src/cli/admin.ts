@@ -217,22 +217,24 @@ interface UsageReport {
 }
 
 function usageQuery(
-  options: { from?: string; to?: string; team?: string; key?: string },
+  options: { from?: string; to?: string; team?: string; key?: string; modality?: string },
   extra: Record<string, string>,
 ): URLSearchParams {
   const query = new URLSearchParams(extra);
-  for (const name of ['from', 'to', 'team', 'key'] as const) if (options[name]) query.set(name, options[name]);
+  for (const name of ['from', 'to', 'team', 'key', 'modality'] as const)
+    if (options[name]) query.set(name, options[name]);
   return query;
 }
 
 const usage = program
   .command('usage')
-  .description('credits and jobs per team, key, model or day (default: this month, by team)')
+  .description('credits and jobs per team, key, model, day or modality (default: this month, by team)')
   .option('--from <day>', 'first UTC day, YYYY-MM-DD')
   .option('--to <day>', 'last UTC day, YYYY-MM-DD')
-  .option('--group-by <groups>', 'comma-separated: team, key, model, day', 'team')
+  .option('--group-by <groups>', 'comma-separated: team, key, model, day, modality', 'team')
   .option('--team <team>', 'only this team')
   .option('--key <id>', 'only this key')
+  .option('--modality <modality>', 'only this modality: image, video or music')
   .action(async (options) => {
     const report = await client().get<UsageReport>(`/usage?${usageQuery(options, { groupBy: options.groupBy })}`);
     print(report, () => {

@@ -3,6 +3,7 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { errors } from '../errors.js';
+import { ErrorResponse } from '../schemas/common.js';
 import type { Metrics } from '../services/metrics.js';
 import { secretsEqual } from '../services/key-secrets.js';
 import { bearerToken } from './team-auth.js';
@@ -34,12 +35,34 @@ async function exposition(metrics: Metrics) {
   return { type: metrics.registry.contentType, body: await metrics.registry.metrics() };
 }
 
-/** GET /metrics on the main port, for `Authorization: Bearer $METRICS_TOKEN` only. */
-export const metricsRoute: FastifyPluginAsync<{ token: string }> = async (app, options) => {
+/**
+ * GET /metrics on the main port, for `Authorization: Bearer $METRICS_TOKEN` only. Registered and
+ * described in every configuration, so the OpenAPI document does not depend on it: without a
+ * token for this port (none set, or METRICS_PORT serves them) it answers as an unknown route.
+ */
+export const metricsRoute: FastifyPluginAsync<{ token: string | undefined }> = async (app, options) => {
   app.get(
     '/metrics',
-    { schema: { tags: ['Operations'], summary: 'Prometheus metrics (Bearer METRICS_TOKEN)', hide: false } },
+    {
+      schema: {
+        tags: ['Operations'],
+        summary: 'Prometheus metrics (Bearer METRICS_TOKEN)',
+        description:
+          'Prometheus text exposition, for `Authorization: Bearer $METRICS_TOKEN`. ' +
+          '404 when this port serves no metrics: no `METRICS_TOKEN`, or `METRICS_PORT` serves them apart.',
+        security: [{ MetricsToken: [] }],
+        response: {
+          200: {
+            description: 'Prometheus text format 0.0.4.',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          401: ErrorResponse,
+          404: ErrorResponse,
+        },
+      },
+    },
     async (request, reply) => {
+      if (!options.token) return reply.callNotFound();
       const token = bearerToken(request);
       if (!token || !secretsEqual(token, options.token)) throw new errors.MetricsUnauthorized();
       const { type, body } = await exposition(app.services.metrics);

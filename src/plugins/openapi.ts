@@ -24,6 +24,7 @@ async function openApiDocument(app: FastifyInstance): Promise<void> {
             description: 'A team key (`gk_…`); `Authorization: Bearer gk_…` works too.',
           },
           AdminToken: { type: 'http', scheme: 'bearer', description: 'The gateway’s ADMIN_TOKEN.' },
+          MetricsToken: { type: 'http', scheme: 'bearer', description: 'The gateway’s METRICS_TOKEN.' },
         },
       },
       tags: [

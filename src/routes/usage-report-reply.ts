@@ -19,6 +19,12 @@ export const LEDGER_COLUMNS = [
   'note',
 ] as const;
 
+/** The CSV columns a group brings: a key its name and prefix, a model its modality (unless grouped by it). */
+const COLUMNS_OF_GROUP: Partial<Record<string, (groupBy: string[]) => string[]>> = {
+  key: () => ['key', 'keyName', 'keyPrefix'],
+  model: (groupBy) => (groupBy.includes('modality') ? ['model'] : ['model', 'modality']),
+};
+
 /** `from`..`to` as asked, defaulting to the current UTC month so far. */
 export function usagePeriod(query: { from?: string; to?: string }, now: number): { from: string; to: string } {
   const today = new Date(now).toISOString().slice(0, 10);
@@ -27,7 +33,7 @@ export function usagePeriod(query: { from?: string; to?: string }, now: number):
 
 export function sendUsageReport(reply: FastifyReply, report: UsageReport, format: 'json' | 'csv'): FastifyReply {
   if (format === 'json') return reply.send(report);
-  const groups = report.groupBy.flatMap((group) => (group === 'key' ? ['key', 'keyName', 'keyPrefix'] : [group]));
+  const groups = report.groupBy.flatMap((group) => COLUMNS_OF_GROUP[group]?.(report.groupBy) ?? [group]);
   const csv = stringify(report.rows, { header: true, columns: [...groups, ...USAGE_METRICS] });
   return sendStream(reply, 'text/csv; charset=utf-8', csv, `usage-${report.from}-to-${report.to}.csv`);
 }

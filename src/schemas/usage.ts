@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { LEDGER_KINDS } from '../domain/ledger.js';
 import { Nullable, StringEnum } from './common.js';
 import { TEAM_ID } from './admin.js';
+import { REPORTED_MODALITIES } from './modalities.js';
 
 const Day = Type.String({ format: 'date', description: 'A UTC day, YYYY-MM-DD.' });
 
@@ -20,16 +21,23 @@ const Metrics = {
   overrunCredits: Type.Integer({ description: 'Credits of the overrun entries (included in `credits`).' }),
 };
 
+const Modality = StringEnum(REPORTED_MODALITIES, {
+  description:
+    "The model's modality, from Apiframe's spec (an action's is its family's); " +
+    '`other`: a model the spec no longer lists.',
+});
+
 export const UsageQuery = Type.Object({
   from: Type.Optional(Day),
   to: Type.Optional(Day),
   groupBy: Type.String({
-    pattern: '^(team|key|model|day)(,(team|key|model|day))*$',
+    pattern: '^(team|key|model|day|modality)(,(team|key|model|day|modality))*$',
     default: 'team',
-    errorMessage: 'must be a comma-separated list of team, key, model, day',
+    errorMessage: 'must be a comma-separated list of team, key, model, day, modality',
   }),
   team: Type.Optional(TEAM_ID),
   key: Type.Optional(Type.String({ format: 'uuid' })),
+  modality: Type.Optional(Modality),
   format: StringEnum(['json', 'csv'] as const, { default: 'json' }),
 });
 
@@ -50,10 +58,20 @@ export const UsageReport = Type.Object({
       keyPrefix: Type.Optional(Type.String()),
       model: Type.Optional(Type.String()),
       day: Type.Optional(Type.String()),
+      modality: Type.Optional(Modality),
       ...Metrics,
     }),
   ),
   totals: Type.Object(Metrics),
+  totalsByModality: Type.Object(
+    {
+      image: Type.Object(Metrics),
+      video: Type.Object(Metrics),
+      music: Type.Object(Metrics),
+      other: Type.Optional(Type.Object(Metrics)),
+    },
+    { description: 'The totals of each modality; `other` only when some model had none.' },
+  ),
 });
 
 export const EventsQuery = Type.Object({

@@ -1,6 +1,7 @@
 // createServices(config, deps): every service of the gateway, built once from the configuration
 // in the order they depend on each other, with start() for the background work and close(),
 // which stops that work before closing the upstream pool and then the store it still uses.
+import { type ApiframeRequestIds, createApiframeRequestIds } from './apiframe-request-ids.js';
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -55,6 +56,8 @@ export interface Services {
   readiness: Readiness;
   clock: Clock;
   upstream: UpstreamClient;
+  /** Apiframe's request ids by the gateway request in flight whose calls received them. */
+  apiframeRequestIds: ApiframeRequestIds;
   account: AccountCredits;
   models: ModelCatalogue;
   priceList: PriceList;
@@ -91,12 +94,17 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
   const opened = deps.store ? { store: deps.store } : openStore(config, logger, metrics);
   const { store } = opened;
   metrics.countPendingJobsWith(() => store.pendingJobCount());
+  const apiframeRequestIds = createApiframeRequestIds();
   const upstream = createUpstreamClient({
     baseUrl: config.APIFRAME_BASE_URL,
     apiKey: config.APIFRAME_API_KEY,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     connections: config.UPSTREAM_CONNECTIONS,
     observe: metrics.upstream,
+    answered: (call) => {
+      if (call.apiframeRequestId) apiframeRequestIds.note(call.requestId, call.apiframeRequestId);
+      logger.info(call, 'apiframe call');
+    },
   });
   const webhooks = createWebhooks({
     store,
@@ -132,6 +140,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     readiness: createReadiness(store),
     clock,
     upstream,
+    apiframeRequestIds,
     account,
     models: createModelCatalogue({
       upstream: heldUpstream,

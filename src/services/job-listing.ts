@@ -28,6 +28,12 @@ const MAX_SCANNED = 500;
 /** Apiframe reads one listing may cause; the jobs past them are shown as last seen. */
 export const MAX_UPSTREAM_READS_PER_LISTING = 10;
 
+/**
+ * Whether a job recorded under `name` is one of `model`'s, as Apiframe's filter sees it: an action
+ * is recorded by its priced name (`midjourney:upsample`) while Apiframe's job names the family.
+ */
+const ofModel = (name: string, model: string | undefined) => !model || name === model || name.startsWith(`${model}:`);
+
 const listingBudget = (): ListingBudget => ({ upstreamReads: MAX_UPSTREAM_READS_PER_LISTING });
 
 export function createJobListing(store: Store, polling: JobPolling) {
@@ -36,8 +42,7 @@ export function createJobListing(store: Store, polling: JobPolling) {
   async function searchOne(caller: Caller, query: ListQuery, requestId: string): Promise<ListAnswer> {
     const record = await store.getJob(caller.key.team, query.search!);
     const visible = record && (query.scope === 'team' || record.keyId === caller.key.id);
-    if (!visible || (query.model && record.model !== query.model))
-      return { jobs: [], nextCursor: null, hasMore: false };
+    if (!visible || !ofModel(record.model, query.model)) return { jobs: [], nextCursor: null, hasMore: false };
     const bodies = await polling.listedStates([record], requestId, listingBudget());
     return {
       jobs: bodies.filter((body) => !query.status || statusOf(body) === query.status),
@@ -62,7 +67,7 @@ export function createJobListing(store: Store, polling: JobPolling) {
       });
       hasMore = page.hasMore;
       scanned += page.jobs.length;
-      const candidates = page.jobs.filter((record) => !query.model || record.model === query.model);
+      const candidates = page.jobs.filter((record) => ofModel(record.model, query.model));
       const bodies = await polling.listedStates(candidates, requestId, budget);
       jobs.push(...bodies.filter((body) => !query.status || statusOf(body) === query.status));
       const last = page.jobs.at(-1);

@@ -1,6 +1,8 @@
 // Prometheus metrics (prom-client), each app with a registry of its own. Labels are route
-// patterns, teams, models, operations and statuses: never a key, a job id or a secret.
+// patterns, teams, models (with their modality), operations and statuses: never a key, a job id
+// or a secret.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { modalityOf } from '../schemas/modalities.js';
 
 export type CreditKind = 'reserved' | 'released' | 'settled' | 'refunded' | 'overrun';
 
@@ -59,9 +61,21 @@ function creditMetrics(registers: Registers) {
     labelNames: ['kind', 'team', 'model'] as const,
     registers,
   });
+  // A series of its own rather than a label on credits_total, whose series dashboards and alerts
+  // already name by their labels: adding one would change every one of them.
+  const byModality = new Counter({
+    name: `${PREFIX}modality_credits_total`,
+    help:
+      'Credits moved, as credits_total, by kind, team and modality ' +
+      '(image, video, music; other: a model the spec no longer lists).',
+    labelNames: ['kind', 'team', 'modality'] as const,
+    registers,
+  });
   return {
     credits(kind: CreditKind, team: string, model: string, amount: number): void {
-      if (amount > 0) credits.inc({ kind, team, model }, amount);
+      if (amount <= 0) return;
+      credits.inc({ kind, team, model }, amount);
+      byModality.inc({ kind, team, modality: modalityOf(model) }, amount);
     },
     /**
      * Reports unsettled jobs, counted by `count` at every scrape. Given once the store exists: the

@@ -14,6 +14,8 @@ export interface UpstreamResponse {
   status: number;
   retryAfter: string | undefined;
   body: string;
+  /** Apiframe's own id of the request (its x-request-id), for its support. */
+  apiframeRequestId?: string | undefined;
 }
 
 export class UpstreamFailure extends Error {
@@ -69,6 +71,15 @@ export interface UpstreamOptions {
   connections: number;
   /** Told of every call: which operation, its HTTP status (or failure) and how long it took. */
   observe?: (operation: string, status: number | UpstreamFailure['kind'], seconds: number) => void;
+  /** Told of every call with the gateway's request id and Apiframe's (none on a failure, or when it sent none). */
+  answered?: (call: UpstreamCall) => void;
+}
+
+export interface UpstreamCall {
+  operation: string;
+  requestId: string;
+  status: number | UpstreamFailure['kind'];
+  apiframeRequestId: string | undefined;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -99,8 +110,10 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
     maxQueueMs?: number,
   ): Promise<UpstreamResponse> {
     const started = performance.now();
-    const observe = (status: number | UpstreamFailure['kind']) =>
+    const observe = (status: number | UpstreamFailure['kind'], apiframeRequestId?: string) => {
       options.observe?.(operation, status, (performance.now() - started) / 1000);
+      options.answered?.({ operation, requestId, status, apiframeRequestId });
+    };
     try {
       const headers = {
         ...baseHeaders,
@@ -116,12 +129,13 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
         ),
       );
       const { answer, text } = response;
-      const retryAfter = answer.headers['retry-after'];
-      observe(answer.statusCode);
+      const apiframeRequestId = firstHeader(answer.headers['x-request-id']);
+      observe(answer.statusCode, apiframeRequestId);
       return {
         status: answer.statusCode,
-        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+        retryAfter: firstHeader(answer.headers['retry-after']),
         body: text,
+        apiframeRequestId,
       };
     } catch (cause) {
       const failure = new UpstreamFailure(failureKind(cause), cause);
@@ -143,6 +157,10 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
       call(operation, method, path, requestId, body, contentType ? { 'content-type': contentType } : {}),
     close: () => pool.close(),
   };
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function withQuery(path: string, query: URLSearchParams): string {

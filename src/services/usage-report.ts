@@ -1,13 +1,14 @@
 // Usage reports for finance, read from the daily aggregates (never from the ledger), so a month
-// of any size answers in milliseconds. Rows are grouped by any of team, key, model and day;
-// credits are counted on the accounting day (the UTC day they were reserved), exactly as the
-// budgets count them.
+// of any size answers in milliseconds. Rows are grouped by any of team, key, model, day and
+// modality (the model's, from Apiframe's spec); credits are counted on the accounting day (the
+// UTC day they were reserved), exactly as the budgets count them.
 import { invalidInput } from '../errors.js';
 import { DAY_MS } from '../domain/budgets.js';
 import type { AggregateCell } from '../domain/ledger.js';
+import { modalityOf, type ReportedModality } from '../schemas/modalities.js';
 import type { Store } from './store/store.js';
 
-const USAGE_GROUPS = ['team', 'key', 'model', 'day'] as const;
+const USAGE_GROUPS = ['team', 'key', 'model', 'day', 'modality'] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
 export const USAGE_METRICS = [
@@ -29,6 +30,8 @@ export interface UsageRow extends UsageMetrics {
   keyPrefix?: string;
   model?: string;
   day?: string;
+  /** The row's modality: when grouped by it, or by model (each model has one). */
+  modality?: ReportedModality;
 }
 
 export interface UsageQuery {
@@ -37,6 +40,7 @@ export interface UsageQuery {
   groupBy: UsageGroup[];
   team?: string;
   keyId?: string;
+  modality?: ReportedModality;
 }
 
 export interface UsageReport {
@@ -47,6 +51,8 @@ export interface UsageReport {
   groupBy: UsageGroup[];
   rows: UsageRow[];
   totals: UsageMetrics;
+  /** The totals of each modality: image, video and music always, `other` when some name had none. */
+  totalsByModality: Partial<Record<ReportedModality, UsageMetrics>>;
 }
 
 const MAX_REPORT_DAYS = 400;
@@ -92,7 +98,10 @@ export function createUsageReports(store: Store) {
     const days = daysBetween(query.from, query.to);
     const teams = query.team ? [query.team] : await store.teams();
     const all = (await Promise.all(teams.map((team) => store.aggregates(team, days)))).flat();
-    return query.keyId ? all.filter((cell) => cell.keyId === query.keyId) : all;
+    return all.filter(
+      (cell) =>
+        (!query.keyId || cell.keyId === query.keyId) && (!query.modality || modalityOf(cell.model) === query.modality),
+    );
   }
 
   async function keyLabels(keyIds: string[]): Promise<Map<string, { name: string; prefix: string }>> {
@@ -105,42 +114,61 @@ export function createUsageReports(store: Store) {
   return {
     async report(query: UsageQuery): Promise<UsageReport> {
       const groupBy = USAGE_GROUPS.filter((group) => query.groupBy.includes(group));
-      const rows = new Map<string, UsageRow>();
-      const totals = emptyMetrics();
-      for (const cell of await cells(query)) {
-        const values: Record<UsageGroup, string> = {
-          team: cell.team,
-          key: cell.keyId,
-          model: cell.model,
-          day: cell.day,
-        };
-        const id = groupBy.map((group) => values[group]).join('\u0000');
-        let row = rows.get(id);
-        if (!row) {
-          row = { ...Object.fromEntries(groupBy.map((group) => [group, values[group]])), ...emptyMetrics() };
-          rows.set(id, row);
-        }
-        add(row, cell);
-        add(totals, cell);
-      }
-      const sorted = [...rows.values()].sort((a, b) => {
-        for (const group of ['day', 'team', 'key', 'model'] as const) {
-          const order = (a[group] ?? '').localeCompare(b[group] ?? '');
-          if (order !== 0) return order;
-        }
-        return 0;
-      });
+      const { rows, totals, totalsByModality } = grouped(await cells(query), groupBy);
       if (groupBy.includes('key')) {
-        const labels = await keyLabels([...new Set(sorted.map((row) => row.key!))]);
-        for (const row of sorted) {
+        const labels = await keyLabels([...new Set(rows.map((row) => row.key!))]);
+        for (const row of rows) {
           const label = labels.get(row.key!);
           row.keyName = label?.name ?? '';
           row.keyPrefix = label?.prefix ?? '';
         }
       }
-      return { from: query.from, to: query.to, ...(query.team && { team: query.team }), groupBy, rows: sorted, totals };
+      const team = query.team && { team: query.team };
+      return { from: query.from, to: query.to, ...team, groupBy, rows, totals, totalsByModality };
     },
   };
+}
+
+/** The cells added up into one row per group, in order, with the totals overall and by modality. */
+function grouped(
+  cells: AggregateCell[],
+  groupBy: UsageGroup[],
+): Pick<UsageReport, 'rows' | 'totals' | 'totalsByModality'> {
+  const rows = new Map<string, UsageRow>();
+  const totals = emptyMetrics();
+  const totalsByModality: UsageReport['totalsByModality'] = {
+    image: emptyMetrics(),
+    video: emptyMetrics(),
+    music: emptyMetrics(),
+  };
+  for (const cell of cells) {
+    const modality = modalityOf(cell.model);
+    const values: Record<UsageGroup, string> = {
+      team: cell.team,
+      key: cell.keyId,
+      model: cell.model,
+      day: cell.day,
+      modality,
+    };
+    const id = groupBy.map((group) => values[group]).join('\u0000');
+    let row = rows.get(id);
+    if (!row) {
+      row = { ...Object.fromEntries(groupBy.map((group) => [group, values[group]])), ...emptyMetrics() };
+      if (groupBy.includes('model')) row.modality = modality;
+      rows.set(id, row);
+    }
+    const ofModality = totalsByModality[modality] ?? emptyMetrics();
+    totalsByModality[modality] = ofModality;
+    for (const into of [row, totals, ofModality]) add(into, cell);
+  }
+  const sorted = [...rows.values()].sort((a, b) => {
+    for (const group of ['day', 'team', 'key', 'model', 'modality'] as const) {
+      const order = (a[group] ?? '').localeCompare(b[group] ?? '');
+      if (order !== 0) return order;
+    }
+    return 0;
+  });
+  return { rows: sorted, totals, totalsByModality };
 }
 
 export type UsageReports = ReturnType<typeof createUsageReports>;

@@ -26,6 +26,7 @@
 //   [sim:then]        the directives after it apply not to this job but to every Midjourney or Suno
 //                     action on it (an upsample has no text of its own to carry them)
 // A job submitted with a webhookUrl gets its terminal event posted there, signed like Apiframe's.
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { registerAssetRoutes } from './asset-routes.js';
 import { sendError } from './error-replies.js';
@@ -75,6 +76,10 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
   });
   app.addHook('onResponse', async (request) => {
     inFlight.get(routeOf(request))!.now -= 1;
+  });
+  // Apiframe names each request it answers, for its support; the id is its own, never the caller's.
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('x-request-id', `req_${randomUUID()}`);
   });
 
   app.addHook('preHandler', async (request, reply) => {

@@ -127,6 +127,25 @@ describe('the finance dashboard', () => {
     expect(await shown('#total-overrun')).toBe(totals.overrunCredits);
   });
 
+  it('shows credits by modality as the API totals them', async () => {
+    const { totals, totalsByModality } = await api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=day,team`);
+    expect(totalsByModality.image.credits).toBe(totals.credits);
+    const shown = await page.$$eval('#by-modality tbody tr', (trs) =>
+      (trs as unknown as Element[]).map((tr) => [
+        tr.dataset.modality,
+        ...Array.from(tr.children)
+          .slice(1)
+          .map((td) => Number(td.textContent!.replaceAll(',', ''))),
+      ]),
+    );
+    expect(shown).toEqual(
+      Object.entries(totalsByModality).map(([modality, of]) => {
+        const { credits, charged, settlements, refunds } = of as Record<string, number>;
+        return [modality, credits, charged, settlements, refunds];
+      }),
+    );
+  });
+
   it('draws the chart: per day, stacked by team, with the API’s numbers', async () => {
     const { rows } = await api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=day,team`);
     const chart = await chartData();

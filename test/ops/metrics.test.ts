@@ -46,6 +46,9 @@ describe('/metrics', () => {
     const afterGenerate = (await scrape()).families;
     expect(generated(afterGenerate, '202') - generated(before, '202')).toBe(1);
     expect(credits('reserved', afterGenerate)).toBe(3);
+    const byModality = { kind: 'reserved', team: key.team, modality: 'image' };
+    expect(value(afterGenerate, 'modality_credits_total', byModality)).toBe(3);
+    expect(value(afterGenerate, 'modality_credits_total', { ...byModality, modality: 'video' })).toBe(0);
     expect(value(afterGenerate, 'pending_jobs', {})).toBeGreaterThanOrEqual(1);
     expect(
       value(afterGenerate, 'upstream_request_duration_seconds_count', { operation: 'generate', status: '202' }),

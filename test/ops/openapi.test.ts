@@ -110,6 +110,40 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('is the committed document whatever the configuration: every optional feature on, metrics apart or off', async () => {
+    const committed = JSON.parse(readFileSync('openapi/openapi.json', 'utf8'));
+    const everything = {
+      ...OPENAPI_ENV,
+      ...NO_LOAD_SHEDDING,
+      METRICS_TOKEN: 'metrics-token-0123456789',
+      PUBLIC_BASE_URL: 'https://gateway.example.com',
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_ALLOWED_HOSTS: 'hooks.internal',
+      RESERVATION_LEASE_MS: '120000',
+      RATE_LIMIT_GENERATE_PER_MINUTE: '0',
+      RATE_LIMIT_READS_PER_MINUTE: '0',
+    };
+    const { METRICS_TOKEN: _, ...metricsApart } = { ...everything, METRICS_PORT: '9464' };
+    for (const env of [everything, metricsApart, { ...everything, METRICS_PORT: '9464' }]) {
+      const gateway = await buildApp(loadConfig(env), { reconcile: false });
+      try {
+        const served = await gateway.inject({ method: 'GET', url: '/openapi.json' });
+        expect(served.json(), JSON.stringify(Object.keys(env))).toEqual(committed);
+      } finally {
+        await gateway.close();
+      }
+    }
+  });
+
+  it('describes /metrics with its bearer token, and answers it as an unknown route when this port serves none', async () => {
+    const metrics = spec.paths['/metrics']!.get! as unknown as { security: unknown; responses: object };
+    expect(metrics.security).toEqual([{ MetricsToken: [] }]);
+    expect(Object.keys(metrics.responses)).toEqual(['200', '401', '404']);
+    const unknown = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ error: 'Route GET /metrics not found', code: 'GW_ROUTE_NOT_FOUND' });
+  });
+
   it('is served at /openapi.json, with Swagger UI at /docs', async () => {
     expect((await app.inject({ method: 'GET', url: '/openapi.json' })).json()).toEqual(
       JSON.parse(JSON.stringify(spec)),

@@ -22,7 +22,7 @@ export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
     origin: async (origin: string | undefined) => origin !== undefined && keyLookup.isKnownOrigin(origin.toLowerCase()),
     methods: ['GET', 'POST', 'DELETE'],
     allowedHeaders: ['X-API-Key', 'Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
-    exposedHeaders: ['X-Request-Id', 'Retry-After'],
+    exposedHeaders: ['X-Request-Id', 'Apiframe-Request-Id', 'Retry-After'],
     maxAge: 600,
   });
   app.decorateRequest('caller');
