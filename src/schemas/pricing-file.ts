@@ -7,6 +7,8 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Ceilings, PriceRule } from '../domain/pricing.js';
 import { APIFRAME_JOB_OPERATIONS, priceName } from './apiframe-spec.js';
+import { modalityOf } from './modalities.js';
+import { MODALITIES as MODALITY_NAMES } from './models.js';
 
 export class PricingConfigError extends Error {}
 
@@ -47,18 +49,16 @@ export interface OperatorPricingConfig {
   enabledModels: readonly string[];
 }
 
-const MODALITY_OF_PATH: Record<string, string> = { images: 'image', videos: 'video', music: 'music' };
-
 /** Every model and action of the spec, with its modality. */
 const SPEC_NAMES: ReadonlyMap<string, string> = new Map(
   APIFRAME_JOB_OPERATIONS.flatMap((operation) =>
-    [...operation.branches.keys()].map((value) => [
-      priceName(operation, value),
-      MODALITY_OF_PATH[operation.path.split('/')[2]!]!,
-    ]),
+    [...operation.branches.keys()].map((value) => {
+      const name = priceName(operation, value);
+      return [name, modalityOf(name)];
+    }),
   ),
 );
-const MODALITIES = new Set(SPEC_NAMES.values());
+const MODALITIES: ReadonlySet<string> = new Set(MODALITY_NAMES);
 
 /** The PRICING_FILE as read from disk: its path (for messages) and its text. */
 export interface PricingFileText {
