@@ -47,3 +47,13 @@ export const InsufficientCreditsResponse = Type.Object(
   },
   { $id: 'InsufficientCredits' },
 );
+
+/** What any route that calls Apiframe for a team key may answer besides its success and a 400. */
+export const upstreamCallFailures = {
+  401: ErrorResponse,
+  403: ErrorResponse,
+  429: ErrorResponse,
+  502: ErrorResponse,
+  503: ErrorResponse,
+  504: ErrorResponse,
+};

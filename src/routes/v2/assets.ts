@@ -1,17 +1,9 @@
 // Assets (services/objects/assets.ts): registered for the team, read by the team only.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorResponse, ValidationErrorResponse } from '../../schemas/common.js';
+import { ErrorResponse, ValidationErrorResponse, upstreamCallFailures } from '../../schemas/common.js';
 import { AssetCreated, AssetIdParams, CreateAssetRequest, ProviderAsset } from '../../schemas/objects.js';
 import { sendJsonText } from '../raw-reply.js';
 
-const failures = {
-  401: ErrorResponse,
-  403: ErrorResponse,
-  429: ErrorResponse,
-  502: ErrorResponse,
-  503: ErrorResponse,
-  504: ErrorResponse,
-};
 const tags = ['Assets'];
 
 export const assetRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -26,7 +18,7 @@ export const assetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Register an asset with the upstream provider',
         description: "Checked against Apiframe's CreateAssetRequest; the asset is recorded as the team's.",
         body: CreateAssetRequest,
-        response: { 201: AssetCreated, 400: ValidationErrorResponse, ...failures },
+        response: { 201: AssetCreated, 400: ValidationErrorResponse, ...upstreamCallFailures },
       },
     },
     async (request, reply) => {
@@ -44,7 +36,7 @@ export const assetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Get an upstream asset',
         description: "The provider's asset object, verbatim; only assets the team registered.",
         params: AssetIdParams,
-        response: { 200: ProviderAsset, 400: ErrorResponse, 404: ErrorResponse, ...failures },
+        response: { 200: ProviderAsset, 400: ErrorResponse, 404: ErrorResponse, ...upstreamCallFailures },
       },
     },
     async (request, reply) => {

@@ -3,19 +3,16 @@
 // DELETE see only the team's own LoRAs.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ErrorResponse, InsufficientCreditsResponse, ValidationErrorResponse } from '../../schemas/common.js';
+import {
+  ErrorResponse,
+  InsufficientCreditsResponse,
+  ValidationErrorResponse,
+  upstreamCallFailures,
+} from '../../schemas/common.js';
 import { Lora, LoraCreated, LoraIdParams, LoraList, LorasQuery } from '../../schemas/objects.js';
 import { sendJsonText } from '../raw-reply.js';
 import { leaveMultipartUnread } from './multipart-body.js';
 
-const failures = {
-  401: ErrorResponse,
-  403: ErrorResponse,
-  429: ErrorResponse,
-  502: ErrorResponse,
-  503: ErrorResponse,
-  504: ErrorResponse,
-};
 const tags = ['LoRAs'];
 
 export const loraRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -39,7 +36,7 @@ export const loraRoutes: FastifyPluginAsyncTypebox = async (app) => {
           400: ValidationErrorResponse,
           402: InsufficientCreditsResponse,
           413: ErrorResponse,
-          ...failures,
+          ...upstreamCallFailures,
         },
       },
     },
@@ -60,7 +57,7 @@ export const loraRoutes: FastifyPluginAsyncTypebox = async (app) => {
           "The team's own LoRAs, newest first. The gateway filters Apiframe's account-wide pages: a page may hold " +
           'fewer than `limit` LoRAs while `nextCursor` is not null; only a null `nextCursor` means the end.',
         querystring: LorasQuery,
-        response: { 200: LoraList, 400: ValidationErrorResponse, ...failures },
+        response: { 200: LoraList, 400: ValidationErrorResponse, ...upstreamCallFailures },
       },
     },
     async (request, reply) => {
@@ -78,7 +75,7 @@ export const loraRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Get a single LoRA',
         description: "Only the team's own LoRAs; a failed training seen here is refunded (once).",
         params: LoraIdParams,
-        response: { 200: Lora, 400: ValidationErrorResponse, 404: ErrorResponse, ...failures },
+        response: { 200: Lora, 400: ValidationErrorResponse, 404: ErrorResponse, ...upstreamCallFailures },
       },
     },
     async (request, reply) => {
@@ -100,7 +97,7 @@ export const loraRoutes: FastifyPluginAsyncTypebox = async (app) => {
           204: Type.Null({ description: 'Archived.' }),
           400: ValidationErrorResponse,
           404: ErrorResponse,
-          ...failures,
+          ...upstreamCallFailures,
         },
       },
     },

@@ -1,7 +1,7 @@
 // POST /v2/uploads: the caller's multipart body streamed on to Apiframe (services/objects/
 // uploads.ts), free of credits, drawing on the key's submissions rate limit.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorResponse, ValidationErrorResponse } from '../../schemas/common.js';
+import { ErrorResponse, ValidationErrorResponse, upstreamCallFailures } from '../../schemas/common.js';
 import { Upload } from '../../schemas/objects.js';
 import { sendJsonText } from '../raw-reply.js';
 import { leaveMultipartUnread } from './multipart-body.js';
@@ -24,13 +24,8 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           201: Upload,
           400: ValidationErrorResponse,
-          401: ErrorResponse,
-          403: ErrorResponse,
           413: ErrorResponse,
-          429: ErrorResponse,
-          502: ErrorResponse,
-          503: ErrorResponse,
-          504: ErrorResponse,
+          ...upstreamCallFailures,
         },
       },
     },
