@@ -130,6 +130,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     reservation: jobs.reservation,
     settlement: jobs.settlement,
     intervalMs: config.RECONCILE_INTERVAL_MS,
+    enabledModels: new Set(config.operatorPricing.enabledModels),
   });
 
   return {

@@ -72,6 +72,33 @@ describe('POST /v2/loras', () => {
     expect(forwarded('/v2/loras')).toBe(before);
   });
 
+  it('trains only for a key that may run flux-lora, on a gateway that offers it', async () => {
+    const before = forwarded('/v2/loras');
+    const restricted = await gw.createKey({ allowedModels: ['seedream-4'] });
+    expect(await train(restricted)).toMatchObject({ status: 403, body: { error: expect.stringMatching(/flux-lora/) } });
+    const imagesOnly = await startGateway({ env: { ENABLED_MODELS: 'seedream-4' } });
+    try {
+      const key = await imagesOnly.createKey();
+      const refused = await imagesOnly.inject({
+        method: 'POST',
+        url: '/v2/loras',
+        headers: { 'x-api-key': key.key, 'content-type': 'multipart/form-data; boundary=x' },
+        payload: '--x--\r\n',
+      });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().details.model).toEqual([
+        'flux-lora is not offered by this gateway, so no LoRA is trained for it',
+      ]);
+      expect(imagesOnly.sim.requests).toHaveLength(0);
+    } finally {
+      await imagesOnly.close();
+    }
+    expect((await gw.spend(restricted)).total).toBe(0);
+    expect(forwarded('/v2/loras')).toBe(before);
+    const allowed = await gw.createKey({ allowedModels: ['flux-lora'] });
+    expect((await train(allowed)).status).toBe(202);
+  });
+
   it('passes Apiframe’s own refusal on with the reservation released', async () => {
     const key = await gw.createKey();
     const answer = await train(key, 15, { subjectKind: 'person', gender: 'robot' });

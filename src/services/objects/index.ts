@@ -22,15 +22,19 @@ export interface ObjectServicesDeps {
   settlement: Pick<JobSettlement, 'releaseQuietly'>;
   /** How often pending LoRAs are checked for a failed training to refund. */
   intervalMs: number;
+  /** The models and actions the gateway offers: LoRAs are trained only where flux-lora is. */
+  enabledModels: ReadonlySet<string>;
 }
 
 export function createObjectServices(deps: ObjectServicesDeps) {
   const { store, upstream } = deps;
   const loraOutcomes = createLoraOutcomes(deps);
-  const outcomes = loraOutcomes;
   return {
     uploads: createUploads(deps),
-    loras: { ...createLoras({ ...deps, outcomes }), ...createLoraListing({ store, upstream, outcomes }) },
+    loras: {
+      ...createLoras({ ...deps, outcomes: loraOutcomes }),
+      ...createLoraListing({ store, upstream, outcomes: loraOutcomes }),
+    },
     loraOutcomes,
     assets: createAssets(deps),
   };

@@ -24,6 +24,8 @@ import { checkedForm } from './streamed-form.js';
 export const LORA_TRAINING_CREDITS = 2;
 /** The name LoRA training goes by in the ledger, reports and metrics. */
 export const LORA_TRAINING_MODEL = 'flux-lora:training';
+/** The model a LoRA is trained for: a gateway or a key that may not run it may not train one. */
+const LORA_MODEL = 'flux-lora';
 
 export interface LorasDeps {
   store: Store;
@@ -32,6 +34,8 @@ export interface LorasDeps {
   reservation: Pick<JobReservation, 'reserve' | 'keepLeaseAlive'>;
   settlement: Pick<JobSettlement, 'releaseQuietly'>;
   outcomes: Pick<LoraOutcomes, 'observe'>;
+  /** The models and actions the gateway offers (ENABLED_MODELS, PRICING_FILE). */
+  enabledModels: ReadonlySet<string>;
 }
 
 /** A training body's rules: its images counted, sniffed and sized; no webhook (the gateway relays none for LoRAs). */
@@ -70,6 +74,12 @@ export function createLoras(deps: LorasDeps) {
   const { store, upstream, clock, reservation, settlement, outcomes } = deps;
 
   async function train(caller: Caller, body: Readable, contentType: string | undefined, requestId: string) {
+    if (!deps.enabledModels.has(LORA_MODEL)) {
+      throw invalidInput({ model: [`${LORA_MODEL} is not offered by this gateway, so no LoRA is trained for it`] });
+    }
+    if (caller.key.allowedModels && !caller.key.allowedModels.includes(LORA_MODEL)) {
+      throw new errors.ModelNotAllowed(LORA_MODEL);
+    }
     const form = await checkedForm({ body, contentType, rules: loraRules() });
     const { team, id: keyId } = caller.key;
     const model = LORA_TRAINING_MODEL;
