@@ -22,6 +22,11 @@ const GENERATE: Record<string, ModelRules> = {
     outputs: { field: 'gptImageParams.number_of_images', max: 10, absent: 1 },
     result: outputImages,
   },
+  'flux-lora': {
+    strings: { prompt: 2000, 'fluxLoraParams.loraId': 36 },
+    outputs: { field: 'fluxLoraParams.num_outputs', max: 4, absent: 1 },
+    result: outputImages,
+  },
 };
 
 const UPSCALE: Record<string, ModelRules> = {

@@ -32,6 +32,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   entry('seedream-4', 'Seedream 4', 'image', 'images/generate', ['flat', 3, 3], 'ByteDance, up to 4K'),
   entry('midjourney', 'Midjourney', 'image', 'images/generate', ['flat', 5, 5], 'A grid of 4 images'),
   entry('gpt-image-1.5', 'GPT Image 1.5', 'image', 'images/generate', ['per-output', 1, 5], 'OpenAI, 1-10 images'),
+  entry('flux-lora', 'FLUX LoRA', 'image', 'images/generate', ['per-output', 2, 2], 'With a trained LoRA, 1-4 images'),
   entry('clarity-upscale', 'Clarity Upscaler', 'image', 'images/upscale', ['flat', 4, 4], 'Creative upscale'),
   entry('flux-fill-pro', 'FLUX Fill Pro', 'image', 'images/edit', ['flat', 5, 5], 'Inpaint and outpaint'),
   entry('bria-bg-remove', 'Bria RMBG 2.0', 'image', 'images/background-remove', ['flat', 1, 1], 'Alpha matting'),

@@ -1,6 +1,6 @@
 // A small Apiframe client written the way the official SDK (@apiframe-ai/sdk) calls the API: the
 // global fetch, the key in `X-API-Key` (or `Authorization: Bearer`), JSON bodies, FormData for
-// multipart, `Idempotency-Key`, a 2xx parsed as JSON and anything else thrown with its status and
+// multipart (uploads, LoRA training), `Idempotency-Key`, a 2xx parsed as JSON and anything else thrown with its status and
 // body, and a job awaited by polling GET /v2/jobs/{id}. Tests point it at the gateway with a team
 // key to show that a client of Apiframe works unchanged.
 
@@ -40,6 +40,12 @@ export interface SdkStyleClient {
   me(): Promise<Json>;
   models(modality?: string): Promise<{ models: Json[] }>;
   upload(bytes: Uint8Array, filename: string): Promise<Json>;
+  trainLora(name: string, images: Uint8Array[]): Promise<Json>;
+  loras(query?: Query): Promise<{ items: Json[]; nextCursor: string | null }>;
+  lora(id: string): Promise<Json>;
+  archiveLora(id: string): Promise<void>;
+  createAsset(url: string, type: 'image' | 'video' | 'audio'): Promise<{ assetId: string }>;
+  asset(assetId: string): Promise<Json>;
 }
 
 export function sdkStyleClient({ apiKey, baseUrl, auth = 'x-api-key' }: SdkStyleClientOptions): SdkStyleClient {
@@ -90,5 +96,17 @@ export function sdkStyleClient({ apiKey, baseUrl, auth = 'x-api-key' }: SdkStyle
       form.append('file', new Blob([bytes]), filename);
       return call({ method: 'POST', path: '/v2/uploads', body: form });
     },
+    trainLora(name, images) {
+      const form = new FormData();
+      form.append('name', name);
+      form.append('subjectKind', 'style');
+      for (const [index, image] of images.entries()) form.append('images', new Blob([image]), `image-${index}.png`);
+      return call({ method: 'POST', path: '/v2/loras', body: form });
+    },
+    loras: (query) => call({ method: 'GET', path: '/v2/loras', ...(query && { query }) }),
+    lora: (id) => call({ method: 'GET', path: `/v2/loras/${encodeURIComponent(id)}` }),
+    archiveLora: (id) => call({ method: 'DELETE', path: `/v2/loras/${encodeURIComponent(id)}` }),
+    createAsset: (url, type) => call({ method: 'POST', path: '/v2/assets/create', body: { url, type } }),
+    asset: (assetId) => call({ method: 'GET', path: `/v2/assets/${encodeURIComponent(assetId)}` }),
   };
 }

@@ -10,6 +10,7 @@ import {
   type ApiframeJobOperation,
 } from '../../src/schemas/apiframe-spec.js';
 import { startGateway, type CreatedKey, type TestGateway } from '../helpers/gateway.js';
+import { loraForm } from '../helpers/files.js';
 import { minimalBodies } from '../helpers/spec-bodies.js';
 
 /** Far above any simulated cost, so that every job settles below its reservation. */
@@ -57,9 +58,26 @@ describe("Apiframe's job-submitting operations, end to end", () => {
       const bodies = minimalBodies(operation);
       const models = catalogue.filter((entry) => `/v2/${entry.operation}` === path).map((entry) => entry.id);
       expect(models.length, `the simulator runs no model of ${path}`).toBeGreaterThan(0);
-      for (const model of models) charged.push(await completed(await submit(path, bodies.get(model))));
+      for (const model of models)
+        charged.push(await completed(await submit(path, await withOwnLora(bodies.get(model)!))));
     },
   );
+
+  /** The body, its LoRA (if it names one) replaced by one the team trained through the gateway. */
+  async function withOwnLora(body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const params = body.fluxLoraParams as { loraId?: string } | undefined;
+    if (!params?.loraId) return body;
+    const form = new Request('http://localhost/', { method: 'POST', body: loraForm(15) });
+    const trained = await gw.inject({
+      method: 'POST',
+      url: '/v2/loras',
+      headers: { 'x-api-key': key.key, 'content-type': form.headers.get('content-type')! },
+      payload: Buffer.from(await form.arrayBuffer()),
+    });
+    expect(trained.statusCode, trained.body).toBe(202);
+    charged.push(2);
+    return { ...body, fluxLoraParams: { ...params, loraId: trained.json().id } };
+  }
 
   it.each(byTag('action').map((operation) => [operation.path, operation]))(
     "%s: runs each action on a parent job of the team's, of the kind the action needs",

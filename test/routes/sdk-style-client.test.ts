@@ -1,10 +1,11 @@
 // The calls of Apiframe's official SDK, made by a client written the way it makes them
 // (test/helpers/sdk-style-client.ts), pointed at the gateway with a team key: every job-submitting
-// operation, jobs, the account and the model catalogue answer as Apiframe's spec says, with the
-// key in X-API-Key as the SDK sends it and as a Bearer token.
+// operation, jobs, the account, the model catalogue, uploads, LoRAs and assets answer as Apiframe's
+// spec says, with the key in X-API-Key as the SDK sends it and as a Bearer token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APIFRAME_JOB_OPERATIONS, APIFRAME_PRICE_NAMES } from '../../src/schemas/apiframe-spec.js';
 import { startGateway, type CreatedKey, type TestGateway } from '../helpers/gateway.js';
+import { fileOf } from '../helpers/files.js';
 import { ApiframeCallError, sdkStyleClient, type SdkStyleClient } from '../helpers/sdk-style-client.js';
 import { minimalBodies } from '../helpers/spec-bodies.js';
 
@@ -83,6 +84,34 @@ describe.each(['x-api-key', 'bearer'] as const)('an SDK-style client presenting 
     const first = await client().submit('/v2/images/generate', body, idempotencyKey);
     const again = await client().submit('/v2/images/generate', body, idempotencyKey);
     expect(again.jobId).toBe(first.jobId);
+  });
+
+  it('uploads a file and names its URL in a job, trains a LoRA and runs flux-lora with it', async () => {
+    const upload = await client().upload(fileOf('png'), 'room.png');
+    expect(upload).toMatchObject({ id: expect.any(String), url: expect.any(String), kind: 'image' });
+    const edit = await client().submit('/v2/images/background-remove', {
+      model: 'bria-bg-remove',
+      briaBgRemoveParams: { image: upload.url },
+    });
+    expect((await client().waitFor(edit.jobId)).status).toBe('COMPLETED');
+
+    const images = Array.from({ length: 15 }, () => fileOf('png', 2048));
+    const lora = await client().trainLora(`style-${auth}`, images);
+    expect(lora).toMatchObject({ id: expect.any(String), status: 'PENDING', imageCount: 15 });
+    expect((await client().loras()).items.map((item) => item.id)).toContain(lora.id);
+    await expect.poll(async () => (await client().lora(lora.id as string)).status).toBe('READY');
+    const portrait = await client().submit('/v2/images/generate', {
+      model: 'flux-lora',
+      prompt: 'a portrait in the trained style',
+      fluxLoraParams: { loraId: lora.id },
+    });
+    expect((await client().waitFor(portrait.jobId)).status).toBe('COMPLETED');
+    expect(await client().archiveLora(lora.id as string)).toBeUndefined();
+  });
+
+  it('registers an asset and reads it back', async () => {
+    const { assetId } = await client().createAsset('https://example.com/clip.mp4', 'video');
+    expect(await client().asset(assetId)).toMatchObject({ id: assetId });
   });
 
   it('sees the errors it would see from Apiframe: 400 with details, 404 for a job not its own', async () => {

@@ -62,6 +62,22 @@ describe('every job-submitting operation', () => {
       20,
       images(4),
     ],
+    [
+      '/v2/images/generate',
+      { model: 'flux-lora', prompt: 'a cat', fluxLoraParams: { loraId: '0b6f3c1e-5d2a-4f8e-9c47-2a1d3e4f5a6b' } },
+      2,
+      images(1),
+    ],
+    [
+      '/v2/images/generate',
+      {
+        model: 'flux-lora',
+        prompt: 'a cat',
+        fluxLoraParams: { loraId: '0b6f3c1e-5d2a-4f8e-9c47-2a1d3e4f5a6b', num_outputs: 3 },
+      },
+      6,
+      images(3),
+    ],
     ['/v2/images/upscale', { model: 'clarity-upscale', clarityUpscaleParams: { image: IMAGE } }, 4, images(1)],
     [
       '/v2/images/edit',
