@@ -25,7 +25,7 @@ const created = await app.inject({
   method: 'POST',
   url: '/admin/keys',
   headers: { authorization: `Bearer ${adminToken}` },
-  payload: { name: 'demo key', team: 'demo', budget: { credits: 30, period: 'day' } },
+  payload: { name: 'demo key', team: 'demo', budget: { credits: 100, period: 'day' } },
 });
 const { key } = created.json<{ key: string }>();
 
@@ -33,7 +33,7 @@ process.stdout.write(`
 Apiframe gateway demo
   gateway      ${gateway}   (embedded in-memory store)
   upstream     ${simulator.url}   (the Apiframe simulator standing in for api.apiframe.ai)
-  team key     ${key}   (team "demo", 30 credits a day; seedream-4 costs 3)
+  team key     ${key}   (team "demo", 100 credits a day; seedream-4 costs 3, kling-2.6 7 a second)
   admin token  ${adminToken}
 
 Generate an image (Apiframe's own curl example, with the gateway's URL and a team key):
@@ -43,7 +43,19 @@ curl -X POST ${gateway}/v2/images/generate \\
   -H "Content-Type: application/json" \\
   -d '{"prompt": "a detailed architectural blueprint of a modern glass house", "model": "seedream-4", "seedreamParams": {"size": "4K", "aspect_ratio": "16:9"}}'
 
-Poll the job (it completes after about 2 seconds), then see the key's remaining credits:
+Generate a 5-second video: kling-2.6 is priced per second by Apiframe's catalogue (7 credits), so
+35 are reserved before it is sent and the job is charged what Apiframe reports once it completes:
+
+curl -X POST ${gateway}/v2/videos/generate \\
+  -H "X-API-Key: ${key}" \\
+  -H "Content-Type: application/json" \\
+  -d '{"prompt": "a paper boat drifting down a rainy street", "model": "kling-2.6", "klingParams": {"duration": 5}}'
+
+See every model on offer with its price rule:
+
+curl "${gateway}/v2/models?modality=video"
+
+Poll a job (it completes after about 2 seconds), then see the key's remaining credits:
 
 curl ${gateway}/v2/jobs/JOB_ID -H "X-API-Key: ${key}"
 curl ${gateway}/v2/me -H "Authorization: Bearer ${key}"

@@ -48,9 +48,23 @@ describe('npm run demo', () => {
     }
     expect(job).toMatchObject({ id: accepted.jobId, status: 'COMPLETED', creditCost: 3 });
 
+    const video = JSON.parse(await shell(printedCommand(/^curl -X POST \S+\/v2\/videos\/generate /)));
+    expect(video).toMatchObject({ status: 'QUEUED' });
+    const videoPoll = poll.replace(accepted.jobId, video.jobId);
+    for (let i = 0; i < 50 && JSON.parse(await shell(videoPoll)).status !== 'COMPLETED'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(JSON.parse(await shell(videoPoll))).toMatchObject({ status: 'COMPLETED', creditCost: 35 });
+    const offered = JSON.parse(await shell(printedCommand(/^curl "\S+\/v2\/models\?modality=video"/)));
+    expect(offered.models.find((model: { id: string }) => model.id === 'kling-2.6').gatewayPrice).toMatchObject({
+      rule: 'per-second',
+      credits: 7,
+      source: 'catalogue',
+    });
+
     const me = JSON.parse(await shell(printedCommand(/^curl \S+\/v2\/me /)));
-    expect(me.team.credits).toBe(27);
+    expect(me.team.credits).toBe(62);
     const keys = JSON.parse(await shell(printedCommand(/^curl \S+\/admin\/keys /)));
-    expect(keys.keys[0]).toMatchObject({ team: 'demo', spent: 3, remaining: 27 });
+    expect(keys.keys[0]).toMatchObject({ team: 'demo', spent: 38, remaining: 62 });
   });
 });
