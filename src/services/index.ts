@@ -94,18 +94,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
   const opened = deps.store ? { store: deps.store } : openStore(config, logger, metrics);
   const { store } = opened;
   metrics.countPendingJobsWith(() => store.pendingJobCount());
-  const apiframeRequestIds = createApiframeRequestIds();
-  const upstream = createUpstreamClient({
-    baseUrl: config.APIFRAME_BASE_URL,
-    apiKey: config.APIFRAME_API_KEY,
-    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    connections: config.UPSTREAM_CONNECTIONS,
-    observe: metrics.upstream,
-    answered: (call) => {
-      if (call.apiframeRequestId) apiframeRequestIds.note(call.requestId, call.apiframeRequestId);
-      logger.info(call, 'apiframe call');
-    },
-  });
+  const { upstream, apiframeRequestIds } = apiframeClient(config, metrics, logger);
   const webhooks = createWebhooks({
     store,
     upstreamApiKey: config.APIFRAME_API_KEY,
@@ -143,17 +132,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     upstream,
     apiframeRequestIds,
     account,
-    models: createModelCatalogue({
-      upstream: heldUpstream,
-      clock,
-      prices,
-      enabledModels: config.operatorPricing.enabledModels,
-    }),
-    priceList: createPriceList({
-      prices,
-      enabledModels: config.operatorPricing.enabledModels,
-      operations: JOB_OPERATIONS,
-    }),
+    ...offeredModels(config, prices, heldUpstream, clock),
     spendable: createSpendableCredits({ store, account, clock }),
     keyLookup: createKeyLookup({ store, clock }),
     keys: createKeyAdmin(store, clock, config.operatorPricing.enabledModels),
@@ -185,6 +164,32 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
       await upstream.close();
       await store.close();
     },
+  };
+}
+
+/** The client of Apiframe, logging each call with Apiframe's request id and noting it for the caller's answer. */
+function apiframeClient(config: Config, metrics: Metrics, logger: Logger) {
+  const apiframeRequestIds = createApiframeRequestIds();
+  const upstream = createUpstreamClient({
+    baseUrl: config.APIFRAME_BASE_URL,
+    apiKey: config.APIFRAME_API_KEY,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    connections: config.UPSTREAM_CONNECTIONS,
+    observe: metrics.upstream,
+    answered: (call) => {
+      if (call.apiframeRequestId) apiframeRequestIds.note(call.requestId, call.apiframeRequestId);
+      logger.info(call, 'apiframe call');
+    },
+  });
+  return { upstream, apiframeRequestIds };
+}
+
+/** What the gateway offers and at what price: Apiframe's catalogue filtered, and the price list. */
+function offeredModels(config: Config, prices: PriceSource, upstream: UpstreamClient, clock: Clock) {
+  const { enabledModels } = config.operatorPricing;
+  return {
+    models: createModelCatalogue({ upstream, clock, prices, enabledModels }),
+    priceList: createPriceList({ prices, enabledModels, operations: JOB_OPERATIONS }),
   };
 }
 
