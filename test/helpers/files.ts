@@ -34,3 +34,29 @@ export function loraForm(count: number, fields: Record<string, string> = {}, ima
     form.append('images', new Blob([new Uint8Array(fileOf('png', imageBytes))]), `${i}.png`);
   return form;
 }
+
+export interface RawPart {
+  /** The part's Content-Disposition parameters after `form-data; `, as sent. */
+  disposition: string;
+  /** Its content: text, or a file of `type` and `bytes` generated as it is sent. */
+  content: string | { type: FileType; bytes: number };
+}
+
+/**
+ * A multipart body as raw bytes in chunks of at most 64 KB, generated as it is read (a 100 MB body
+ * is never held), with each part's Content-Disposition written as given and `epilogue` after the end.
+ */
+export async function* rawMultipart(boundary: string, parts: RawPart[], epilogue = '\r\n'): AsyncGenerator<Buffer> {
+  for (const part of parts) {
+    yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; ${part.disposition}\r\n\r\n`);
+    if (typeof part.content === 'string') yield Buffer.from(part.content);
+    else {
+      const { type, bytes } = part.content;
+      const chunk = 64 * 1024;
+      yield fileOf(type, Math.min(chunk, bytes)).subarray(0, bytes);
+      for (let sent = chunk; sent < bytes; sent += chunk) yield Buffer.alloc(Math.min(chunk, bytes - sent), 0x20);
+    }
+    yield Buffer.from('\r\n');
+  }
+  yield Buffer.from(`--${boundary}--${epilogue}`);
+}

@@ -1,50 +1,72 @@
-// A multipart/form-data body checked as it streams through to Apiframe, never held whole: each
-// part's headers are read, a file part's first bytes sniffed and its size counted, and the
-// stream fails (the upstream request with it) as soon as a rule is broken, before the bytes that
-// break it are passed on. Nothing is passed on until the first file part has been accepted
-// (`firstFile`), and the body's closing delimiter only once `checkEnd` accepts the whole: an
-// upstream that receives a broken body never receives a complete one.
-import { Transform, type TransformCallback } from 'node:stream';
+// A multipart/form-data body checked as it streams through to Apiframe, never held whole. Each
+// chunk the caller sends is parsed by busboy (synchronously, part events and file bytes included)
+// and passed on unchanged only once everything in it was found within the rules, so what reaches
+// Apiframe is the caller's bytes up to the first broken rule and nothing of the chunk breaking it.
+// Every byte is counted: a file's (any part busboy sees as a file, whatever form its filename
+// takes) against its own and the total limit, every other byte (fields, part headers, delimiters,
+// skipped parts) against MAX_FORM_BYTES. Nothing is passed on until the first file part has been
+// accepted (`firstFile`), and the closing delimiter is held until `checkEnd` accepts the whole and the
+// caller's body has ended; the few bytes clients send after it (a CRLF) are held with it, more are refused.
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import busboy from 'busboy';
 import { errors, invalidInput } from '../../errors.js';
 import { SNIFF_BYTES } from '../../domain/uploads.js';
 
 export interface PartHeaders {
   name: string;
-  /** Present for a file part. */
+  /** Present for a file part with a filename. */
   filename?: string;
 }
 
 export interface MultipartRules {
-  /** Checks a text field by its name (throws to refuse it). */
+  /** Checks a text field by its name, once read (throws to refuse it). */
   checkField(part: PartHeaders): void;
   /** Checks a file part from its headers and first bytes: the most bytes it may have, or throws. */
   checkFile(part: PartHeaders, head: Buffer): number;
+  /** The most file parts the body may have (default: as many as the other limits allow). */
+  maxFiles?: number;
   /** The most bytes all file parts may have together. */
   maxTotalFileBytes: number;
   /** Checks the body once read, from its file parts' names in order (throws to refuse it). */
   checkEnd(files: string[]): void;
 }
 
-/** Bytes before the first file (text fields) and in one part's headers, at most. */
-const MAX_HELD_BYTES = 64 * 1024;
-const MAX_HEADER_BYTES = 8 * 1024;
+/** Bytes of a body that are not file content (fields, part headers, delimiters), at most. */
+export const MAX_FORM_BYTES = 64 * 1024;
+export const MAX_FIELD_BYTES = 8 * 1024;
+const MAX_FIELDS = 32;
+/** Bytes after the closing delimiter (clients send a CRLF) passed on; past these the body is refused. */
+export const MAX_EPILOGUE_BYTES = 1024;
 
-type State = 'preamble' | 'delimiter' | 'headers' | 'body' | 'end';
+interface FilePart extends PartHeaders {
+  stream: Readable;
+  head: Buffer[];
+  bytes: number;
+  max: number;
+  checked: boolean;
+  ended: boolean;
+}
 
 export class MultipartGuard extends Transform {
-  /** Resolves once the first file part was accepted; rejects when the body fails or ends first. */
+  /** Resolves once the first file part was accepted; rejects when the body fails, ends or is cut off first. */
   readonly firstFile: Promise<void>;
-  /** The rule the body broke, if it broke one. */
+  /** Why the body was refused or cut off, if it was. */
   failure: Error | undefined;
-  private readonly delimiter: Buffer;
-  private state: State = 'preamble';
-  private pending: Buffer = Buffer.alloc(0);
-  private held: Buffer[] = [];
-  private heldBytes = 0;
-  private ready = false;
-  private part: (PartHeaders & { head: Buffer[]; bytes: number; max: number }) | undefined;
+  private readonly parser: busboy.Busboy;
+  private readonly closing: Buffer;
+  /** The last bytes read, to find a closing delimiter split between chunks. */
+  private tail: Buffer = Buffer.from('\r\n');
+  private readonly files: FilePart[] = [];
+  private fields: { name: string; truncated: boolean }[] = [];
+  private parseFailure: Error | undefined;
+  private formBytes = 0;
   private totalFileBytes = 0;
-  private readonly files: string[] = [];
+  private chunkFileBytes = 0;
+  private held: Buffer[] = [];
+  private ready = false;
+  /** The closing delimiter (what of it came in the last chunk) and what followed it, held until the end. */
+  private ending: Buffer[] | undefined;
+  private epilogueBytes = 0;
   private settleFirstFile!: (error?: Error) => void;
 
   constructor(
@@ -52,25 +74,71 @@ export class MultipartGuard extends Transform {
     private readonly rules: MultipartRules,
   ) {
     super();
-    this.delimiter = Buffer.from(`\r\n--${boundary}`);
+    this.closing = Buffer.from(`\r\n--${boundary}--`);
     this.firstFile = new Promise<void>((resolve, reject) => {
       this.settleFirstFile = (error) => (error ? reject(error) : resolve());
     });
     this.firstFile.catch(() => undefined);
+    this.parser = busboy({
+      headers: { 'content-type': multipartContentType(boundary) },
+      limits: { files: rules.maxFiles ?? Number.POSITIVE_INFINITY, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES },
+      defParamCharset: 'utf8',
+    });
+    this.listen();
+  }
+
+  private listen(): void {
+    const broken = (error: Error) => {
+      this.parseFailure ??= error;
+    };
+    this.parser.on('file', (name, stream, info) => {
+      stream.on('error', () => undefined);
+      const previous = this.files.at(-1);
+      if (previous) this.endFile(previous);
+      if (name === undefined) broken(invalidInput({ $: ['A part has no name'] }));
+      const filename = info.filename;
+      const part = { name: name ?? '', stream, head: [], bytes: 0, max: Number.POSITIVE_INFINITY };
+      this.files.push({ ...part, ...(filename !== undefined && { filename }), checked: false, ended: false });
+    });
+    this.parser.on('field', (name, _value, info) => {
+      if (name === undefined) broken(invalidInput({ $: ['A part has no name'] }));
+      this.fields.push({ name: name ?? '', truncated: info.nameTruncated || info.valueTruncated });
+    });
+    this.parser.on('filesLimit', () => broken(invalidInput({ $: [`At most ${this.rules.maxFiles} files`] })));
+    this.parser.on('fieldsLimit', () => broken(invalidInput({ $: [`At most ${MAX_FIELDS} fields`] })));
+    this.parser.on('error', (error: Error) =>
+      broken(invalidInput({ $: [`Malformed multipart body: ${error.message}`] })),
+    );
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    this.guarded(done, () => this.scan());
+    this.guarded(done, () => {
+      if (this.ending) return this.holdEpilogue(chunk);
+      const end = this.closingEnd(chunk);
+      const form = end < 0 ? chunk : chunk.subarray(0, end);
+      this.parse(form);
+      if (end < 0) return this.pass(form);
+      this.close();
+      const closingStart = Math.max(0, end - this.closing.length);
+      this.pass(form.subarray(0, closingStart));
+      this.ending = [form.subarray(closingStart)];
+      this.holdEpilogue(chunk.subarray(end));
+    });
   }
 
   override _flush(done: TransformCallback): void {
     this.guarded(done, () => {
-      if (this.state !== 'end') throw invalidInput({ $: ['The multipart body ends before its closing boundary'] });
-      this.rules.checkEnd(this.files);
-      if (!this.ready) throw invalidInput({ file: ['A file is required'] });
-      this.push(this.pending);
+      if (!this.ending) throw invalidInput({ $: ['The multipart body ends before its closing boundary'] });
+      for (const bytes of this.ending) this.push(bytes);
     });
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    if (error) this.failure ??= error;
+    this.settleFirstFile(this.failure ?? invalidInput({ $: ['The multipart body was not read to its end'] }));
+    this.parser.destroy();
+    for (const file of this.files) file.stream.destroy();
+    done(error);
   }
 
   private guarded(done: TransformCallback, step: () => void): void {
@@ -84,107 +152,67 @@ export class MultipartGuard extends Transform {
     }
   }
 
-  /** Consumes what `pending` holds, as far as it can be understood. */
-  private scan(): void {
-    while (this.step()) {}
+  /** Where in `chunk` the first closing delimiter ends, or -1. */
+  private closingEnd(chunk: Buffer): number {
+    const seen = Buffer.concat([this.tail, chunk]);
+    const at = seen.indexOf(this.closing);
+    this.tail = seen.subarray(Math.max(0, seen.length - (this.closing.length - 1)));
+    return at < 0 ? -1 : at + this.closing.length - (seen.length - chunk.length);
   }
 
-  /** One step of the parse; false when more bytes are needed. */
-  private step(): boolean {
-    switch (this.state) {
-      case 'preamble': {
-        // The first delimiter may open the body, without the CRLF the others have.
-        const opening = this.delimiter.subarray(2);
-        const at = this.pending.indexOf(opening);
-        if (at < 0) return this.keepTail(opening.length, () => undefined);
-        this.pass(at + opening.length);
-        this.state = 'delimiter';
-        return true;
-      }
-      case 'delimiter': {
-        if (this.pending.length < 2) return false;
-        const after = this.pending.subarray(0, 2).toString('latin1');
-        if (after === '--') {
-          this.state = 'end';
-          return false;
-        }
-        if (after !== '\r\n') throw invalidInput({ $: ['Malformed multipart body'] });
-        this.pass(2);
-        this.state = 'headers';
-        return true;
-      }
-      case 'headers':
-        return this.readHeaders();
-      case 'body':
-        return this.readBody();
-      case 'end':
-        return false;
+  /** Has busboy read `bytes` and checks all it found; throws before anything of them is passed on. */
+  private parse(bytes: Buffer): void {
+    this.chunkFileBytes = 0;
+    this.parser.write(bytes);
+    const current = this.files.at(-1);
+    if (current) this.readFile(current);
+    if (this.parseFailure) throw this.parseFailure;
+    // Each write is parsed at once while file bytes are read as they come; anything else is a bug here.
+    if (this.parser.writableLength > 0) throw new Error('The multipart parser fell behind its input');
+    this.checkFields();
+    this.checkFiles();
+    this.formBytes += bytes.length - this.chunkFileBytes;
+    if (this.formBytes > MAX_FORM_BYTES) {
+      throw invalidInput({ $: [`More than ${MAX_FORM_BYTES} bytes of fields and part headers`] });
     }
   }
 
-  private readHeaders(): boolean {
-    const end = this.pending.indexOf('\r\n\r\n');
-    if (end < 0) {
-      if (this.pending.length > MAX_HEADER_BYTES) throw invalidInput({ $: ['A part’s headers are too long'] });
-      return false;
+  private readFile(part: FilePart): void {
+    for (let bytes: Buffer | null = part.stream.read(); bytes !== null; bytes = part.stream.read()) {
+      if (part.bytes < SNIFF_BYTES) part.head.push(bytes.subarray(0, SNIFF_BYTES - part.bytes));
+      part.bytes += bytes.length;
+      this.totalFileBytes += bytes.length;
+      this.chunkFileBytes += bytes.length;
     }
-    const headers = this.pending.subarray(0, end).toString('utf8');
-    const name = /name="([^"]*)"/i.exec(headers)?.[1];
-    if (name === undefined) throw invalidInput({ $: ['A part has no name'] });
-    const filename = /filename="([^"]*)"/i.exec(headers)?.[1];
-    const part: PartHeaders = { name, ...(filename !== undefined && { filename }) };
-    if (filename === undefined) this.rules.checkField(part);
-    this.part = { ...part, head: [], bytes: 0, max: Number.POSITIVE_INFINITY };
-    this.pass(end + 4);
-    this.state = 'body';
-    return true;
   }
 
-  private readBody(): boolean {
-    const at = this.pending.indexOf(this.delimiter);
-    if (at < 0) return this.keepTail(this.delimiter.length, (bytes) => this.count(bytes, false));
-    this.count(this.pending.subarray(0, at), true);
-    this.pass(at);
-    // The delimiter stays pending until what follows it says whether it closes the body.
-    if (this.pending.length < this.delimiter.length + 2) return false;
-    const closing = this.pending.subarray(this.delimiter.length, this.delimiter.length + 2).toString('latin1') === '--';
-    if (closing) {
-      this.state = 'end';
-      return false;
-    }
-    this.pass(this.delimiter.length);
-    this.state = 'delimiter';
-    return true;
+  private endFile(part: FilePart): void {
+    this.readFile(part);
+    part.ended = true;
   }
 
-  /** Passes on what cannot start a delimiter of `length` bytes, told to `seen` first. */
-  private keepTail(length: number, seen: (bytes: Buffer) => void): false {
-    const safe = this.pending.length - (length - 1);
-    if (safe > 0) {
-      seen(this.pending.subarray(0, safe));
-      this.pass(safe);
+  private checkFields(): void {
+    for (const field of this.fields) {
+      if (field.truncated) throw invalidInput({ [field.name]: [`At most ${MAX_FIELD_BYTES} bytes`] });
+      this.rules.checkField({ name: field.name });
     }
-    return false;
+    this.fields = [];
   }
 
-  /** Counts a file part's bytes, sniffing its first ones; `last` when the part ends with them. */
-  private count(bytes: Buffer, last: boolean): void {
-    const part = this.part!;
-    if (part.filename === undefined) return;
-    if (part.bytes < SNIFF_BYTES) part.head.push(bytes.subarray(0, SNIFF_BYTES - part.bytes));
-    const sniffed = part.bytes >= SNIFF_BYTES;
-    part.bytes += bytes.length;
-    this.totalFileBytes += bytes.length;
-    if (!sniffed && (part.bytes >= SNIFF_BYTES || last)) this.acceptFile(part);
-    if (part.bytes > part.max) throw new errors.UploadTooLarge(`${part.name} is larger than ${part.max} bytes`);
+  /** Checks each file once its first bytes (or all of a shorter one) are in, and every size. */
+  private checkFiles(): void {
+    for (const part of this.files) {
+      if (!part.checked && (part.bytes >= SNIFF_BYTES || part.ended)) this.acceptFile(part);
+      if (part.bytes > part.max) throw new errors.UploadTooLarge(`${part.name} is larger than ${part.max} bytes`);
+    }
     if (this.totalFileBytes > this.rules.maxTotalFileBytes) {
       throw new errors.UploadTooLarge(`the files are larger than ${this.rules.maxTotalFileBytes} bytes in all`);
     }
   }
 
-  private acceptFile(part: NonNullable<MultipartGuard['part']>): void {
+  private acceptFile(part: FilePart): void {
     part.max = this.rules.checkFile(part, Buffer.concat(part.head));
-    this.files.push(part.name);
+    part.checked = true;
     if (this.ready) return;
     this.ready = true;
     for (const held of this.held) this.push(held);
@@ -192,25 +220,46 @@ export class MultipartGuard extends Transform {
     this.settleFirstFile();
   }
 
-  /** Passes on the first `length` bytes of `pending`: held until the first file is accepted. */
-  private pass(length: number): void {
-    const bytes = this.pending.subarray(0, length);
-    this.pending = this.pending.subarray(length);
-    if (this.ready) {
-      this.push(bytes);
-      return;
+  /** The body's closing delimiter was read: every file has ended and the whole is checked. */
+  private close(): void {
+    const last = this.files.at(-1);
+    if (last) this.endFile(last);
+    this.checkFiles();
+    this.rules.checkEnd(this.files.map((file) => file.name));
+    if (!this.ready) throw invalidInput({ file: ['A file is required'] });
+  }
+
+  private holdEpilogue(bytes: Buffer): void {
+    this.ending!.push(bytes);
+    this.epilogueBytes += bytes.length;
+    if (this.epilogueBytes > MAX_EPILOGUE_BYTES) {
+      throw invalidInput({ $: [`More than ${MAX_EPILOGUE_BYTES} bytes after the closing boundary`] });
     }
-    this.held.push(bytes);
-    this.heldBytes += bytes.length;
-    if (this.heldBytes > MAX_HELD_BYTES + SNIFF_BYTES) {
-      throw invalidInput({ $: [`More than ${MAX_HELD_BYTES} bytes of fields before the first file`] });
-    }
+  }
+
+  /** Passes `bytes` on, or holds them until the first file is accepted (MAX_FORM_BYTES bounds them). */
+  private pass(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    if (this.ready) this.push(bytes);
+    else this.held.push(bytes);
   }
 }
 
-/** The boundary of a multipart/form-data content type, or undefined when it is not one. */
+const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
+const TOKEN = /^[0-9A-Za-z!#$%&'*+.^_`|~-]+$/;
+
+/** The boundary of a multipart/form-data content type (RFC 2046 characters only), or undefined. */
 export function multipartBoundary(contentType: string | undefined): string | undefined {
   if (!/^multipart\/form-data\s*;/i.test(contentType ?? '')) return undefined;
-  const match = /boundary=(?:"([^"]{1,70})"|([^;\s]{1,70}))/i.exec(contentType!);
-  return match?.[1] ?? match?.[2];
+  const match = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(contentType!);
+  const boundary = match?.[1] ?? match?.[2];
+  return boundary !== undefined && BOUNDARY.test(boundary) ? boundary : undefined;
+}
+
+/**
+ * The content type naming only `boundary`: given to busboy and to Apiframe, so that both read the
+ * body with the boundary the guard looks for, whatever else the caller's header said.
+ */
+export function multipartContentType(boundary: string): string {
+  return `multipart/form-data; boundary=${TOKEN.test(boundary) ? boundary : `"${boundary}"`}`;
 }

@@ -53,9 +53,9 @@ export function loraRules(): MultipartRules {
         throw invalidInput({ images: ['Every image must be a JPEG, PNG or WebP'] });
       }
       images += 1;
-      if (images > LORA_LIMITS.maxImages) throw invalidInput({ images: [`At most ${LORA_LIMITS.maxImages} images`] });
       return LORA_LIMITS.imageBytes;
     },
+    maxFiles: LORA_LIMITS.maxImages,
     maxTotalFileBytes: LORA_LIMITS.totalBytes,
     checkEnd() {
       if (images < LORA_LIMITS.minImages) throw invalidInput({ images: [`At least ${LORA_LIMITS.minImages} images`] });

@@ -27,10 +27,10 @@ export const UPLOAD_RULES: MultipartRules = {
       });
     return UPLOAD_LIMITS[sniffed.kind];
   },
+  maxFiles: 1,
   maxTotalFileBytes: UPLOAD_LIMITS.video,
   checkEnd(files) {
     if (files.length === 0) throw invalidInput({ file: ['A file is required'] });
-    if (files.length > 1) throw invalidInput({ file: ['Only one file is accepted'] });
   },
 };
 
