@@ -2,8 +2,9 @@
 // Apiframe accepts), refunded exactly once when the training fails, whether a GET, the background
 // pass, or both at once see it; a team sees and touches only its own LoRAs, and another team's id
 // is a 404 that never reaches Apiframe; a body Apiframe would refuse is a 4xx with nothing charged.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loraForm } from '../helpers/files.js';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loraForm, rawMultipart } from '../helpers/files.js';
 import { startGateway, type CreatedKey, type TestGateway } from '../helpers/gateway.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: checked by the assertions
@@ -170,5 +171,32 @@ describe("a team's LoRAs", () => {
     expect((await call(alice, 'GET', `/v2/loras/${id}`)).body.status).toBe('ARCHIVED');
     const listed = await call(alice, 'GET', '/v2/loras?includeArchived=true&limit=100');
     expect(listed.body.items.some((lora: Json) => lora.id === id)).toBe(true);
+  });
+});
+
+describe('POST /v2/loras cut off by its caller', () => {
+  it('releases the reservation when the client disconnects while the images stream', async () => {
+    const key = await gw.createKey();
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    await new Promise((resolve) => socket.on('connect', resolve));
+    socket.write(
+      `POST /v2/loras HTTP/1.1\r\nHost: x\r\nX-API-Key: ${key.key}\r\n` +
+        'Content-Type: multipart/form-data; boundary=cut\r\nContent-Length: 10000000\r\n\r\n',
+    );
+    for await (const chunk of rawMultipart('cut', [
+      { disposition: 'name="name"', content: 'cut off' },
+      { disposition: 'name="images"; filename="0.png"', content: { type: 'png', bytes: 4096 } },
+    ])) {
+      if (!chunk.toString('latin1').startsWith('--cut--')) socket.write(chunk);
+    }
+    await vi.waitFor(async () => expect(await ledgerOf(key)).toEqual([['reserve', 2]]));
+    socket.destroy();
+    await vi.waitFor(async () =>
+      expect(await ledgerOf(key)).toEqual([
+        ['reserve', 2],
+        ['release', -2],
+      ]),
+    );
+    expect((await gw.spend(key)).total).toBe(0);
   });
 });

@@ -2,9 +2,11 @@
 // upload is the caller's team's, free of credits; an oversize file is refused with 413 once its
 // limit is passed, with no more than the limit forwarded; a body without a file, or with a file of
 // no supported kind, is a 400 with nothing forwarded at all.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Server } from 'node:http';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGateway, type CreatedKey, type TestGateway } from '../helpers/gateway.js';
-import { fileOf, type FileType, uploadForm } from '../helpers/files.js';
+import { fileOf, type FileType, type RawPart, rawMultipart, uploadForm } from '../helpers/files.js';
 
 const MB = 1024 * 1024;
 
@@ -84,3 +86,71 @@ describe('POST /v2/uploads', () => {
     expect(anonymous.status).toBe(401);
   });
 });
+
+/** Sends `parts` as raw multipart bytes; the answer and what reached Apiframe. */
+async function uploadRaw(parts: RawPart[]) {
+  const before = gw.sim.multipartBytesReceived();
+  const chunks: Buffer[] = [];
+  for await (const chunk of rawMultipart('raw-boundary', parts)) chunks.push(chunk);
+  const response = await fetch(`${url}/v2/uploads`, {
+    method: 'POST',
+    headers: { 'x-api-key': key.key, 'content-type': 'multipart/form-data; boundary=raw-boundary' },
+    body: Buffer.concat(chunks),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: checked by the assertions
+  const body = (await response.json()) as any;
+  return { status: response.status, body, forwarded: gw.sim.multipartBytesReceived() - before };
+}
+
+describe('POST /v2/uploads counts every byte', () => {
+  const smallPng: RawPart = { disposition: 'name="file"; filename="a.png"', content: { type: 'png', bytes: 1024 } };
+
+  it('refuses a second file named with an unquoted filename or filename*, forwarding next to nothing', async () => {
+    for (const disposition of ['name="file"; filename=b.mp4', `name="file"; filename*=UTF-8''b.png`]) {
+      const answer = await uploadRaw([smallPng, { disposition, content: { type: 'mp4', bytes: 30 * MB } }]);
+      expect(answer.status).toBe(400);
+      expect(answer.forwarded).toBeLessThan(64 * 1024);
+    }
+  });
+
+  it('refuses a 30 MB text field after the file, forwarding next to nothing', async () => {
+    const answer = await uploadRaw([smallPng, { disposition: 'name="note"', content: 'x'.repeat(30 * MB) }]);
+    expect(answer.status).toBe(400);
+    expect(answer.forwarded).toBeLessThan(200 * 1024);
+  });
+});
+
+describe('POST /v2/uploads cut off by its caller', () => {
+  it('finishes the handler and holds nothing when the client disconnects before the first file', async () => {
+    const { uploads } = gw.app.services.objects;
+    const original = uploads.upload;
+    let settled: Promise<unknown> | undefined;
+    uploads.upload = (...args) => {
+      const call = original(...args);
+      settled = call.catch((error: unknown) => error);
+      return call;
+    };
+    try {
+      const { port } = new URL(url);
+      const socket = connect(Number(port), '127.0.0.1');
+      await new Promise((resolve) => socket.on('connect', resolve));
+      socket.write(
+        `POST /v2/uploads HTTP/1.1\r\nHost: x\r\nX-API-Key: ${key.key}\r\n` +
+          'Content-Type: multipart/form-data; boundary=cut\r\nContent-Length: 100000\r\n\r\n' +
+          '--cut\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello',
+      );
+      await vi.waitFor(() => expect(settled).toBeDefined());
+      socket.destroy();
+      await expect(settled).resolves.toMatchObject({ statusCode: 400 });
+      await vi.waitFor(async () => expect(await connections(gw.app.server)).toBe(0));
+    } finally {
+      uploads.upload = original;
+    }
+  });
+});
+
+function connections(server: Server): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+  );
+}
