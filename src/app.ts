@@ -15,6 +15,7 @@ import { metricsRoute, requestMetrics } from './plugins/metrics.js';
 import { apiframeRequestIdHeader } from './plugins/apiframe-request-id.js';
 import { openApi } from './plugins/openapi.js';
 import { rateLimiting } from './plugins/rate-limits.js';
+import { requestDeadlines, requestTimeoutForServer } from './plugins/request-deadlines.js';
 import { servicesPlugin } from './plugins/services.js';
 import { strictValidation } from './plugins/validation.js';
 import { adminRoutes } from './routes/admin/index.js';
@@ -37,6 +38,8 @@ export interface AppDeps {
   reconcile?: boolean;
 }
 
+const deadlines = (config: Config) => ({ requestMs: config.REQUEST_TIMEOUT_MS, uploadMs: config.UPLOAD_TIMEOUT_MS });
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function serverOptions(config: Config, logger: FastifyBaseLogger): FastifyHttpOptions<Server> {
@@ -48,7 +51,7 @@ function serverOptions(config: Config, logger: FastifyBaseLogger): FastifyHttpOp
     serverFactory: (handler) =>
       createServer(
         {
-          requestTimeout: config.REQUEST_TIMEOUT_MS,
+          requestTimeout: requestTimeoutForServer(deadlines(config)),
           headersTimeout: Math.min(60_000, config.REQUEST_TIMEOUT_MS || 60_000),
           connectionsCheckingInterval: Math.min(30_000, Math.max(250, config.REQUEST_TIMEOUT_MS / 4)),
         },
@@ -83,6 +86,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  await app.register(requestDeadlines, deadlines(config));
   await app.register(requestMetrics);
   await app.register(apiframeRequestIdHeader);
   await app.register(loadShedding, { maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS });

@@ -124,6 +124,18 @@ export const ConfigSchema = Type.Object({
     default: 30_000,
     description: 'Time a client has to send a whole request (headers and body); slower clients get 408 (0: no limit).',
   }),
+  UPLOAD_TIMEOUT_MS: Type.Integer({
+    minimum: 0,
+    default: 600_000,
+    description:
+      'Time a client has to send a whole multipart body to POST /v2/uploads or POST /v2/loras, instead of `REQUEST_TIMEOUT_MS` (50 MB in 10 min needs about 0.7 Mbit/s); slower clients get 408 and nothing is created upstream (0: no limit).',
+  }),
+  UPLOAD_CONNECTIONS: Type.Integer({
+    minimum: 1,
+    default: 8,
+    description:
+      'Connections to Apiframe kept for streamed bodies (uploads, LoRA training), apart from `UPSTREAM_CONNECTIONS`, so job submissions never wait behind slow uploads. An upload waits at most `UPSTREAM_TIMEOUT_MS` for one (then 504, nothing sent).',
+  }),
   RATE_LIMIT_GENERATE_PER_MINUTE: Type.Integer({
     minimum: 0,
     default: 120,

@@ -175,6 +175,7 @@ function apiframeClient(config: Config, metrics: Metrics, logger: Logger) {
     apiKey: config.APIFRAME_API_KEY,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     connections: config.UPSTREAM_CONNECTIONS,
+    streamConnections: config.UPLOAD_CONNECTIONS,
     observe: metrics.upstream,
     answered: (call) => {
       if (call.apiframeRequestId) apiframeRequestIds.note(call.requestId, call.apiframeRequestId);

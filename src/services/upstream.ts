@@ -3,7 +3,9 @@
 // the caller can map (timeout or unreachable); HTTP answers are returned as they came.
 //
 // Calls take one slot each of a queue as wide as the pool, so a call that has its slot is sent
-// at once and the wait for a slot is the only queueing. A submission may give up that wait (it
+// at once and the wait for a slot is the only queueing. Streamed bodies (uploads, LoRA training)
+// take as long as their senders and have a pool and queue of their own, so that job submissions
+// never wait behind them; they wait at most `timeoutMs` for a slot. A submission may give up that wait (it
 // was never sent, so nothing ran upstream). Once sent, a call waits for Apiframe's headers and
 // then for each part of its body at most `timeoutMs`, counted from the sending, not the queueing.
 import type { Readable } from 'node:stream';
@@ -69,6 +71,8 @@ export interface UpstreamOptions {
   apiKey: string;
   timeoutMs: number;
   connections: number;
+  /** Connections kept for streamed bodies, apart from `connections`. */
+  streamConnections: number;
   /** Told of every call: which operation, its HTTP status (or failure) and how long it took. */
   observe?: (operation: string, status: number | UpstreamFailure['kind'], seconds: number) => void;
   /** Told of every call with the gateway's request id and Apiframe's (none on a failure, or when it sent none). */
@@ -87,13 +91,8 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
   const base = new URL(options.baseUrl);
   const pathPrefix = base.pathname.replace(/\/$/, '');
-  const pool = new Pool(base.origin, {
-    connections: options.connections,
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-    keepAliveTimeout: 30_000,
-  });
-  const slots = new PQueue({ concurrency: options.connections });
+  const { pool, slots } = connections(base.origin, options.connections, options.timeoutMs);
+  const streams = connections(base.origin, options.streamConnections, options.timeoutMs);
   const baseHeaders = {
     'x-api-key': options.apiKey,
     accept: 'application/json',
@@ -122,9 +121,13 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
         ...extraHeaders,
       };
       // A streamed body takes as long as its sender; Apiframe's answer is awaited after it.
-      const deadlineMs = typeof body === 'string' || body === undefined ? options.timeoutMs : null;
-      const response = await inSlot(slots, maxQueueMs, () =>
-        requestWithinDeadline(pool, { method, path: pathPrefix + path, headers, body }, deadlineMs).then(
+      const streamed = typeof body === 'object';
+      const deadlineMs = streamed ? null : options.timeoutMs;
+      const [via, queue, queueMs] = streamed
+        ? [streams.pool, streams.slots, options.timeoutMs]
+        : [pool, slots, maxQueueMs];
+      const response = await inSlot(queue, queueMs, () =>
+        requestWithinDeadline(via, { method, path: pathPrefix + path, headers, body }, deadlineMs).then(
           async (answer) => ({ answer, text: await readCapped(answer.body) }),
         ),
       );
@@ -155,8 +158,21 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
     listModels: (query, requestId) => call('list_models', 'GET', withQuery('/v2/models', query), requestId),
     forward: ({ operation, method, path, body, contentType }, requestId) =>
       call(operation, method, path, requestId, body, contentType ? { 'content-type': contentType } : {}),
-    close: () => pool.close(),
+    close: async () => {
+      await Promise.all([pool.close(), streams.pool.close()]);
+    },
   };
+}
+
+/** A keep-alive pool of `count` connections and a queue of as many slots. */
+function connections(origin: string, count: number, timeoutMs: number) {
+  const pool = new Pool(origin, {
+    connections: count,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    keepAliveTimeout: 30_000,
+  });
+  return { pool, slots: new PQueue({ concurrency: count }) };
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {

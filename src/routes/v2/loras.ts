@@ -22,7 +22,7 @@ export const loraRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/loras',
     {
-      config: { limit: 'generate' },
+      config: { limit: 'generate', streamedBody: true },
       schema: {
         tags,
         summary: 'Create and train a Flux LoRA',

@@ -12,7 +12,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/uploads',
     {
-      config: { limit: 'generate' },
+      config: { limit: 'generate', streamedBody: true },
       schema: {
         tags: ['Uploads'],
         summary: 'Upload a file to short-lived CDN storage',
