@@ -20,6 +20,8 @@ const config = loadConfig({
   APIFRAME_BASE_URL: simulator.url,
   ADMIN_TOKEN: adminToken,
   LOG_LEVEL: 'silent',
+  // Seeding weeks of usage keeps the event loop busy on purpose: shedding load would refuse the seed.
+  MAX_EVENT_LOOP_DELAY_MS: '0',
 });
 const app = await buildApp(config, { clock: () => now, reconcile: false });
 const { usageKey, jobs } = await seedUsage(app, { adminToken, days, setTime: (iso) => (now = Date.parse(iso)) });

@@ -17,6 +17,7 @@ const config = loadConfig({
   ADMIN_TOKEN: adminToken,
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   RECONCILE_INTERVAL_MS: '1000',
+  MAX_EVENT_LOOP_DELAY_MS: process.env.MAX_EVENT_LOOP_DELAY_MS,
 });
 const app = await buildApp(config);
 const gateway = await app.listen({ port: config.PORT, host: config.HOST });
