@@ -66,6 +66,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `RESERVATION_LEASE_MS is invalid (at least ${shortestLeaseMs}: UPSTREAM_TIMEOUT_MS + REDIS_TIMEOUT_MS + 5000, or a live submission could lose its reservation)`,
     );
   }
+  if (raw.CATALOGUE_REFRESH_MS > 0 && raw.CATALOGUE_MAX_AGE_MS <= raw.CATALOGUE_REFRESH_MS) {
+    throw new ConfigError(
+      'CATALOGUE_MAX_AGE_MS is invalid (longer than CATALOGUE_REFRESH_MS, or the catalogue would go stale between reads)',
+    );
+  }
   const { PRICING, WEBHOOK_ALLOWED_HOSTS, ...rest } = raw;
   const pricing = Object.freeze(parsePricing(PRICING));
   return Object.freeze({

@@ -55,6 +55,10 @@ describe('configuration', () => {
     [{ ...base, PRICING: '{"dall-e-9": 3}' }, 'PRICING is invalid (unsupported model dall-e-9'],
     [{ ...base, NODE_ENV: 'production' }, 'REDIS_URL is required when NODE_ENV=production'],
     [
+      { ...base, CATALOGUE_REFRESH_MS: '3600000', CATALOGUE_MAX_AGE_MS: '3600000' },
+      'CATALOGUE_MAX_AGE_MS is invalid (longer than CATALOGUE_REFRESH_MS',
+    ],
+    [
       { ...base, UPSTREAM_TIMEOUT_MS: '30000', RESERVATION_LEASE_MS: '31000' },
       'RESERVATION_LEASE_MS is invalid (at least 37000',
     ],

@@ -109,6 +109,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
   const pause = createUpstreamPause(store);
   const heldUpstream = respectingPause(upstream, pause);
   const prices = priceSource(config, { upstream: heldUpstream, store, clock, logger });
+  if ('ageSeconds' in prices) metrics.watchPriceCatalogue(prices);
   const jobs = createJobServices({ config, prices, store, upstream, webhooks, clock, logger, metrics, pause });
   const account = createAccountCredits({ upstream: heldUpstream, clock });
   const objects = createObjectServices({
@@ -201,6 +202,11 @@ function priceSource(
   const { rules, ceilings } = config.operatorPricing;
   const operator = { rules, ceilings };
   if (config.CATALOGUE_REFRESH_MS === 0) return operatorPriceSource(operator);
-  const refreshMs = config.CATALOGUE_REFRESH_MS;
-  return createPriceCatalogue({ ...deps, operator, refreshMs, firstReadWaitMs: config.UPSTREAM_TIMEOUT_MS });
+  return createPriceCatalogue({
+    ...deps,
+    operator,
+    refreshMs: config.CATALOGUE_REFRESH_MS,
+    maxAgeMs: config.CATALOGUE_MAX_AGE_MS,
+    firstReadWaitMs: config.UPSTREAM_TIMEOUT_MS,
+  });
 }

@@ -29,7 +29,12 @@ const UNIT_OF: Record<MissingSetting, string> = {
 function unpriced(prices: Prices, name: string, { names, tag }: PricedOperation): Error {
   if (!prices.complete) {
     return withExtras(new errors.PricingUnavailable(), {
-      details: { $: [`${name}: Apiframe's catalogue of prices cannot be read now and the operator set no price`] },
+      details: {
+        $: [
+          `${name}: Apiframe's catalogue of prices cannot be read now (none read within CATALOGUE_MAX_AGE_MS) ` +
+            'and the operator set no price',
+        ],
+      },
     });
   }
   const priced = names.filter((candidate) => prices.rule(candidate) !== undefined);
