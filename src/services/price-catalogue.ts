@@ -67,6 +67,32 @@ async function fetchFromApiframe({ upstream, clock, logger }: PriceCatalogueDeps
   return { body: response.body, fetchedAt: clock() };
 }
 
+/** Apiframe's catalogue read now and kept; the kept copy when Apiframe fails or another read is newer. */
+async function latestCatalogue(deps: PriceCatalogueDeps): Promise<StoredCatalogue | null> {
+  const { store, logger } = deps;
+  try {
+    const fetched = await fetchFromApiframe(deps).catch((error: unknown) => {
+      logger.warn({ err: error }, "Apiframe's model catalogue could not be read: prices kept as they were");
+      return null;
+    });
+    if (fetched && (await store.keepCatalogue(fetched))) return fetched;
+    return await store.keptCatalogue();
+  } catch (error) {
+    logger.warn({ err: error }, 'the kept model catalogue could not be read or stored');
+    return null;
+  }
+}
+
+/** Waits for `promise` at most `ms`. */
+async function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
+  let timeout: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timeout = setTimeout(resolve, ms);
+  });
+  await Promise.race([promise, waited]);
+  clearTimeout(timeout);
+}
+
 export function createPriceCatalogue(deps: PriceCatalogueDeps): PriceCatalogue {
   const { store, operator, logger, clock } = deps;
   const firstRetryMs = deps.retryMs ?? FIRST_RETRY_MS;
@@ -88,24 +114,6 @@ export function createPriceCatalogue(deps: PriceCatalogueDeps): PriceCatalogue {
     known = { rules: rulesOf(read.entries), skipped: read.skipped.length, fetchedAt: catalogue.fetchedAt };
   }
 
-  /** Reads Apiframe's catalogue and keeps it; takes the kept copy when Apiframe fails or another read is newer. */
-  async function refresh(): Promise<void> {
-    try {
-      const fetched = await fetchFromApiframe(deps).catch((error: unknown) => {
-        logger.warn({ err: error }, "Apiframe's model catalogue could not be read: prices kept as they were");
-        return null;
-      });
-      if (fetched && (await store.keepCatalogue(fetched))) {
-        adopt(fetched);
-        return;
-      }
-      const kept = await store.keptCatalogue();
-      if (kept) adopt(kept);
-    } catch (error) {
-      logger.warn({ err: error }, 'the kept model catalogue could not be read or stored');
-    }
-  }
-
   /** One read at a time; the first takes the kept copy first (quick, and all there is while Apiframe is down). */
   function read(): Promise<void> {
     reading ??= (async () => {
@@ -114,7 +122,8 @@ export function createPriceCatalogue(deps: PriceCatalogueDeps): PriceCatalogue {
         const kept = await store.keptCatalogue().catch(() => null);
         if (kept) adopt(kept);
       }
-      await refresh();
+      const latest = await latestCatalogue(deps);
+      if (latest) adopt(latest);
     })().finally(() => {
       reading = null;
     });
@@ -131,21 +140,11 @@ export function createPriceCatalogue(deps: PriceCatalogueDeps): PriceCatalogue {
     timer = setTimeout(() => void readAndSchedule(), delay).unref();
   }
 
-  /** Waits, boundedly, for the read under way (or the first, which a request may start). */
-  async function waitForRead(): Promise<void> {
-    const under = reading ?? (attempted ? null : read());
-    if (!under) return;
-    let timeout: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => {
-      timeout = setTimeout(resolve, deps.firstReadWaitMs);
-    });
-    await Promise.race([under, waited]);
-    clearTimeout(timeout);
-  }
-
   return {
     async current(): Promise<Prices> {
-      if (!usable()) await waitForRead();
+      // Waits for the read under way, or the first, which a request may start; the others are the loop's.
+      const under = usable() ? null : (reading ?? (attempted ? null : read()));
+      if (under) await settledWithin(under, deps.firstReadWaitMs);
       return pricesOf(operator, usable()?.rules ?? null);
     },
     ageSeconds: () => (known ? Math.max(0, clock() - known.fetchedAt) / 1000 : Number.POSITIVE_INFINITY),
