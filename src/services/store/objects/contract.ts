@@ -27,6 +27,14 @@ export interface LoraChargeRequest extends Movement {
   credits: number;
 }
 
+/** What charging a LoRA moved: its charge (`overrun` of it beyond a lapsed reservation), or a duplicate's release. */
+export interface LoraChargeResult {
+  /** False when the LoRA was charged already (its new reservation, `released`, returned). */
+  charged: boolean;
+  overrun: number;
+  released: number;
+}
+
 export interface LoraRefundRequest extends Movement {
   team: string;
   loraId: string;
@@ -43,7 +51,7 @@ export interface ObjectOwnership {
    * Apiframe accepted a LoRA's training: its reservation becomes a charge of `credits` (beyond
    * a lapsed reservation, an overrun), the LoRA is the team's, and pending until its outcome.
    */
-  chargeLora(request: LoraChargeRequest): Promise<void>;
+  chargeLora(request: LoraChargeRequest): Promise<LoraChargeResult>;
   /** Refunds a LoRA's charge exactly once; the credits refunded, 0 when already refunded or unknown. */
   refundLora(request: LoraRefundRequest): Promise<number>;
   /** The LoRA's training succeeded (or it is gone): no longer pending. */
