@@ -7,12 +7,12 @@ import type { LoraChargeResult } from './contract.js';
 /**
  * The reservation becomes the LoRA's charge: a `settle` entry charging `credits` (what was
  * reserved moves nothing more; a lapsed reservation's price is an `overrun`). A LoRA already
- * charged gives its new reservation back.
+ * charged gives its new reservation back. An `unclear` charge ('' for none) is noted so, never pending.
  */
 export const CHARGE_LORA = luaScript({
   name: 'gwChargeLora',
   keys: [...MONEY_KEYS, 'reservationHash', 'leasesZset', 'loraHash', 'pendingZset'],
-  argv: [...MONEY_ARGV, 'reservationId', 'loraId', 'keyId', 'model', 'windows', 'credits'],
+  argv: [...MONEY_ARGV, 'reservationId', 'loraId', 'keyId', 'model', 'windows', 'credits', 'unclear'],
   body: `${CHARGE}
 credits = tonumber(credits)
 local r = redis.call('HMGET', reservationHash, 'keyId', 'credits', 'windows', 'model')
@@ -25,10 +25,12 @@ if redis.call('EXISTS', loraHash) == 1 then
 end
 local reserved = 0
 if r[1] then reserved = tonumber(r[2]); windows = r[3] end
-local overrun = charge('settle', keyId, model, windows, credits, reserved, loraId, reservationId, 'ACCEPTED',
+local note, state = 'ACCEPTED', 'charged'
+if unclear ~= '' then note, state = 'unclear: ' .. unclear, 'unclear' end
+local overrun = charge('settle', keyId, model, windows, credits, reserved, loraId, reservationId, note,
   'reservation lapsed')
-redis.call('HSET', loraHash, 'keyId', keyId, 'model', model, 'windows', windows, 'credits', credits, 'state', 'charged')
-redis.call('ZADD', pendingZset, now, loraId)
+redis.call('HSET', loraHash, 'keyId', keyId, 'model', model, 'windows', windows, 'credits', credits, 'state', state)
+if state == 'charged' then redis.call('ZADD', pendingZset, now, loraId) end
 return {1, overrun, 0}
 `,
   decode: ([charged, overrun, released]: [number, number, number]): LoraChargeResult => ({

@@ -8,7 +8,7 @@ interface MemoryLora {
   model: string;
   windows: string[];
   credits: number;
-  state: 'charged' | 'refunded';
+  state: 'charged' | 'refunded' | 'unclear';
   pendingSince?: number;
 }
 
@@ -89,15 +89,11 @@ function chargeOnLedger(
     return { charged: false, overrun: 0, released: credits };
   }
   const windows = reservation?.windows ?? r.windows;
-  const charge = { kind: 'settle' as const, keyId: r.keyId, model: r.model, windows, note: 'ACCEPTED', ...moved };
+  const note = r.unclear ? `unclear: ${r.unclear}` : 'ACCEPTED';
+  const charge = { kind: 'settle' as const, keyId: r.keyId, model: r.model, windows, note, ...moved };
   const overrun = team.charge(r, charge, r.credits, reservation?.credits ?? 0, 'reservation lapsed');
-  const lora: MemoryLora = {
-    keyId: r.keyId,
-    model: r.model,
-    windows,
-    credits: r.credits,
-    state: 'charged',
-    pendingSince: r.now,
-  };
+  const lora: MemoryLora = r.unclear
+    ? { keyId: r.keyId, model: r.model, windows, credits: r.credits, state: 'unclear' }
+    : { keyId: r.keyId, model: r.model, windows, credits: r.credits, state: 'charged', pendingSince: r.now };
   return { charged: true, overrun, released: 0, lora };
 }

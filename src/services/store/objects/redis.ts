@@ -43,6 +43,7 @@ export function createRedisObjects({ redis, guarded }: RedisContext, ledgerReten
           model: r.model,
           windows: r.windows.join(','),
           credits: r.credits,
+          unclear: r.unclear ?? '',
         });
       }),
 
