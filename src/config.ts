@@ -15,8 +15,6 @@ import {
 } from './schemas/pricing-file.js';
 
 export interface Config extends Omit<RawConfig, 'PRICING' | 'WEBHOOK_ALLOWED_HOSTS'> {
-  /** Credits reserved per job, by model or action (`midjourney:upsample`); others are refused until priced. */
-  readonly pricing: Readonly<Record<string, number>>;
   /** The operator's rules (PRICING and PRICING_FILE), ceilings, and the models offered (ENABLED_MODELS too). */
   readonly operatorPricing: OperatorPricingConfig;
   /** Hosts a caller's webhookUrl may name although they are private or loopback (WEBHOOK_ALLOWED_HOSTS). */
@@ -72,11 +70,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const { PRICING, WEBHOOK_ALLOWED_HOSTS, ...rest } = raw;
-  const pricing = Object.freeze(parsePricing(PRICING));
   return Object.freeze({
     ...rest,
-    pricing,
-    operatorPricing: Object.freeze(readOperatorPricing(pricing, raw)),
+    operatorPricing: Object.freeze(readOperatorPricing(parsePricing(PRICING), raw)),
     webhookAllowedHosts: Object.freeze(parseHostList(WEBHOOK_ALLOWED_HOSTS)),
     reservationLeaseMs,
   });

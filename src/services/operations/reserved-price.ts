@@ -41,7 +41,10 @@ function unpriced(prices: Prices, name: string, { names, tag }: PricedOperation)
   return withExtras(new errors.PriceMissing(), {
     details: {
       [tag]: [priced.length > 0 ? `must be one of: ${priced.join(', ')}` : 'none is priced on this gateway'],
-      $: [`${name} has no price on this gateway: the gateway operator must set one (PRICING) before it can run`],
+      $: [
+        `${name} has no price on this gateway: the gateway operator must set one ` +
+          '(PRICING_FILE, or PRICING for a flat price) before it can run',
+      ],
     },
   });
 }
