@@ -96,6 +96,14 @@ export const ConfigSchema = Type.Object({
       "How often Apiframe's model catalogue is read again for its prices (`pricingMode`, `costMax`), the last good copy " +
       'kept in the store for every instance (0: its prices are not used, only the operator’s).',
   }),
+  CATALOGUE_MAX_AGE_MS: Type.Integer({
+    minimum: 1,
+    default: 86_400_000,
+    description:
+      "Age past which Apiframe's catalogue (kept or read) no longer prices anything: a model the operator did not " +
+      'price is then refused with 503 pricing unavailable until a fresher one is read. Longer than ' +
+      '`CATALOGUE_REFRESH_MS`.',
+  }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     default: 30_000,

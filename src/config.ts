@@ -15,8 +15,6 @@ import {
 } from './schemas/pricing-file.js';
 
 export interface Config extends Omit<RawConfig, 'PRICING' | 'WEBHOOK_ALLOWED_HOSTS'> {
-  /** Credits reserved per job, by model or action (`midjourney:upsample`); others are refused until priced. */
-  readonly pricing: Readonly<Record<string, number>>;
   /** The operator's rules (PRICING and PRICING_FILE), ceilings, and the models offered (ENABLED_MODELS too). */
   readonly operatorPricing: OperatorPricingConfig;
   /** Hosts a caller's webhookUrl may name although they are private or loopback (WEBHOOK_ALLOWED_HOSTS). */
@@ -66,12 +64,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `RESERVATION_LEASE_MS is invalid (at least ${shortestLeaseMs}: UPSTREAM_TIMEOUT_MS + REDIS_TIMEOUT_MS + 5000, or a live submission could lose its reservation)`,
     );
   }
+  if (raw.CATALOGUE_REFRESH_MS > 0 && raw.CATALOGUE_MAX_AGE_MS <= raw.CATALOGUE_REFRESH_MS) {
+    throw new ConfigError(
+      'CATALOGUE_MAX_AGE_MS is invalid (longer than CATALOGUE_REFRESH_MS, or the catalogue would go stale between reads)',
+    );
+  }
   const { PRICING, WEBHOOK_ALLOWED_HOSTS, ...rest } = raw;
-  const pricing = Object.freeze(parsePricing(PRICING));
   return Object.freeze({
     ...rest,
-    pricing,
-    operatorPricing: Object.freeze(readOperatorPricing(pricing, raw)),
+    operatorPricing: Object.freeze(readOperatorPricing(parsePricing(PRICING), raw)),
     webhookAllowedHosts: Object.freeze(parseHostList(WEBHOOK_ALLOWED_HOSTS)),
     reservationLeaseMs,
   });

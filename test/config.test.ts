@@ -11,7 +11,7 @@ describe('configuration', () => {
       HOST: '0.0.0.0',
       APIFRAME_BASE_URL: 'https://api.apiframe.ai',
       LOG_LEVEL: 'info',
-      pricing: { 'seedream-4': 3 },
+      operatorPricing: { rules: { 'seedream-4': { mode: 'flat', credits: 3, source: 'operator' } } },
     });
     expect(config.REDIS_URL).toBeUndefined();
     expect(config.ADMIN_TOKEN).toBeUndefined();
@@ -54,6 +54,10 @@ describe('configuration', () => {
     [{ ...base, PRICING: '{"seedream-4": -1}' }, 'PRICING is invalid'],
     [{ ...base, PRICING: '{"dall-e-9": 3}' }, 'PRICING is invalid (unsupported model dall-e-9'],
     [{ ...base, NODE_ENV: 'production' }, 'REDIS_URL is required when NODE_ENV=production'],
+    [
+      { ...base, CATALOGUE_REFRESH_MS: '3600000', CATALOGUE_MAX_AGE_MS: '3600000' },
+      'CATALOGUE_MAX_AGE_MS is invalid (longer than CATALOGUE_REFRESH_MS',
+    ],
     [
       { ...base, UPSTREAM_TIMEOUT_MS: '30000', RESERVATION_LEASE_MS: '31000' },
       'RESERVATION_LEASE_MS is invalid (at least 37000',
@@ -108,7 +112,9 @@ describe('configuration', () => {
 describe('PRICING', () => {
   it('prices any model or action of Apiframe’s spec, by the names the gateway gives them', () => {
     const pricing = { 'kling-2.1': 70, 'flux-2-pro': 6, 'midjourney:upsample': 2, 'suno:add_vocals': 5 };
-    expect(loadConfig({ ...base, PRICING: JSON.stringify(pricing) }).pricing).toEqual(pricing);
+    const { rules } = loadConfig({ ...base, PRICING: JSON.stringify(pricing) }).operatorPricing;
+    expect(Object.fromEntries(Object.entries(rules).map(([name, rule]) => [name, rule.credits]))).toEqual(pricing);
+    expect(Object.values(rules).every((rule) => rule.mode === 'flat' && rule.source === 'operator')).toBe(true);
   });
 
   it('refuses an action the spec does not have', () => {

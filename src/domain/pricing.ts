@@ -33,12 +33,24 @@ export interface RequestUnits {
 
 export type Bound = { credits: number } | { missing: MissingSetting };
 
+/** A finite, non-negative number as `digits × 10^-scale`, exactly as its shortest decimal form reads. */
+function exactDecimal(value: number): { digits: bigint; scale: number } {
+  const [mantissa = '', exponent = '0'] = String(value).split('e');
+  const [whole = '', fraction = ''] = mantissa.split('.');
+  const scale = fraction.length - Number(exponent);
+  const digits = BigInt(whole + fraction);
+  return scale >= 0 ? { digits, scale } : { digits: digits * 10n ** BigInt(-scale), scale: 0 };
+}
+
 /**
- * Rounds up to whole credits. Products of decimal prices carry binary noise (0.7 × 10 is
- * 7.000000000000001), which is not a real fraction of a credit: it is dropped before rounding.
+ * `price × units`, rounded up to whole credits. The product is taken of the numbers as written
+ * (0.7, 10), in exact decimals: a product of binary floats carries noise (0.7 × 10 is
+ * 7.000000000000001) that no tolerance can tell from a real fraction (0.6666667 × 3 is 2.0000001).
  */
-export function wholeCredits(amount: number): number {
-  return Math.ceil(Number(amount.toFixed(6)));
+export function wholeCredits(price: number, units = 1): number {
+  const [a, b] = [exactDecimal(price), exactDecimal(units)];
+  const divisor = 10n ** BigInt(a.scale + b.scale);
+  return Number((a.digits * b.digits + divisor - 1n) / divisor);
 }
 
 /** The most credits a job of `rule` with `units` can cost, or the setting the rule lacks to say. */
@@ -49,18 +61,18 @@ export function upperBound(rule: PriceRule, units: RequestUnits): Bound {
   if (rule.mode === 'per-megapixel') {
     return rule.maxMegapixels === undefined
       ? { missing: 'maxMegapixels' }
-      : { credits: wholeCredits(rule.credits * rule.maxMegapixels) };
+      : { credits: wholeCredits(rule.credits, rule.maxMegapixels) };
   }
   // Apiframe's catalogue cannot bound what the input decides: a flat catalogue price of an
   // upscale would be a guess, and so would any catalogue rule priced by megapixels.
   if (units.pricedByInput === 'megapixels') return { missing: 'operator price' };
   if (rule.mode === 'per-second') {
     const seconds = units.seconds ?? rule.maxSeconds;
-    return seconds === undefined ? { missing: 'maxSeconds' } : { credits: wholeCredits(rule.credits * seconds) };
+    return seconds === undefined ? { missing: 'maxSeconds' } : { credits: wholeCredits(rule.credits, seconds) };
   }
   if (rule.mode === 'per-output') {
     const outputs = units.outputs ?? rule.maxOutputs;
-    return outputs === undefined ? { missing: 'maxOutputs' } : { credits: wholeCredits(rule.credits * outputs) };
+    return outputs === undefined ? { missing: 'maxOutputs' } : { credits: wholeCredits(rule.credits, outputs) };
   }
   return { missing: 'operator price' };
 }

@@ -108,7 +108,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
   });
   const pause = createUpstreamPause(store);
   const heldUpstream = respectingPause(upstream, pause);
-  const prices = priceSource(config, { upstream: heldUpstream, store, clock, logger });
+  const prices = priceSource(config, { upstream: heldUpstream, store, clock, logger }, metrics);
   const jobs = createJobServices({ config, prices, store, upstream, webhooks, clock, logger, metrics, pause });
   const account = createAccountCredits({ upstream: heldUpstream, clock });
   const objects = createObjectServices({
@@ -116,6 +116,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     upstream: heldUpstream,
     clock,
     logger,
+    metrics,
     reservation: jobs.reservation,
     settlement: jobs.settlement,
     intervalMs: config.RECONCILE_INTERVAL_MS,
@@ -198,10 +199,18 @@ function offeredModels(config: Config, prices: PriceSource, upstream: UpstreamCl
 function priceSource(
   config: Config,
   deps: Pick<PriceCatalogueDeps, 'upstream' | 'store' | 'clock' | 'logger'>,
+  metrics: Metrics,
 ): PriceSource | PriceCatalogue {
   const { rules, ceilings } = config.operatorPricing;
   const operator = { rules, ceilings };
   if (config.CATALOGUE_REFRESH_MS === 0) return operatorPriceSource(operator);
-  const refreshMs = config.CATALOGUE_REFRESH_MS;
-  return createPriceCatalogue({ ...deps, operator, refreshMs, firstReadWaitMs: config.UPSTREAM_TIMEOUT_MS });
+  const catalogue = createPriceCatalogue({
+    ...deps,
+    operator,
+    refreshMs: config.CATALOGUE_REFRESH_MS,
+    maxAgeMs: config.CATALOGUE_MAX_AGE_MS,
+    firstReadWaitMs: config.UPSTREAM_TIMEOUT_MS,
+  });
+  metrics.watchPriceCatalogue(catalogue);
+  return catalogue;
 }

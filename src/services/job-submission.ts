@@ -22,7 +22,7 @@ import type { PriceSource } from './prices.js';
 import type { CallerWebhook } from '../domain/jobs.js';
 import type { Store } from './store/store.js';
 import type { UpstreamClient, UpstreamResponse } from './upstream.js';
-import { acceptedJobId, asCallerError, releaseReason, upstreamRefusal } from './upstream-errors.js';
+import { acceptedId, asCallerError, releaseReason, upstreamRefusal } from './upstream-errors.js';
 import type { UpstreamPause } from './upstream-pause.js';
 import type { Webhooks } from './webhooks.js';
 
@@ -125,7 +125,7 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
         pause.heard(response);
         throw upstreamRefusal(response);
       }
-      return { response, jobId: acceptedJobId(response.body) };
+      return { response, jobId: acceptedId(response.body, 'jobId') };
     } catch (error) {
       await onFailure(error);
       throw asCallerError(error);

@@ -77,6 +77,25 @@ function creditMetrics(registers: Registers) {
       credits.inc({ kind, team, model }, amount);
       byModality.inc({ kind, team, modality: modalityOf(model) }, amount);
     },
+    /** Reports the age of the catalogue prices are read from, and the entries of it not understood. */
+    watchPriceCatalogue(catalogue: { ageSeconds(): number; skippedEntries(): number }): void {
+      new Gauge({
+        name: `${PREFIX}price_catalogue_age_seconds`,
+        help: "Seconds since Apiframe's model catalogue in use was read (+Inf while none is known).",
+        registers,
+        collect() {
+          this.set(catalogue.ageSeconds());
+        },
+      });
+      new Gauge({
+        name: `${PREFIX}price_catalogue_skipped_entries`,
+        help: "Entries of Apiframe's model catalogue in use that the gateway could not read, so does not price.",
+        registers,
+        collect() {
+          this.set(catalogue.skippedEntries());
+        },
+      });
+    },
     /**
      * Reports unsettled jobs, counted by `count` at every scrape. Given once the store exists: the
      * store is opened after the metrics, to which it reports its errors.

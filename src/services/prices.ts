@@ -2,7 +2,7 @@
 // catalogue, with the operator's ceilings filling what a rule leaves unset. A source hands out
 // the rules as they are when a request is priced.
 import { type Ceilings, type PriceRule, ruleInForce } from '../domain/pricing.js';
-import type { Prices, Pricing } from './job-operation.js';
+import type { Prices } from './job-operation.js';
 
 export interface OperatorPricing {
   /** Rules by model or action name. */
@@ -14,13 +14,6 @@ export interface OperatorPricing {
 /** Where the job pipeline gets the rules: waits (boundedly) for the catalogue's first read. */
 export interface PriceSource {
   current(): Promise<Prices>;
-}
-
-/** PRICING's short form: each name a flat operator price. */
-export function flatOperatorRules(pricing: Pricing): Record<string, PriceRule> {
-  return Object.fromEntries(
-    Object.entries(pricing).map(([name, credits]) => [name, { mode: 'flat', credits, source: 'operator' }]),
-  );
 }
 
 /**

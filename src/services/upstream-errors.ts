@@ -43,11 +43,9 @@ export function releaseReason(error: unknown): string {
   return code ? `refused: ${code}` : 'refused';
 }
 
-/** The jobId of Apiframe's answer to a submission; a 502 when it names none. */
-export function acceptedJobId(body: string): string {
-  const parsed = parseJson(body) as { jobId?: unknown } | undefined;
-  if (typeof parsed?.jobId !== 'string' || parsed.jobId.length === 0 || parsed.jobId.length > 128) {
-    throw new errors.UpstreamUnavailable();
-  }
-  return parsed.jobId;
+/** The id Apiframe's answer names in `field` (a job's `jobId`, a LoRA's `id`); a 502 when it names none. */
+export function acceptedId(body: string, field: 'jobId' | 'id'): string {
+  const id = (parseJson(body) as Record<string, unknown> | undefined)?.[field];
+  if (typeof id !== 'string' || id.length === 0 || id.length > 128) throw new errors.UpstreamUnavailable();
+  return id;
 }

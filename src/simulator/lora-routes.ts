@@ -1,8 +1,10 @@
 // LoRA training, as Apiframe runs it for the company account: POST /v2/loras (202 LoraCreated,
 // 2 credits up front), GET /v2/loras (newest first, by cursor), GET /v2/loras/{id} and DELETE
 // (archived, 204, idempotent). A LoRA goes PENDING → TRAINING → READY over the job duration, or
-// ends FAILED with its 2 credits refunded.
+// ends FAILED with its 2 credits refunded. In its name, [sim:garbage] and [sim:latency=MS] create
+// (and charge) the LoRA but cut its 202 answer short, or send it MS late.
 import type { FastifyInstance } from 'fastify';
+import { directive } from './directives.js';
 import { loraOf } from './lora-training.js';
 import type { MultipartBody } from './multipart.js';
 import type { SimLora, SimulatorState } from './simulator-types.js';
@@ -31,7 +33,12 @@ export function registerLoraRoutes(app: FastifyInstance, state: SimulatorState):
     if ('details' in training) return reply.code(400).send({ error: 'Validation failed', details: training.details });
     const { lora } = training;
     loras.set(lora.id, lora);
-    return reply.code(202).send({ id: lora.id, status: 'PENDING', imageCount: lora.imageCount });
+    const latencyMs = Number(directive(lora.name, 'latency') ?? 0);
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    const created = JSON.stringify({ id: lora.id, status: 'PENDING', imageCount: lora.imageCount });
+    // [sim:garbage]: created and charged, but the answer is cut short.
+    const answer = directive(lora.name, 'garbage') === undefined ? created : created.slice(0, 20);
+    return reply.code(202).type('application/json').send(answer);
   });
 
   app.get<{ Querystring: ListQuery }>('/v2/loras', async (request, reply) => {

@@ -23,6 +23,7 @@
 //   [sim:slowbody=MS] the job is created, the 202 headers are sent, the body MS later
 //   [sim:pollfail=N]  the first N polls of the job answer 500
 //   [sim:fail] in a LoRA's name: its training ends FAILED and its 2 credits are refunded
+//   [sim:garbage], [sim:latency=MS] in a LoRA's name: created and charged, its 202 cut short or late
 //   [sim:then]        the directives after it apply not to this job but to every Midjourney or Suno
 //                     action on it (an upsample has no text of its own to carry them)
 // A job submitted with a webhookUrl gets its terminal event posted there, signed like Apiframe's.

@@ -47,20 +47,38 @@ describe('upperBound', () => {
   });
 
   it('never rounds a real fraction of a credit down', () => {
-    for (const [credits, units] of [
-      [0.1, 3],
-      [1.01, 7],
-      [2.5, 3],
-      [0.333, 3],
+    for (const [credits, units, expected] of [
+      [0.1, 3, 1],
+      [1.01, 7, 8],
+      [2.5, 3, 8],
+      [0.333, 3, 1],
+      [0.6666667, 3, 3],
+      [0.3333334, 3, 2],
+      [33.3333334, 3, 101],
+      [1.1, 3, 4],
+      [0.0000001, 10, 1],
+      [0.25, 7.5, 2],
     ] as const) {
       const { credits: bound } = upperBound(catalogue('per-second', credits), { seconds: units }) as {
         credits: number;
       };
-      expect(bound).toBeGreaterThanOrEqual(credits * units - 1e-6);
-      expect(Number.isInteger(bound)).toBe(true);
+      expect(bound).toBe(expected);
+      expect(bound).toBeGreaterThanOrEqual(credits * units);
     }
-    expect(wholeCredits(7.000000000000001)).toBe(7);
     expect(wholeCredits(7.01)).toBe(8);
+    expect(wholeCredits(2.0000001)).toBe(3);
+    expect(wholeCredits(1e21, 2)).toBe(2e21);
+  });
+
+  it('does not count the binary noise of a product of decimal prices as a fraction of a credit', () => {
+    expect(wholeCredits(0.7, 10)).toBe(7);
+    expect(wholeCredits(0.1, 30)).toBe(3);
+    expect(wholeCredits(1.15, 100)).toBe(115);
+    expect(
+      upperBound(operator('per-megapixel', 0.07, { maxMegapixels: 100 }), { pricedByInput: 'megapixels' }),
+    ).toEqual({
+      credits: 7,
+    });
   });
 });
 

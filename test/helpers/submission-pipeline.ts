@@ -7,7 +7,8 @@ import { createJobRecording } from '../../src/services/job-recording.js';
 import { createJobReservation } from '../../src/services/job-reservation.js';
 import { createJobSettlement } from '../../src/services/job-settlement.js';
 import { createJobSubmission } from '../../src/services/job-submission.js';
-import { flatOperatorRules, pricesOf } from '../../src/services/prices.js';
+import { operatorPricing } from '../../src/schemas/pricing-file.js';
+import { pricesOf } from '../../src/services/prices.js';
 import { createMemoryStore } from '../../src/services/store/memory-store.js';
 import type { Store } from '../../src/services/store/store.js';
 import type { UpstreamClient } from '../../src/services/upstream.js';
@@ -47,7 +48,10 @@ export function startTestPipeline(pricing: Pricing): TestPipeline {
     store,
     upstream,
     // The operator's prices alone, as when Apiframe's catalogue is known to price none of these.
-    prices: { current: async () => pricesOf({ rules: flatOperatorRules(pricing), ceilings: {} }, new Map()) },
+    prices: {
+      current: async () =>
+        pricesOf({ rules: operatorPricing(pricing, undefined, undefined).rules, ceilings: {} }, new Map()),
+    },
     clock,
     reservationLeaseMs: 30_000,
     maxQueueMs: 1_000,

@@ -80,7 +80,9 @@ describe('a model without a price', () => {
       code: 'GW_PRICE_MISSING',
       details: {
         model: ['must be one of: kling-2.1'],
-        $: ['sora-2 has no price on this gateway: the gateway operator must set one (PRICING) before it can run'],
+        $: [
+          'sora-2 has no price on this gateway: the gateway operator must set one (PRICING_FILE, or PRICING for a flat price) before it can run',
+        ],
       },
     });
     expect(ctx.gw.sim.requests.length).toBe(before);

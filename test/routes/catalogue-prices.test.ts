@@ -57,6 +57,16 @@ describe('catalogue prices', () => {
     expect(await credits()).toBe(50);
   });
 
+  it("reports the catalogue's age and its entries not understood in the metrics", async () => {
+    const key = await gw.createKey();
+    expect((await submit(key.key, video('a boat', { duration: 5 }))).statusCode).toBe(202);
+    const text = await gw.app.services.metrics.registry.metrics();
+    const age = Number(/^apiframe_gateway_price_catalogue_age_seconds (\S+)$/m.exec(text)?.[1]);
+    expect(age).toBeGreaterThanOrEqual(0);
+    expect(age).toBeLessThan(3_600);
+    expect(text).toMatch(/^apiframe_gateway_price_catalogue_skipped_entries 0$/m);
+  });
+
   it('refuses with 402 naming the bound a request needs when the budget cannot cover it', async () => {
     const key = await gw.createKey({ budget: { credits: 50, period: 'day' } });
     const refused = await submit(key.key, video('a boat'));

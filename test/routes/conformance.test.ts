@@ -59,7 +59,9 @@ describe("Apiframe's job-submitting operations", () => {
     expect(response.json()).toMatchObject({
       code: 'GW_PRICE_MISSING',
       details: {
-        $: [`${name} has no price on this gateway: the gateway operator must set one (PRICING) before it can run`],
+        $: [
+          `${name} has no price on this gateway: the gateway operator must set one (PRICING_FILE, or PRICING for a flat price) before it can run`,
+        ],
       },
     });
     expect(gw.sim.requests.length).toBe(before);

@@ -111,6 +111,69 @@ describe('POST /v2/loras', () => {
   });
 });
 
+describe('trainings whose outcome is unclear', () => {
+  const notes = async (key: CreatedKey) =>
+    (await gw.app.services.store.readLedger(key.team, null, 100)).map((entry) => entry.note);
+
+  it('charges a training Apiframe accepted without a usable id, as unclear, and answers 502', async () => {
+    const key = await gw.createKey();
+    const charged = gw.sim.chargedCredits();
+    const answer = await train(key, 15, { name: 'cut short [sim:garbage]' });
+    expect(answer.status).toBe(502);
+    expect(gw.sim.chargedCredits() - charged).toBe(2);
+    expect((await gw.spend(key)).total).toBe(2);
+    expect(await ledgerOf(key)).toEqual([
+      ['reserve', 2],
+      ['settle', 0],
+    ]);
+    expect((await notes(key))[1]).toBe('unclear: Apiframe accepted the training without a usable LoRA id');
+    expect(await gw.app.services.store.pendingLoras(key.team, 10)).toEqual([]);
+    expect((await gw.app.services.objects.loraOutcomes.checkOnce()).refunded).toBe(0);
+    expect((await gw.spend(key)).total).toBe(2);
+  });
+
+  it('charges a training Apiframe did not answer in time, as unclear, and answers 504', async () => {
+    const impatient = await startGateway({ env: { UPSTREAM_TIMEOUT_MS: '300' } });
+    try {
+      const key = await impatient.createKey();
+      const at = await impatient.app.listen({ port: 0, host: '127.0.0.1' });
+      const form = loraForm(15, { name: 'slow [sim:latency=1000]' });
+      const answer = await fetch(`${at}/v2/loras`, { method: 'POST', headers: { 'x-api-key': key.key }, body: form });
+      expect(answer.status).toBe(504);
+      const ledger = await impatient.app.services.store.readLedger(key.team, null, 100);
+      expect(ledger.map((entry) => [entry.kind, entry.credits, entry.note])).toEqual([
+        ['reserve', 2, ''],
+        ['settle', 0, 'unclear: Apiframe did not answer in time'],
+      ]);
+      expect((await impatient.spend(key)).total).toBe(2);
+    } finally {
+      await impatient.close();
+    }
+  });
+});
+
+describe('LoRA credits in the metrics', () => {
+  const counted = async (team: string, kind: string, name = 'credits_total', label = 'model') => {
+    const metric = await gw.app.services.metrics.registry.getSingleMetric(`apiframe_gateway_${name}`)!.get();
+    const wanted = label === 'model' ? 'flux-lora:training' : 'image';
+    return metric.values
+      .filter((v) => v.labels.team === team && v.labels.kind === kind && v.labels[label] === wanted)
+      .reduce((sum, v) => sum + v.value, 0);
+  };
+
+  it('counts a training reserved and settled, and a failed one refunded, under flux-lora:training and image', async () => {
+    const key = await gw.createKey();
+    expect((await train(key)).status).toBe(202);
+    const failed = await train(key, 15, { name: 'doomed [sim:fail]' });
+    await call(key, 'GET', `/v2/loras/${failed.body.id}`);
+    expect(await counted(key.team, 'reserved')).toBe(4);
+    expect(await counted(key.team, 'settled')).toBe(4);
+    expect(await counted(key.team, 'refunded')).toBe(2);
+    expect(await counted(key.team, 'settled', 'modality_credits_total', 'modality')).toBe(4);
+    expect(await counted(key.team, 'refunded', 'modality_credits_total', 'modality')).toBe(2);
+  });
+});
+
 describe('refunds of failed trainings', () => {
   it('refunds once when a GET and the background pass see the failure at the same time', async () => {
     const key = await gw.createKey();

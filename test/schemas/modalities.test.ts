@@ -27,4 +27,8 @@ describe('modalityOf', () => {
     expect(modalityOf('suno')).toBe('music');
     expect(modalityOf('a-model-since-dropped')).toBe('other');
   });
+
+  it('counts LoRA training, which trains an image model, as image', () => {
+    expect(modalityOf('flux-lora:training')).toBe('image');
+  });
 });

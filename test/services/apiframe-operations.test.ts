@@ -57,7 +57,9 @@ describe('an operation from the spec', () => {
       statusCode: 400,
       details: {
         model: ['must be one of: kling-2.1'],
-        $: ['sora-2 has no price on this gateway: the gateway operator must set one (PRICING) before it can run'],
+        $: [
+          'sora-2 has no price on this gateway: the gateway operator must set one (PRICING_FILE, or PRICING for a flat price) before it can run',
+        ],
       },
     });
     expect(sent).toEqual([]);

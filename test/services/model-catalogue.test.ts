@@ -2,7 +2,8 @@
 // never gives (a catalogue not of the spec's shape, a timeout, a refusal of the gateway's own call).
 import { describe, expect, it } from 'vitest';
 import { createModelCatalogue } from '../../src/services/model-catalogue.js';
-import { flatOperatorRules, operatorPriceSource } from '../../src/services/prices.js';
+import { operatorPricing } from '../../src/schemas/pricing-file.js';
+import { operatorPriceSource } from '../../src/services/prices.js';
 import { UpstreamFailure, type UpstreamClient, type UpstreamResponse } from '../../src/services/upstream.js';
 
 const unused = () => Promise.reject(new Error('not called'));
@@ -17,7 +18,10 @@ function catalogueAnswering(answer: () => Promise<UpstreamResponse>) {
     forward: unused,
     close: () => Promise.resolve(),
   };
-  const prices = operatorPriceSource({ rules: flatOperatorRules({ 'seedream-4': 3 }), ceilings: {} });
+  const prices = operatorPriceSource({
+    rules: operatorPricing({ 'seedream-4': 3 }, undefined, undefined).rules,
+    ceilings: {},
+  });
   return createModelCatalogue({ upstream, clock: () => 0, prices });
 }
 

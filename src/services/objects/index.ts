@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { JobReservation } from '../job-reservation.js';
 import type { JobSettlement } from '../job-settlement.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import type { UpstreamClient } from '../upstream.js';
 import { createAssets } from './assets.js';
@@ -18,6 +19,7 @@ export interface ObjectServicesDeps {
   upstream: UpstreamClient;
   clock: Clock;
   logger: Logger;
+  metrics: Pick<Metrics, 'credits'>;
   reservation: Pick<JobReservation, 'reserve' | 'keepLeaseAlive'>;
   settlement: Pick<JobSettlement, 'releaseQuietly'>;
   /** How often pending LoRAs are checked for a failed training to refund. */

@@ -5,8 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { parseJson } from '../../domain/jobs.js';
 import { createBackgroundPass } from '../background-pass.js';
+import { LORA_TRAINING_MODEL } from '../../schemas/modalities.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import type { UpstreamClient } from '../upstream.js';
 
@@ -18,17 +20,22 @@ export interface LoraOutcomesDeps {
   upstream: UpstreamClient;
   clock: Clock;
   logger: Logger;
+  metrics: Pick<Metrics, 'credits'>;
   intervalMs: number;
 }
 
-export function createLoraOutcomes({ store, upstream, clock, logger, intervalMs }: LoraOutcomesDeps) {
+export function createLoraOutcomes({ store, upstream, clock, logger, metrics, intervalMs }: LoraOutcomesDeps) {
   const holder = randomUUID();
 
   /** Acts on a LoRA of `team` as Apiframe shows it (a Lora object); the credits refunded. */
   async function observe(team: string, lora: unknown, requestId: string): Promise<number> {
     const { id, status } = (lora ?? {}) as { id?: unknown; status?: unknown };
     if (typeof id !== 'string') return 0;
-    if (status === 'FAILED') return store.refundLora({ team, loraId: id, why: 'FAILED', now: clock(), requestId });
+    if (status === 'FAILED') {
+      const refunded = await store.refundLora({ team, loraId: id, why: 'FAILED', now: clock(), requestId });
+      metrics.credits('refunded', team, LORA_TRAINING_MODEL, refunded);
+      return refunded;
+    }
     if (FINAL_WITHOUT_REFUND.has(status as string)) await store.closeLora(team, id);
     return 0;
   }

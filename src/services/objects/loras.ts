@@ -1,29 +1,32 @@
 // LoRA training through the gateway. POST /v2/loras streams its images on to Apiframe like an
 // upload (15-30 JPEG, PNG or WebP images, 10 MB each, 100 MB in all, checked on the way) and costs
 // what Apiframe's spec says, reserved before anything is sent and charged when Apiframe accepts
-// (refunded if the training fails: lora-outcomes.ts). The LoRA is the team's: reading, archiving
+// (refunded if the training fails: lora-outcomes.ts), or when the outcome is unclear (Apiframe
+// may have charged: an answer without the LoRA's id, or none in time), never released then. The LoRA is the team's: reading, archiving
 // or listing shows and touches only the team's own; another team's id is not found, like an
 // unknown one, and is never sent upstream.
 import type { Readable } from 'node:stream';
 import { errors, invalidInput } from '../../errors.js';
 import { parseJson } from '../../domain/jobs.js';
 import { LORA_IMAGE_TYPES, LORA_LIMITS, sniffFile } from '../../domain/uploads.js';
+import { LORA_TRAINING_MODEL } from '../../schemas/modalities.js';
 import type { Caller } from '../caller.js';
 import type { Clock } from '../clock.js';
 import type { GatewayAnswer } from '../gateway-answer.js';
 import type { JobReservation } from '../job-reservation.js';
 import type { JobSettlement } from '../job-settlement.js';
 import type { MultipartRules } from '../multipart/multipart-guard.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { LoraChargeRequest } from '../store/objects/contract.js';
 import type { Store } from '../store/store.js';
 import type { UpstreamClient, UpstreamResponse } from '../upstream.js';
-import { releaseReason, upstreamRefusal } from '../upstream-errors.js';
+import { acceptedId, releaseReason, upstreamRefusal } from '../upstream-errors.js';
 import type { LoraOutcomes } from './lora-outcomes.js';
-import { checkedForm } from './streamed-form.js';
+import { type CheckedForm, checkedForm } from './streamed-form.js';
 
 /** What training a LoRA costs: Apiframe's spec says it "deducts 2 credits up-front". */
 export const LORA_TRAINING_CREDITS = 2;
-/** The name LoRA training goes by in the ledger, reports and metrics. */
-export const LORA_TRAINING_MODEL = 'flux-lora:training';
 /** The model a LoRA is trained for: a gateway or a key that may not run it may not train one. */
 const LORA_MODEL = 'flux-lora';
 
@@ -34,6 +37,8 @@ export interface LorasDeps {
   reservation: Pick<JobReservation, 'reserve' | 'keepLeaseAlive'>;
   settlement: Pick<JobSettlement, 'releaseQuietly'>;
   outcomes: Pick<LoraOutcomes, 'observe'>;
+  metrics: Pick<Metrics, 'credits'>;
+  logger: Logger;
   /** The models and actions the gateway offers (ENABLED_MODELS, PRICING_FILE). */
   enabledModels: ReadonlySet<string>;
 }
@@ -63,23 +68,48 @@ export function loraRules(): MultipartRules {
   };
 }
 
-/** The id of the LoRA Apiframe created (LoraCreated); a 502 when it names none. */
-function createdLoraId(body: string): string {
-  const id = (parseJson(body) as { id?: unknown } | undefined)?.id;
-  if (typeof id !== 'string' || id.length === 0 || id.length > 128) throw new errors.UpstreamUnavailable();
-  return id;
+/** Refuses training where flux-lora, the model LoRAs are trained for, is not offered or not the key's. */
+function refuseUntrainable(caller: Caller, enabledModels: ReadonlySet<string>): void {
+  if (!enabledModels.has(LORA_MODEL)) {
+    throw invalidInput({ model: [`${LORA_MODEL} is not offered by this gateway, so no LoRA is trained for it`] });
+  }
+  if (caller.key.allowedModels && !caller.key.allowedModels.includes(LORA_MODEL)) {
+    throw new errors.ModelNotAllowed(LORA_MODEL);
+  }
+}
+
+type Sent = { response: UpstreamResponse; loraId: string } | { error: unknown; unclear: string | undefined };
+
+/**
+ * Sends a training: Apiframe's 202 and the LoRA's id, or the error, with why Apiframe may have
+ * charged all the same (an answer without the id, or none in time); unclear undefined when it surely did not.
+ */
+async function sendTraining(form: CheckedForm, upstream: UpstreamClient, requestId: string): Promise<Sent> {
+  let response: UpstreamResponse | undefined;
+  try {
+    response = await form.send(upstream, 'train_lora', '/v2/loras', requestId);
+    if (response.status !== 202) throw upstreamRefusal(response);
+    return { response, loraId: acceptedId(response.body, 'id') };
+  } catch (error) {
+    if (response?.status === 202) return { error, unclear: 'Apiframe accepted the training without a usable LoRA id' };
+    return { error, unclear: error instanceof errors.UpstreamTimeout ? 'Apiframe did not answer in time' : undefined };
+  }
 }
 
 export function createLoras(deps: LorasDeps) {
-  const { store, upstream, clock, reservation, settlement, outcomes } = deps;
+  const { store, upstream, clock, reservation, settlement, outcomes, metrics, logger } = deps;
+
+  /** Charges a training, counting what moved. */
+  async function charge(request: LoraChargeRequest): Promise<void> {
+    const { team, model, credits } = request;
+    const { charged, overrun, released } = await store.chargeLora(request);
+    if (charged) metrics.credits('settled', team, model, credits - overrun);
+    metrics.credits('overrun', team, model, overrun);
+    metrics.credits('released', team, model, released);
+  }
 
   async function train(caller: Caller, body: Readable, contentType: string | undefined, requestId: string) {
-    if (!deps.enabledModels.has(LORA_MODEL)) {
-      throw invalidInput({ model: [`${LORA_MODEL} is not offered by this gateway, so no LoRA is trained for it`] });
-    }
-    if (caller.key.allowedModels && !caller.key.allowedModels.includes(LORA_MODEL)) {
-      throw new errors.ModelNotAllowed(LORA_MODEL);
-    }
+    refuseUntrainable(caller, deps.enabledModels);
     const form = await checkedForm({ body, contentType, rules: loraRules() });
     const { team, id: keyId } = caller.key;
     const model = LORA_TRAINING_MODEL;
@@ -89,21 +119,24 @@ export function createLoras(deps: LorasDeps) {
       throw error;
     });
     const { reservationId, windows } = reserved;
+    const training = { team, keyId, model, reservationId, windows, credits, requestId };
     const lease = reservation.keepLeaseAlive(team, reservationId);
     try {
-      let loraId: string;
-      let response: UpstreamResponse;
-      try {
-        response = await form.send(upstream, 'train_lora', '/v2/loras', requestId);
-        if (response.status !== 202) throw upstreamRefusal(response);
-        loraId = createdLoraId(response.body);
-      } catch (error) {
-        const release = { team, reservationId, day: windows[0]!, requestId, now: clock(), why: releaseReason(error) };
-        await settlement.releaseQuietly(release, model);
-        throw error;
+      const sent = await sendTraining(form, upstream, requestId);
+      if ('response' in sent) {
+        await charge({ ...training, loraId: sent.loraId, now: clock() });
+        return sent.response;
       }
-      await store.chargeLora({ team, keyId, model, reservationId, loraId, windows, credits, now: clock(), requestId });
-      return response;
+      if (sent.unclear) {
+        // Apiframe may have charged: so is the team, and the operator told (see LoRAs in the README).
+        const { unclear } = sent;
+        logger.error({ requestId, team, reservationId, unclear }, 'LoRA training charged with an unclear outcome');
+        await charge({ ...training, loraId: `unclear-${requestId}`, unclear, now: clock() });
+      } else {
+        const why = releaseReason(sent.error);
+        await settlement.releaseQuietly({ team, reservationId, day: windows[0]!, requestId, now: clock(), why }, model);
+      }
+      throw sent.error;
     } finally {
       lease.stop();
     }
@@ -116,19 +149,23 @@ export function createLoras(deps: LorasDeps) {
     return `/v2/loras/${encodeURIComponent(loraId)}`;
   }
 
-  async function read(caller: Caller, loraId: string, requestId: string): Promise<GatewayAnswer> {
-    const path = await ownLora(caller, loraId);
+  /** Reads one of the team's LoRAs (at `path`) from Apiframe, acting on what its training came to. */
+  async function look(team: string, path: string, requestId: string): Promise<GatewayAnswer> {
     const response = await upstream.forward({ operation: 'get_lora', method: 'GET', path }, requestId);
     if (response.status === 404) throw new errors.LoraNotFound();
     if (response.status !== 200) throw upstreamRefusal(response);
-    await outcomes.observe(caller.key.team, parseJson(response.body), requestId);
+    await outcomes.observe(team, parseJson(response.body), requestId);
     return response;
+  }
+
+  async function read(caller: Caller, loraId: string, requestId: string): Promise<GatewayAnswer> {
+    return look(caller.key.team, await ownLora(caller, loraId), requestId);
   }
 
   /** Archives a LoRA, after one last look so that a failed training archived unseen is still refunded. */
   async function archive(caller: Caller, loraId: string, requestId: string): Promise<GatewayAnswer> {
-    await read(caller, loraId, requestId);
     const path = await ownLora(caller, loraId);
+    await look(caller.key.team, path, requestId);
     const response = await upstream.forward({ operation: 'archive_lora', method: 'DELETE', path }, requestId);
     if (response.status === 404) throw new errors.LoraNotFound();
     if (response.status !== 204) throw upstreamRefusal(response);

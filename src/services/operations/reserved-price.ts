@@ -29,14 +29,22 @@ const UNIT_OF: Record<MissingSetting, string> = {
 function unpriced(prices: Prices, name: string, { names, tag }: PricedOperation): Error {
   if (!prices.complete) {
     return withExtras(new errors.PricingUnavailable(), {
-      details: { $: [`${name}: Apiframe's catalogue of prices cannot be read now and the operator set no price`] },
+      details: {
+        $: [
+          `${name}: Apiframe's catalogue of prices cannot be read now (none read within CATALOGUE_MAX_AGE_MS) ` +
+            'and the operator set no price',
+        ],
+      },
     });
   }
   const priced = names.filter((candidate) => prices.rule(candidate) !== undefined);
   return withExtras(new errors.PriceMissing(), {
     details: {
       [tag]: [priced.length > 0 ? `must be one of: ${priced.join(', ')}` : 'none is priced on this gateway'],
-      $: [`${name} has no price on this gateway: the gateway operator must set one (PRICING) before it can run`],
+      $: [
+        `${name} has no price on this gateway: the gateway operator must set one ` +
+          '(PRICING_FILE, or PRICING for a flat price) before it can run',
+      ],
     },
   });
 }

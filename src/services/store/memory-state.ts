@@ -74,6 +74,23 @@ export class TeamLedger {
     if (kind === 'overrun') cell.overrunCredits += credits;
   }
 
+  /**
+   * CHARGE: `credits` charged against `reserved`, one `details.kind` entry of the difference and
+   * what the reservation did not cover as an `overrun` entry noted `overrunNote`. Returns the overrun.
+   */
+  charge(
+    movement: Movement,
+    details: Omit<MoveDetails, 'credits' | 'charged'>,
+    credits: number,
+    reserved: number,
+    overrunNote: string,
+  ): number {
+    const overrun = Math.max(credits - reserved, 0);
+    this.move(movement, { ...details, credits: credits - overrun - reserved, charged: credits });
+    if (overrun > 0) this.move(movement, { ...details, kind: 'overrun', credits: overrun, note: overrunNote });
+    return overrun;
+  }
+
   /** Adds the ledger entry, dropping those past the retention (by the entry ids' clock, as Redis does). */
   private append(movement: Movement, day: string, details: MoveDetails): void {
     const now = Date.now();

@@ -111,4 +111,33 @@ describe.each(STORE_KINDS)('object ownership (%s)', (kind) => {
     const kinds = (await store.readLedger(team, null, 10)).map((e) => e.kind);
     expect(kinds).toEqual(['settle', 'overrun', 'reserve', 'release']);
   });
+
+  it('charges an unclear training, noted so, never pending nor refunded', async () => {
+    const team = uniqueTeam();
+    const r = reservation(team, 'k1', { credits: 2 });
+    await store.reserve(r);
+    const loraId = `unclear-${randomUUID()}`;
+    expect(await store.chargeLora({ ...r, loraId, unclear: 'no answer' })).toEqual({
+      charged: true,
+      overrun: 0,
+      released: 0,
+    });
+    expect(await store.pendingLoras(team, 10)).toEqual([]);
+    expect(await store.refundLora({ team, loraId, why: 'FAILED', now: NOW, requestId: 'r' })).toBe(0);
+    expect(await spendOf(team)).toBe(2);
+    expect((await store.readLedger(team, null, 10)).map((e) => e.note)).toEqual(['', 'unclear: no answer']);
+  });
+
+  it('says what charging a LoRA moved: its charge and overrun, or a duplicate’s release', async () => {
+    const team = uniqueTeam();
+    const r = reservation(team, 'k1', { credits: 2 });
+    await store.reserve(r);
+    const loraId = randomUUID();
+    expect(await store.chargeLora({ ...r, loraId })).toEqual({ charged: true, overrun: 0, released: 0 });
+    const again = reservation(team, 'k1', { credits: 2 });
+    await store.reserve(again);
+    expect(await store.chargeLora({ ...again, loraId })).toEqual({ charged: false, overrun: 0, released: 2 });
+    const lapsed = { ...reservation(team, 'k1', { credits: 2 }), loraId: randomUUID() };
+    expect(await store.chargeLora(lapsed)).toEqual({ charged: true, overrun: 2, released: 0 });
+  });
 });

@@ -58,6 +58,19 @@ local function room(keyId, keyWindow, keyLimit, teamWindow, teamLimit)
 end
 `;
 
+/**
+ * MOVE, and a charge against what was reserved: one `kind` entry of the difference (the charge
+ * recorded), and what the reservation did not cover as an `overrun` entry. Returns the overrun.
+ */
+export const CHARGE = `${MOVE}
+local function charge(kind, keyId, model, windows, credits, reserved, jobId, reservationId, note, overrunNote)
+  local overrun = math.max(credits - reserved, 0)
+  move(kind, keyId, model, windows, credits - overrun - reserved, jobId, reservationId, note, credits)
+  if overrun > 0 then move('overrun', keyId, model, windows, overrun, jobId, reservationId, overrunNote, nil) end
+  return overrun
+end
+`;
+
 /** Reserves `credits` within the budgets; {1, -1} when reserved, {0, available} when a budget would be exceeded. */
 export const RESERVE = luaScript({
   name: 'gwReserve',
@@ -165,7 +178,7 @@ export const SETTLE = luaScript({
   name: 'gwSettle',
   keys: [...MONEY_KEYS, 'jobHash', 'pendingZset'],
   argv: [...MONEY_ARGV, 'jobId', 'status', 'credits', 'finalBody'],
-  body: `${MOVE}
+  body: `${CHARGE}
 local j = redis.call('HMGET', jobHash, 'state', 'keyId', 'reserved', 'windows', 'model', 'body')
 if j[1] == 'settled' and (not j[6] or j[6] == '') then
   -- Settled without its final body (from a webhook): keep the body now that it is known.
@@ -176,11 +189,8 @@ credits = tonumber(credits)
 local keyId, reserved, windows, model = j[2], tonumber(j[3]), j[4], j[5]
 local kind = 'refund'
 if status == 'COMPLETED' then kind = 'settle' end
-local overrun = math.max(credits - reserved, 0)
-move(kind, keyId, model, windows, credits - overrun - reserved, jobId, '', status, credits)
-if overrun > 0 then
-  move('overrun', keyId, model, windows, overrun, jobId, '', 'charged ' .. credits .. ', reserved ' .. reserved, nil)
-end
+local overrun = charge(kind, keyId, model, windows, credits, reserved, jobId, '', status,
+  'charged ' .. credits .. ', reserved ' .. reserved)
 redis.call('HSET', jobHash, 'state', 'settled', 'charged', credits, 'body', finalBody)
 redis.call('ZREM', pendingZset, jobId)
 return {1, overrun}

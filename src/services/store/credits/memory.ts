@@ -107,18 +107,9 @@ function createMemoryJobCharges({ ledger }: MemoryState): Pick<Credits, 'attachJ
       const job = team.jobs.get(r.jobId);
       if (job?.state === 'settled' && !job.finalBody) job.finalBody = r.finalBody || null;
       if (job?.state !== 'pending') return { settled: false, overrun: 0 };
-      const overrun = Math.max(r.credits - job.reserved, 0);
-      const moved = { keyId: job.keyId, model: job.model, windows: job.windows, jobId: r.jobId };
-      const kind = r.status === 'COMPLETED' ? 'settle' : 'refund';
-      team.move(r, { ...moved, kind, credits: r.credits - overrun - job.reserved, note: r.status, charged: r.credits });
-      if (overrun > 0) {
-        team.move(r, {
-          ...moved,
-          kind: 'overrun',
-          credits: overrun,
-          note: `charged ${r.credits}, reserved ${job.reserved}`,
-        });
-      }
+      const kind = r.status === 'COMPLETED' ? ('settle' as const) : ('refund' as const);
+      const moved = { kind, keyId: job.keyId, model: job.model, windows: job.windows, jobId: r.jobId, note: r.status };
+      const overrun = team.charge(r, moved, r.credits, job.reserved, `charged ${r.credits}, reserved ${job.reserved}`);
       Object.assign(job, { state: 'settled', charged: r.credits, finalBody: r.finalBody || null });
       return { settled: true, overrun };
     },

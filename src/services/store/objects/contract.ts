@@ -25,6 +25,19 @@ export interface LoraChargeRequest extends Movement {
   /** The reservation's windows, used when it lapsed. */
   windows: string[];
   credits: number;
+  /**
+   * Why Apiframe may have charged a LoRA the gateway cannot name (an answer without its id, or
+   * none in time): charged all the same, under the gateway's own `loraId`, never pending nor refunded.
+   */
+  unclear?: string;
+}
+
+/** What charging a LoRA moved: its charge (`overrun` of it beyond a lapsed reservation), or a duplicate's release. */
+export interface LoraChargeResult {
+  /** False when the LoRA was charged already (its new reservation, `released`, returned). */
+  charged: boolean;
+  overrun: number;
+  released: number;
 }
 
 export interface LoraRefundRequest extends Movement {
@@ -41,9 +54,10 @@ export interface ObjectOwnership {
   uploadUrlOwner(url: string): Promise<string | null>;
   /**
    * Apiframe accepted a LoRA's training: its reservation becomes a charge of `credits` (beyond
-   * a lapsed reservation, an overrun), the LoRA is the team's, and pending until its outcome.
+   * a lapsed reservation, an overrun), the LoRA is the team's, and pending until its outcome
+   * (unless `unclear`: then charged and noted so in the ledger, for the operator to look into).
    */
-  chargeLora(request: LoraChargeRequest): Promise<void>;
+  chargeLora(request: LoraChargeRequest): Promise<LoraChargeResult>;
   /** Refunds a LoRA's charge exactly once; the credits refunded, 0 when already refunded or unknown. */
   refundLora(request: LoraRefundRequest): Promise<number>;
   /** The LoRA's training succeeded (or it is gone): no longer pending. */

@@ -1,36 +1,43 @@
 // A LoRA's charge and its refund, each one script under the team's hash tag, moving credits the
 // way credits/lua.ts does (same ledger entries and aggregates).
-import { MONEY_ARGV, MONEY_KEYS, MOVE } from '../credits/lua.js';
+import { CHARGE, MONEY_ARGV, MONEY_KEYS, MOVE } from '../credits/lua.js';
 import { luaScript } from '../lua-script.js';
+import type { LoraChargeResult } from './contract.js';
 
 /**
  * The reservation becomes the LoRA's charge: a `settle` entry charging `credits` (what was
  * reserved moves nothing more; a lapsed reservation's price is an `overrun`). A LoRA already
- * charged gives its new reservation back. Returns 1 when charged now, 0 when it already was.
+ * charged gives its new reservation back. An `unclear` charge ('' for none) is noted so, never pending.
  */
 export const CHARGE_LORA = luaScript({
   name: 'gwChargeLora',
   keys: [...MONEY_KEYS, 'reservationHash', 'leasesZset', 'loraHash', 'pendingZset'],
-  argv: [...MONEY_ARGV, 'reservationId', 'loraId', 'keyId', 'model', 'windows', 'credits'],
-  body: `${MOVE}
+  argv: [...MONEY_ARGV, 'reservationId', 'loraId', 'keyId', 'model', 'windows', 'credits', 'unclear'],
+  body: `${CHARGE}
 credits = tonumber(credits)
 local r = redis.call('HMGET', reservationHash, 'keyId', 'credits', 'windows', 'model')
 redis.call('DEL', reservationHash)
 redis.call('ZREM', leasesZset, reservationId)
 if redis.call('EXISTS', loraHash) == 1 then
-  if r[1] then move('release', r[1], r[4], r[3], -tonumber(r[2]), loraId, reservationId, 'duplicate LoRA', nil) end
-  return 0
+  if not r[1] then return {0, 0, 0} end
+  move('release', r[1], r[4], r[3], -tonumber(r[2]), loraId, reservationId, 'duplicate LoRA', nil)
+  return {0, 0, tonumber(r[2])}
 end
 local reserved = 0
 if r[1] then reserved = tonumber(r[2]); windows = r[3] end
-local overrun = math.max(credits - reserved, 0)
-move('settle', keyId, model, windows, credits - overrun - reserved, loraId, reservationId, 'ACCEPTED', credits)
-if overrun > 0 then move('overrun', keyId, model, windows, overrun, loraId, reservationId, 'reservation lapsed', nil) end
-redis.call('HSET', loraHash, 'keyId', keyId, 'model', model, 'windows', windows, 'credits', credits, 'state', 'charged')
-redis.call('ZADD', pendingZset, now, loraId)
-return 1
+local note, state = 'ACCEPTED', 'charged'
+if unclear ~= '' then note, state = 'unclear: ' .. unclear, 'unclear' end
+local overrun = charge('settle', keyId, model, windows, credits, reserved, loraId, reservationId, note,
+  'reservation lapsed')
+redis.call('HSET', loraHash, 'keyId', keyId, 'model', model, 'windows', windows, 'credits', credits, 'state', state)
+if state == 'charged' then redis.call('ZADD', pendingZset, now, loraId) end
+return {1, overrun, 0}
 `,
-  decode: (charged: number) => charged === 1,
+  decode: ([charged, overrun, released]: [number, number, number]): LoraChargeResult => ({
+    charged: charged === 1,
+    overrun,
+    released,
+  }),
 });
 
 /** Refunds a charged LoRA: a `refund` entry of its charge, once. Returns the credits refunded. */

@@ -1,14 +1,14 @@
 // Object ownership in memory: the same records, charges and refunds as on Redis, moved on the
 // team's ledger of the memory state.
 import type { MemoryState, TeamLedger } from '../memory-state.js';
-import type { LoraChargeRequest, ObjectKind, ObjectOwnership } from './contract.js';
+import type { LoraChargeRequest, LoraChargeResult, ObjectKind, ObjectOwnership } from './contract.js';
 
 interface MemoryLora {
   keyId: string;
   model: string;
   windows: string[];
   credits: number;
-  state: 'charged' | 'refunded';
+  state: 'charged' | 'refunded' | 'unclear';
   pendingSince?: number;
 }
 
@@ -40,8 +40,9 @@ export function createMemoryObjects({ ledger }: MemoryState): ObjectOwnership {
 
     async chargeLora(r) {
       const id = idOf(r.team, 'lora', r.loraId);
-      const charged = chargeOnLedger(ledger(r.team), r, loras.has(id));
-      if (charged) loras.set(id, charged);
+      const { lora, ...moved } = chargeOnLedger(ledger(r.team), r, loras.has(id));
+      if (lora) loras.set(id, lora);
+      return moved;
     },
 
     async refundLora(r) {
@@ -72,29 +73,27 @@ export function createMemoryObjects({ ledger }: MemoryState): ObjectOwnership {
   };
 }
 
-/** CHARGE_LORA on the team's ledger: the charged LoRA, or undefined when it already was (its new reservation returned). */
-function chargeOnLedger(team: TeamLedger, r: LoraChargeRequest, known: boolean): MemoryLora | undefined {
+/** CHARGE_LORA on the team's ledger: what it moved, and the LoRA charged (none when it already was). */
+function chargeOnLedger(
+  team: TeamLedger,
+  r: LoraChargeRequest,
+  known: boolean,
+): LoraChargeResult & { lora?: MemoryLora } {
   const reservation = team.reservations.get(r.reservationId);
   team.reservations.delete(r.reservationId);
   const moved = { jobId: r.loraId, reservationId: r.reservationId };
   if (known) {
-    if (reservation) {
-      const { keyId, model, windows, credits } = reservation;
-      team.move(r, { kind: 'release', keyId, model, windows, credits: -credits, note: 'duplicate LoRA', ...moved });
-    }
-    return undefined;
+    if (!reservation) return { charged: false, overrun: 0, released: 0 };
+    const { keyId, model, windows, credits } = reservation;
+    team.move(r, { kind: 'release', keyId, model, windows, credits: -credits, note: 'duplicate LoRA', ...moved });
+    return { charged: false, overrun: 0, released: credits };
   }
   const windows = reservation?.windows ?? r.windows;
-  const reserved = reservation?.credits ?? 0;
-  const overrun = Math.max(r.credits - reserved, 0);
-  const charge = { keyId: r.keyId, model: r.model, windows, ...moved };
-  team.move(r, {
-    ...charge,
-    kind: 'settle',
-    credits: r.credits - overrun - reserved,
-    note: 'ACCEPTED',
-    charged: r.credits,
-  });
-  if (overrun > 0) team.move(r, { ...charge, kind: 'overrun', credits: overrun, note: 'reservation lapsed' });
-  return { keyId: r.keyId, model: r.model, windows, credits: r.credits, state: 'charged', pendingSince: r.now };
+  const note = r.unclear ? `unclear: ${r.unclear}` : 'ACCEPTED';
+  const charge = { kind: 'settle' as const, keyId: r.keyId, model: r.model, windows, note, ...moved };
+  const overrun = team.charge(r, charge, r.credits, reservation?.credits ?? 0, 'reservation lapsed');
+  const lora: MemoryLora = r.unclear
+    ? { keyId: r.keyId, model: r.model, windows, credits: r.credits, state: 'unclear' }
+    : { keyId: r.keyId, model: r.model, windows, credits: r.credits, state: 'charged', pendingSince: r.now };
+  return { charged: true, overrun, released: 0, lora };
 }

@@ -31,7 +31,7 @@ export function createRedisObjects({ redis, guarded }: RedisContext, ledgerReten
     chargeLora: (r) =>
       guarded(async () => {
         const keys = teamKeys(r.team);
-        await CHARGE_LORA.run(redis, {
+        return CHARGE_LORA.run(redis, {
           ...moneyInputs(r.team, r.windows[0]!, r, ledgerRetentionMs),
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
@@ -43,6 +43,7 @@ export function createRedisObjects({ redis, guarded }: RedisContext, ledgerReten
           model: r.model,
           windows: r.windows.join(','),
           credits: r.credits,
+          unclear: r.unclear ?? '',
         });
       }),
 
