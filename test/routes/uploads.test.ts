@@ -2,7 +2,7 @@
 // upload is the caller's team's, free of credits; an oversize file is refused with 413 once its
 // limit is passed, with no more than the limit forwarded; a body without a file, or with a file of
 // no supported kind, is a 400 with nothing forwarded at all.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGateway, type CreatedKey, type TestGateway } from '../helpers/gateway.js';
 import { fileOf, type FileType, uploadForm } from '../helpers/files.js';
 
@@ -40,9 +40,19 @@ describe('POST /v2/uploads', () => {
     expect(answer.body).toMatchObject({ kind: 'image', contentType: 'image/png', byteSize: 2 * MB });
     expect(answer.forwarded).toBeGreaterThan(2 * MB);
     const { store } = gw.app.services;
-    expect(await store.ownedObjects(key.team, 'upload', [answer.body.id])).toEqual([true]);
     expect(await store.uploadUrlOwner(answer.body.url)).toBe(key.team);
     expect((await gw.spend(key)).total).toBe(0);
+  });
+
+  it('keeps the record 24 hours, longer than Apiframe keeps the file', async () => {
+    const recordUpload = vi.spyOn(gw.app.services.store, 'recordUpload');
+    try {
+      const answer = await upload('png', 1000);
+      expect(answer.status).toBe(201);
+      expect(recordUpload).toHaveBeenCalledWith({ team: key.team, url: answer.body.url, ttlMs: 24 * 60 * 60 * 1000 });
+    } finally {
+      recordUpload.mockRestore();
+    }
   });
 
   it('answers 413 to a 60 MB video once 50 MB are passed, forwarding no more than the limit', async () => {
