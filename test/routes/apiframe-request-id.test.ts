@@ -66,6 +66,22 @@ describe('Apiframe-Request-Id', () => {
     expect(new Set(incoming.map((entry) => entry.reqId))).toEqual(new Set(gatewayIds));
   });
 
+  it('is readable by a browser page of an allowed origin, as is x-request-id', async () => {
+    const origin = 'https://app.example.com';
+    const browserKey = await gw.createKey({ allowedOrigins: [origin] });
+    const accepted = await gw.inject({
+      method: 'POST',
+      url: '/v2/images/generate',
+      headers: { origin, 'x-api-key': browserKey.key },
+      payload: SEED_BODY,
+    });
+    expect(accepted.statusCode).toBe(202);
+    expect(accepted.headers['apiframe-request-id']).toMatch(/^req_/);
+    expect(accepted.headers['access-control-allow-origin']).toBe(origin);
+    const exposed = String(accepted.headers['access-control-expose-headers']).toLowerCase().split(/,\s*/);
+    expect(exposed).toEqual(expect.arrayContaining(['apiframe-request-id', 'x-request-id']));
+  });
+
   it('is absent when the request never reached Apiframe, and is forgotten once answered', async () => {
     const refused = await gw.generate(key.key, { ...SEED_BODY, model: 'no-such-model' });
     expect(refused.statusCode).toBe(400);
