@@ -14,7 +14,7 @@ import type { ObjectReferences } from './job-operation.js';
 import type { Store } from './store/store.js';
 
 /** Distinct URLs one request may name, each one store read; a body naming more is refused, never cut short. */
-export const MAX_URLS = 64;
+const MAX_URLS = 64;
 
 /** What a body of Apiframe's spec names: its flux-lora LoRA, and every http(s) URL in it. */
 export function objectReferencesIn(body: Readonly<Record<string, unknown>>): ObjectReferences {
