@@ -7,8 +7,14 @@
 // as a server reading it would. A URL that differs only in what is dropped is therefore the same
 // upload, which can only refuse more, never less.
 
-/** Every http(s) URL in a text, wherever it stands (a prompt may carry image URLs). */
-const URL_IN_TEXT = /https?:[^\s"'<>]+/gi;
+/** The longest URL read; a longer one is refused, since a cut one could hide the file it names. */
+export const MAX_URL_LENGTH = 8192;
+/**
+ * Every http(s) URL in a text, wherever it stands (a prompt may carry image URLs), from every place
+ * one starts, so that a URL inside another (`https://proxy.example/?u=https://cdn…`) is found too;
+ * read no further than one character past MAX_URL_LENGTH, so that each costs a bounded time.
+ */
+const URL_IN_TEXT = new RegExp(`(?=(https?:[^\\s"'<>]{0,${MAX_URL_LENGTH}}))`, 'gi');
 /** Punctuation that ends a sentence rather than a URL: `see https://…/a.png.` */
 const TRAILING_PUNCTUATION = /[.,;:!?)\]}]+$/;
 
@@ -27,16 +33,25 @@ export function canonicalUploadUrl(text: string): string | undefined {
   return `https://${host}${port}${path}`;
 }
 
-/** The canonical URLs a text names, each as written and without trailing punctuation. */
-export function urlsInText(text: string): string[] {
-  const found: string[] = [];
-  for (const [match] of text.matchAll(URL_IN_TEXT)) {
-    for (const candidate of [match, match.replace(TRAILING_PUNCTUATION, '')]) {
-      const canonical = canonicalUploadUrl(candidate);
-      if (canonical !== undefined) found.push(canonical);
-    }
-  }
-  return found;
+/**
+ * The URLs a text names as written, one by one (the caller stops when it has read enough), and
+ * those it names percent-encoded (`?u=https%3A%2F%2Fcdn…`).
+ */
+export function* urlsWrittenIn(text: string): Generator<string> {
+  for (const [, written] of text.matchAll(URL_IN_TEXT)) yield written!;
+  if (!text.includes('%')) return;
+  for (const [, written] of text.replace(/%([0-7][0-9a-f])/gi, asciiCharacter).matchAll(URL_IN_TEXT)) yield written!;
+}
+
+/** The canonical URLs a URL as written may name: as it stands, and without trailing punctuation. */
+export function canonicalFormsOf(written: string): string[] {
+  return [written, written.replace(TRAILING_PUNCTUATION, '')]
+    .map(canonicalUploadUrl)
+    .filter((canonical) => canonical !== undefined);
+}
+
+function asciiCharacter(_escaped: string, hex: string): string {
+  return String.fromCharCode(Number.parseInt(hex, 16));
 }
 
 function decodedIfUnreserved(escaped: string, hex: string): string {

@@ -8,13 +8,15 @@
 // when it is another team's recorded upload and let through otherwise, since any public URL is a
 // valid input and an upload made around the gateway cannot be told from one. The spec names no
 // job field that carries an asset id; an asset's own `url` is checked when it is created.
-import { urlsInText } from '../domain/upload-urls.js';
+import { canonicalFormsOf, MAX_URL_LENGTH, urlsWrittenIn } from '../domain/upload-urls.js';
 import { errors, invalidInput } from '../errors.js';
 import type { ObjectReferences } from './job-operation.js';
 import type { Store } from './store/store.js';
 
 /** Distinct URLs one request may name, each one store read; a body naming more is refused, never cut short. */
 const MAX_URLS = 64;
+/** Places a URL starts that one request may hold (nested, repeated and encoded ones included): bounds the reading. */
+const MAX_URL_STARTS = 4 * MAX_URLS;
 
 /** What a body of Apiframe's spec names: its flux-lora LoRA, and every http(s) URL in it. */
 export function objectReferencesIn(body: Readonly<Record<string, unknown>>): ObjectReferences {
@@ -23,11 +25,22 @@ export function objectReferencesIn(body: Readonly<Record<string, unknown>>): Obj
   return { loras: typeof loraId === 'string' ? [loraId] : [], urls: urlsIn(inputs) };
 }
 
-/** The distinct canonical URLs in every string of `value`; a 400 past MAX_URLS. */
+/** The distinct canonical URLs in every string of `value`; a 400 for too many or too long a URL. */
 export function urlsIn(value: unknown): string[] {
-  const urls = new Set(stringsIn(value).flatMap(urlsInText));
-  if (urls.size > MAX_URLS) {
-    throw invalidInput({ $: [`names ${urls.size} URLs; at most ${MAX_URLS} are accepted in one request`] });
+  const urls = new Set<string>();
+  let starts = 0;
+  for (const text of stringsIn(value)) {
+    for (const written of urlsWrittenIn(text)) {
+      if (written.length > MAX_URL_LENGTH) {
+        throw invalidInput({ $: [`names a URL longer than ${MAX_URL_LENGTH} characters`] });
+      }
+      for (const canonical of canonicalFormsOf(written)) urls.add(canonical);
+      if (urls.size > MAX_URLS || ++starts > MAX_URL_STARTS) {
+        throw invalidInput({
+          $: [`names more than ${MAX_URLS} URLs; at most ${MAX_URLS} are accepted in one request`],
+        });
+      }
+    }
   }
   return [...urls];
 }

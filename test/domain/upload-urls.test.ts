@@ -1,7 +1,9 @@
 // The canonical form of an upload's URL: every spelling of the same CDN file is one URL, so a
 // request cannot name another team's upload by writing its URL differently.
 import { describe, expect, it } from 'vitest';
-import { canonicalUploadUrl, urlsInText } from '../../src/domain/upload-urls.js';
+import { canonicalFormsOf, canonicalUploadUrl, MAX_URL_LENGTH, urlsWrittenIn } from '../../src/domain/upload-urls.js';
+
+const urlsInText = (text: string) => [...urlsWrittenIn(text)].flatMap(canonicalFormsOf);
 
 const UPLOAD = 'https://cdn.apiframe.example/uploads/6f1c2a9e-2b4d-4c1e-9f3a-7d5e8b0c1a2f.png';
 
@@ -45,7 +47,7 @@ describe('canonicalUploadUrl', () => {
   });
 });
 
-describe('urlsInText', () => {
+describe('the URLs in a text', () => {
   it('finds URLs anywhere in a text, with and without the punctuation that follows them', () => {
     const shouting = UPLOAD.replace('https://cdn.apiframe', 'HTTPS://CDN.APIFRAME');
     const text = `${shouting} a cat, like (${UPLOAD}). Also:https://example.com/b.png?x`;
@@ -53,5 +55,16 @@ describe('urlsInText', () => {
     expect(found.filter((url) => url === UPLOAD)).toHaveLength(3);
     expect(found).toContain('https://example.com/b.png');
     expect(urlsInText('no links here, only http and https words')).toEqual([]);
+  });
+
+  it('finds a URL inside another, as written or percent-encoded', () => {
+    expect(urlsInText(`https://proxy.example/fetch?u=${UPLOAD}`)).toContain(UPLOAD);
+    expect(urlsInText(`https://proxy.example/fetch?u=${encodeURIComponent(UPLOAD)}`)).toContain(UPLOAD);
+  });
+
+  it('reads no URL further than one character past the longest it accepts', () => {
+    const [written] = urlsWrittenIn(`https://cdn.example/${'a'.repeat(2 * MAX_URL_LENGTH)}`);
+    expect(written!.length).toBeGreaterThan(MAX_URL_LENGTH);
+    expect(written!.length).toBeLessThan(MAX_URL_LENGTH + 10);
   });
 });

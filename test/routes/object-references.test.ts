@@ -43,7 +43,7 @@ describe('references in job bodies', () => {
     expect((await gw.generate(alice.key, seedreamWith('https://example.com/any.png'))).statusCode).toBe(202);
   });
 
-  it('refuses another team’s upload URL however it is spelt, and inside a prompt', async () => {
+  it('refuses another team’s upload URL however it is spelt, inside a prompt or another URL', async () => {
     const stolen = (await created(bob, '/v2/uploads', uploadForm(fileOf('png')))).url!;
     const host = new URL(stolen).host;
     const spellings = [
@@ -57,6 +57,7 @@ describe('references in job bodies', () => {
     const bodies = [
       ...spellings.map(seedreamWith),
       { ...SEED_BODY, prompt: `a cat in the style of ${stolen}, at dusk` },
+      seedreamWith(`https://proxy.example/fetch?u=${encodeURIComponent(stolen)}`),
       { ...SEED_BODY, prompt: `${stolen.toUpperCase().replace(/\/UPLOADS\/.*/, new URL(stolen).pathname)} a cat` },
     ];
     const [before, spent] = [submissions(), (await gw.spend(alice)).total];
@@ -79,6 +80,9 @@ describe('references in job bodies', () => {
     expect(submissions()).toBe(before);
     const atTheLimit = await gw.generate(alice.key, { ...SEED_BODY, prompt: urls.slice(0, 64).join(' ') });
     expect(atTheLimit.statusCode).toBe(202);
+    const manyStarts = await gw.generate(alice.key, { ...SEED_BODY, prompt: 'https:'.repeat(300) });
+    expect(manyStarts.statusCode).toBe(400);
+    expect(manyStarts.json().details).toEqual({ $: [expect.stringMatching(/64/)] });
   });
 
   it('refuses another team’s LoRA, and an unknown one, with the same 404, charging and sending nothing', async () => {
