@@ -3,7 +3,7 @@
 // createServices, shared as `app.services`), the plugins, the routes, and the hooks that start
 // and close the services with the app.
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DestinationStream } from 'pino';
@@ -40,6 +40,7 @@ export interface AppDeps {
 
 const deadlines = (config: Config) => ({ requestMs: config.REQUEST_TIMEOUT_MS, uploadMs: config.UPLOAD_TIMEOUT_MS });
 
+/** A caller's x-request-id fit to log (anything else is left out). */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function serverOptions(config: Config, logger: FastifyBaseLogger): FastifyHttpOptions<Server> {
@@ -57,11 +58,21 @@ function serverOptions(config: Config, logger: FastifyBaseLogger): FastifyHttpOp
         },
         handler,
       ),
-    genReqId: (request) => {
-      const given = request.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    // The gateway's own id of each request, never the caller's x-request-id: callers may repeat an
+    // id, and what is kept by it (Apiframe's request ids, logs, the ledger, what Apiframe is sent)
+    // must be this request's alone. The caller's id is logged beside it as callerRequestId.
+    genReqId: () => randomUUID(),
+    childLoggerFactory: (parent, bindings, options, request) => {
+      const callerRequestId = callerRequestIdOf(request);
+      return parent.child(callerRequestId ? { ...bindings, callerRequestId } : bindings, options);
     },
   };
+}
+
+/** The caller's own x-request-id, when it is one fit for the log. */
+function callerRequestIdOf(request: IncomingMessage): string | undefined {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : undefined;
 }
 
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {

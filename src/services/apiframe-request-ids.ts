@@ -3,7 +3,10 @@
 // the last one (Apiframe-Request-Id) to quote to Apiframe's support. Calls made for no request in
 // flight (background settlement, shared catalogue reads) are only logged.
 export function createApiframeRequestIds() {
-  /** By the gateway's request id: the last Apiframe request id its calls received, if any yet. */
+  /**
+   * By the gateway's request id (its own, one per request; never a caller's, which two requests
+   * may share): the last Apiframe request id its calls received, if any yet.
+   */
   const inFlight = new Map<string, string | null>();
   return {
     begin(requestId: string): void {

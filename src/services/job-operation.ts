@@ -42,7 +42,7 @@ export interface JobOperation<Body extends TSchema = TSchema> {
   price(body: Static<Body>, prices: Prices): number;
   /** Ids of earlier jobs the body works on: each must be a job of the caller's team. */
   jobReferences?(body: Static<Body>): string[];
-  /** Uploads, assets and LoRAs the body names: each must be the caller's team's (services/object-references.ts). */
+  /** Uploads and LoRAs the body names: each must be the caller's team's (services/object-references.ts). */
   objectReferences?(body: Static<Body>): ObjectReferences;
   /** Whether the body may carry `webhookUrl` and `webhookEvents`, which the gateway relays. */
   webhooks: boolean;
@@ -50,8 +50,7 @@ export interface JobOperation<Body extends TSchema = TSchema> {
 
 export interface ObjectReferences {
   loras?: string[];
-  assets?: string[];
-  /** URLs the body names, any of which may be an upload's. */
+  /** URLs the body names, in canonical form (domain/upload-urls.ts), any of which may be an upload's. */
   urls?: string[];
 }
 

@@ -149,7 +149,7 @@ function notOffered(name: string) {
   return invalidInput({ [name.includes(':') ? 'action' : 'model']: [`${name} is not offered by this gateway`] });
 }
 
-/** Refuses a body that names a job, upload, asset or LoRA of another team, or none, as not found. */
+/** Refuses a body that names a job, upload or LoRA of another team, or none, as not found. */
 async function checkReferences<S extends TSchema>(
   store: Store,
   operation: JobOperation<S>,

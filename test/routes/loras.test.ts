@@ -1,6 +1,6 @@
 // LoRAs through the gateway over real HTTP: training costs 2 credits (reserved, then charged when
-// Apiframe accepts), refunded exactly once when the training fails, whether a GET, the background
-// pass, or both at once see it; a team sees and touches only its own LoRAs, and another team's id
+// Apiframe accepts), refunded exactly once when the training fails, whether a GET, a listing, a
+// DELETE, the background pass, or a GET and the pass at once see it; a team sees and touches only its own LoRAs, and another team's id
 // is a 404 that never reaches Apiframe; a body Apiframe would refuse is a 4xx with nothing charged.
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -185,6 +185,34 @@ describe('refunds of failed trainings', () => {
       call(key, 'GET', `/v2/loras/${created.body.id}`),
     ]);
     expect(read.body).toMatchObject({ status: 'FAILED' });
+    expect(await ledgerOf(key)).toEqual([
+      ['reserve', 2],
+      ['settle', 0],
+      ['refund', -2],
+    ]);
+    expect((await gw.spend(key)).total).toBe(0);
+  });
+
+  it('refunds once when a listing sees the failure, however often it is listed', async () => {
+    const key = await gw.createKey();
+    const created = await train(key, 15, { name: 'listed [sim:fail]' });
+    for (let i = 0; i < 2; i += 1) {
+      const listed = await call(key, 'GET', '/v2/loras');
+      expect(listed.body.items).toEqual([expect.objectContaining({ id: created.body.id, status: 'FAILED' })]);
+    }
+    expect(await ledgerOf(key)).toEqual([
+      ['reserve', 2],
+      ['settle', 0],
+      ['refund', -2],
+    ]);
+    expect(await gw.app.services.store.pendingLoras(key.team, 10)).toEqual([]);
+  });
+
+  it('refunds once when a DELETE archives the failed training unseen', async () => {
+    const key = await gw.createKey();
+    const created = await train(key, 15, { name: 'archived [sim:fail]' });
+    expect((await call(key, 'DELETE', `/v2/loras/${created.body.id}`)).status).toBe(204);
+    expect((await call(key, 'DELETE', `/v2/loras/${created.body.id}`)).status).toBe(204);
     expect(await ledgerOf(key)).toEqual([
       ['reserve', 2],
       ['settle', 0],

@@ -42,9 +42,19 @@ describe('POST /v2/uploads', () => {
     expect(answer.body).toMatchObject({ kind: 'image', contentType: 'image/png', byteSize: 2 * MB });
     expect(answer.forwarded).toBeGreaterThan(2 * MB);
     const { store } = gw.app.services;
-    expect(await store.ownedObjects(key.team, 'upload', [answer.body.id])).toEqual([true]);
     expect(await store.uploadUrlOwner(answer.body.url)).toBe(key.team);
     expect((await gw.spend(key)).total).toBe(0);
+  });
+
+  it('keeps the record 24 hours, longer than Apiframe keeps the file', async () => {
+    const recordUpload = vi.spyOn(gw.app.services.store, 'recordUpload');
+    try {
+      const answer = await upload('png', 1000);
+      expect(answer.status).toBe(201);
+      expect(recordUpload).toHaveBeenCalledWith({ team: key.team, url: answer.body.url, ttlMs: 24 * 60 * 60 * 1000 });
+    } finally {
+      recordUpload.mockRestore();
+    }
   });
 
   it('answers 413 to a 60 MB video once 50 MB are passed, forwarding no more than the limit', async () => {

@@ -1,50 +1,14 @@
 // The simulator over real HTTP: every job-submitting operation of Apiframe's spec answers 202 and
-// its job completes with the creditCost the catalogue's rule makes of the request; bad models,
-// fields, durations, counts and parents are refused like Apiframe refuses them; GET /v2/models
-// answers the catalogue in the spec's shape.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
-import { expectApiframeJob } from '../helpers/job-shape.js';
+// its job completes with the creditCost the catalogue's rule makes of the request, actions run on
+// their parents, and the [sim:…] directives reach every operation. Refusals are in
+// refusals.test.ts, the catalogue in catalogue.test.ts.
+import { describe, expect, it } from 'vitest';
+import { useSimulator } from '../helpers/simulator-calls.js';
 
-const API_KEY = 'afk_simulator_operations_test';
 const IMAGE = 'https://example.com/cat.png';
 const VIDEO = 'https://example.com/cat.mp4';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** An answer's JSON, read as loosely as `app.inject(…).json()` reads it: the assertions check it. */
-// biome-ignore lint/suspicious/noExplicitAny: as above
-type Json = any;
-
-let sim: Simulator;
-
-beforeAll(async () => {
-  sim = await startSimulator({ apiKey: API_KEY, jobDurationMs: 0, prices: { 'suno:cover': 11 } });
-});
-afterAll(() => sim.close());
-
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${sim.url}${path}`, {
-    method,
-    headers: {
-      'x-api-key': API_KEY,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Json };
-}
-
-/** Submits, expects 202 `{ jobId, status: 'QUEUED' }`, and returns the job once it is terminal. */
-async function run(path: string, body: Record<string, unknown>) {
-  const accepted = await call('POST', path, body);
-  expect(accepted, JSON.stringify(accepted.body)).toMatchObject({ status: 202, body: { status: 'QUEUED' } });
-  expect(accepted.body.jobId).toMatch(UUID);
-  const job = await call('GET', `/v2/jobs/${accepted.body.jobId}`);
-  expect(job.status).toBe(200);
-  expectApiframeJob(job.body);
-  return job.body;
-}
+const { call, run } = useSimulator({ prices: { 'suno:cover': 11 } });
 
 /** What the completed job's result lists: `count` images, videos or tracks. */
 const images = (count: number) => ({ kind: 'images', count });
@@ -167,90 +131,6 @@ describe('every job-submitting operation', () => {
   });
 });
 
-describe('refusals', () => {
-  it.each([
-    ['/v2/images/generate', { model: 'kling-2.6', prompt: 'a cat' }, 'model'],
-    ['/v2/images/generate', { model: 'no-such-model', prompt: 'a cat' }, 'model'],
-    ['/v2/videos/generate', { prompt: 'a cat' }, 'model'],
-    ['/v2/music/generate', { model: 'seedream-4', prompt: 'a cat' }, 'model'],
-    ['/v2/images/upscale', { model: 'seedream-4', prompt: 'a cat' }, 'model'],
-    ['/v2/images/generate', { model: 'seedream-4' }, 'prompt'],
-    ['/v2/images/generate', { model: 'seedream-4', prompt: 'x'.repeat(2001) }, 'prompt'],
-    ['/v2/images/background-remove', { model: 'bria-bg-remove', briaBgRemoveParams: {} }, 'briaBgRemoveParams.image'],
-    [
-      '/v2/images/edit',
-      { model: 'flux-fill-pro', fluxFillParams: { image: IMAGE, prompt: 'a' } },
-      'fluxFillParams.mode',
-    ],
-    ['/v2/videos/generate', { model: 'kling-2.6', prompt: 'a', klingParams: { duration: 7 } }, 'klingParams.duration'],
-    [
-      '/v2/videos/upscale',
-      { model: 'topaz-video-upscale', topazVideoParams: { video: VIDEO, target_resolution: '8k', target_fps: 30 } },
-      'topazVideoParams.target_resolution',
-    ],
-    [
-      '/v2/images/generate',
-      { model: 'gpt-image-1.5', prompt: 'a', gptImageParams: { number_of_images: 11 } },
-      'gptImageParams.number_of_images',
-    ],
-    ['/v2/music/generate', { model: 'mureka', prompt: 'a', murekaParams: { n: 0 } }, 'murekaParams.n'],
-    ['/v2/images/midjourney/action', { action: 'zoom', parentJobId: crypto.randomUUID() }, 'action'],
-    ['/v2/images/midjourney/action', { action: 'upsample', parentJobId: crypto.randomUUID() }, 'index'],
-    ['/v2/music/suno/action', { action: 'add_vocals', parentJobId: crypto.randomUUID() }, 'prompt'],
-    ['/v2/music/suno/action', { action: 'stems', parentJobId: 'not-a-uuid' }, 'parentJobId'],
-  ])('POST %s %j answers 400 naming %s, and creates no job', async (path, body, field) => {
-    const before = (await call('GET', '/v2/jobs?limit=100')).body.jobs.length;
-    const refused = await call('POST', path, body);
-    expect(refused).toMatchObject({ status: 400, body: { error: 'Validation failed' } });
-    expect(Object.keys(refused.body.details)).toEqual([field]);
-    expect((await call('GET', '/v2/jobs?limit=100')).body.jobs.length).toBe(before);
-  });
-
-  it('answers 400 to a body that is not a JSON object', async () => {
-    for (const body of ['[1]', 'null', '{"model":']) {
-      const response = await fetch(`${sim.url}/v2/videos/generate`, {
-        method: 'POST',
-        headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
-        body,
-      });
-      expect(response.status).toBe(400);
-      expect(await response.json()).toMatchObject({ error: 'Validation failed', details: { $: ['Invalid JSON'] } });
-    }
-  });
-
-  it('answers 404 to an action on a job that does not exist', async () => {
-    for (const [path, body] of [
-      ['/v2/images/midjourney/action', { action: 'upsample', index: 1, parentJobId: crypto.randomUUID() }],
-      ['/v2/music/suno/action', { action: 'extend', parentJobId: crypto.randomUUID() }],
-    ] as const) {
-      expect(await call('POST', path, body)).toEqual({ status: 404, body: { error: 'Parent job not found' } });
-    }
-  });
-
-  it('answers 409 to an action its parent does not allow', async () => {
-    const seedream = await run('/v2/images/generate', { model: 'seedream-4', prompt: 'a cat' });
-    const grid = await run('/v2/images/generate', { model: 'midjourney', prompt: 'a cat' });
-    const failed = await run('/v2/images/generate', { model: 'midjourney', prompt: 'a cat [sim:fail]' });
-    for (const body of [
-      { action: 'upsample', index: 1, parentJobId: seedream.id },
-      { action: 'pan', direction: 'up', parentJobId: grid.id },
-      { action: 'upsample', index: 1, parentJobId: failed.id },
-    ]) {
-      expect((await call('POST', '/v2/images/midjourney/action', body)).status).toBe(409);
-    }
-  });
-
-  it('asks for the key on submissions', async () => {
-    const response = await call(
-      'POST',
-      '/v2/images/generate',
-      { model: 'seedream-4', prompt: 'a' },
-      { 'x-api-key': 'x' },
-    );
-    expect(response).toEqual({ status: 401, body: { error: 'Invalid API key' } });
-  });
-});
-
 describe('directives on every operation', () => {
   it('reads them from any string of a body without a prompt, percent-encoded in a URL too', async () => {
     const failed = await run('/v2/images/background-remove', {
@@ -280,64 +160,5 @@ describe('directives on every operation', () => {
     const song = await run('/v2/music/generate', { model: 'suno', prompt: 'a song [sim:then][sim:fail]' });
     const stems = await run('/v2/music/suno/action', { action: 'stems', index: 2, parentJobId: song.id });
     expect(stems).toMatchObject({ status: 'FAILED', creditCost: 0 });
-  });
-});
-
-describe('GET /v2/models', () => {
-  it('answers the catalogue in the spec’s shape, without a key', async () => {
-    const response = await fetch(`${sim.url}/v2/models`);
-    expect(response.status).toBe(200);
-    const { models } = (await response.json()) as { models: Record<string, unknown>[] };
-    for (const model of models) {
-      expect(model).toMatchObject({
-        id: expect.any(String),
-        label: expect.any(String),
-        description: expect.any(String),
-        modality: expect.toBeOneOf(['image', 'video', 'music']),
-        pricingMode: expect.toBeOneOf(['flat', 'per-second', 'per-output']),
-        costMin: expect.any(Number),
-        costMax: expect.any(Number),
-      });
-      expect(model.costMin as number).toBeLessThanOrEqual(model.costMax as number);
-    }
-    expect(new Set(models.map((model) => model.pricingMode))).toEqual(new Set(['flat', 'per-second', 'per-output']));
-    expect(models.find((model) => model.id === 'seedream-4')).toMatchObject({
-      pricingMode: 'flat',
-      costMin: 3,
-      costMax: 3,
-    });
-    expect(models.find((model) => model.id === 'kling-2.6')).toMatchObject({ pricingMode: 'per-second', costMax: 7 });
-    expect(models.find((model) => model.id === 'gpt-image-1.5')).toMatchObject({
-      pricingMode: 'per-output',
-      costMax: 5,
-    });
-    expect(models.some((model) => /midjourney:|suno:|action/.test(String(model.id)))).toBe(false);
-  });
-
-  it('has a model for every operation that takes one', async () => {
-    const { body } = await call('GET', '/v2/models');
-    expect(new Set(body.models.map((model: { operation: string }) => model.operation))).toEqual(
-      new Set([
-        'images/generate',
-        'images/upscale',
-        'images/edit',
-        'images/background-remove',
-        'videos/generate',
-        'videos/upscale',
-        'videos/edit',
-        'music/generate',
-      ]),
-    );
-  });
-
-  it('filters by modality and refuses an unknown one with 400', async () => {
-    const videos = await call('GET', '/v2/models?modality=video');
-    expect(videos.body.models.length).toBeGreaterThan(0);
-    expect(videos.body.models.every((model: { modality: string }) => model.modality === 'video')).toBe(true);
-    const refused = await call('GET', '/v2/models?modality=sound');
-    expect(refused).toMatchObject({
-      status: 400,
-      body: { error: 'Validation failed', details: { modality: [expect.any(String)] } },
-    });
   });
 });

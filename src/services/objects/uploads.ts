@@ -1,9 +1,11 @@
 // POST /v2/uploads through the gateway: free of credits, the file streamed straight on to Apiframe
 // (its kind sniffed from its first bytes and its size held to Apiframe's limit for that kind on
-// the way), and the upload Apiframe created recorded as the caller's team's, by id and by URL.
+// the way), and the upload Apiframe created recorded as the caller's team's by its URL (how
+// requests name it; nothing asks by its id).
 import type { Readable } from 'node:stream';
 import { invalidInput } from '../../errors.js';
 import { parseJson } from '../../domain/jobs.js';
+import { canonicalUploadUrl } from '../../domain/upload-urls.js';
 import { sniffFile, UPLOAD_LIMITS } from '../../domain/uploads.js';
 import type { Caller } from '../caller.js';
 import type { GatewayAnswer } from '../gateway-answer.js';
@@ -41,12 +43,9 @@ export function createUploads(deps: { store: Store; upstream: UpstreamClient }) 
     const form = await checkedForm({ body, contentType, rules: UPLOAD_RULES });
     const response = await form.send(upstream, 'upload', '/v2/uploads', requestId);
     if (response.status !== 201) throw upstreamRefusal(response);
-    const created = parseJson(response.body) as { id?: unknown; url?: unknown } | undefined;
-    if (typeof created?.id === 'string') {
-      const url = typeof created.url === 'string' ? created.url : undefined;
-      const record = { kind: 'upload' as const, id: created.id, ...(url && { url }), ttlMs: UPLOAD_RECORD_TTL_MS };
-      await store.recordObject({ team: caller.key.team, ...record });
-    }
+    const created = parseJson(response.body) as { url?: unknown } | undefined;
+    const url = typeof created?.url === 'string' ? canonicalUploadUrl(created.url) : undefined;
+    if (url) await store.recordUpload({ team: caller.key.team, url, ttlMs: UPLOAD_RECORD_TTL_MS });
     return { status: response.status, body: response.body } satisfies GatewayAnswer;
   }
 

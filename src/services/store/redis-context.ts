@@ -78,7 +78,7 @@ export function teamKeys(team: string) {
     pollLock: (jobId: string) => `${tag}:poll-lock:${jobId}`,
     delivery: (id: string) => `${tag}:delivery:${id}`,
     deliveries: `${tag}:deliveries`,
-    /** An upload, asset or LoRA the team created (a LoRA's hash also holds its charge). */
+    /** An asset or LoRA the team created (a LoRA's hash also holds its charge). */
     object: (kind: string, id: string) => `${tag}:obj:${kind}:${id}`,
     /** The team's LoRAs whose training may still fail, by when they were accepted. */
     pendingLoras: `${tag}:loras-pending`,

@@ -1,19 +1,23 @@
-// Ownership of what teams create upstream outside jobs: uploads (id and URL), assets and LoRAs,
-// recorded by the team that created them, so that only that team can read, list, delete or name
-// them in a request. A LoRA's record also holds its training charge, refunded exactly once if
+// Ownership of what teams create upstream outside jobs: uploads (by URL, which is how requests name
+// them), assets and LoRAs, recorded by the team that created them, so that only that team can
+// read, list, delete or name them in a request. A LoRA's record also holds its training charge, refunded exactly once if
 // the training fails.
 import type { Movement } from '../credits/contract.js';
 
-export type ObjectKind = 'upload' | 'asset' | 'lora';
+export type ObjectKind = 'asset' | 'lora';
 
 export interface ObjectRecord {
   team: string;
-  kind: 'upload' | 'asset';
+  kind: 'asset';
   id: string;
-  /** An upload's CDN URL, which job bodies name instead of its id. */
-  url?: string;
-  /** How long the record is kept (uploads live upstream for an hour or two); for ever when absent. */
-  ttlMs?: number;
+}
+
+export interface UploadRecord {
+  team: string;
+  /** The upload's CDN URL, canonical (domain/upload-urls.ts): requests name an upload by its URL, never its id. */
+  url: string;
+  /** How long the record is kept (uploads live upstream for an hour or two). */
+  ttlMs: number;
 }
 
 export interface LoraChargeRequest extends Movement {
@@ -48,6 +52,8 @@ export interface LoraRefundRequest extends Movement {
 
 export interface ObjectOwnership {
   recordObject(record: ObjectRecord): Promise<void>;
+  /** Records an upload's owner by its URL, in one write (no moment when the URL is unowned). */
+  recordUpload(record: UploadRecord): Promise<void>;
   /** For each of `ids`, whether `team` created the object of that kind. */
   ownedObjects(team: string, kind: ObjectKind, ids: string[]): Promise<boolean[]>;
   /** The team that uploaded the file at `url`, or null when no team did (or its record expired). */

@@ -13,29 +13,28 @@ interface MemoryLora {
 }
 
 export function createMemoryObjects({ ledger }: MemoryState): ObjectOwnership {
-  /** Expiry (ms) of each object by `team|kind|id`; Infinity when kept for ever. */
-  const objects = new Map<string, number>();
+  /** Each asset the teams created, by `team|kind|id`. */
+  const objects = new Set<string>();
   const uploadUrls = new Map<string, { team: string; until: number }>();
   const loras = new Map<string, MemoryLora>();
   const idOf = (team: string, kind: ObjectKind, id: string) => `${team}|${kind}|${id}`;
-  const live = (until: number | undefined) => until !== undefined && until > Date.now();
 
   return {
-    async recordObject({ team, kind, id, url, ttlMs }) {
-      const until = ttlMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + ttlMs;
-      objects.set(idOf(team, kind, id), until);
-      if (url !== undefined) uploadUrls.set(url, { team, until });
+    async recordObject({ team, kind, id }) {
+      objects.add(idOf(team, kind, id));
+    },
+
+    async recordUpload({ team, url, ttlMs }) {
+      uploadUrls.set(url, { team, until: Date.now() + ttlMs });
     },
 
     async ownedObjects(team, kind, ids) {
-      return ids.map((id) =>
-        kind === 'lora' ? loras.has(idOf(team, kind, id)) : live(objects.get(idOf(team, kind, id))),
-      );
+      return ids.map((id) => (kind === 'lora' ? loras : objects).has(idOf(team, kind, id)));
     },
 
     async uploadUrlOwner(url) {
       const owner = uploadUrls.get(url);
-      return owner && live(owner.until) ? owner.team : null;
+      return owner && owner.until > Date.now() ? owner.team : null;
     },
 
     async chargeLora(r) {

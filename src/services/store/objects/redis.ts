@@ -1,5 +1,6 @@
-// Object ownership on Redis: one key per object under its team's tag (an upload's expiring), an
-// upload's URL owner under a digest of the URL, a LoRA's charge and refund by ./lua.ts.
+// Object ownership on Redis: one key per asset or LoRA under its team's tag, an upload's owner
+// under a digest of its URL (one expiring SET, so it is never half written), a LoRA's charge and
+// refund by ./lua.ts.
 import { createHash } from 'node:crypto';
 import { moneyInputs } from '../credits/redis.js';
 import { teamKeys, uploadUrlKey, type RedisContext } from '../redis-context.js';
@@ -10,13 +11,14 @@ const digest = (url: string) => createHash('sha256').update(url).digest('base64u
 
 export function createRedisObjects({ redis, guarded }: RedisContext, ledgerRetentionMs: number): ObjectOwnership {
   return {
-    recordObject: ({ team, kind, id, url, ttlMs }) =>
+    recordObject: ({ team, kind, id }) =>
       guarded(async () => {
-        const key = teamKeys(team).object(kind, id);
-        await (ttlMs === undefined ? redis.set(key, '1') : redis.set(key, '1', 'PX', ttlMs));
-        if (url === undefined) return;
-        const urlKey = uploadUrlKey(digest(url));
-        await (ttlMs === undefined ? redis.set(urlKey, team) : redis.set(urlKey, team, 'PX', ttlMs));
+        await redis.set(teamKeys(team).object(kind, id), '1');
+      }),
+
+    recordUpload: ({ team, url, ttlMs }) =>
+      guarded(async () => {
+        await redis.set(uploadUrlKey(digest(url)), team, 'PX', ttlMs);
       }),
 
     ownedObjects: (team, kind, ids) =>
