@@ -45,7 +45,7 @@ export function createJobReservation(deps: JobReservationDeps) {
       requestId,
       leaseUntil: now + reservationLeaseMs,
     });
-    if (!reservation.ok) {
+    if (!reservation.ok && 'available' in reservation) {
       const available = reservation.available;
       throw withExtras(new errors.InsufficientCredits(), { creditsRequired: credits, creditsAvailable: available });
     }

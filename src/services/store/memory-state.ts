@@ -8,6 +8,7 @@ import { emptyAggregateCell, type AggregateCell, type LedgerEntry, type LedgerKi
 import type { Reservation } from '../../domain/reservations.js';
 import type { Movement } from './credits/contract.js';
 import type { Position } from './cursor.js';
+import { RequestWindows } from './request-limits/memory.js';
 
 export interface MemoryJob extends JobRecord {
   windows: string[];
@@ -118,6 +119,8 @@ export interface MemoryState {
   teams: Map<string, TeamRecord>;
   ledgers: Map<string, TeamLedger>;
   ledger(team: string): TeamLedger;
+  /** Per-key request windows, counted by reservations, polls and on their own. */
+  requests: RequestWindows;
 }
 
 export function createMemoryState(ledgerRetentionMs: number): MemoryState {
@@ -125,6 +128,7 @@ export function createMemoryState(ledgerRetentionMs: number): MemoryState {
   return {
     teams: new Map(),
     ledgers,
+    requests: new RequestWindows(),
     ledger(team) {
       const found = ledgers.get(team) ?? new TeamLedger(team, ledgerRetentionMs);
       ledgers.set(team, found);

@@ -10,6 +10,7 @@ import { createMemoryChanges, createMemoryKeyRecords } from './keys/memory.js';
 import { createMemoryState } from './memory-state.js';
 import { createMemoryPriceCatalogue } from './prices/memory.js';
 import { createMemoryObjects } from './objects/memory.js';
+import { createMemoryRequestLimits } from './request-limits/memory.js';
 import type { Store } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -29,6 +30,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     ...createMemoryDeliveries(),
     ...createMemoryPriceCatalogue(),
     ...createMemoryObjects(state),
+    ...createMemoryRequestLimits(state.requests),
     ...createMemoryCoordination(state),
   };
 }

@@ -82,6 +82,8 @@ export function teamKeys(team: string) {
     object: (kind: string, id: string) => `${tag}:obj:${kind}:${id}`,
     /** The team's LoRAs whose training may still fail, by when they were accepted. */
     pendingLoras: `${tag}:loras-pending`,
+    /** A key's window of requests for one rate-limit policy. */
+    requests: (policy: string, keyId: string) => `${tag}:rl:${policy}:${keyId}`,
   };
 }
 

@@ -20,6 +20,8 @@ import { PRICE_SCRIPTS } from './prices/lua.js';
 import { createRedisPriceCatalogue } from './prices/redis.js';
 import { OBJECT_SCRIPTS } from './objects/lua.js';
 import { createRedisObjects } from './objects/redis.js';
+import { REQUEST_LIMIT_SCRIPTS } from './request-limits/lua.js';
+import { createRedisRequestLimits } from './request-limits/redis.js';
 import { createRedisContext, type RedisStoreOptions } from './redis-context.js';
 import type { Store } from './store.js';
 
@@ -33,6 +35,7 @@ const SCRIPTS = [
   ...DELIVERY_SCRIPTS,
   ...PRICE_SCRIPTS,
   ...OBJECT_SCRIPTS,
+  ...REQUEST_LIMIT_SCRIPTS,
   ...COORDINATION_SCRIPTS,
 ];
 
@@ -50,6 +53,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
     ...createRedisDeliveries(context),
     ...createRedisPriceCatalogue(context),
     ...createRedisObjects(context, options.ledgerRetentionMs),
+    ...createRedisRequestLimits(context),
     ...coordination,
     close: async () => {
       stopChanges();

@@ -9,6 +9,7 @@ import type { Jobs } from './jobs/contract.js';
 import type { ChangeNotifications, KeyRecords } from './keys/contract.js';
 import type { PriceCatalogueRecords } from './prices/contract.js';
 import type { ObjectOwnership } from './objects/contract.js';
+import type { RequestLimits } from './request-limits/contract.js';
 
 export type Store = KeyRecords &
   ChangeNotifications &
@@ -18,4 +19,5 @@ export type Store = KeyRecords &
   DeliveryQueue &
   PriceCatalogueRecords &
   ObjectOwnership &
+  RequestLimits &
   Coordination;

@@ -4,6 +4,7 @@
 import type { BudgetCheck } from '../../../domain/budgets.js';
 import type { CallerWebhook } from '../../../domain/jobs.js';
 import type { AggregateCell, LedgerEntry } from '../../../domain/ledger.js';
+import type { RequestCount, RequestQuota } from '../../../domain/request-limits.js';
 import type { ExpiredReservation } from '../../../domain/reservations.js';
 
 /** Who asked for a movement of credits, and when: recorded in its ledger entry. */
@@ -23,9 +24,18 @@ export interface ReserveRequest extends Movement {
   keyBudget: BudgetCheck | null;
   teamBudget: BudgetCheck | null;
   leaseUntil: number;
+  /** The key's budget of requests this submission is counted in, before anything is reserved. */
+  quota?: RequestQuota;
 }
 
-export type ReserveResult = { ok: true } | { ok: false; available: number };
+/**
+ * Reserved; or refused because a budget has only `available` credits left, or because the
+ * request is over its quota (nothing reserved either way). `counted`: where the request left
+ * its quota's window, when it had one.
+ */
+export type ReserveResult = ({ ok: true } | { ok: false; available: number } | { ok: false; overQuota: true }) & {
+  counted?: RequestCount;
+};
 
 export interface ReleaseRequest extends Movement {
   team: string;

@@ -8,6 +8,7 @@
 // - the day's aggregate hash adds the credits and counts the entry, per key and model, under
 //   fields `<keyId>|<model>|<metric>`, so reports never read the ledger.
 import { luaScript } from '../lua-script.js';
+import { COUNT } from '../request-limits/lua.js';
 import type { AttachResult, ReserveResult, SettleResult } from './contract.js';
 
 /** The inputs every money script starts with: where credits are counted, and who moves them when. */
@@ -71,23 +72,45 @@ local function charge(kind, keyId, model, windows, credits, reserved, jobId, res
 end
 `;
 
-/** Reserves `credits` within the budgets; {1, -1} when reserved, {0, available} when a budget would be exceeded. */
+/**
+ * Counts the request in its key's window (COUNT; not when `perMinute` is '0'), then reserves
+ * `credits` within the budgets: {1, -1, …} when reserved, {0, available, …} when a budget would
+ * be exceeded, {2, 0, …} when the request is over its quota; then the count and the ms until
+ * its window closes.
+ */
 export const RESERVE = luaScript({
   name: 'gwReserve',
-  keys: [...MONEY_KEYS, 'reservationHash', 'leasesZset'],
-  argv: [...MONEY_ARGV, 'credits', 'keyId', ...BUDGET_ARGV, 'windows', 'reservationId', 'model', 'leaseUntil'],
-  body: `${MOVE}
+  keys: [...MONEY_KEYS, 'reservationHash', 'leasesZset', 'requestCounter'],
+  argv: [
+    ...MONEY_ARGV,
+    'credits',
+    'keyId',
+    ...BUDGET_ARGV,
+    'windows',
+    'reservationId',
+    'model',
+    'leaseUntil',
+    'perMinute',
+    'windowMs',
+  ],
+  body: `${MOVE}${COUNT}
+local count, resetMs = countRequest(requestCounter, perMinute, windowMs)
+if count > tonumber(perMinute) then return {2, 0, count, resetMs} end
 credits = tonumber(credits)
 local available = room(keyId, keyWindow, keyLimit, teamWindow, teamLimit)
 if available ~= nil and available < credits then
-  return {0, math.max(available, 0)}
+  return {0, math.max(available, 0), count, resetMs}
 end
 move('reserve', keyId, model, windows, credits, '', reservationId, '', nil)
 redis.call('HSET', reservationHash, 'keyId', keyId, 'model', model, 'credits', credits, 'windows', windows)
 redis.call('ZADD', leasesZset, leaseUntil, reservationId)
-return {1, -1}
+return {1, -1, count, resetMs}
 `,
-  decode: ([ok, available]: [number, number]): ReserveResult => (ok === 1 ? { ok: true } : { ok: false, available }),
+  decode: ([outcome, available, count, resetMs]: [number, number, number, number]): ReserveResult => {
+    const counted = count > 0 ? { counted: { count, resetMs } } : {};
+    if (outcome === 1) return { ok: true, ...counted };
+    return outcome === 2 ? { ok: false, overQuota: true, ...counted } : { ok: false, available, ...counted };
+  },
 });
 
 /** Returns a reservation's credits; 0 when it was already gone. */

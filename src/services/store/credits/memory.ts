@@ -1,4 +1,5 @@
 // Credits in memory: the same moves as the Redis scripts, on the team's ledger.
+import { isOverQuota } from '../../../domain/request-limits.js';
 import type { MemoryState, TeamLedger } from '../memory-state.js';
 import type { AttachRequest, Credits, Spend } from './contract.js';
 
@@ -22,16 +23,22 @@ function retakeLapsed(team: TeamLedger, r: AttachRequest): number {
 /** Reservations: taken and returned with their ledger entries, their leases kept on them. */
 function createMemoryReservations({
   ledger,
+  requests,
 }: MemoryState): Pick<Credits, 'reserve' | 'release' | 'renewLease' | 'expiredReservations'> {
   return {
     async reserve(r) {
+      const count = r.quota?.perMinute ? requests.count(r.team, r.quota, r.now) : undefined;
+      const counted = count ? { counted: count } : {};
+      if (r.quota && count && isOverQuota(r.quota, count)) return { ok: false, overQuota: true, ...counted };
       const team = ledger(r.team);
       const available = team.room(r);
-      if (available !== null && available < r.credits) return { ok: false, available: Math.max(available, 0) };
+      if (available !== null && available < r.credits) {
+        return { ok: false, available: Math.max(available, 0), ...counted };
+      }
       const { keyId, model, credits, windows, leaseUntil } = r;
       team.move(r, { kind: 'reserve', keyId, model, windows, credits, reservationId: r.reservationId });
       team.reservations.set(r.reservationId, { keyId, model, credits, windows, leaseUntil });
-      return { ok: true };
+      return { ok: true, ...counted };
     },
 
     async release(r) {

@@ -4,6 +4,7 @@ import { windowOf, type BudgetCheck } from '../../../domain/budgets.js';
 import { emptyAggregateCell, type AggregateCell, type LedgerEntry, type LedgerKind } from '../../../domain/ledger.js';
 import type { ExpiredReservation } from '../../../domain/reservations.js';
 import { teamKeys, type RedisContext } from '../redis-context.js';
+import { countInputs } from '../request-limits/redis.js';
 import type { Credits, Movement, Spend } from './contract.js';
 import { ATTACH, RELEASE, RESERVE, SETTLE } from './lua.js';
 
@@ -82,6 +83,7 @@ function createRedisReservations(
           reservationId: r.reservationId,
           model: r.model,
           leaseUntil: r.leaseUntil,
+          ...countInputs(r.team, r.quota),
         });
       }),
 

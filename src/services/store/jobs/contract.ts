@@ -1,6 +1,7 @@
 // Recorded jobs: reading them, sharing polls of Apiframe between callers, listing, and the
 // reconciler's queue of pending jobs.
 import type { JobRecord } from '../../../domain/jobs.js';
+import type { RequestCount, RequestQuota } from '../../../domain/request-limits.js';
 import type { Position } from '../cursor.js';
 
 /**
@@ -13,6 +14,12 @@ export type PollDecision =
   | { action: 'final' | 'snapshot'; record: JobRecord; body: string }
   | { action: 'fetch' | 'due'; record: JobRecord; stale: { body: string; at: number } | null }
   | { action: 'wait'; record: JobRecord };
+
+/** A poll counted in its key's quota: no decision when the job is unknown or the poll over its quota. */
+export interface CountedPoll {
+  counted: RequestCount;
+  decision: PollDecision | null;
+}
 
 export interface JobPage {
   jobs: JobRecord[];
@@ -41,6 +48,15 @@ export interface Jobs {
     snapshotMaxAgeMs: number,
     lockMs: number,
   ): Promise<PollDecision | null>;
+  /** pollJob counting the poll in `quota` first, in the same step: over the quota, nothing is read. */
+  countedPollJob(
+    team: string,
+    jobId: string,
+    now: number,
+    snapshotMaxAgeMs: number,
+    lockMs: number,
+    quota: RequestQuota,
+  ): Promise<CountedPoll>;
   /** Keeps the latest non-terminal state of a job for other pollers, and frees the fetch lock. */
   saveSnapshot(team: string, jobId: string, body: string, now: number): Promise<void>;
   listJobs(request: ListJobsRequest): Promise<JobPage>;

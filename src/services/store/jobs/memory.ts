@@ -1,28 +1,45 @@
 // Jobs in memory, kept on their team's ledger beside the credits they hold.
 import { isAfter } from '../cursor.js';
 import { copyJob, newestFirst, type MemoryState } from '../memory-state.js';
-import type { Jobs } from './contract.js';
+import { isOverQuota } from '../../../domain/request-limits.js';
+import type { Jobs, PollDecision } from './contract.js';
 
-export function createMemoryJobs({ ledger, ledgers }: MemoryState): Jobs {
+export function createMemoryJobs({ ledger, ledgers, requests }: MemoryState): Jobs {
+  /** POLL_JOB's decision, taken without awaiting. */
+  function poll(
+    teamName: string,
+    jobId: string,
+    now: number,
+    snapshotMaxAgeMs: number,
+    lockMs: number,
+  ): PollDecision | null {
+    const job = ledger(teamName).jobs.get(jobId);
+    if (!job) return null;
+    const record = copyJob(job);
+    const { snapshot } = job;
+    if (job.state === 'settled' && job.finalBody) return { action: 'final', record, body: job.finalBody };
+    if (snapshot && now - snapshot.at <= snapshotMaxAgeMs) return { action: 'snapshot', record, body: snapshot.body };
+    if (lockMs === 0) return { action: 'due', record, stale: snapshot ? { ...snapshot } : null };
+    if ((job.lockedUntil ?? 0) > Date.now()) {
+      return snapshot ? { action: 'snapshot', record, body: snapshot.body } : { action: 'wait', record };
+    }
+    job.lockedUntil = Date.now() + lockMs;
+    return { action: 'fetch', record, stale: snapshot ? { ...snapshot } : null };
+  }
+
   return {
     async getJob(teamName, jobId) {
       const job = ledger(teamName).jobs.get(jobId);
       return job ? copyJob(job) : null;
     },
 
-    async pollJob(teamName, jobId, now, snapshotMaxAgeMs, lockMs) {
-      const job = ledger(teamName).jobs.get(jobId);
-      if (!job) return null;
-      const record = copyJob(job);
-      const { snapshot } = job;
-      if (job.state === 'settled' && job.finalBody) return { action: 'final', record, body: job.finalBody };
-      if (snapshot && now - snapshot.at <= snapshotMaxAgeMs) return { action: 'snapshot', record, body: snapshot.body };
-      if (lockMs === 0) return { action: 'due', record, stale: snapshot ? { ...snapshot } : null };
-      if ((job.lockedUntil ?? 0) > Date.now()) {
-        return snapshot ? { action: 'snapshot', record, body: snapshot.body } : { action: 'wait', record };
-      }
-      job.lockedUntil = Date.now() + lockMs;
-      return { action: 'fetch', record, stale: snapshot ? { ...snapshot } : null };
+    pollJob: async (teamName, jobId, now, snapshotMaxAgeMs, lockMs) =>
+      poll(teamName, jobId, now, snapshotMaxAgeMs, lockMs),
+
+    async countedPollJob(teamName, jobId, now, snapshotMaxAgeMs, lockMs, quota) {
+      const counted = requests.count(teamName, quota, now);
+      if (isOverQuota(quota, counted)) return { counted, decision: null };
+      return { counted, decision: poll(teamName, jobId, now, snapshotMaxAgeMs, lockMs) };
     },
 
     async saveSnapshot(teamName, jobId, body, now) {

@@ -2,7 +2,9 @@
 // key's) and by next check (pending), and a short lock per job for the poller asking Apiframe.
 import type { JobRecord } from '../../../domain/jobs.js';
 import { adminKeys, pageOfIndex, teamKeys, type RedisContext } from '../redis-context.js';
-import type { Jobs, PollDecision } from './contract.js';
+import type { RequestQuota } from '../../../domain/request-limits.js';
+import { countInputs } from '../request-limits/redis.js';
+import type { CountedPoll, Jobs, PollDecision } from './contract.js';
 import { POLL_JOB } from './lua.js';
 
 const JOB_FIELDS = [
@@ -36,7 +38,39 @@ function toJobRecord(team: string, jobId: string, values: (string | null | undef
   };
 }
 
+/** A POLL_JOB reply's decision about `jobId`, null when the job is unknown (or the poll over its quota). */
+function toDecision(team: string, jobId: string, reply: string[]): PollDecision | null {
+  const [action, body, bodyAt, ...fields] = reply;
+  const record = action
+    ? toJobRecord(
+        team,
+        jobId,
+        fields.map((field) => (field === '' ? null : field)),
+      )
+    : null;
+  if (!record) return null;
+  if (action === 'fetch' || action === 'due')
+    return { action, record, stale: body ? { body, at: Number(bodyAt) } : null };
+  if (action === 'wait') return { action, record };
+  return { action: action as 'final' | 'snapshot', record, body: body! };
+}
+
 export function createRedisJobs({ redis, guarded }: RedisContext): Jobs {
+  const poll = (
+    team: string,
+    jobId: string,
+    now: number,
+    snapshotMaxAgeMs: number,
+    lockMs: number,
+    quota: RequestQuota | undefined,
+  ): Promise<CountedPoll> =>
+    guarded(async () => {
+      const keys = teamKeys(team);
+      const inputs = { jobHash: keys.job(jobId), fetchLock: keys.pollLock(jobId), now, snapshotMaxAgeMs, lockMs };
+      const { count, resetMs, decision } = await POLL_JOB.run(redis, { ...inputs, ...countInputs(team, quota) });
+      return { counted: { count, resetMs }, decision: toDecision(team, jobId, decision) };
+    });
+
   async function readJobs(team: string, jobIds: string[]): Promise<JobRecord[]> {
     const keys = teamKeys(team);
     const rows = await Promise.all(jobIds.map((id) => redis.hmget(keys.job(id), ...JOB_FIELDS)));
@@ -47,24 +81,10 @@ export function createRedisJobs({ redis, guarded }: RedisContext): Jobs {
     getJob: (team, jobId) =>
       guarded(async () => toJobRecord(team, jobId, await redis.hmget(teamKeys(team).job(jobId), ...JOB_FIELDS))),
 
-    pollJob: (team, jobId, now, snapshotMaxAgeMs, lockMs) =>
-      guarded(async (): Promise<PollDecision | null> => {
-        const keys = teamKeys(team);
-        const inputs = { jobHash: keys.job(jobId), fetchLock: keys.pollLock(jobId), now, snapshotMaxAgeMs, lockMs };
-        const [action, body, bodyAt, ...fields] = await POLL_JOB.run(redis, inputs);
-        const record = action
-          ? toJobRecord(
-              team,
-              jobId,
-              fields.map((field) => (field === '' ? null : field)),
-            )
-          : null;
-        if (!record) return null;
-        if (action === 'fetch' || action === 'due')
-          return { action, record, stale: body ? { body, at: Number(bodyAt) } : null };
-        if (action === 'wait') return { action, record };
-        return { action: action as 'final' | 'snapshot', record, body: body! };
-      }),
+    pollJob: async (team, jobId, now, snapshotMaxAgeMs, lockMs) =>
+      (await poll(team, jobId, now, snapshotMaxAgeMs, lockMs, undefined)).decision,
+
+    countedPollJob: poll,
 
     saveSnapshot: (team, jobId, body, now) =>
       guarded(async () => {
