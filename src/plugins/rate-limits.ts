@@ -1,20 +1,32 @@
-// Per-key rate limits with @fastify/rate-limit (its Redis store when the gateway has Redis, so
-// a limit holds across instances): one budget of requests for job submissions, another for
-// reads, and a route's own budget per caller where one call costs much (reconciliation). Answers carry the IETF RateLimit-Policy and RateLimit fields
+// Per-key rate limits: one budget of requests a minute for job submissions, another for reads
+// (domain/request-limits.ts), counted by the store so that a limit holds across instances.
+// Routes marked `countsLimit` (submissions, polls) hand the quota to their service, which counts
+// the request inside the store call it makes anyway; other routes count it in a call of its own
+// before the handler. A route's own budget per caller where one call costs much
+// (reconciliation, the public model list) is kept by @fastify/rate-limit (its Redis store when
+// the gateway has Redis). Answers carry the IETF RateLimit-Policy and RateLimit fields
 // (draft-ietf-httpapi-ratelimit-headers), and Retry-After with an Apiframe-shaped 429.
 // A limiter that cannot reach Redis lets the request through; credits still fail closed.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Cluster, Redis } from 'ioredis';
+import { LIMIT_WINDOW_MS, type LimitPolicy } from '../domain/request-limits.js';
+import { remainingRequests, resetSeconds } from '../domain/request-limits.js';
 import { errors, withExtras } from '../errors.js';
-
-export type LimitPolicy = 'generate' | 'reads';
+import { admitOnItsOwn, type RequestLimit } from '../services/request-limits.js';
+import type { Store } from '../services/store/store.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Which per-key request budget the route draws from. */
     limit?: LimitPolicy;
+    /** The handler counts the request in its service's own store call (`request.requestLimit`). */
+    countsLimit?: boolean;
+  }
+  interface FastifyRequest {
+    /** The quota a `countsLimit` route's handler counts the request in; null when unlimited. */
+    requestLimit: RequestLimit | null;
   }
 }
 
@@ -23,13 +35,11 @@ export interface RateLimitDefaults {
   readsPerMinute: number;
 }
 
-const WINDOW_MS = 60_000;
-
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
 
 /**
- * @fastify/rate-limit for the whole app, with no limit of its own: routes draw on the limiters
- * below. Counts are kept in `redis` when the gateway has Redis, in this process otherwise.
+ * @fastify/rate-limit for the whole app, with no limit of its own: the per-caller budgets draw
+ * on it. Counts are kept in `redis` when the gateway has Redis, in this process otherwise.
  */
 export const rateLimiting = fp<{ redis: Redis | Cluster | undefined }>(
   async (app, { redis }) => {
@@ -37,6 +47,12 @@ export const rateLimiting = fp<{ redis: Redis | Cluster | undefined }>(
   },
   { name: 'rate-limiting', fastify: '5.x' },
 );
+
+/** The IETF fields: the policy, and what remains of it until when. */
+function announceLimit(reply: FastifyReply, policy: string, quota: number, remaining: number, reset: number): void {
+  reply.header('ratelimit-policy', `"${policy}";q=${quota};w=${LIMIT_WINDOW_MS / 1000}`);
+  reply.header('ratelimit', `"${policy}";r=${remaining};t=${reset}`);
+}
 
 /** Lets the request through, or answers 429 with Retry-After and the IETF fields. */
 async function enforce(
@@ -49,38 +65,36 @@ async function enforce(
   const result = await limiter(request);
   if (result.isAllowed) return;
   const reset = result.ttlInSeconds;
-  reply.header('ratelimit-policy', `"${policy}";q=${quota};w=${WINDOW_MS / 1000}`);
-  reply.header('ratelimit', `"${policy}";r=${result.isExceeded ? 0 : result.remaining};t=${reset}`);
+  announceLimit(reply, policy, quota, result.isExceeded ? 0 : result.remaining, reset);
   if (result.isExceeded) {
     throw withExtras(new errors.RateLimited(policy, quota), { retryAfter: String(Math.max(1, reset)) });
   }
 }
 
-/** Per-key limits for the routes of `app`, drawn from the rate-limiting plugin's store. */
-export function usePerKeyRateLimits(app: FastifyInstance, defaults: RateLimitDefaults): void {
+/** Per-key limits for the routes of `app`, counted in `store`. */
+export function usePerKeyRateLimits(app: FastifyInstance, defaults: RateLimitDefaults, store: Store): void {
   const perMinute = (request: FastifyRequest, policy: LimitPolicy): number => {
     const own = request.caller.key.rateLimit;
     return policy === 'generate'
       ? (own?.generatePerMinute ?? defaults.generatePerMinute)
       : (own?.readsPerMinute ?? defaults.readsPerMinute);
   };
-  const limiters = Object.fromEntries(
-    (['generate', 'reads'] as const).map((policy) => [
-      policy,
-      app.createRateLimit({
-        timeWindow: WINDOW_MS,
-        max: (request) => perMinute(request, policy),
-        keyGenerator: (request) => `${policy}:${request.caller.key.id}`,
-      }),
-    ]),
-  ) as Record<LimitPolicy, Limiter>;
 
+  app.decorateRequest('requestLimit', null);
   app.addHook('preValidation', async (request: FastifyRequest, reply: FastifyReply) => {
-    const policy = request.routeOptions.config.limit;
+    const { limit: policy, countsLimit } = request.routeOptions.config;
     if (!policy || request.method === 'OPTIONS') return;
     const quota = perMinute(request, policy);
     if (quota === 0) return;
-    await enforce(limiters[policy], request, reply, policy, quota);
+    const limit: RequestLimit = {
+      policy,
+      keyId: request.caller.key.id,
+      perMinute: quota,
+      announce: (counted) =>
+        announceLimit(reply, policy, quota, remainingRequests(limit, counted), resetSeconds(counted)),
+    };
+    if (countsLimit) request.requestLimit = limit;
+    else await admitOnItsOwn(store, request.caller.key.team, limit);
   });
 }
 
@@ -95,7 +109,7 @@ export function perCallerRateLimit(
   callerOf: (request: FastifyRequest) => string,
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   const limiter = app.createRateLimit({
-    timeWindow: WINDOW_MS,
+    timeWindow: LIMIT_WINDOW_MS,
     max: perMinute,
     keyGenerator: (request) => `${policy}:${callerOf(request)}`,
   });

@@ -3,6 +3,7 @@
 // refreshes it from Apiframe (job-refresh.ts), settling the job when it has finished. Polls get
 // the last state seen meanwhile, the refreshing one too, which refreshes in the background; only
 // before there is a state (or when it is older than STALE_MAX_AGE_MS) do they wait for Apiframe.
+// A poll with a request quota is counted in its first read of the job, in the same store call.
 import { errors } from '../errors.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
@@ -10,6 +11,7 @@ import type { GatewayAnswer } from './gateway-answer.js';
 import { acceptedJob } from './job-bodies.js';
 import type { JobRefresh } from './job-refresh.js';
 import type { Logger } from './logger.js';
+import { admitCounted, type RequestLimit } from './request-limits.js';
 import type { JobRecord } from '../domain/jobs.js';
 import type { Store } from './store/store.js';
 import type { UpstreamPause } from './upstream-pause.js';
@@ -69,8 +71,12 @@ function createPoll(deps: JobPollingDeps) {
   const { store, refresher, pause, clock } = deps;
   const pollsInFlight = new Map<string, Promise<GatewayAnswer>>();
 
-  /** A poll of a team's job. Concurrent polls of one job in this process share one promise. */
-  function poll(caller: Caller, jobId: string, requestId: string): Promise<GatewayAnswer> {
+  /**
+   * A poll of a team's job, counted in `limit` when given. Concurrent polls of one job in this
+   * process share one promise, but for counted ones: each is counted in its own read.
+   */
+  function poll(caller: Caller, jobId: string, requestId: string, limit?: RequestLimit): Promise<GatewayAnswer> {
+    if (limit) return pollOnce(caller.key.team, jobId, requestId, limit);
     const flight = `${caller.key.team}|${jobId}`;
     const running = pollsInFlight.get(flight);
     if (running) return running;
@@ -79,10 +85,30 @@ function createPoll(deps: JobPollingDeps) {
     return polling;
   }
 
-  async function pollOnce(team: string, jobId: string, requestId: string): Promise<GatewayAnswer> {
+  /** The job's poll decision, counting the poll in `limit` first when given (a 429 over the quota). */
+  async function decide(team: string, jobId: string, limit: RequestLimit | undefined) {
+    if (!limit) return store.pollJob(team, jobId, clock(), SNAPSHOT_MAX_AGE_MS, deps.pollLockMs);
+    const { counted, decision } = await store.countedPollJob(
+      team,
+      jobId,
+      clock(),
+      SNAPSHOT_MAX_AGE_MS,
+      deps.pollLockMs,
+      limit,
+    );
+    admitCounted(limit, counted);
+    return decision;
+  }
+
+  async function pollOnce(
+    team: string,
+    jobId: string,
+    requestId: string,
+    limit?: RequestLimit,
+  ): Promise<GatewayAnswer> {
     const giveUpAt = Date.now() + deps.pollLockMs;
-    for (;;) {
-      const decision = await store.pollJob(team, jobId, clock(), SNAPSHOT_MAX_AGE_MS, deps.pollLockMs);
+    for (let uncounted = limit; ; uncounted = undefined) {
+      const decision = await decide(team, jobId, uncounted);
       if (!decision) throw new errors.JobNotFound();
       if (decision.action === 'final' || decision.action === 'snapshot') return { status: 200, body: decision.body };
       pause.refuseWhilePaused();

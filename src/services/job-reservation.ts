@@ -1,5 +1,5 @@
-// A submission's reservation: its price taken from the key's and team's budgets before anything
-// is sent upstream, and its lease, renewed while this instance works on the submission so that
+// A submission's reservation: counted in its key's request quota and its price taken from the
+// key's and team's budgets, in one store call, before anything is sent upstream, and its lease, renewed while this instance works on the submission so that
 // background settlement only ever releases the reservations of an instance that died.
 import { randomUUID } from 'node:crypto';
 import { errors, withExtras } from '../errors.js';
@@ -9,6 +9,7 @@ import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { BudgetCheck } from '../domain/budgets.js';
+import { admitCounted, type RequestLimit } from './request-limits.js';
 import type { Store } from './store/store.js';
 
 export interface JobReservationDeps {
@@ -26,8 +27,11 @@ function budgetCheck(budget: Budget | null, now: number): BudgetCheck | null {
 export function createJobReservation(deps: JobReservationDeps) {
   const { store, clock, reservationLeaseMs, logger, metrics } = deps;
 
-  /** Reserves `credits` for `caller`'s job of `model`; a 402 when the budgets cannot cover it. */
-  async function reserve(caller: Caller, model: string, credits: number, requestId: string) {
+  /**
+   * Reserves `credits` for `caller`'s job of `model`, counting the request in `limit` first: a
+   * 429 over the quota, a 402 when the budgets cannot cover it, nothing reserved either way.
+   */
+  async function reserve(caller: Caller, model: string, credits: number, requestId: string, limit?: RequestLimit) {
     const { key } = caller;
     const now = clock();
     const windows = windowsAt(now);
@@ -44,7 +48,10 @@ export function createJobReservation(deps: JobReservationDeps) {
       now,
       requestId,
       leaseUntil: now + reservationLeaseMs,
+      ...(limit && { quota: limit }),
     });
+    // Over the quota (only ever with a limit to count in), admitCounted refuses the request.
+    if (limit && reservation.counted) admitCounted(limit, reservation.counted);
     if (!reservation.ok && 'available' in reservation) {
       const available = reservation.available;
       throw withExtras(new errors.InsufficientCredits(), { creditsRequired: credits, creditsAvailable: available });

@@ -6,7 +6,9 @@
 // upstream (job-reservation.ts), forwards the body with the gateway's own webhook URL in place
 // of the caller's, records the job Apiframe accepted (job-recording.ts), its reservation
 // becoming the job's, and answers with Apiframe's own answer. Any refusal or failure releases
-// the reservation.
+// the reservation. The key's request quota is counted in the reservation's own store call, or,
+// when the submission reads the store before (an Idempotency-Key, jobs or objects it names), in
+// a call of its own before those reads: a body refused before it reaches the store is not counted.
 import type { Static, TSchema } from '@sinclair/typebox';
 import { errors, invalidInput } from '../errors.js';
 import type { Caller } from './caller.js';
@@ -14,11 +16,12 @@ import type { Clock } from './clock.js';
 import type { GatewayAnswer } from './gateway-answer.js';
 import { createIdempotency } from './idempotency.js';
 import { checkObjectReferences } from './object-references.js';
-import type { JobOperation } from './job-operation.js';
+import type { JobOperation, ObjectReferences } from './job-operation.js';
 import type { JobRecording } from './job-recording.js';
 import type { JobReservation } from './job-reservation.js';
 import type { JobSettlement } from './job-settlement.js';
 import type { PriceSource } from './prices.js';
+import { admitOnItsOwn, type RequestLimit } from './request-limits.js';
 import type { CallerWebhook } from '../domain/jobs.js';
 import type { Store } from './store/store.js';
 import type { UpstreamClient, UpstreamResponse } from './upstream.js';
@@ -59,27 +62,37 @@ interface Submission {
   credits: number;
   webhook: CallerWebhook | undefined;
   requestId: string;
+  /** The quota the reservation counts the submission in; none when counted already (or unlimited). */
+  limit: RequestLimit | undefined;
 }
 
 export function createJobSubmission(deps: JobSubmissionDeps) {
   const { store, upstream, prices, clock, webhooks, reservation, settlement, recording, pause } = deps;
   const idempotency = createIdempotency(store, { pendingTtlMs: deps.reservationLeaseMs });
 
-  /** Runs `operation` for `caller` with a body its schema has already accepted. */
+  /** Runs `operation` for `caller` with a body its schema has already accepted, counted in `limit`. */
   async function submit<S extends TSchema>(
     operation: JobOperation<S>,
     caller: Caller,
     body: Static<S>,
     requestId: string,
     idempotencyKey?: string,
+    limit?: RequestLimit,
   ): Promise<SubmissionAnswer> {
     const model = operation.model(body);
     if (deps.enabledModels && !deps.enabledModels.has(model)) throw notOffered(model);
     checkRules(operation, caller, body, model);
     const credits = operation.price(body, await prices.current());
-    await checkReferences(store, operation, caller, body);
+    const references = referencesIn(operation, body);
+    const countedFirst = limit && (idempotencyKey !== undefined || namesAny(references));
+    if (countedFirst) await admitOnItsOwn(store, caller.key.team, limit);
+    await checkReferences(store, caller, references);
     const { upstreamBody, webhook } = await relayedWebhook(webhooks, operation, caller, body);
-    const submission: Submission = { operation, caller, upstreamBody, model, credits, webhook, requestId };
+    const reservedWith = countedFirst ? undefined : limit;
+    const submission: Submission = {
+      ...{ operation, caller, upstreamBody, model, credits, webhook, requestId },
+      limit: reservedWith,
+    };
     if (idempotencyKey === undefined) return { ...(await run(submission)), replayed: false };
     const { team, id: keyId } = caller.key;
     return idempotency.run({ team, keyId, idempotencyKey, body }, (upstreamKey) => run(submission, upstreamKey));
@@ -87,11 +100,11 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
 
   /** Reserve → forward → attach → answer; the reservation is released on any refusal or failure. */
   async function run(submission: Submission, upstreamKey?: string): Promise<GatewayAnswer> {
-    const { caller, model, credits, webhook, requestId } = submission;
+    const { caller, model, credits, webhook, requestId, limit } = submission;
     const { team, id: keyId } = caller.key;
     pause.refuseWhilePaused();
     const deadlineAt = Date.now() + deps.maxQueueMs;
-    const { reservationId, windows, budgets } = await reservation.reserve(caller, model, credits, requestId);
+    const { reservationId, windows, budgets } = await reservation.reserve(caller, model, credits, requestId, limit);
     const lease = reservation.keepLeaseAlive(team, reservationId);
     try {
       const sending = { maxQueueMs: deadlineAt - Date.now(), ...(upstreamKey && { idempotencyKey: upstreamKey }) };
@@ -149,18 +162,27 @@ function notOffered(name: string) {
   return invalidInput({ [name.includes(':') ? 'action' : 'model']: [`${name} is not offered by this gateway`] });
 }
 
-/** Refuses a body that names a job, upload or LoRA of another team, or none, as not found. */
-async function checkReferences<S extends TSchema>(
-  store: Store,
-  operation: JobOperation<S>,
-  caller: Caller,
-  body: Static<S>,
-): Promise<void> {
-  for (const jobId of operation.jobReferences?.(body) ?? []) {
+interface References {
+  jobs: string[];
+  objects: ObjectReferences;
+}
+
+/** The jobs, uploads and LoRAs a body names. */
+function referencesIn<S extends TSchema>(operation: JobOperation<S>, body: Static<S>): References {
+  return { jobs: operation.jobReferences?.(body) ?? [], objects: operation.objectReferences?.(body) ?? {} };
+}
+
+/** Whether checking references reads the store. */
+function namesAny({ jobs, objects }: References): boolean {
+  return jobs.length > 0 || (objects.loras?.length ?? 0) > 0 || (objects.urls?.length ?? 0) > 0;
+}
+
+/** Refuses references to a job, upload or LoRA of another team, or none, as not found. */
+async function checkReferences(store: Store, caller: Caller, { jobs, objects }: References): Promise<void> {
+  for (const jobId of jobs) {
     if (!(await store.getJob(caller.key.team, jobId))) throw new errors.JobNotFound();
   }
-  const objects = operation.objectReferences?.(body);
-  if (objects) await checkObjectReferences(store, caller.key.team, objects);
+  await checkObjectReferences(store, caller.key.team, objects);
 }
 
 interface WebhookFields {

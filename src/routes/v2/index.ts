@@ -32,10 +32,14 @@ export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
 
 const keyedRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', requireTeamKey(app.services.keyLookup));
-  usePerKeyRateLimits(app, {
-    generatePerMinute: app.services.config.RATE_LIMIT_GENERATE_PER_MINUTE,
-    readsPerMinute: app.services.config.RATE_LIMIT_READS_PER_MINUTE,
-  });
+  usePerKeyRateLimits(
+    app,
+    {
+      generatePerMinute: app.services.config.RATE_LIMIT_GENERATE_PER_MINUTE,
+      readsPerMinute: app.services.config.RATE_LIMIT_READS_PER_MINUTE,
+    },
+    app.services.store,
+  );
   await app.register(jobOperationRoutes);
   await app.register(jobRoutes);
   await app.register(meRoutes);

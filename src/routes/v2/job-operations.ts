@@ -41,7 +41,7 @@ export const jobOperationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     app.post(
       operation.path.slice('/v2'.length),
       {
-        config: { limit: 'generate' },
+        config: { limit: 'generate', countsLimit: true },
         schema: {
           tags,
           summary,
@@ -53,7 +53,8 @@ export const jobOperationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
       async (request, reply) => {
         const idempotencyKey = request.headers['idempotency-key'];
-        const answer = await submissions.submit(operation, request.caller, request.body, request.id, idempotencyKey);
+        const { caller, body, id, requestLimit } = request;
+        const answer = await submissions.submit(operation, caller, body, id, idempotencyKey, requestLimit ?? undefined);
         if (answer.replayed) reply.header('idempotent-replayed', 'true');
         return sendJsonText(reply, answer.status, answer.body);
       },

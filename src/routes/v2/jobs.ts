@@ -25,7 +25,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/jobs/:id',
     {
-      config: { limit: 'reads' },
+      config: { limit: 'reads', countsLimit: true },
       schema: {
         tags: ['Jobs'],
         summary: 'Get a job',
@@ -36,7 +36,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const answer = await polling.poll(request.caller, request.params.id, request.id);
+      const { caller, params, id, requestLimit } = request;
+      const answer = await polling.poll(caller, params.id, id, requestLimit ?? undefined);
       return sendJsonText(reply, answer.status, answer.body);
     },
   );

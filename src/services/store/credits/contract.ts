@@ -33,9 +33,10 @@ export interface ReserveRequest extends Movement {
  * request is over its quota (nothing reserved either way). `counted`: where the request left
  * its quota's window, when it had one.
  */
-export type ReserveResult = ({ ok: true } | { ok: false; available: number } | { ok: false; overQuota: true }) & {
-  counted?: RequestCount;
-};
+export type ReserveResult =
+  | { ok: true; counted?: RequestCount }
+  | { ok: false; available: number; counted?: RequestCount }
+  | { ok: false; overQuota: true; counted: RequestCount };
 
 export interface ReleaseRequest extends Movement {
   team: string;

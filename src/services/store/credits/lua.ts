@@ -108,8 +108,8 @@ return {1, -1, count, resetMs}
 `,
   decode: ([outcome, available, count, resetMs]: [number, number, number, number]): ReserveResult => {
     const counted = count > 0 ? { counted: { count, resetMs } } : {};
-    if (outcome === 1) return { ok: true, ...counted };
-    return outcome === 2 ? { ok: false, overQuota: true, ...counted } : { ok: false, available, ...counted };
+    if (outcome === 2) return { ok: false, overQuota: true, counted: { count, resetMs } };
+    return outcome === 1 ? { ok: true, ...counted } : { ok: false, available, ...counted };
   },
 });
 

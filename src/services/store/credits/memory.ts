@@ -27,9 +27,9 @@ function createMemoryReservations({
 }: MemoryState): Pick<Credits, 'reserve' | 'release' | 'renewLease' | 'expiredReservations'> {
   return {
     async reserve(r) {
-      const count = r.quota?.perMinute ? requests.count(r.team, r.quota, r.now) : undefined;
+      const count = r.quota?.perMinute ? requests.count(r.team, r.quota) : undefined;
       const counted = count ? { counted: count } : {};
-      if (r.quota && count && isOverQuota(r.quota, count)) return { ok: false, overQuota: true, ...counted };
+      if (r.quota && count && isOverQuota(r.quota, count)) return { ok: false, overQuota: true, counted: count };
       const team = ledger(r.team);
       const available = team.room(r);
       if (available !== null && available < r.credits) {

@@ -37,7 +37,7 @@ export function createMemoryJobs({ ledger, ledgers, requests }: MemoryState): Jo
       poll(teamName, jobId, now, snapshotMaxAgeMs, lockMs),
 
     async countedPollJob(teamName, jobId, now, snapshotMaxAgeMs, lockMs, quota) {
-      const counted = requests.count(teamName, quota, now);
+      const counted = requests.count(teamName, quota);
       if (isOverQuota(quota, counted)) return { counted, decision: null };
       return { counted, decision: poll(teamName, jobId, now, snapshotMaxAgeMs, lockMs) };
     },

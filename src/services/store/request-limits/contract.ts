@@ -5,5 +5,5 @@ import type { RequestCount, RequestQuota } from '../../../domain/request-limits.
 
 export interface RequestLimits {
   /** Counts one request of `quota`'s key and policy in its current window. */
-  countRequest(team: string, quota: RequestQuota, now: number): Promise<RequestCount>;
+  countRequest(team: string, quota: RequestQuota): Promise<RequestCount>;
 }

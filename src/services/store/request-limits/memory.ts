@@ -1,4 +1,5 @@
-// Request counters in memory, as the Redis counter counts: a window opened by its first request.
+// Request counters in memory, as the Redis counter counts: a window opened by its first request,
+// timed by this machine's clock as Redis times its keys' expiry (never by an injected clock).
 import { LIMIT_WINDOW_MS, type RequestCount, type RequestQuota } from '../../../domain/request-limits.js';
 import type { RequestLimits } from './contract.js';
 
@@ -14,9 +15,10 @@ const SWEEP_ABOVE = 10_000;
 export class RequestWindows {
   private readonly windows = new Map<string, Window>();
 
-  /** Counts one request of `quota` at `now` (a `perMinute` of 0 is not counted). */
-  count(team: string, quota: RequestQuota | undefined, now: number): RequestCount {
+  /** Counts one request of `quota` (a `perMinute` of 0 is not counted). */
+  count(team: string, quota: RequestQuota | undefined): RequestCount {
     if (!quota || quota.perMinute === 0) return { count: 0, resetMs: 0 };
+    const now = Date.now();
     const id = `${team}|${quota.policy}|${quota.keyId}`;
     let window = this.windows.get(id);
     if (!window || window.closesAt <= now) {
@@ -35,8 +37,8 @@ export class RequestWindows {
 
 export function createMemoryRequestLimits(windows: RequestWindows): RequestLimits {
   return {
-    async countRequest(team, quota, now) {
-      return windows.count(team, quota, now);
+    async countRequest(team, quota) {
+      return windows.count(team, quota);
     },
   };
 }
