@@ -84,15 +84,10 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     checkRules(operation, caller, body, model);
     const credits = operation.price(body, await prices.current());
     const references = referencesIn(operation, body);
-    const countedFirst = limit && (idempotencyKey !== undefined || namesAny(references));
-    if (countedFirst) await admitOnItsOwn(store, caller.key.team, limit);
+    const reservedWith = await countBeforeStoreReads(store, caller, limit, idempotencyKey, references);
     await checkReferences(store, caller, references);
     const { upstreamBody, webhook } = await relayedWebhook(webhooks, operation, caller, body);
-    const reservedWith = countedFirst ? undefined : limit;
-    const submission: Submission = {
-      ...{ operation, caller, upstreamBody, model, credits, webhook, requestId },
-      limit: reservedWith,
-    };
+    const submission = { operation, caller, upstreamBody, model, credits, webhook, requestId, limit: reservedWith };
     if (idempotencyKey === undefined) return { ...(await run(submission)), replayed: false };
     const { team, id: keyId } = caller.key;
     return idempotency.run({ team, keyId, idempotencyKey, body }, (upstreamKey) => run(submission, upstreamKey));
@@ -175,6 +170,22 @@ function referencesIn<S extends TSchema>(operation: JobOperation<S>, body: Stati
 /** Whether checking references reads the store. */
 function namesAny({ jobs, objects }: References): boolean {
   return jobs.length > 0 || (objects.loras?.length ?? 0) > 0 || (objects.urls?.length ?? 0) > 0;
+}
+
+/**
+ * Counts a submission in `limit` now when it reads the store before its reservation would count
+ * it (its Idempotency-Key, the jobs and objects it names); the limit left for the reservation.
+ */
+async function countBeforeStoreReads(
+  store: Store,
+  caller: Caller,
+  limit: RequestLimit | undefined,
+  idempotencyKey: string | undefined,
+  references: References,
+): Promise<RequestLimit | undefined> {
+  if (!limit || (idempotencyKey === undefined && !namesAny(references))) return limit;
+  await admitOnItsOwn(store, caller.key.team, limit);
+  return undefined;
 }
 
 /** Refuses references to a job, upload or LoRA of another team, or none, as not found. */

@@ -1,9 +1,10 @@
 // The request-limits contract (countRequest, and the counting a reservation and a poll do in
 // their own step) on Redis, Redis Cluster and memory.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { windowsAt } from '../../../src/domain/budgets.js';
 import type { RequestQuota } from '../../../src/domain/request-limits.js';
+import { RequestWindows } from '../../../src/services/store/request-limits/memory.js';
 import type { Store } from '../../../src/services/store/store.js';
 import { uniqueTeam } from '../../helpers/gateway.js';
 import { attachedJob, NOW, reservation, STORE_KINDS, useStoreServers } from './stores.js';
@@ -68,5 +69,22 @@ describe.each(STORE_KINDS)('request limits (%s)', (kind) => {
     expect(await poll(jobId)).toMatchObject({ counted: { count: 3 }, decision: null });
     expect(await store.pollJob(team, jobId, NOW, 1_000, 60_000)).toMatchObject({ action: 'wait' });
     expect((await store.countRequest(team, reads(2))).count).toBe(4);
+  });
+});
+
+describe('request windows in memory', () => {
+  it('opens a window with its first request and a new one once it has closed, by the machine clock', () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    try {
+      const windows = new RequestWindows();
+      expect(windows.count('t', generate(2))).toEqual({ count: 1, resetMs: 60_000 });
+      vi.setSystemTime(NOW + 59_999);
+      expect(windows.count('t', generate(2))).toEqual({ count: 2, resetMs: 1 });
+      vi.setSystemTime(NOW + 60_000);
+      expect(windows.count('t', generate(2))).toEqual({ count: 1, resetMs: 60_000 });
+      expect(windows.count('t', generate(0))).toEqual({ count: 0, resetMs: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
