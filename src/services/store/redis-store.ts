@@ -44,12 +44,12 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
   return {
     ...createRedisKeyRecords(context),
     ...changes,
-    ...createRedisCredits(context, options.ledgerRetentionMs),
+    ...createRedisCredits(context, options),
     ...createRedisJobs(context),
     ...createRedisIdempotency(context),
     ...createRedisDeliveries(context),
     ...createRedisPriceCatalogue(context),
-    ...createRedisObjects(context, options.ledgerRetentionMs),
+    ...createRedisObjects(context, options),
     ...coordination,
     close: async () => {
       stopChanges();
