@@ -25,7 +25,8 @@ import type { Store } from './store.js';
 
 export type { RedisStoreOptions } from './redis-context.js';
 
-const SCRIPTS = [
+/** Every script of the store (the benchmark names them by their SHA). */
+export const SCRIPTS = [
   ...KEY_SCRIPTS,
   ...CREDIT_SCRIPTS,
   ...JOB_SCRIPTS,
