@@ -74,8 +74,7 @@ const OWN = new Set(['slowlog', 'config', 'info', 'monitor', 'flushall', 'ping']
  * put back afterwards.
  */
 export async function scriptTimes(redis: Redis, requests: number, drive: () => Promise<void>): Promise<ScriptTime[]> {
-  const [, threshold, , length] = (await redis.config('GET', 'slowlog-*')) as string[];
-  const saved = { 'slowlog-log-slower-than': threshold!, 'slowlog-max-len': length! };
+  const saved = (await redis.config('GET', 'slowlog-log-slower-than', 'slowlog-max-len')) as string[];
   await redis.config('SET', 'slowlog-log-slower-than', '0', 'slowlog-max-len', String(requests * 100));
   await redis.slowlog('RESET');
   try {
@@ -103,7 +102,7 @@ export async function scriptTimes(redis: Redis, requests: number, drive: () => P
           Number(b.script) - Number(a.script) || b.callsPerRequest * b.usPerCall - a.callsPerRequest * a.usPerCall,
       );
   } finally {
-    await redis.config('SET', ...Object.entries(saved).flat());
+    await redis.config('SET', ...saved);
     await redis.slowlog('RESET');
   }
 }
