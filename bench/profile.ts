@@ -1,4 +1,5 @@
-// `npm run bench:profile -- [scenario] [connections]`: loads a gateway on Redis, started under
+// `npm run bench:profile -- [scenario] [connections]`: loads a gateway on Redis in its default
+// configuration (as bench/processes.ts DEFAULTS), started under
 // `node --cpu-prof`, with one scenario (generate at 100 connections by default) and prints where
 // its CPU time went: by package or file, and the functions with the most self time. The profile
 // is kept in bench/profiles/ (open it in Chrome DevTools or speedscope.app for a flame graph).
@@ -7,7 +8,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startRedis } from '../test/helpers/redis-server.js';
-import { createTeamKey, startGateway, startSimulator, stopAll } from './processes.js';
+import { createTeamKey, DEFAULTS, startGateway, startSimulator, stopAll } from './processes.js';
 import { scenario, SCENARIOS, target, type Scenario } from './scenarios.js';
 
 const PROFILES = 'bench/profiles';
@@ -75,8 +76,9 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   try {
     const sim = await startSimulator();
-    const gateway = await startGateway(sim, redis.url, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
-    const subject = await target('gateway (redis)', gateway, { 'x-api-key': await createTeamKey(gateway) });
+    const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+    const gateway = await startGateway(sim, { redisUrl: redis.url, env: DEFAULTS, nodeArgs });
+    const subject = await target('gateway (default)', gateway, { 'x-api-key': await createTeamKey(gateway, true) });
     const result = await autocannon({
       url: gateway.url,
       connections,

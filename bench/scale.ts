@@ -1,5 +1,5 @@
-// The scale run: 10,000 clients polling pending jobs through one gateway process (on Redis) in
-// front of a slow simulator. Reports the gateway's peak RSS and its event-loop delay, twice:
+// The scale run: 10,000 clients polling pending jobs through one gateway process (on Redis, in its
+// default configuration: rate limits on) in front of a slow simulator. Reports the gateway's peak RSS and its event-loop delay, twice:
 // - paced: every client polls its job every POLL_INTERVAL_MS on a connection of its own, as the
 //   Apiframe docs advise. autocannon cannot pace this: its rate is whole requests per second per
 //   connection, and it opens no more connections than its overall rate, so these clients are
@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import pLimit from 'p-limit';
 import { Client } from 'undici';
-import { METRICS_TOKEN, createTeamKey, startGateway, type Service } from './processes.js';
+import { DEFAULTS, METRICS_TOKEN, createTeamKey, startGateway, type Service } from './processes.js';
 
 const POLL_INTERVAL_MS = 2_500;
 const CLIENTS_PER_JOB = 20;
@@ -55,9 +55,9 @@ export async function scaleRun(
   clients: number,
   seconds: number,
 ): Promise<ScaleResult> {
-  const gateway = await startGateway(upstream, redisUrl);
+  const gateway = await startGateway(upstream, { redisUrl, env: DEFAULTS });
   try {
-    const headers = { 'x-api-key': await createTeamKey(gateway) };
+    const headers = { 'x-api-key': await createTeamKey(gateway, true) };
     const jobs = await submitPendingJobs(gateway, headers, Math.ceil(clients / CLIENTS_PER_JOB));
     await metricsOf(gateway); // starts the event-loop delay histogram afresh
     const rss = sampleRss(gateway.pid);

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DestinationStream } from 'pino';
-import { configSecrets, type Config } from './config.js';
+import { benchWithout, configSecrets, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { errorHandling } from './plugins/error-handler.js';
 import { loadShedding } from './plugins/load-shedding.js';
@@ -92,13 +92,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(servicesPlugin, { services, runBackgroundWork: deps.reconcile !== false });
   await app.register(openApi);
   app.removeContentTypeParser('text/plain');
-  await app.register(strictValidation);
+  await app.register(strictValidation, { checkBodies: !benchWithout(config, 'validation') });
   await app.register(errorHandling, { bodyLimit: config.BODY_LIMIT_BYTES });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
   await app.register(requestDeadlines, deadlines(config));
-  await app.register(requestMetrics);
+  if (!benchWithout(config, 'metrics')) await app.register(requestMetrics);
   await app.register(apiframeRequestIdHeader);
   await app.register(loadShedding, { maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS });
   await app.register(rateLimiting, { redis: services.redis });

@@ -2,6 +2,11 @@
 // validation (src/config.ts), the configuration's types and the documented configuration table.
 import { Type, type Static } from '@sinclair/typebox';
 
+/** What BENCH_WITHOUT may switch off, for `npm run bench`'s cost table. */
+export const BENCH_FEATURES = ['validation', 'metrics', 'cors', 'ledger'] as const;
+export type BenchFeature = (typeof BENCH_FEATURES)[number];
+const BENCH_FEATURE = `(${BENCH_FEATURES.join('|')})`;
+
 export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'TCP port the gateway listens on.' }),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'Interface the gateway binds to.' }),
@@ -210,6 +215,16 @@ export const ConfigSchema = Type.Object({
     default: 65_536,
     description: 'Largest request body accepted; larger bodies get 413.',
   }),
+  BENCH_WITHOUT: Type.Optional(
+    Type.String({
+      pattern: `^${BENCH_FEATURE}(,${BENCH_FEATURE})*$`,
+      description:
+        'Benchmarking only, refused with `NODE_ENV=production`: comma-separated features switched off to measure ' +
+        'what each costs (`npm run bench`): `validation` (request bodies are not checked against their schemas), ' +
+        '`metrics` (no per-request HTTP metrics), `cors` (no CORS handling on /v2), `ledger` (Redis only: the ' +
+        'money scripts move spend but write no ledger entry and no daily aggregate, so reports miss them).',
+    }),
+  ),
 });
 
 export type RawConfig = Static<typeof ConfigSchema>;

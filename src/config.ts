@@ -5,7 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { readFileSync } from 'node:fs';
-import { ConfigSchema, type RawConfig } from './config-schema.js';
+import { type BenchFeature, ConfigSchema, type RawConfig } from './config-schema.js';
 import { APIFRAME_PRICE_NAMES } from './schemas/apiframe-spec.js';
 import {
   operatorPricing,
@@ -57,6 +57,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('REDIS_URL is required when NODE_ENV=production (the in-memory store is for trials only)');
   }
   refuseUnscrubbableSecrets(raw);
+  refuseBenchSwitches(raw, redisModes.length > 0);
   const shortestLeaseMs = raw.UPSTREAM_TIMEOUT_MS + raw.REDIS_TIMEOUT_MS + LEASE_MARGIN_MS;
   const reservationLeaseMs = raw.RESERVATION_LEASE_MS ?? raw.UPSTREAM_TIMEOUT_MS * 2 + raw.REDIS_TIMEOUT_MS + 10_000;
   if (reservationLeaseMs < shortestLeaseMs) {
@@ -76,6 +77,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhookAllowedHosts: Object.freeze(parseHostList(WEBHOOK_ALLOWED_HOSTS)),
     reservationLeaseMs,
   });
+}
+
+/** BENCH_WITHOUT takes out guarantees a deployment relies on (validation, the ledger): never in production. */
+function refuseBenchSwitches(raw: RawConfig, hasRedis: boolean): void {
+  if (raw.BENCH_WITHOUT === undefined) return;
+  if (raw.NODE_ENV === 'production') {
+    throw new ConfigError('BENCH_WITHOUT is invalid (a benchmarking switch, refused when NODE_ENV=production)');
+  }
+  if (benchWithout(raw, 'ledger') && !hasRedis) {
+    throw new ConfigError('BENCH_WITHOUT is invalid (ledger switches off writes of the Redis scripts: set REDIS_URL)');
+  }
+}
+
+/** Whether the benchmark switched `feature` off (BENCH_WITHOUT). */
+export function benchWithout(config: Pick<RawConfig, 'BENCH_WITHOUT'>, feature: BenchFeature): boolean {
+  return config.BENCH_WITHOUT?.split(',').includes(feature) ?? false;
 }
 
 function parsePricing(text: string): Record<string, number> {

@@ -23,15 +23,17 @@ function createAjv(coerce: boolean): Ajv {
   return ajv;
 }
 
-export const strictValidation = fp(
-  async (app) => {
+const anyBody = () => true;
+
+/** `checkBodies: false` is BENCH_WITHOUT=validation: bodies pass unchecked (never in production). */
+export const strictValidation = fp<{ checkBodies: boolean }>(
+  async (app, { checkBodies }) => {
     const bodies = createAjv(false);
     const textParts = createAjv(true);
-    app.setValidatorCompiler(({ schema, httpPart }) =>
-      httpPart === 'body'
-        ? bodies.compile(withSharedRules(schema as Record<string, unknown>))
-        : textParts.compile(schema),
-    );
+    app.setValidatorCompiler(({ schema, httpPart }) => {
+      if (httpPart !== 'body') return textParts.compile(schema);
+      return checkBodies ? bodies.compile(withSharedRules(schema as Record<string, unknown>)) : anyBody;
+    });
   },
   { name: 'strict-validation', fastify: '5.x' },
 );

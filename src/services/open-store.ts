@@ -2,7 +2,7 @@
 // configured, otherwise the embedded memory store, for one instance on trial.
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import { benchWithout, type Config } from '../config.js';
 import { DAY_MS } from '../domain/budgets.js';
 import type { Metrics } from './metrics.js';
 import { createMemoryStore } from './store/memory-store.js';
@@ -31,7 +31,9 @@ export function openStore(config: Config, logger: Logger, metrics: Pick<Metrics,
       metrics.storeError();
       logger.warn({ err: { message: error.message } }, 'redis connection error');
     });
-    return { store: createRedisStore(redis, { ledgerRetentionMs, onFailure: () => metrics.storeError() }), redis };
+    const withoutLedgerWrites = benchWithout(config, 'ledger');
+    const options = { ledgerRetentionMs, withoutLedgerWrites, onFailure: () => metrics.storeError() };
+    return { store: createRedisStore(redis, options), redis };
   }
   logger.warn('No Redis configured: using the embedded in-memory store (one instance only, lost on restart)');
   return { store: createMemoryStore({ ledgerRetentionMs }) };

@@ -5,6 +5,8 @@
 // its own key allows the origin it comes from.
 import cors from '@fastify/cors';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { benchWithout } from '../../config.js';
 import { usePerKeyRateLimits } from '../../plugins/rate-limits.js';
 import { requireTeamKey } from '../../plugins/team-auth.js';
 import { jobOperationRoutes } from './job-operations.js';
@@ -17,7 +19,14 @@ import { uploadRoutes } from './uploads.js';
 import { ownUsageRoutes } from './usage.js';
 
 export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
-  const { keyLookup } = app.services;
+  const { keyLookup, config } = app.services;
+  if (!benchWithout(config, 'cors')) await registerCors(app, keyLookup);
+  app.decorateRequest('caller');
+  await app.register(modelRoutes);
+  await app.register(keyedRoutes);
+};
+
+async function registerCors(app: FastifyInstance, keyLookup: FastifyInstance['services']['keyLookup']) {
   await app.register(cors, {
     origin: async (origin: string | undefined) => origin !== undefined && keyLookup.isKnownOrigin(origin.toLowerCase()),
     methods: ['GET', 'POST', 'DELETE'],
@@ -25,10 +34,7 @@ export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
     exposedHeaders: ['X-Request-Id', 'Apiframe-Request-Id', 'Retry-After'],
     maxAge: 600,
   });
-  app.decorateRequest('caller');
-  await app.register(modelRoutes);
-  await app.register(keyedRoutes);
-};
+}
 
 const keyedRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', requireTeamKey(app.services.keyLookup));

@@ -11,9 +11,15 @@ export interface RedisContext {
   guarded<T>(operation: () => Promise<T>): Promise<T>;
 }
 
-export interface RedisStoreOptions {
+/** How the money scripts write the ledger. */
+export interface LedgerOptions {
   /** How long ledger entries are kept (aggregates are kept for ever). */
   ledgerRetentionMs: number;
+  /** BENCH_WITHOUT=ledger: spend moves, but no ledger entry or daily aggregate is written. */
+  withoutLedgerWrites?: boolean;
+}
+
+export interface RedisStoreOptions extends LedgerOptions {
   /** Called for every failed command (to count them). */
   onFailure?: () => void;
 }

@@ -27,7 +27,8 @@ import type { Store } from './store.js';
 
 export type { RedisStoreOptions } from './redis-context.js';
 
-const SCRIPTS = [
+/** Every script of the store (the benchmark names them by their SHA). */
+export const SCRIPTS = [
   ...KEY_SCRIPTS,
   ...CREDIT_SCRIPTS,
   ...JOB_SCRIPTS,
@@ -47,12 +48,12 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
   return {
     ...createRedisKeyRecords(context),
     ...changes,
-    ...createRedisCredits(context, options.ledgerRetentionMs),
+    ...createRedisCredits(context, options),
     ...createRedisJobs(context),
     ...createRedisIdempotency(context),
     ...createRedisDeliveries(context),
     ...createRedisPriceCatalogue(context),
-    ...createRedisObjects(context, options.ledgerRetentionMs),
+    ...createRedisObjects(context, options),
     ...createRedisRequestLimits(context),
     ...coordination,
     close: async () => {

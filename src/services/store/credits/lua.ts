@@ -13,7 +13,7 @@ import type { AttachResult, ReserveResult, SettleResult } from './contract.js';
 
 /** The inputs every money script starts with: where credits are counted, and who moves them when. */
 export const MONEY_KEYS = ['spendHash', 'ledgerStream', 'aggregateHash'] as const;
-export const MONEY_ARGV = ['requestId', 'now', 'retentionMs'] as const;
+export const MONEY_ARGV = ['requestId', 'now', 'retentionMs', 'ledgerWrites'] as const;
 /** A budget as RESERVE and ATTACH check it: a window of '' is no budget (unlimited). */
 const BUDGET_ARGV = ['keyWindow', 'keyLimit', 'teamWindow', 'teamLimit'] as const;
 
@@ -30,6 +30,7 @@ end
 -- charged: credits the job finally cost (settlements only).
 local function move(kind, keyId, model, windows, delta, jobId, reservationId, note, charged)
   adjust(keyId, windows, delta)
+  if ledgerWrites == '0' then return end -- BENCH_WITHOUT=ledger, never in production
   local time = redis.call('TIME')
   local oldest = tonumber(time[1]) * 1000 - tonumber(retentionMs)
   redis.call('XADD', ledgerStream, 'MINID', '~', oldest, '*',

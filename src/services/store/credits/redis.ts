@@ -3,7 +3,7 @@
 import { windowOf, type BudgetCheck } from '../../../domain/budgets.js';
 import { emptyAggregateCell, type AggregateCell, type LedgerEntry, type LedgerKind } from '../../../domain/ledger.js';
 import type { ExpiredReservation } from '../../../domain/reservations.js';
-import { teamKeys, type RedisContext } from '../redis-context.js';
+import { type LedgerOptions, teamKeys, type RedisContext } from '../redis-context.js';
 import { countInputs } from '../request-limits/redis.js';
 import type { Credits, Movement, Spend } from './contract.js';
 import { ATTACH, RELEASE, RESERVE, SETTLE } from './lua.js';
@@ -51,7 +51,7 @@ function budgetInputs(r: { keyBudget: BudgetCheck | null; teamBudget: BudgetChec
 }
 
 /** The inputs every money script starts with. */
-export function moneyInputs(team: string, day: string, movement: Movement, retentionMs: number) {
+export function moneyInputs(team: string, day: string, movement: Movement, ledger: LedgerOptions) {
   const keys = teamKeys(team);
   return {
     spendHash: keys.spend,
@@ -59,21 +59,22 @@ export function moneyInputs(team: string, day: string, movement: Movement, reten
     aggregateHash: keys.aggregate(day),
     requestId: movement.requestId,
     now: movement.now,
-    retentionMs,
+    retentionMs: ledger.ledgerRetentionMs,
+    ledgerWrites: ledger.withoutLedgerWrites ? 0 : 1,
   };
 }
 
 /** Reservations: taken and returned by scripts, their leases kept in the team's leases zset. */
 function createRedisReservations(
   { redis, guarded }: RedisContext,
-  ledgerRetentionMs: number,
+  ledger: LedgerOptions,
 ): Pick<Credits, 'reserve' | 'release' | 'renewLease' | 'expiredReservations'> {
   return {
     reserve: (r) =>
       guarded(() => {
         const keys = teamKeys(r.team);
         return RESERVE.run(redis, {
-          ...moneyInputs(r.team, r.windows[0]!, r, ledgerRetentionMs),
+          ...moneyInputs(r.team, r.windows[0]!, r, ledger),
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
           credits: r.credits,
@@ -91,7 +92,7 @@ function createRedisReservations(
       guarded(() => {
         const keys = teamKeys(r.team);
         return RELEASE.run(redis, {
-          ...moneyInputs(r.team, r.day, r, ledgerRetentionMs),
+          ...moneyInputs(r.team, r.day, r, ledger),
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
           reservationId: r.reservationId,
@@ -120,14 +121,14 @@ function createRedisReservations(
 /** A job's credits: taking over its reservation when Apiframe accepts it, and settling it. */
 function createRedisJobCharges(
   { redis, guarded }: RedisContext,
-  ledgerRetentionMs: number,
+  ledger: LedgerOptions,
 ): Pick<Credits, 'attachJob' | 'settle'> {
   return {
     attachJob: (r) =>
       guarded(() => {
         const keys = teamKeys(r.team);
         return ATTACH.run(redis, {
-          ...moneyInputs(r.team, r.windows[0]!, r, ledgerRetentionMs),
+          ...moneyInputs(r.team, r.windows[0]!, r, ledger),
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
           jobHash: keys.job(r.jobId),
@@ -150,7 +151,7 @@ function createRedisJobCharges(
       guarded(() => {
         const keys = teamKeys(r.team);
         return SETTLE.run(redis, {
-          ...moneyInputs(r.team, r.day, r, ledgerRetentionMs),
+          ...moneyInputs(r.team, r.day, r, ledger),
           jobHash: keys.job(r.jobId),
           pendingZset: keys.pending,
           jobId: r.jobId,
@@ -195,10 +196,10 @@ function createRedisCreditReads({
   };
 }
 
-export function createRedisCredits(context: RedisContext, ledgerRetentionMs: number): Credits {
+export function createRedisCredits(context: RedisContext, ledger: LedgerOptions): Credits {
   return {
-    ...createRedisReservations(context, ledgerRetentionMs),
-    ...createRedisJobCharges(context, ledgerRetentionMs),
+    ...createRedisReservations(context, ledger),
+    ...createRedisJobCharges(context, ledger),
     ...createRedisCreditReads(context),
   };
 }

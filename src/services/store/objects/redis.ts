@@ -3,13 +3,13 @@
 // refund by ./lua.ts.
 import { createHash } from 'node:crypto';
 import { moneyInputs } from '../credits/redis.js';
-import { teamKeys, uploadUrlKey, type RedisContext } from '../redis-context.js';
+import { type LedgerOptions, teamKeys, uploadUrlKey, type RedisContext } from '../redis-context.js';
 import type { ObjectOwnership } from './contract.js';
 import { CHARGE_LORA, REFUND_LORA } from './lua.js';
 
 const digest = (url: string) => createHash('sha256').update(url).digest('base64url');
 
-export function createRedisObjects({ redis, guarded }: RedisContext, ledgerRetentionMs: number): ObjectOwnership {
+export function createRedisObjects({ redis, guarded }: RedisContext, ledger: LedgerOptions): ObjectOwnership {
   return {
     recordObject: ({ team, kind, id }) =>
       guarded(async () => {
@@ -34,7 +34,7 @@ export function createRedisObjects({ redis, guarded }: RedisContext, ledgerReten
       guarded(async () => {
         const keys = teamKeys(r.team);
         return CHARGE_LORA.run(redis, {
-          ...moneyInputs(r.team, r.windows[0]!, r, ledgerRetentionMs),
+          ...moneyInputs(r.team, r.windows[0]!, r, ledger),
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
           loraHash: keys.object('lora', r.loraId),
@@ -57,7 +57,7 @@ export function createRedisObjects({ redis, guarded }: RedisContext, ledgerReten
         const windows = await redis.hget(loraHash, 'windows');
         if (windows === null) return 0;
         return REFUND_LORA.run(redis, {
-          ...moneyInputs(r.team, windows.split(',')[0]!, r, ledgerRetentionMs),
+          ...moneyInputs(r.team, windows.split(',')[0]!, r, ledger),
           loraHash,
           pendingZset: keys.pendingLoras,
           loraId: r.loraId,
