@@ -15,6 +15,7 @@ import { metricsRoute, requestMetrics } from './plugins/metrics.js';
 import { apiframeRequestIdHeader } from './plugins/apiframe-request-id.js';
 import { openApi } from './plugins/openapi.js';
 import { rateLimiting } from './plugins/rate-limits.js';
+import { OneLinePerRequest } from './plugins/request-logging.js';
 import { requestDeadlines, requestTimeoutForServer } from './plugins/request-deadlines.js';
 import { servicesPlugin } from './plugins/services.js';
 import { strictValidation } from './plugins/validation.js';
@@ -46,6 +47,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 function serverOptions(config: Config, logger: FastifyBaseLogger): FastifyHttpOptions<Server> {
   return {
     loggerInstance: logger,
+    logController: new OneLinePerRequest(),
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Node checks request timeouts only every connectionsCheckingInterval (30 s by default),
     // so it is shortened for slow clients to be cut off close to REQUEST_TIMEOUT_MS.
