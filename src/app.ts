@@ -15,6 +15,7 @@ import { metricsRoute, requestMetrics } from './plugins/metrics.js';
 import { apiframeRequestIdHeader } from './plugins/apiframe-request-id.js';
 import { openApi } from './plugins/openapi.js';
 import { rateLimiting } from './plugins/rate-limits.js';
+import { OneLinePerRequest } from './plugins/request-logging.js';
 import { requestDeadlines, requestTimeoutForServer } from './plugins/request-deadlines.js';
 import { servicesPlugin } from './plugins/services.js';
 import { strictValidation } from './plugins/validation.js';
@@ -46,6 +47,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 function serverOptions(config: Config, logger: FastifyBaseLogger): FastifyHttpOptions<Server> {
   return {
     loggerInstance: logger,
+    logController: new OneLinePerRequest(),
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Node checks request timeouts only every connectionsCheckingInterval (30 s by default),
     // so it is shortened for slow clients to be cut off close to REQUEST_TIMEOUT_MS.
@@ -94,8 +96,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.removeContentTypeParser('text/plain');
   await app.register(strictValidation, { checkBodies: !benchWithout(config, 'validation') });
   await app.register(errorHandling, { bodyLimit: config.BODY_LIMIT_BYTES });
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   await app.register(requestDeadlines, deadlines(config));
   if (!benchWithout(config, 'metrics')) await app.register(requestMetrics);
@@ -123,7 +126,8 @@ function closeConnectionsOnShutdown(app: FastifyInstance): void {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, _payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done();
   });
 }

@@ -6,13 +6,23 @@ import fp from 'fastify-plugin';
 export const apiframeRequestIdHeader = fp(
   async (app) => {
     const ids = app.services.apiframeRequestIds;
-    app.addHook('onRequest', async (request) => ids.begin(request.id));
-    app.addHook('onSend', async (request, reply) => {
+    app.addHook('onRequest', (request, _reply, done) => {
+      ids.begin(request.id);
+      done();
+    });
+    app.addHook('onSend', (request, reply, _payload, done) => {
       const apiframeRequestId = ids.last(request.id);
       if (apiframeRequestId) reply.header('apiframe-request-id', apiframeRequestId);
+      done();
     });
-    app.addHook('onResponse', async (request) => ids.end(request.id));
-    app.addHook('onRequestAbort', async (request) => ids.end(request.id));
+    app.addHook('onResponse', (request, _reply, done) => {
+      ids.end(request.id);
+      done();
+    });
+    app.addHook('onRequestAbort', (request, done) => {
+      ids.end(request.id);
+      done();
+    });
   },
   { name: 'apiframe-request-id', fastify: '5.x', dependencies: ['services'], decorators: { fastify: ['services'] } },
 );

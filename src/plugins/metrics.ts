@@ -18,14 +18,16 @@ export const requestMetrics = fp(
   async (app) => {
     const { metrics } = app.services;
     app.decorateRequest('startedAt', 0);
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', (request, _reply, done) => {
       request.startedAt = performance.now();
       metrics.inFlight.inc();
+      done();
     });
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       metrics.inFlight.dec();
       const route = request.routeOptions.url ?? 'unmatched';
       metrics.request(request.method, route, reply.statusCode, (performance.now() - request.startedAt) / 1000);
+      done();
     });
   },
   { name: 'request-metrics', fastify: '5.x', dependencies: ['services'], decorators: { fastify: ['services'] } },

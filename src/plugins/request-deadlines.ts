@@ -26,9 +26,9 @@ export function requestTimeoutForServer({ requestMs, uploadMs }: RequestDeadline
 
 export const requestDeadlines = fp<RequestDeadlines>(
   async (app, deadlines) => {
-    app.addHook('onRequest', async (request, reply) => {
+    app.addHook('onRequest', (request, reply, done) => {
       const ms = request.routeOptions.config.streamedBody ? deadlines.uploadMs : deadlines.requestMs;
-      if (ms === 0 || request.raw.complete) return;
+      if (ms === 0 || request.raw.complete) return done();
       const timer = setTimeout(() => {
         if (request.raw.complete || reply.raw.headersSent) return;
         // fastify's clientError handler writes Node's 408 and destroys the socket, the body with it.
@@ -36,6 +36,7 @@ export const requestDeadlines = fp<RequestDeadlines>(
         app.server.emit('clientError', late, request.raw.socket);
       }, ms);
       reply.raw.once('close', () => clearTimeout(timer));
+      done();
     });
   },
   { name: 'request-deadlines', fastify: '5.x' },

@@ -9,8 +9,8 @@
 // was never sent, so nothing ran upstream). Once sent, a call waits for Apiframe's headers and
 // then for each part of its body at most `timeoutMs`, counted from the sending, not the queueing.
 import type { Readable } from 'node:stream';
-import PQueue from 'p-queue';
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import { createConnectionSlots, SlotWaitOver } from './connection-slots.js';
 
 export interface UpstreamResponse {
   status: number;
@@ -126,10 +126,12 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
       const [via, queue, queueMs] = streamed
         ? [streams.pool, streams.slots, options.timeoutMs]
         : [pool, slots, maxQueueMs];
-      const response = await inSlot(queue, queueMs, () =>
-        requestWithinDeadline(via, { method, path: pathPrefix + path, headers, body }, deadlineMs).then(
-          async (answer) => ({ answer, text: await readCapped(answer.body) }),
-        ),
+      const response = await queue.run(
+        () =>
+          requestWithinDeadline(via, { method, path: pathPrefix + path, headers, body }, deadlineMs).then(
+            async (answer) => ({ answer, text: await readCapped(answer.body) }),
+          ),
+        queueMs,
       );
       const { answer, text } = response;
       const apiframeRequestId = firstHeader(answer.headers['x-request-id']);
@@ -172,7 +174,7 @@ function connections(origin: string, count: number, timeoutMs: number) {
     bodyTimeout: timeoutMs,
     keepAliveTimeout: 30_000,
   });
-  return { pool, slots: new PQueue({ concurrency: count }) };
+  return { pool, slots: createConnectionSlots(count) };
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {
@@ -224,26 +226,8 @@ class HeadersDeadlineOver extends Error {
   override name = 'HeadersDeadlineOver';
 }
 
-class QueueWaitOver extends Error {
-  override name = 'QueueWaitOver';
-}
-
-/** Runs `work` in a slot; waiting for one at most `maxQueueMs`, after which `work` never starts. */
-function inSlot<T>(slots: PQueue, maxQueueMs: number | undefined, work: () => Promise<T>): Promise<T> {
-  if (maxQueueMs === undefined) return slots.add(work);
-  const gaveUp = new AbortController();
-  const timer = setTimeout(() => gaveUp.abort(new QueueWaitOver()), Math.max(maxQueueMs, 0));
-  return slots.add(
-    () => {
-      clearTimeout(timer);
-      return work();
-    },
-    { signal: gaveUp.signal },
-  );
-}
-
 function failureKind(cause: unknown): UpstreamFailure['kind'] {
-  if (cause instanceof QueueWaitOver) return 'busy';
+  if (cause instanceof SlotWaitOver) return 'busy';
   return isTimeout(cause) ? 'timeout' : 'unreachable';
 }
 

@@ -21,9 +21,22 @@ beforeAll(async () => {
 });
 afterAll(() => gw.close());
 
+/**
+ * The bytes Apiframe has received, once the last bytes of an earlier upload have arrived: those
+ * of a refused one may still be in flight when its 413 is answered, and would count as the next.
+ */
+async function settledBytesReceived(): Promise<number> {
+  for (let last = gw.sim.multipartBytesReceived(); ; ) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const now = gw.sim.multipartBytesReceived();
+    if (now === last) return now;
+    last = now;
+  }
+}
+
 /** Uploads a file of `type` and `bytes` (none when bytes is undefined); the answer and what reached Apiframe. */
 async function upload(type: FileType, bytes: number | undefined, headers: Record<string, string> = {}) {
-  const before = gw.sim.multipartBytesReceived();
+  const before = await settledBytesReceived();
   const form = uploadForm(bytes === undefined ? undefined : fileOf(type, bytes));
   const response = await fetch(`${url}/v2/uploads`, {
     method: 'POST',

@@ -34,7 +34,6 @@ export function createRedisObjects({ redis, guarded }: RedisContext, ledger: Led
       guarded(async () => {
         const keys = teamKeys(r.team);
         return CHARGE_LORA.run(redis, {
-          ...moneyInputs(r.team, r.windows[0]!, r, ledger),
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
           loraHash: keys.object('lora', r.loraId),
@@ -46,6 +45,7 @@ export function createRedisObjects({ redis, guarded }: RedisContext, ledger: Led
           windows: r.windows.join(','),
           credits: r.credits,
           unclear: r.unclear ?? '',
+          ...moneyInputs(r.team, r.windows[0]!, r, ledger),
         });
       }),
 
@@ -57,11 +57,11 @@ export function createRedisObjects({ redis, guarded }: RedisContext, ledger: Led
         const windows = await redis.hget(loraHash, 'windows');
         if (windows === null) return 0;
         return REFUND_LORA.run(redis, {
-          ...moneyInputs(r.team, windows.split(',')[0]!, r, ledger),
           loraHash,
           pendingZset: keys.pendingLoras,
           loraId: r.loraId,
           why: r.why,
+          ...moneyInputs(r.team, windows.split(',')[0]!, r, ledger),
         });
       }),
 
