@@ -52,7 +52,10 @@ export function createJobReservation(deps: JobReservationDeps) {
     });
     // Over the quota (only ever with a limit to count in), admitCounted refuses the request.
     if (limit && reservation.counted) admitCounted(limit, reservation.counted);
-    if (!reservation.ok && 'available' in reservation) {
+    if (!reservation.ok) {
+      // Over the quota without a limit counted in would be the store and this code disagreeing:
+      // nothing is reserved, so nothing may be sent.
+      if (!('available' in reservation)) throw new Error('The store refused a reservation over a quota not counted');
       const available = reservation.available;
       throw withExtras(new errors.InsufficientCredits(), { creditsRequired: credits, creditsAvailable: available });
     }

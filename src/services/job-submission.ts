@@ -84,7 +84,11 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     checkRules(operation, caller, body, model);
     const credits = operation.price(body, await prices.current());
     const references = referencesIn(operation, body);
-    const reservedWith = await countBeforeStoreReads(store, caller, limit, idempotencyKey, references);
+    // A webhookUrl's host is looked up in DNS before the reservation: an Idempotency-Key's record
+    // and named jobs or objects are read from the store. Each is work an over-quota caller must not get.
+    const checksAHost = typeof (body as { webhookUrl?: unknown }).webhookUrl === 'string';
+    const worksFirst = idempotencyKey !== undefined || checksAHost || namesAny(references);
+    const reservedWith = await countBeforeReserving(store, caller, limit, worksFirst);
     await checkReferences(store, caller, references);
     const { upstreamBody, webhook } = await relayedWebhook(webhooks, operation, caller, body);
     const submission = { operation, caller, upstreamBody, model, credits, webhook, requestId, limit: reservedWith };
@@ -173,17 +177,16 @@ function namesAny({ jobs, objects }: References): boolean {
 }
 
 /**
- * Counts a submission in `limit` now when it reads the store before its reservation would count
- * it (its Idempotency-Key, the jobs and objects it names); the limit left for the reservation.
+ * Counts a submission in `limit` now when it does work before its reservation would count it;
+ * the limit left for the reservation to count in.
  */
-async function countBeforeStoreReads(
+async function countBeforeReserving(
   store: Store,
   caller: Caller,
   limit: RequestLimit | undefined,
-  idempotencyKey: string | undefined,
-  references: References,
+  worksFirst: boolean,
 ): Promise<RequestLimit | undefined> {
-  if (!limit || (idempotencyKey === undefined && !namesAny(references))) return limit;
+  if (!limit || !worksFirst) return limit;
   await admitOnItsOwn(store, caller.key.team, limit);
   return undefined;
 }

@@ -134,6 +134,23 @@ describe('rate limits counted in the calls requests already make', () => {
     expect(refusedFor(responses)).toBe(1);
   });
 
+  it('counts a submission naming a webhookUrl before its host is checked, so over the quota it is only a 429', async () => {
+    const hooks = await startGateway({
+      sim,
+      redisUrl: redis.url,
+      env: { ...env, PUBLIC_BASE_URL: 'https://gateway.example' },
+    });
+    try {
+      const key = await hooks.createKey({ rateLimit: { generatePerMinute: 1, readsPerMinute: null } });
+      const withHook = { ...SEED_BODY, webhookUrl: 'https://127.0.0.1/hook' };
+      expect((await hooks.generate(key.key, withHook)).statusCode).toBe(400);
+      const overQuota = await hooks.generate(key.key, withHook);
+      expect(overQuota.statusCode, overQuota.body).toBe(429);
+    } finally {
+      await hooks.close();
+    }
+  });
+
   it('counts every concurrent poll of one job, unknown jobs too, on Redis and in memory', async () => {
     for (const gateway of [first, memory]) {
       const key: CreatedKey = await gateway.createKey({ rateLimit: { generatePerMinute: null, readsPerMinute: 6 } });
