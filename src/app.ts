@@ -84,6 +84,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     ...(deps.logDestination && { destination: deps.logDestination }),
   });
   const app = Fastify(serverOptions(config, logger as FastifyBaseLogger)).withTypeProvider<TypeBoxTypeProvider>();
+  if (config.BENCH_WITHOUT) {
+    logger.warn({ benchWithout: config.BENCH_WITHOUT }, 'BENCH_WITHOUT is set: a benchmark, not a deployment');
+  }
   const services = createServices(config, {
     logger,
     ...(deps.store && { store: deps.store }),

@@ -57,6 +57,12 @@ describe('BENCH_WITHOUT', () => {
     expect(loadConfig(base).BENCH_WITHOUT).toBe('cors');
   });
 
+  it('says so in the log at start, so that a deployment that set it by mistake shows it', () => {
+    const warning = without.logs.map((line) => JSON.parse(line)).find((entry) => entry.benchWithout);
+    expect(warning).toMatchObject({ level: 40, benchWithout: 'validation,metrics,cors,ledger' });
+    expect(withAll.logs.some((line) => line.includes('BENCH_WITHOUT'))).toBe(false);
+  });
+
   it('validation: a body with an unknown field is passed on instead of refused', async () => {
     const body = { ...SEED_BODY, notAField: 1 };
     expect((await withAll.generate((await withAll.createKey()).key, body)).statusCode).toBe(400);
