@@ -72,6 +72,15 @@ describe('the multipart guard', () => {
     }
   });
 
+  it('passes a large file on whole in the chunks a busy socket delivers, above a stream’s 16 KB', async () => {
+    const { body, boundary } = await encoded(uploadForm(fileOf('png', 2 * 1024 * 1024), 'a.png'));
+    for (const size of [16_385, 65_536, 70_000, 1_000_000]) {
+      const result = await guard(body, boundary, uploadRules(3 * 1024 * 1024), size);
+      expect(result.failure, `chunks of ${size}`).toBeUndefined();
+      expect(result.passed.equals(body)).toBe(true);
+    }
+  });
+
   it('counts 15 LoRA images and their fields', async () => {
     const { body, boundary } = await encoded(loraForm(15));
     const files: string[][] = [];

@@ -47,6 +47,9 @@ interface FilePart extends PartHeaders {
   ended: boolean;
 }
 
+/** Above any chunk a socket delivers: a file stream is read out after every write. */
+const FILE_STREAM_HIGH_WATER_MARK = 1 << 30;
+
 export class MultipartGuard extends Transform {
   /** Resolves once the first file part was accepted; rejects when the body fails, ends or is cut off first. */
   readonly firstFile: Promise<void>;
@@ -83,6 +86,9 @@ export class MultipartGuard extends Transform {
       headers: { 'content-type': multipartContentType(boundary) },
       limits: { files: rules.maxFiles ?? Number.POSITIVE_INFINITY, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES },
       defParamCharset: 'utf8',
+      // busboy stops parsing a write once a file stream holds this much unread, and resumes a tick
+      // later: each write is read out of the file stream at once (readFile), so it never waits.
+      fileHwm: FILE_STREAM_HIGH_WATER_MARK,
     });
     this.listen();
   }
