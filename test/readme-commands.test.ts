@@ -117,6 +117,6 @@ describe('README command blocks', () => {
       expect(benches[0]).toMatch(/^npm run bench +#/);
       await bash('npm run bench', { ...short, BENCH_RESULTS: join(dir, 'RESULTS.md') }, process.cwd());
     },
-    300_000,
+    600_000,
   );
 });
