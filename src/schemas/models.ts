@@ -26,11 +26,6 @@ export const ApiframeModelEntry = Type.Object(
 );
 export type ApiframeModelEntry = Static<typeof ApiframeModelEntry>;
 
-export const ApiframeModelCatalog = Type.Object(
-  { models: Type.Array(ApiframeModelEntry) },
-  { additionalProperties: true },
-);
-
 const Ceiling = (description: string) => Type.Optional(Type.Number({ exclusiveMinimum: 0, description }));
 
 export const GatewayPrice = Type.Object(

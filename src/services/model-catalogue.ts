@@ -2,16 +2,12 @@
 // (by the operator's rules or the catalogue's own; for a key with allowedModels, only those), each
 // with the gateway's price rule. The whole catalogue is
 // fetched at most once a minute per instance (one fetch at a time) and filtered here, so every
-// modality and key shares that one read. An answer not of the spec's shape is a 502, never guessed at.
-import { Value } from '@sinclair/typebox/value';
-import { parseJson } from '../domain/jobs.js';
+// modality and key shares that one read. An answer that is no catalogue is a 502, never guessed at;
+// an entry the gateway cannot read (a modality or pricing mode newer than its copy of the spec) is
+// left out, as the price catalogue leaves it unpriced, so one new entry never hides every other model.
 import { errors } from '../errors.js';
-import {
-  ApiframeModelCatalog,
-  type ApiframeModelEntry,
-  type Modality,
-  type ModelCatalogEntry,
-} from '../schemas/models.js';
+import type { ApiframeModelEntry, Modality, ModelCatalogEntry } from '../schemas/models.js';
+import { catalogueEntries } from './catalogue-entries.js';
 import type { PriceRule } from '../domain/pricing.js';
 import type { Clock } from './clock.js';
 import type { PriceSource } from './prices.js';
@@ -50,10 +46,10 @@ export function createModelCatalogue(deps: {
     if (response.status !== 200) {
       throw response.status === 429 ? upstreamRefusal(response) : new errors.UpstreamUnavailable();
     }
-    const catalogue = parseJson(response.body);
-    if (!Value.Check(ApiframeModelCatalog, catalogue)) throw new errors.UpstreamUnavailable();
-    known = { entries: catalogue.models, at: deps.clock() };
-    return catalogue.models;
+    const catalogue = catalogueEntries(response.body);
+    if (!catalogue) throw new errors.UpstreamUnavailable();
+    known = { entries: catalogue.entries, at: deps.clock() };
+    return catalogue.entries;
   }
 
   function current(requestId: string): Promise<ApiframeModelEntry[]> {

@@ -38,11 +38,20 @@ describe('the model catalogue', () => {
   it.each([
     ['not JSON', 'upstream html'],
     ['no models array', { data: [] }],
-    ['an entry without a label', { models: [{ id: 'seedream-4', modality: 'image' }] }],
-    ['an unknown modality', { models: [{ id: 'seedream-4', label: 'Seedream 4', modality: '3d' }] }],
-    ['a cost that is not a number', { models: [{ id: 'seedream-4', label: 'S', modality: 'image', costMax: '3' }] }],
+    ['models that are no array', { models: { id: 'seedream-4' } }],
   ])('answers 502 for a catalogue with %s', async (_what, body) => {
     expect(await statusOf(catalogueAnswering(answering(200, body)).list({}, 'r'))).toBe(502);
+  });
+
+  it.each([
+    ['without a label', { id: 'seedream-4', modality: 'image' }],
+    ['of an unknown modality', { id: 'seedream-4', label: 'Seedream 4', modality: '3d' }],
+    ['of an unknown pricing mode', { id: 'seedream-4', label: 'S', modality: 'image', pricingMode: 'per-token' }],
+    ['with a cost that is not a number', { id: 'seedream-4', label: 'S', modality: 'image', costMax: '3' }],
+  ])('leaves out an entry %s and lists the others', async (_what, unreadable) => {
+    const readable = { id: 'seedream-4', label: 'Seedream 4', modality: 'image' };
+    const listed = await catalogueAnswering(answering(200, { models: [unreadable, readable] })).list({}, 'r');
+    expect(listed).toEqual([{ ...readable, gatewayPrice: { credits: 3, rule: 'flat', source: 'operator' } }]);
   });
 
   it("answers 502 when Apiframe refuses the gateway's call, and 504 or 502 when it cannot be reached", async () => {
