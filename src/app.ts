@@ -15,7 +15,7 @@ import { metricsRoute, requestMetrics } from './plugins/metrics.js';
 import { apiframeRequestIdHeader } from './plugins/apiframe-request-id.js';
 import { openApi } from './plugins/openapi.js';
 import { rateLimiting } from './plugins/rate-limits.js';
-import { OneLinePerRequest } from './plugins/request-logging.js';
+import { abortedRequestLogging, OneLinePerRequest } from './plugins/request-logging.js';
 import { requestDeadlines, requestTimeoutForServer } from './plugins/request-deadlines.js';
 import { servicesPlugin } from './plugins/services.js';
 import { strictValidation } from './plugins/validation.js';
@@ -104,6 +104,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     done();
   });
   await app.register(requestDeadlines, deadlines(config));
+  await app.register(abortedRequestLogging);
   if (!benchWithout(config, 'metrics')) await app.register(requestMetrics);
   await app.register(apiframeRequestIdHeader);
   await app.register(loadShedding, { maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS });

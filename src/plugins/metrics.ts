@@ -8,25 +8,27 @@ import type { Metrics } from '../services/metrics.js';
 import { secretsEqual } from '../services/key-secrets.js';
 import { bearerToken } from './team-auth.js';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    startedAt: number;
-  }
-}
+/** The status a request is counted under when its client closes the connection before the answer (nginx's). */
+const CLIENT_CLOSED_REQUEST = 499;
 
 export const requestMetrics = fp(
   async (app) => {
     const { metrics } = app.services;
-    app.decorateRequest('startedAt', 0);
-    app.addHook('onRequest', (request, _reply, done) => {
-      request.startedAt = performance.now();
+    app.addHook('onRequest', (request, reply, done) => {
+      const startedAt = performance.now();
       metrics.inFlight.inc();
-      done();
-    });
-    app.addHook('onResponse', (request, reply, done) => {
-      metrics.inFlight.dec();
-      const route = request.routeOptions.url ?? 'unmatched';
-      metrics.request(request.method, route, reply.statusCode, (performance.now() - request.startedAt) / 1000);
+      // 'close' comes once the answer is sent or, first, when the client leaves: fastify's
+      // onRequestAbort misses a client that leaves after its body was read.
+      reply.raw.once('close', () => {
+        metrics.inFlight.dec();
+        const status = reply.raw.writableEnded ? reply.statusCode : CLIENT_CLOSED_REQUEST;
+        metrics.request(
+          request.method,
+          request.routeOptions.url ?? 'unmatched',
+          status,
+          (performance.now() - startedAt) / 1000,
+        );
+      });
       done();
     });
   },
