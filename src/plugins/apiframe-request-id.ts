@@ -6,21 +6,15 @@ import fp from 'fastify-plugin';
 export const apiframeRequestIdHeader = fp(
   async (app) => {
     const ids = app.services.apiframeRequestIds;
-    app.addHook('onRequest', (request, _reply, done) => {
+    app.addHook('onRequest', (request, reply, done) => {
       ids.begin(request.id);
+      // Once answered, or once its client has left (which fastify's onRequestAbort can miss).
+      reply.raw.once('close', () => ids.end(request.id));
       done();
     });
     app.addHook('onSend', (request, reply, _payload, done) => {
       const apiframeRequestId = ids.last(request.id);
       if (apiframeRequestId) reply.header('apiframe-request-id', apiframeRequestId);
-      done();
-    });
-    app.addHook('onResponse', (request, _reply, done) => {
-      ids.end(request.id);
-      done();
-    });
-    app.addHook('onRequestAbort', (request, done) => {
-      ids.end(request.id);
       done();
     });
   },

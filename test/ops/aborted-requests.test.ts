@@ -1,5 +1,6 @@
 // A request whose client leaves before its answer: counted once in the metrics (status 499, no
-// request left in flight for ever), logged as aborted, and its job still recorded and charged.
+// request left in flight for ever), logged as aborted, nothing of it kept, and its job still
+// recorded and charged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { parseExposition } from '../helpers/prometheus-text.js';
@@ -33,7 +34,14 @@ describe('a request aborted by its client', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     leaving.abort();
     expect(await sent).toBeInstanceOf(Error);
-    await expect.poll(async () => (await gw.spend(key)).day, { timeout: 3000 }).toBe(3);
+    // Apiframe answers after 400 ms: the job it accepted is recorded and its reservation kept.
+    const apiframeCalls = () => gw.logs.filter((line) => line.includes('"msg":"apiframe call"'));
+    await expect.poll(() => apiframeCalls().length, { timeout: 3000 }).toBe(1);
+    expect(JSON.parse(apiframeCalls()[0]!)).toMatchObject({ operation: 'generate', status: 202 });
+    await expect
+      .poll(async () => (await gw.app.services.store.listJobs({ team: key.team, limit: 10 })).jobs.length)
+      .toBe(1);
+    expect((await gw.spend(key)).day).toBe(3);
     await expect.poll(async () => (await series('http_requests_in_flight'))[0]?.value).toBe(0);
 
     const aborted = (await series('http_requests_total')).filter((sample) => sample.labels.status === '499');
@@ -44,9 +52,12 @@ describe('a request aborted by its client', () => {
         value: 1,
       },
     ]);
-    const lines = gw.logs.map((line) => JSON.parse(line) as { msg: string; req?: { url: string } });
-    expect(lines.filter((line) => line.msg === 'request aborted by its client')).toEqual([
+    const lines = gw.logs.map((line) => JSON.parse(line) as { msg: string; reqId: string; req?: { url: string } });
+    const abortedLines = lines.filter((line) => line.msg === 'request aborted by its client');
+    expect(abortedLines).toEqual([
       expect.objectContaining({ req: expect.objectContaining({ url: '/v2/images/generate' }) }),
     ]);
+    // Apiframe's request id, kept while the request is in flight, is let go of too.
+    expect(gw.app.services.apiframeRequestIds.last(abortedLines[0]!.reqId)).toBeUndefined();
   });
 });
