@@ -22,14 +22,16 @@ export function admitCounted(limit: RequestLimit, counted: RequestCount): void {
 
 /**
  * Counts a request in a store call of its own and admits it or not. A store that cannot count
- * lets the request through: a limit protects Apiframe and the store, and credits still fail closed.
+ * (unavailable; any other error is a fault, thrown) lets the request through: a limit protects
+ * Apiframe and the store, and credits still fail closed.
  */
 export async function admitOnItsOwn(store: Pick<Store, 'countRequest'>, team: string, limit: RequestLimit) {
   let counted: RequestCount;
   try {
     counted = await store.countRequest(team, limit);
-  } catch {
-    return;
+  } catch (error) {
+    if (error instanceof errors.StoreUnavailable) return;
+    throw error;
   }
   admitCounted(limit, counted);
 }
