@@ -74,6 +74,28 @@ end
 `;
 
 /**
+ * After MOVE: takes a reservation over for the record it was made for (a job, a LoRA), the
+ * reservation and its lease going. When the record exists already, the reservation is given back
+ * as a duplicate. Returns the reservation's fields (keyId nil when it had lapsed) and the credits
+ * given back, nil when the record is new.
+ */
+const TAKE_OVER = `
+local function takeOver(reservationHash, leasesZset, reservationId, recordKey, recordId, note)
+  local r = redis.call('HMGET', reservationHash, 'keyId', 'credits', 'windows', 'model')
+  redis.call('DEL', reservationHash)
+  redis.call('ZREM', leasesZset, reservationId)
+  if redis.call('EXISTS', recordKey) == 0 then return r, nil end
+  if not r[1] then return r, 0 end
+  move('release', r[1], r[4], r[3], -tonumber(r[2]), recordId, reservationId, note, nil)
+  return r, tonumber(r[2])
+end
+`;
+
+/** MOVE and CHARGE with TAKE_OVER, for the scripts that turn a reservation into a record. */
+export const MOVE_TAKING_OVER = `${MOVE}${TAKE_OVER}`;
+export const CHARGE_TAKING_OVER = `${CHARGE}${TAKE_OVER}`;
+
+/**
  * Counts the request in its key's window (COUNT; not when `perMinute` is '0'), then reserves
  * `credits` within the budgets: {1, -1, …} when reserved, {0, available, …} when a budget would
  * be exceeded, {2, 0, …} when the request is over its quota; then the count and the ms until
@@ -153,16 +175,10 @@ export const ATTACH = luaScript({
     'credits',
     ...BUDGET_ARGV,
   ],
-  body: `${MOVE}
+  body: `${MOVE_TAKING_OVER}
 credits = tonumber(credits)
-local r = redis.call('HMGET', reservationHash, 'keyId', 'credits', 'windows', 'model')
-redis.call('DEL', reservationHash)
-redis.call('ZREM', leasesZset, reservationId)
-if redis.call('EXISTS', jobHash) == 1 then
-  if not r[1] then return {'duplicate', 0} end
-  move('release', r[1], r[4], r[3], -tonumber(r[2]), jobId, reservationId, 'duplicate job', nil)
-  return {'duplicate', tonumber(r[2])}
-end
+local r, givenBack = takeOver(reservationHash, leasesZset, reservationId, jobHash, jobId, 'duplicate job')
+if givenBack then return {'duplicate', givenBack} end
 local state, reserved, overrun = 'attached', r[2], 0
 if not r[1] then
   state = 'retaken'

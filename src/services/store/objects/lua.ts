@@ -1,6 +1,6 @@
 // A LoRA's charge and its refund, each one script under the team's hash tag, moving credits the
 // way credits/lua.ts does (same ledger entries and aggregates).
-import { CHARGE, MONEY_ARGV, MONEY_KEYS, MOVE } from '../credits/lua.js';
+import { CHARGE_TAKING_OVER, MONEY_ARGV, MONEY_KEYS, MOVE } from '../credits/lua.js';
 import { luaScript } from '../lua-script.js';
 import type { LoraChargeResult } from './contract.js';
 
@@ -13,16 +13,10 @@ export const CHARGE_LORA = luaScript({
   name: 'gwChargeLora',
   keys: [...MONEY_KEYS, 'reservationHash', 'leasesZset', 'loraHash', 'pendingZset'],
   argv: [...MONEY_ARGV, 'reservationId', 'loraId', 'keyId', 'model', 'windows', 'credits', 'unclear'],
-  body: `${CHARGE}
+  body: `${CHARGE_TAKING_OVER}
 credits = tonumber(credits)
-local r = redis.call('HMGET', reservationHash, 'keyId', 'credits', 'windows', 'model')
-redis.call('DEL', reservationHash)
-redis.call('ZREM', leasesZset, reservationId)
-if redis.call('EXISTS', loraHash) == 1 then
-  if not r[1] then return {0, 0, 0} end
-  move('release', r[1], r[4], r[3], -tonumber(r[2]), loraId, reservationId, 'duplicate LoRA', nil)
-  return {0, 0, tonumber(r[2])}
-end
+local r, givenBack = takeOver(reservationHash, leasesZset, reservationId, loraHash, loraId, 'duplicate LoRA')
+if givenBack then return {0, 0, givenBack} end
 local reserved = 0
 if r[1] then reserved = tonumber(r[2]); windows = r[3] end
 local note, state = 'ACCEPTED', 'charged'
