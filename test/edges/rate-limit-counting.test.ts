@@ -5,28 +5,22 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { SEED_BODY, startGateway, UPSTREAM_KEY, type CreatedKey, type TestGateway } from '../helpers/gateway.js';
+import {
+  SEED_BODY,
+  gatewaysSharingRedis,
+  startGateway,
+  type CreatedKey,
+  type TestGateway,
+} from '../helpers/gateway.js';
 
-let redis: RedisServer;
-let sim: Simulator;
-let first: TestGateway;
-let second: TestGateway;
-let memory: TestGateway;
 const env = { RATE_LIMIT_GENERATE_PER_MINUTE: '10', RATE_LIMIT_READS_PER_MINUTE: '1000' };
-
+const shared = gatewaysSharingRedis({ env });
+let memory: TestGateway;
 beforeAll(async () => {
-  redis = await startRedis();
-  sim = await startSimulator({ apiKey: UPSTREAM_KEY, jobDurationMs: 0, prices: { 'seedream-4': 3 } });
-  first = await startGateway({ sim, redisUrl: redis.url, env });
-  second = await startGateway({ sim, redisUrl: redis.url, env });
-  memory = await startGateway({ sim, env });
+  memory = await startGateway({ sim: shared.sim, env });
 });
 afterAll(async () => {
-  for (const gw of [first, second, memory]) await gw.close();
-  await sim.close();
-  await redis.destroy();
+  await memory.close();
 });
 
 /** Every instance beats on the change channel, whatever the load: no request's round trip. */
@@ -38,7 +32,7 @@ const isHeartbeat = (args: string[]) =>
  * with MONITOR (a script counts once, the commands it runs not at all; MULTI … EXEC once).
  */
 async function roundTripsPerRequest(count: number, send: () => Promise<unknown>): Promise<number> {
-  const client = new Redis(redis.url);
+  const client = new Redis(shared.redis.url);
   const monitor = await client.monitor();
   let calls = 0;
   let lastAt = Date.now();
@@ -68,48 +62,48 @@ const acceptedFor = (responses: { statusCode: number }[]) => responses.filter((r
 
 describe('rate limits counted in the calls requests already make', () => {
   it('costs a submission two Redis round trips (reserve, attach) and a poll one, limits on', async () => {
-    const key = await first.createKey();
-    const warm = await first.generate(key.key);
+    const key = await shared.first.createKey();
+    const warm = await shared.first.generate(key.key);
     expect(warm.headers.ratelimit).toMatch(/^"generate";r=9;t=\d+$/);
-    expect(await roundTripsPerRequest(5, () => first.generate(key.key))).toBe(2);
+    expect(await roundTripsPerRequest(5, () => shared.first.generate(key.key))).toBe(2);
 
     const { jobId } = warm.json<{ jobId: string }>();
-    expect((await first.poll(key.key, jobId)).json()).toMatchObject({ status: 'COMPLETED' });
+    expect((await shared.first.poll(key.key, jobId)).json()).toMatchObject({ status: 'COMPLETED' });
     const polls = await roundTripsPerRequest(20, async () => {
-      const answer = await first.poll(key.key, jobId);
+      const answer = await shared.first.poll(key.key, jobId);
       expect(answer.headers.ratelimit).toMatch(/^"reads";r=\d+;t=\d+$/);
     });
     expect(polls).toBe(1);
   });
 
   it('holds a limit of 10 exactly across two instances: 30 concurrent submissions, 10 accepted', async () => {
-    const key = await first.createKey();
+    const key = await shared.first.createKey();
     const responses = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => [first, second][i % 2]!.generate(key.key)),
+      Array.from({ length: 30 }, (_, i) => [shared.first, shared.second][i % 2]!.generate(key.key)),
     );
     expect(acceptedFor(responses)).toBe(10);
     expect(refusedFor(responses)).toBe(20);
-    expect((await first.spend(key)).total).toBe(30);
+    expect((await shared.first.spend(key)).total).toBe(30);
   });
 
   it('reserves nothing for a refused submission: no ledger entry, no reservation, nothing sent', async () => {
-    const key = await first.createKey({ rateLimit: { generatePerMinute: 1, readsPerMinute: null } });
-    expect((await first.generate(key.key)).statusCode).toBe(202);
-    const sent = sim.requests.length;
-    const refused = await first.generate(key.key, { ...SEED_BODY, prompt: 'over the quota' });
+    const key = await shared.first.createKey({ rateLimit: { generatePerMinute: 1, readsPerMinute: null } });
+    expect((await shared.first.generate(key.key)).statusCode).toBe(202);
+    const sent = shared.sim.requests.length;
+    const refused = await shared.first.generate(key.key, { ...SEED_BODY, prompt: 'over the quota' });
     expect(refused.statusCode).toBe(429);
-    expect(sim.requests.length).toBe(sent);
-    const store = first.app.services.store;
+    expect(shared.sim.requests.length).toBe(sent);
+    const store = shared.first.app.services.store;
     const entries = await store.readLedger(key.team, null, 100);
     expect(entries.map((entry) => entry.kind)).toEqual(['reserve']);
     expect(await store.expiredReservations(key.team, Date.now() + 86_400_000, 10)).toEqual([]);
-    expect((await first.spend(key)).total).toBe(3);
+    expect((await shared.first.spend(key)).total).toBe(3);
   });
 
   it('counts a submission with an Idempotency-Key once, before its record is read', async () => {
-    const key = await first.createKey({ rateLimit: { generatePerMinute: 3, readsPerMinute: null } });
+    const key = await shared.first.createKey({ rateLimit: { generatePerMinute: 3, readsPerMinute: null } });
     const send = (idempotencyKey: string) =>
-      first.inject({
+      shared.first.inject({
         method: 'POST',
         url: '/v2/images/generate',
         headers: { 'x-api-key': key.key, 'idempotency-key': idempotencyKey },
@@ -125,19 +119,19 @@ describe('rate limits counted in the calls requests already make', () => {
   });
 
   it('does not count a body refused before it reaches the store', async () => {
-    const key = await first.createKey({ rateLimit: { generatePerMinute: 2, readsPerMinute: null } });
+    const key = await shared.first.createKey({ rateLimit: { generatePerMinute: 2, readsPerMinute: null } });
     for (let i = 0; i < 4; i++) {
-      expect((await first.generate(key.key, { ...SEED_BODY, model: 'no-such-model' })).statusCode).toBe(400);
+      expect((await shared.first.generate(key.key, { ...SEED_BODY, model: 'no-such-model' })).statusCode).toBe(400);
     }
-    const responses = await Promise.all(Array.from({ length: 3 }, () => first.generate(key.key)));
+    const responses = await Promise.all(Array.from({ length: 3 }, () => shared.first.generate(key.key)));
     expect(acceptedFor(responses)).toBe(2);
     expect(refusedFor(responses)).toBe(1);
   });
 
   it('counts a submission naming a webhookUrl before its host is checked, so over the quota it is only a 429', async () => {
     const hooks = await startGateway({
-      sim,
-      redisUrl: redis.url,
+      sim: shared.sim,
+      redisUrl: shared.redis.url,
       env: { ...env, PUBLIC_BASE_URL: 'https://gateway.example' },
     });
     try {
@@ -152,7 +146,7 @@ describe('rate limits counted in the calls requests already make', () => {
   });
 
   it('counts every concurrent poll of one job, unknown jobs too, on Redis and in memory', async () => {
-    for (const gateway of [first, memory]) {
+    for (const gateway of [shared.first, memory]) {
       const key: CreatedKey = await gateway.createKey({ rateLimit: { generatePerMinute: null, readsPerMinute: 6 } });
       const { jobId } = (await gateway.generate(key.key)).json<{ jobId: string }>();
       expect((await gateway.poll(key.key, randomUUID())).statusCode).toBe(404);

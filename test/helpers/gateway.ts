@@ -187,3 +187,23 @@ export function gatewayOnRedis(options: Omit<GatewayOptions, 'redisUrl'> = {}): 
   });
   return context;
 }
+
+/**
+ * A test file's two gateway instances sharing one redis-server and one simulator, and, when asked,
+ * a third on the embedded store: started before its tests and stopped after.
+ */
+export function gatewaysSharingRedis(options: Pick<GatewayOptions, 'env' | 'clock'> = {}) {
+  const context = {} as { redis: RedisServer; sim: Simulator; first: TestGateway; second: TestGateway };
+  beforeAll(async () => {
+    context.redis = await startRedis();
+    context.sim = await startSimulator({ apiKey: UPSTREAM_KEY, jobDurationMs: 0, prices: { 'seedream-4': 3 } });
+    context.first = await startGateway({ ...options, sim: context.sim, redisUrl: context.redis.url });
+    context.second = await startGateway({ ...options, sim: context.sim, redisUrl: context.redis.url });
+  });
+  afterAll(async () => {
+    for (const gw of [context.first, context.second]) await gw.close();
+    await context.sim.close();
+    await context.redis.destroy();
+  });
+  return context;
+}
