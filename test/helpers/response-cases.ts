@@ -36,7 +36,10 @@ export interface ResponseCase {
   call: Call;
 }
 
-/** What the cases act on, made through the target first: a job, a grid and a song to act on, an upload, a LoRA and an asset. */
+/**
+ * What the cases act on, made through the target first: a job, a grid and a song to act on, an
+ * upload, a LoRA and an asset.
+ */
 export interface Fixtures {
   jobId: string;
   gridId: string;
@@ -87,7 +90,11 @@ export function acceptedBodies(f: Fixtures, catalogue: { id: string; operation: 
   );
 }
 
-const withDirective = (status: number) => ({ ...SEED_BODY, prompt: `${SEED_BODY.prompt} [sim:status=${status}]` });
+/** A body whose submission Apiframe answers with `status`. */
+export const withDirective = (status: number) => ({
+  ...SEED_BODY,
+  prompt: `${SEED_BODY.prompt} [sim:status=${status}]`,
+});
 
 /** The cases both the gateway and the simulator answer alike, on every route of the spec. */
 export function sharedCases(f: Fixtures, bodies: Map<string, unknown>): ResponseCase[] {
@@ -110,7 +117,8 @@ export function sharedCases(f: Fixtures, bodies: Map<string, unknown>): Response
       .replace(f.jobId, '{id}')
       .replace(f.loraId, '{id}')
       .replace(f.assetId, '{assetId}')
-      .replace(UNKNOWN, call.url.includes('assets') ? '{assetId}' : '{id}')}`;
+      .replace(UNKNOWN, call.url.includes('assets') ? '{assetId}' : '{id}')
+      .replace('not-a-uuid', '{id}')}`;
   const success = (call: Call) =>
     call.method === 'POST' ? (call.url.endsWith('create') || call.url.endsWith('uploads') ? 201 : 202) : 200;
   const calls: [number, string, Call][] = [
@@ -145,5 +153,3 @@ export function simulatorRefusals(): ResponseCase[] {
     call: { method: 'POST', url: '/v2/images/generate', json: withDirective(status) },
   }));
 }
-
-export { withDirective };

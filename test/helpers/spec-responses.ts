@@ -31,7 +31,8 @@ function declaredSchema(route: string, status: number): string | 'empty' | null 
   if (!response) return null;
   if (!response.content) return 'empty';
   if (!response.content['application/json']?.schema) return null;
-  return `apiframe#/${pointer('paths', path, method.toLowerCase(), 'responses', String(status), 'content', 'application/json', 'schema')}`;
+  const at = pointer('paths', path, method.toLowerCase(), 'responses', String(status), 'content', 'application/json');
+  return `apiframe#/${at}/schema`;
 }
 
 export interface Conformance {
