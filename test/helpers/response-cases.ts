@@ -96,11 +96,12 @@ export const withDirective = (status: number) => ({
   prompt: `${SEED_BODY.prompt} [sim:status=${status}]`,
 });
 
-/** The cases both the gateway and the simulator answer alike, on every route of the spec. */
-export function sharedCases(f: Fixtures, bodies: Map<string, unknown>): ResponseCase[] {
-  const jobRoutes = APIFRAME_JOB_OPERATIONS.map((operation) => operation.path);
-  const keyed: Call[] = [
-    ...jobRoutes.map((url): Call => ({ method: 'POST', url, json: bodies.get(url) })),
+export const JOB_ROUTES = APIFRAME_JOB_OPERATIONS.map((operation) => operation.path);
+
+/** A call to every route that takes a key, as it succeeds with the target's own (the LoRA deleted last). */
+export function keyedCalls(f: Fixtures, bodies: Map<string, unknown>): Call[] {
+  return [
+    ...JOB_ROUTES.map((url): Call => ({ method: 'POST', url, json: bodies.get(url) })),
     { method: 'GET', url: '/v2/jobs' },
     { method: 'GET', url: `/v2/jobs/${f.jobId}` },
     { method: 'GET', url: '/v2/loras' },
@@ -110,24 +111,38 @@ export function sharedCases(f: Fixtures, bodies: Map<string, unknown>): Response
     { method: 'POST', url: '/v2/uploads', form: uploadForm(fileOf('png')) },
     { method: 'POST', url: '/v2/loras', form: loraForm(15) },
     { method: 'POST', url: '/v2/assets/create', json: { url: f.uploadUrl, type: 'image' } },
+    { method: 'DELETE', url: `/v2/loras/${f.loraId}` },
   ];
-  const route = (call: Call) =>
-    `${call.method} ${call.url
-      .split('?')[0]!
-      .replace(f.jobId, '{id}')
-      .replace(f.loraId, '{id}')
-      .replace(f.assetId, '{assetId}')
-      .replace(UNKNOWN, call.url.includes('assets') ? '{assetId}' : '{id}')
-      .replace('not-a-uuid', '{id}')}`;
-  const success = (call: Call) =>
-    call.method === 'POST' ? (call.url.endsWith('create') || call.url.endsWith('uploads') ? 201 : 202) : 200;
+}
+
+/** The spec's name of the route `call` is sent to. */
+export function routeOf(f: Fixtures, call: Call): string {
+  const path = call.url
+    .split('?')[0]!
+    .replace(f.jobId, '{id}')
+    .replace(f.loraId, '{id}')
+    .replace(f.assetId, '{assetId}')
+    .replace(UNKNOWN, call.url.includes('assets') ? '{assetId}' : '{id}')
+    .replace('not-a-uuid', '{id}');
+  return `${call.method} ${path}`;
+}
+
+/** Cases from `[status, why, call]` rows. */
+export const asCases = (f: Fixtures, rows: [number, string, Call][]): ResponseCase[] =>
+  rows.map(([status, why, call]) => ({ route: routeOf(f, call), status, why, call }));
+
+const SUCCESS: Record<string, number> = { GET: 200, POST: 202, DELETE: 204 };
+const successOf = (call: Call) =>
+  call.url.endsWith('/create') || call.url.endsWith('/uploads') ? 201 : SUCCESS[call.method]!;
+
+/** The cases both the gateway and the simulator answer alike, on every route of the spec. */
+export function sharedCases(f: Fixtures, bodies: Map<string, unknown>): ResponseCase[] {
+  const keyed = keyedCalls(f, bodies);
   const calls: [number, string, Call][] = [
-    ...keyed.map((call): [number, string, Call] => [success(call), 'the answer it is for', call]),
+    ...keyed.map((call): [number, string, Call] => [successOf(call), 'the answer it is for', call]),
     [200, 'the catalogue, public', { method: 'GET', url: '/v2/models', key: null }],
-    [204, 'a LoRA deleted', { method: 'DELETE', url: `/v2/loras/${f.loraId}` }],
     ...keyed.map((call): [number, string, Call] => [401, 'no key', { ...call, key: null }]),
-    [401, 'no key', { method: 'DELETE', url: `/v2/loras/${UNKNOWN}`, key: null }],
-    ...jobRoutes.map((url): [number, string, Call] => [400, 'an empty body', { method: 'POST', url, json: {} }]),
+    ...JOB_ROUTES.map((url): [number, string, Call] => [400, 'an empty body', { method: 'POST', url, json: {} }]),
     [400, 'a limit out of range', { method: 'GET', url: '/v2/jobs?limit=0' }],
     [400, 'an id not a uuid', { method: 'GET', url: '/v2/jobs/not-a-uuid' }],
     [400, 'an unknown modality', { method: 'GET', url: '/v2/models?modality=smell', key: null }],
@@ -141,7 +156,7 @@ export function sharedCases(f: Fixtures, bodies: Map<string, unknown>): Response
     [404, 'an unknown LoRA', { method: 'DELETE', url: `/v2/loras/${UNKNOWN}` }],
     [404, 'an unknown asset', { method: 'GET', url: `/v2/assets/${UNKNOWN}` }],
   ];
-  return calls.map(([status, why, call]) => ({ route: route(call), status, why, call }));
+  return asCases(f, calls);
 }
 
 /** Cases only the simulator gives as such: Apiframe's own refusals, asked for by a directive. */

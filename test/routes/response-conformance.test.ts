@@ -12,6 +12,9 @@ import { ADMIN_TOKEN, SEED_BODY, startGateway, type CreatedKey, type TestGateway
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import {
   acceptedBodies,
+  asCases,
+  JOB_ROUTES,
+  keyedCalls,
   makeFixtures,
   sharedCases,
   withDirective,
@@ -31,6 +34,9 @@ let key: CreatedKey;
 /** A gateway whose Redis is stopped before its cases run. */
 let storeDown: { redis: RedisServer; gw: TestGateway; key: CreatedKey };
 let cases: (ResponseCase & { target: Target })[];
+/** Cases sent while Apiframe answers every call with 500, and while the second gateway's Redis is stopped. */
+const APIFRAME_DOWN = 'Apiframe down';
+const STORE_DOWN = 'the store down';
 
 function targetOf(gateway: TestGateway, ownKey: () => string): Target {
   return {
@@ -92,30 +98,9 @@ async function gatewayKeys() {
 }
 type Keys = Awaited<ReturnType<typeof gatewayKeys>>;
 
-/** A call to every keyed route that would succeed with the target's own key. */
-const keyedCalls = (f: Fixtures, bodies: Map<string, unknown>): Call[] => [
-  ...JOB_ROUTES.map((url) => post(url, bodies)),
-  { method: 'GET', url: '/v2/jobs' },
-  { method: 'GET', url: `/v2/jobs/${f.jobId}` },
-  { method: 'GET', url: '/v2/loras' },
-  { method: 'GET', url: `/v2/loras/${f.loraId}` },
-  { method: 'DELETE', url: `/v2/loras/${f.loraId}` },
-  { method: 'GET', url: `/v2/assets/${f.assetId}` },
-  { method: 'GET', url: '/v2/me' },
-  { method: 'POST', url: '/v2/uploads', form: uploadForm(fileOf('png')) },
-  { method: 'POST', url: '/v2/loras', form: loraForm(15) },
-  { method: 'POST', url: '/v2/assets/create', json: { url: f.uploadUrl, type: 'image' } },
-];
-
-const JOB_ROUTES = APIFRAME_JOB_OPERATIONS.map((operation) => operation.path);
 const ACTION_ROUTES = APIFRAME_JOB_OPERATIONS.filter((operation) => operation.tag === 'action').map((o) => o.path);
 const UNKNOWN = crypto.randomUUID();
 const post = (url: string, bodies: Map<string, unknown>): Call => ({ method: 'POST', url, json: bodies.get(url) });
-const routeOf = (f: Fixtures, call: Call) =>
-  `${call.method} ${call.url.replace(f.jobId, '{id}').replace(f.loraId, '{id}').replace(f.assetId, '{assetId}')}`;
-const asCases = (f: Fixtures, calls: [number, string, Call][]): ResponseCase[] =>
-  calls.map(([status, why, call]) => ({ route: routeOf(f, call), status, why, call }));
-
 /** The gateway's own refusals: budgets, scopes, rate limits, Idempotency-Keys and bodies. */
 function refusalCases(f: Fixtures, bodies: Map<string, unknown>, keys: Keys): ResponseCase[] {
   const idempotent = (call: Call): Call => ({ ...call, headers: { 'idempotency-key': IDEMPOTENCY_KEY } });
@@ -206,7 +191,7 @@ function upstreamCases(f: Fixtures): ResponseCase[] {
       { method: 'POST', url: '/v2/uploads', form: uploadForm(fileOf('png')) },
       { method: 'POST', url: '/v2/loras', form: loraForm(15) },
       { method: 'POST', url: '/v2/assets/create', json: { url: f.uploadUrl, type: 'image' } },
-    ].map((call): [number, string, Call] => [502, 'Apiframe down', call as Call]),
+    ].map((call): [number, string, Call] => [502, APIFRAME_DOWN, call as Call]),
     // Last: Apiframe's 429 holds every caller back until its Retry-After has passed.
     [429, 'Apiframe over its rate limit', generate(withDirective(429))],
   ]);
@@ -218,8 +203,8 @@ function upstreamCases(f: Fixtures): ResponseCase[] {
  */
 function storeDownCases(f: Fixtures, bodies: Map<string, unknown>): ResponseCase[] {
   return asCases(f, [
-    [502, 'Apiframe down', { method: 'GET', url: '/v2/me' }],
-    ...keyedCalls(f, bodies).map((call): [number, string, Call] => [503, 'the store down', call]),
+    [502, APIFRAME_DOWN, { method: 'GET', url: '/v2/me' }],
+    ...keyedCalls(f, bodies).map((call): [number, string, Call] => [503, STORE_DOWN, call]),
   ]);
 }
 
@@ -244,8 +229,8 @@ describe("the gateway's answers on Apiframe's routes", () => {
   it("each conform to Apiframe's spec for their route and status", async () => {
     const failures: string[] = [];
     for (const { route, status, why, call, target } of cases) {
-      if (why === 'the store down') await storeDown.redis.stop();
-      if (why === 'Apiframe down') gw.sim.failAll(500);
+      if (why === STORE_DOWN) await storeDown.redis.stop();
+      if (why === APIFRAME_DOWN) gw.sim.failAll(500);
       const answer = await target.send(call).finally(() => gw.sim.failAll(null));
       const { declared, errors } = conformance(route, answer.status, answer.body);
       covered.add(`${route} ${answer.status}`);

@@ -13,7 +13,7 @@ import {
   type ResponseCase,
   type Target,
 } from '../helpers/response-cases.js';
-import { conformance } from '../helpers/spec-responses.js';
+import { conformance, SPEC_ROUTES } from '../helpers/spec-responses.js';
 
 let sim: Simulator;
 let cases: ResponseCase[];
@@ -50,5 +50,6 @@ describe("the simulator's answers", () => {
         );
     }
     expect(failures).toEqual([]);
+    expect(new Set(cases.map((c) => c.route))).toEqual(new Set(SPEC_ROUTES));
   });
 });
