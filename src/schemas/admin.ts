@@ -170,6 +170,10 @@ export type UpdateTeamBody = Static<typeof UpdateTeamBody>;
 export const TeamView = Type.Object(
   {
     id: Type.String(),
+    uuid: Type.String({
+      format: 'uuid',
+      description: "The team's id in Apiframe's shapes (`team.id` of /v2/me): given once, never changed.",
+    }),
     name: Type.String(),
     budget: Nullable(BudgetSchema),
     createdAt: Type.String({ format: 'date-time' }),

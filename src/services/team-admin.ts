@@ -1,5 +1,6 @@
 // Teams and their shared budgets. A team budget caps all the team's keys together; the
-// reserve step checks it atomically with the key's own budget.
+// reserve step checks it atomically with the key's own budget. Each team also has a UUID, its id
+// in Apiframe's shapes (/v2/me), while its slug stays its name and URL id.
 import { errors } from '../errors.js';
 import type { CreateTeamBody, UpdateTeamBody } from '../schemas/admin.js';
 import { auditEntry, withRetries, type Actor } from './audited-change.js';
@@ -10,19 +11,32 @@ import type { Store } from './store/store.js';
 
 export function createTeamAdmin(store: Store, clock: Clock) {
   const iso = (at: number) => new Date(at).toISOString();
+  /** Read once per instance: a team's UUID never changes. */
+  const uuids = new Map<string, string>();
+
+  async function uuidOf(team: string): Promise<string> {
+    let uuid = uuids.get(team);
+    if (uuid === undefined) {
+      uuid = await store.teamUuid(team);
+      uuids.set(team, uuid);
+    }
+    return uuid;
+  }
 
   async function view(team: TeamRecord) {
     const now = clock();
     const window = windowOf(team.budget?.period ?? 'total', now);
-    const spend = await store.spend({ team: team.id, windows: [window] });
+    const [spend, uuid] = await Promise.all([store.spend({ team: team.id, windows: [window] }), uuidOf(team.id)]);
     const spent = spend.team[window] ?? 0;
     const { version: _version, ...shown } = team;
-    return { ...shown, window, spent, remaining: remainingOf(team.budget, spent) };
+    return { ...shown, uuid, window, spent, remaining: remainingOf(team.budget, spent) };
   }
 
   const withoutVersion = ({ version: _version, ...team }: TeamRecord) => team;
 
   return {
+    uuidOf,
+
     async create(input: CreateTeamBody, actor: Actor) {
       const now = clock();
       const team: TeamRecord = {

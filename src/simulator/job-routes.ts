@@ -12,6 +12,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function registerJobRoutes(app: FastifyInstance, state: SimulatorState): void {
   const { jobs, jobDurationMs, options } = state;
+  /** The company account, as Apiframe names it: the same ids on every read. */
+  const account = { userId: randomUUID(), teamId: randomUUID(), keyId: randomUUID() };
 
   app.get<{ Params: { id: string } }>('/v2/jobs/:id', async (request, reply) => {
     if (!UUID.test(request.params.id)) return reply.code(400).send({ error: 'Invalid job id' });
@@ -26,7 +28,9 @@ export function registerJobRoutes(app: FastifyInstance, state: SimulatorState): 
   });
 
   app.get<{ Querystring: { limit?: string; cursor?: string } }>('/v2/jobs', async (request, reply) => {
-    const limit = Math.min(Math.max(Number(request.query.limit ?? 20) || 20, 1), 100);
+    const limit = Number(request.query.limit ?? 20);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+      return reply.code(400).send({ error: 'Validation failed', details: { limit: ['Must be from 1 to 100'] } });
     const after = request.query.cursor ? decodeJobCursor(request.query.cursor) : undefined;
     if (after === null)
       return reply.code(400).send({ error: 'Validation failed', details: { cursor: ['Invalid cursor'] } });
@@ -44,14 +48,14 @@ export function registerJobRoutes(app: FastifyInstance, state: SimulatorState): 
   });
 
   app.get('/v2/me', async () => ({
-    user: { id: randomUUID(), email: 'owner@company.example', role: 'OWNER' },
+    user: { id: account.userId, email: 'owner@company.example', role: 'OWNER' },
     team: {
-      id: randomUUID(),
+      id: account.teamId,
       name: 'Company account',
       credits: Math.max(0, (options.accountCredits ?? 100_000) - accountCharges(state)),
       plan: 'pro',
       customerId: null,
     },
-    apiKey: { id: randomUUID(), name: 'company key', prefix: options.apiKey.slice(0, 8) },
+    apiKey: { id: account.keyId, name: 'company key', prefix: options.apiKey.slice(0, 8) },
   }));
 }

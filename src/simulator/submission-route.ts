@@ -33,6 +33,8 @@ export function registerSubmissionRoutes(app: FastifyInstance, state: SimulatorS
       const latencyMs = Number(directive(directives, 'latency') ?? 0);
       if (latencyMs > 0) await sleep(latencyMs);
       const status = directive(directives, 'status');
+      // Apiframe's 402 says what the job needed and what the account had.
+      if (status === '402') return sendError(reply, 402, { creditsRequired: terms.cost, creditsAvailable: 0 });
       if (status) return sendError(reply, Number(status));
       if (directive(directives, 'reset') !== undefined) {
         request.raw.socket.destroy();

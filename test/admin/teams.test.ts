@@ -55,6 +55,28 @@ describe('teams', () => {
     expect(unlimited.json()).toMatchObject({ budget: null, remaining: null });
   });
 
+  it('gives each team a UUID of its own that never changes, shown by every instance and by /v2/me', async () => {
+    const id = uniqueTeam();
+    const created = (await createTeam({ id, name: 'Design', budget: null })).json();
+    expect(created.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const implicit = await gw.createKey();
+    const other = await startGateway({ sim, redisUrl: redis.url, clock });
+    try {
+      const [secondUuid, firstUuid] = await Promise.all([other.teamUuid(implicit.team), gw.teamUuid(implicit.team)]);
+      expect(secondUuid).toBe(firstUuid);
+      expect(firstUuid).not.toBe(created.uuid);
+      expect(await other.teamUuid(id)).toBe(created.uuid);
+      await patchTeam(id, { name: 'Renamed' });
+      expect((await getTeam(id)).json()).toMatchObject({ id, name: 'Renamed', uuid: created.uuid });
+      const listed = (await gw.inject({ method: 'GET', url: '/admin/teams', headers: admin })).json().teams;
+      expect(listed.find((team: { id: string }) => team.id === id).uuid).toBe(created.uuid);
+      const me = await other.inject({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': implicit.key } });
+      expect(me.json().team).toMatchObject({ id: firstUuid, name: implicit.team });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('creates a team implicitly, unlimited, when a key names it first', async () => {
     const key = await gw.createKey();
     expect((await getTeam(key.team)).json()).toMatchObject({ id: key.team, budget: null, remaining: null });

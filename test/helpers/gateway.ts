@@ -70,6 +70,8 @@ export interface TestGateway {
   createKey(body?: Record<string, unknown>): Promise<CreatedKey>;
   generate(key: string, body?: unknown): Promise<LightMyRequestResponse>;
   poll(key: string, jobId: string): Promise<LightMyRequestResponse>;
+  /** The team's UUID, as the admin API shows it. */
+  teamUuid(team: string): Promise<string>;
   /** Credits counted for the key in its current day, month and total windows, by period name. */
   spend(key: CreatedKey): Promise<Record<BudgetPeriod, number>>;
   close(): Promise<void>;
@@ -151,6 +153,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     generate: (key, body = SEED_BODY) =>
       inject({ method: 'POST', url: '/v2/images/generate', headers: { 'x-api-key': key }, payload: body as object }),
     poll: (key, jobId) => inject({ method: 'GET', url: `/v2/jobs/${jobId}`, headers: { 'x-api-key': key } }),
+    async teamUuid(team) {
+      const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
+      const response = await inject({ method: 'GET', url: `/admin/teams/${team}`, headers });
+      expect(response.statusCode, response.body).toBe(200);
+      return response.json().uuid;
+    },
     async spend(key) {
       const now = clock();
       const windows = BUDGET_PERIODS.map((period) => windowOf(period, now));

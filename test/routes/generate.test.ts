@@ -147,7 +147,7 @@ describe.each(['redis', 'memory'] as const)('generate → poll → settle (%s st
     const me = await gw.inject({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': key.key } });
     expect(me.statusCode).toBe(200);
     expect(me.json()).toMatchObject({
-      team: { id: key.team, name: key.team, credits: 27 },
+      team: { id: await gw.teamUuid(key.team), name: key.team, credits: 27 },
       apiKey: { id: key.id, name: 'test key', prefix: key.prefix },
     });
     const unlimited = await gw.createKey();

@@ -34,7 +34,7 @@ describe('GET /v2/me for a key without a budget', () => {
     expect(response.json()).toEqual({
       user: { id: key.id, email: `${key.id}@keys.apiframe-gateway.invalid`, role: 'MEMBER' },
       team: {
-        id: key.team,
+        id: await gw.teamUuid(key.team),
         name: key.team,
         credits: ACCOUNT_CREDITS - gw.sim.chargedCredits(),
         plan: 'gateway',

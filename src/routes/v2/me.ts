@@ -1,15 +1,20 @@
 // GET /v2/me in Apiframe's shape, describing the team key (never the upstream account):
 // `team.credits` is what the key may still spend. With no budget on the key or its team, that is
 // what the company account has left at Apiframe, the one figure of the account ever shown.
+// `team.id` is the team's UUID and `team.name` its slug; the key stands in for the user.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ErrorResponse, Nullable } from '../../schemas/common.js';
 
 const Me = Type.Object(
   {
-    user: Type.Object({ id: Type.String(), email: Type.String(), role: Type.String() }),
+    user: Type.Object({
+      id: Type.String({ format: 'uuid' }),
+      email: Type.String({ format: 'email' }),
+      role: Type.String(),
+    }),
     team: Type.Object({
-      id: Type.String(),
+      id: Type.String({ format: 'uuid' }),
       name: Type.String(),
       credits: Type.Integer({
         minimum: 0,
@@ -25,7 +30,7 @@ const Me = Type.Object(
 );
 
 export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { spendable } = app.services;
+  const { spendable, teams } = app.services;
   app.get(
     '/me',
     {
@@ -45,10 +50,10 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { key } = request.caller;
-      const credits = await spendable.of(request.caller, request.id);
+      const [credits, teamId] = await Promise.all([spendable.of(request.caller, request.id), teams.uuidOf(key.team)]);
       return {
         user: { id: key.id, email: `${key.id}@keys.apiframe-gateway.invalid`, role: 'MEMBER' },
-        team: { id: key.team, name: key.team, credits, plan: 'gateway', customerId: null },
+        team: { id: teamId, name: key.team, credits, plan: 'gateway', customerId: null },
         apiKey: { id: key.id, name: key.name, prefix: key.prefix },
       };
     },

@@ -60,6 +60,8 @@ export const adminKeys = {
   teamIndex: (team: string) => `gw:{keys}:team-keys:${team}`,
   team: (id: string) => `gw:{keys}:team:${id}`,
   teams: 'gw:{keys}:teams',
+  /** Each team's UUID by its slug. */
+  teamUuids: 'gw:{keys}:team-uuids',
   origins: 'gw:{keys}:origins',
   audit: 'gw:{keys}:audit',
   /** The number of the last change announced. */

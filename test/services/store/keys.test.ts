@@ -1,5 +1,5 @@
 // The key records contract (saveKey, findKeyByHash, getKey, listKeys, saveTeam, getTeam,
-// listTeams, allowedOrigins, listAudit) and change notifications (publishChange, onChange,
+// listTeams, teamUuid, allowedOrigins, listAudit) and change notifications (publishChange, onChange,
 // changesLive) on Redis, Redis Cluster and memory.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -97,6 +97,16 @@ describe.each(STORE_KINDS)('key records (%s)', (kind) => {
     const ids = (await store.listTeams()).map((team) => team.id);
     expect(ids.filter((id) => id === a || id === b)).toEqual([a, b]);
     expect(ids).toEqual([...ids].sort());
+  });
+
+  it('gives each team one random v4 UUID on the first ask, the same to every concurrent ask, for good', async () => {
+    const [team, other] = [uniqueTeam(), uniqueTeam()];
+    const asked = await Promise.all(Array.from({ length: 8 }, () => store.teamUuid(team)));
+    expect(new Set(asked).size).toBe(1);
+    expect(asked[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    await store.saveTeam({ record: teamRecord(team), expectedVersion: 0, audit: audit('team.create') });
+    expect(await store.teamUuid(team)).toBe(asked[0]);
+    expect(await store.teamUuid(other)).not.toBe(asked[0]);
   });
 
   it('gathers every origin any key was allowed', async () => {

@@ -47,6 +47,11 @@ export interface KeyRecords {
   saveTeam(change: TeamChange): Promise<boolean>;
   getTeam(id: string): Promise<TeamRecord | null>;
   listTeams(): Promise<TeamRecord[]>;
+  /**
+   * The team's UUID (its id in Apiframe's shapes; the slug stays its name): a random v4 given on
+   * the first ask, atomically, so every instance hands out the same one, and never changed.
+   */
+  teamUuid(team: string): Promise<string>;
   /** Every origin any key has been allowed (for CORS preflights; each request still checks its own key). */
   allowedOrigins(): Promise<string[]>;
   listAudit(request: ListAuditRequest): Promise<{ entries: StoredAuditEntry[]; hasMore: boolean }>;

@@ -96,6 +96,18 @@ return 1
   decode: saved,
 });
 
+/** The team's UUID: `candidate` when it had none yet, else the one it was given first. */
+export const TEAM_UUID = luaScript({
+  name: 'gwTeamUuid',
+  keys: ['teamUuids'],
+  argv: ['team', 'candidate'],
+  body: `
+redis.call('HSETNX', teamUuids, team, candidate)
+return redis.call('HGET', teamUuids, team)
+`,
+  decode: (uuid: string) => uuid,
+});
+
 /** A heartbeat on the change channel, carrying the number of the last change announced. */
 export const BEAT = luaScript({
   name: 'gwBeat',
@@ -107,4 +119,4 @@ redis.call('PUBLISH', changeChannel, '{"kind":"beat","seq":' .. (redis.call('GET
   decode: (): void => undefined,
 });
 
-export const KEY_SCRIPTS = [SAVE_KEY, SAVE_TEAM, BEAT];
+export const KEY_SCRIPTS = [SAVE_KEY, SAVE_TEAM, TEAM_UUID, BEAT];

@@ -1,4 +1,5 @@
-// Key records in memory: keys, teams, origins and the audit trail, announced like the Redis saves.
+// Key records in memory: keys, teams and their UUIDs, origins and the audit trail, announced like the Redis saves.
+import { randomUUID } from 'node:crypto';
 import type { ChangeEvent } from '../../../domain/changes.js';
 import type { StoredAuditEntry, TeamKeyRecord } from '../../../domain/keys.js';
 import { isAfter } from '../cursor.js';
@@ -30,6 +31,7 @@ export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event:
   /** Key id by secret hash; a retired hash resolves until `until` (ms). */
   const idsByHash = new Map<string, { id: string; until: number }>();
   const origins = new Set<string>();
+  const teamUuids = new Map<string, string>();
   const audit: StoredAuditEntry[] = [];
 
   function appendAudit(entry: StoredAuditEntry | Omit<StoredAuditEntry, 'id'>): void {
@@ -90,6 +92,11 @@ export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event:
 
     async listTeams() {
       return [...teams.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((team) => structuredClone(team));
+    },
+
+    async teamUuid(team) {
+      if (!teamUuids.has(team)) teamUuids.set(team, randomUUID());
+      return teamUuids.get(team)!;
     },
 
     async allowedOrigins() {

@@ -1,10 +1,12 @@
 // Key records on Redis, all under the `{keys}` hash tag: JSON records, zset indexes by creation,
-// the hash → key id lookup, the origins set and the audit stream. Saves are scripts of ./lua.ts.
+// the hash → key id lookup, the teams' UUIDs, the origins set and the audit stream. Saves are
+// scripts of ./lua.ts.
+import { randomUUID } from 'node:crypto';
 import type { ChangeEvent } from '../../../domain/changes.js';
 import type { AuditEntry, StoredAuditEntry, TeamKeyRecord, TeamRecord } from '../../../domain/keys.js';
 import { adminKeys, CHANGES_CHANNEL, pageOfIndex, type RedisContext } from '../redis-context.js';
 import type { KeyChange, KeyRecords, TeamChange } from './contract.js';
-import { SAVE_KEY, SAVE_TEAM } from './lua.js';
+import { SAVE_KEY, SAVE_TEAM, TEAM_UUID } from './lua.js';
 
 /** SAVE_KEY's inputs for a key change: the record, its indexes, its audit entry and its announcement. */
 function saveKeyInputs({ record, expectedVersion, retire, implicitTeam, audit }: KeyChange) {
@@ -85,6 +87,9 @@ export function createRedisKeyRecords({ redis, guarded }: RedisContext): KeyReco
 
     listTeams: () =>
       guarded(async () => readAll<TeamRecord>((await redis.smembers(adminKeys.teams)).sort().map(adminKeys.team))),
+
+    teamUuid: (team) =>
+      guarded(() => TEAM_UUID.run(redis, { teamUuids: adminKeys.teamUuids, team, candidate: randomUUID() })),
 
     allowedOrigins: () => guarded(() => redis.smembers(adminKeys.origins)),
 
