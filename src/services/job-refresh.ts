@@ -38,11 +38,16 @@ export function createJobRefresh(deps: JobRefreshDeps) {
     }
   }
 
-  /** Asks Apiframe for a job's state: settles the job if it has finished, else shares the state. */
+  /**
+   * Asks Apiframe for a job's state: settles the job if it has finished, else shares the state,
+   * dated when it was asked for, so that a crowd's next refresh starts a second after this one
+   * started rather than a second after Apiframe answered.
+   */
   async function refresh(record: JobRecord, requestId: string): Promise<string> {
+    const askedAt = clock();
     const body = await fetchJob(record.jobId, requestId);
     if (!(await settlement.settleIfTerminal(record, body, requestId))) {
-      await store.saveSnapshot(record.team, record.jobId, body, clock());
+      await store.saveSnapshot(record.team, record.jobId, body, askedAt);
     }
     return body;
   }

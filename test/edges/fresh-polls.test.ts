@@ -145,6 +145,22 @@ describe('fresh polls', () => {
     });
   }, 20_000);
 
+  it('dates a shared state from when Apiframe was asked: a crowd refreshes every second, not every second and a round trip', async () => {
+    await withGateways(0, async ({ first, upstreamReads }) => {
+      const key = await first.createKey();
+      const { jobId } = (
+        await first.generate(key.key, { ...SEED_BODY, prompt: 'x [sim:never] [sim:latency=600]' })
+      ).json();
+      const asked = timed(first.poll(key.key, jobId));
+      const askedAt = Date.now();
+      await asked;
+      // Answered a second after it was asked for, though only ~400 ms after Apiframe answered.
+      await sleep(Math.max(0, askedAt + 1_050 - Date.now()));
+      await first.poll(key.key, jobId);
+      expect(upstreamReads(jobId)).toBe(2);
+    });
+  }, 20_000);
+
   it('still reads a job from Apiframe at most once a second, with many pollers on two instances', async () => {
     await withGateways(0, async ({ first, second, upstreamReads }) => {
       const key = await first.createKey();
