@@ -57,13 +57,13 @@ async function service(child: ChildProcess, url: string, readyPath: string): Pro
   return { url, pid: child.pid!, stop: () => child.kill('SIGTERM'), exited };
 }
 
-/** The simulator, with jobs that finish at once unless their prompt says otherwise. */
-export async function startSimulator(): Promise<Service> {
+/** The simulator, with jobs that finish after `jobMs` (at once by default) unless their prompt says otherwise. */
+export async function startSimulator(jobMs = 0): Promise<Service> {
   const port = await freePort();
   const child = start(process.execPath, ['dist/scripts/simulator.js'], {
     SIM_PORT: String(port),
     SIM_API_KEY: UPSTREAM_KEY,
-    SIM_JOB_MS: '0',
+    SIM_JOB_MS: String(jobMs),
   });
   return service(child, `http://127.0.0.1:${port}`, '/v2/me');
 }

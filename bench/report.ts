@@ -1,6 +1,7 @@
 // The report `npm run bench` prints and writes to bench/RESULTS.md, from the runs' figures.
 import { cpus, totalmem } from 'node:os';
 import type { CostTable } from './cost.js';
+import { type FreshnessCase, freshnessSection } from './freshness.js';
 import type { ScaleResult } from './scale.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 
@@ -22,6 +23,7 @@ export interface Row {
 
 export interface Report {
   rows: Row[];
+  freshness: FreshnessCase[] | null;
   scale: ScaleResult[];
   cost: CostTable | null;
   notes: string[];
@@ -98,7 +100,7 @@ function costSection(cost: CostTable | null): string[] {
   ];
 }
 
-export function renderReport({ rows, scale, cost, notes, seconds, scaleClients }: Report): string {
+export function renderReport({ rows, freshness, scale, cost, notes, seconds, scaleClients }: Report): string {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   return [
     '# Benchmark results',
@@ -121,6 +123,7 @@ export function renderReport({ rows, scale, cost, notes, seconds, scaleClients }
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...added(rows),
     '',
+    ...freshnessSection(freshness),
     ...costSection(cost),
     `## Scale run: ${scaleClients.toLocaleString('en')} clients polling pending jobs through one gateway process (default configuration; the simulator answers polls in 250 ms)`,
     '',

@@ -2,17 +2,20 @@
 // proxy, Portkey's open-source gateway and the stack floor (bench/floor.ts), on this machine, in
 // one run. The gateway runs twice on Redis: in its default configuration, and with everything
 // optional off. Scenarios: generate, poll of a pending job, poll of a completed job, and a 1:20
-// generate:poll mix, at 1, 10 and 100 connections, measured with autocannon; then the cost table
-// (bench/cost.ts) and the 10,000-poller scale run (bench/scale.ts). Prints the report and writes
-// bench/RESULTS.md. A benchmark, not a test: nothing fails on a number.
+// generate:poll mix, at 1, 10 and 100 connections, measured with autocannon; then how late
+// clients see jobs finish (bench/freshness.ts), the cost table (bench/cost.ts) and the
+// 10,000-poller scale run (bench/scale.ts). Prints the report and writes bench/RESULTS.md.
+// A benchmark, not a test: nothing fails on a number.
 // BENCH_SECONDS sets each run's length (5 by default), BENCH_COST_SECONDS the cost table's (as
 // BENCH_SECONDS; 0 leaves the table out), BENCH_SCALE_CLIENTS the scale run's clients,
-// BENCH_SCALE_SECONDS its length (15), BENCH_RESULTS where the report goes (bench/RESULTS.md).
+// BENCH_SCALE_SECONDS its length (15), BENCH_FRESHNESS_JOBS the freshness run's jobs per case (3;
+// 0 leaves it out), BENCH_RESULTS where the report goes (bench/RESULTS.md).
 import { writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { costTable } from './cost.js';
+import { type FreshnessCase, freshnessRun, JOB_MS } from './freshness.js';
 import {
   ALL_OFF,
   createTeamKey,
@@ -36,6 +39,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const COST_SECONDS = Number(process.env.BENCH_COST_SECONDS ?? SECONDS);
 const SCALE_CLIENTS = Number(process.env.BENCH_SCALE_CLIENTS ?? 10_000);
 const SCALE_SECONDS = Number(process.env.BENCH_SCALE_SECONDS ?? 15);
+const FRESHNESS_JOBS = Number(process.env.BENCH_FRESHNESS_JOBS ?? 3);
 const RESULTS = process.env.BENCH_RESULTS ?? 'bench/RESULTS.md';
 const CONNECTIONS = [1, 10, 100];
 
@@ -111,6 +115,14 @@ async function main(): Promise<void> {
     await service.exited;
   }
 
+  let freshness: FreshnessCase[] | null = null;
+  if (FRESHNESS_JOBS > 0) {
+    const finishingSim = await startSimulator(JOB_MS);
+    freshness = await freshnessRun(finishingSim, redisServer.url, FRESHNESS_JOBS);
+    finishingSim.stop();
+    await finishingSim.exited;
+  }
+
   const cost = COST_SECONDS > 0 ? await costTable(sim, redisServer.url, redis, COST_SECONDS) : null;
   redis.disconnect();
 
@@ -120,7 +132,15 @@ async function main(): Promise<void> {
     process.stderr.write(`scale run (${mode}): ${JSON.stringify(scale.at(-1))}\n`);
   }
 
-  const report = renderReport({ rows, scale, cost, notes, seconds: SECONDS, scaleClients: SCALE_CLIENTS });
+  const report = renderReport({
+    rows,
+    freshness,
+    scale,
+    cost,
+    notes,
+    seconds: SECONDS,
+    scaleClients: SCALE_CLIENTS,
+  });
   writeFileSync(RESULTS, report);
   process.stdout.write(`${report}\n`);
   await redisServer.destroy();

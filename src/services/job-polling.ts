@@ -1,8 +1,10 @@
 // Polls of a job and the states of listed jobs. Finished jobs are served from the store; a state
 // fetched less than a second ago is shared; otherwise one poller at a time, across instances,
-// refreshes it from Apiframe (job-refresh.ts), settling the job when it has finished. Polls get
-// the last state seen meanwhile, the refreshing one too, which refreshes in the background; only
-// before there is a state (or when it is older than STALE_MAX_AGE_MS) do they wait for Apiframe.
+// refreshes it from Apiframe (job-refresh.ts), settling the job when it has finished. That poller
+// waits for its refresh (at most freshWaitMs, then it answers the last state and the refresh goes
+// on in the background), so a client polling alone sees each state as Apiframe does; polls that
+// arrive meanwhile get the last state seen at once. Only before there is a state (or when it is
+// older than STALE_MAX_AGE_MS) do they all wait for Apiframe.
 // A poll with a request quota is counted in its first read of the job, in the same store call.
 import { errors } from '../errors.js';
 import type { Caller } from './caller.js';
@@ -18,11 +20,13 @@ import type { UpstreamPause } from './upstream-pause.js';
 
 export interface JobPollingDeps {
   store: Store;
-  refresher: Pick<JobRefresh, 'refresh' | 'refreshInBackground'>;
+  refresher: Pick<JobRefresh, 'refresh' | 'refreshWithin'>;
   pause: Pick<UpstreamPause, 'paused' | 'refuseWhilePaused'>;
   clock: Clock;
   /** How long one poller may hold the right to ask Apiframe about a job. */
   pollLockMs: number;
+  /** How long the poller refreshing a job waits for Apiframe before it answers the last state seen. */
+  freshWaitMs: number;
   logger: Logger;
 }
 
@@ -51,38 +55,56 @@ const SNAPSHOT_MAX_AGE_MS = 1_000;
 /** An older state is refreshed, but served meanwhile when younger than this. */
 const STALE_MAX_AGE_MS = 30_000;
 const WAIT_STEP_MS = 25;
+/** The longest the poller refreshing a job waits for Apiframe (less when UPSTREAM_TIMEOUT_MS is). */
+export const FRESH_STATE_WAIT_MS = 2_000;
 
-/** With the right to ask Apiframe: a recent enough state is served at once and refreshed in the background. */
+/**
+ * With the right to ask Apiframe: the fresh state. A recent enough last state is answered instead
+ * when the refresh takes longer than `freshWaitMs` (it goes on in the background) or fails (a
+ * state a few seconds old serves a poller better than an error); `waiting` hears it first, so that
+ * polls sharing this one need not wait. An older state, or none, waits for Apiframe.
+ */
 async function refreshAsPoll(
-  { refresher, clock }: Pick<JobPollingDeps, 'refresher' | 'clock'>,
+  { refresher, clock, freshWaitMs, logger }: Pick<JobPollingDeps, 'refresher' | 'clock' | 'freshWaitMs' | 'logger'>,
   record: JobRecord,
   stale: KnownState | null,
   requestId: string,
+  waiting?: (lastState: string) => void,
 ): Promise<string> {
-  if (stale && clock() - stale.at <= STALE_MAX_AGE_MS) {
-    refresher.refreshInBackground(record, requestId);
+  if (!stale || clock() - stale.at > STALE_MAX_AGE_MS) return refresher.refresh(record, requestId);
+  waiting?.(stale.body);
+  try {
+    return (await refresher.refreshWithin(record, requestId, freshWaitMs)) ?? stale.body;
+  } catch (error) {
+    logger.warn({ err: error, requestId, jobId: record.jobId, team: record.team }, 'job refresh failed');
     return stale.body;
   }
-  return refresher.refresh(record, requestId);
 }
 
 /** Polls of one job, which wait for another poller's fetch rather than ask Apiframe twice. */
 function createPoll(deps: JobPollingDeps) {
   const { store, refresher, pause, clock } = deps;
-  const pollsInFlight = new Map<string, Promise<GatewayAnswer>>();
+  const pollsInFlight = new Map<string, { answer: Promise<GatewayAnswer>; lastState: Promise<GatewayAnswer> }>();
 
   /**
    * A poll of a team's job, counted in `limit` when given. Concurrent polls of one job in this
-   * process share one promise, but for counted ones: each is counted in its own read.
+   * process share one poll, but for counted ones: each is counted in its own read. Those sharing
+   * a poll that waits for a refresh get the last state at once, as polls on other instances do.
    */
   function poll(caller: Caller, jobId: string, requestId: string, limit?: RequestLimit): Promise<GatewayAnswer> {
     if (limit) return pollOnce(caller.key.team, jobId, requestId, limit);
     const flight = `${caller.key.team}|${jobId}`;
     const running = pollsInFlight.get(flight);
-    if (running) return running;
-    const polling = pollOnce(caller.key.team, jobId, requestId).finally(() => pollsInFlight.delete(flight));
-    pollsInFlight.set(flight, polling);
-    return polling;
+    if (running) return Promise.race([running.answer, running.lastState]);
+    let waiting: (lastState: string) => void = () => undefined;
+    const lastState = new Promise<GatewayAnswer>((resolve) => {
+      waiting = (body) => resolve({ status: 200, body });
+    });
+    const answer = pollOnce(caller.key.team, jobId, requestId, undefined, waiting).finally(() =>
+      pollsInFlight.delete(flight),
+    );
+    pollsInFlight.set(flight, { answer, lastState });
+    return answer;
   }
 
   /** The job's poll decision, counting the poll in `limit` first when given (a 429 over the quota). */
@@ -105,6 +127,7 @@ function createPoll(deps: JobPollingDeps) {
     jobId: string,
     requestId: string,
     limit?: RequestLimit,
+    waiting?: (lastState: string) => void,
   ): Promise<GatewayAnswer> {
     const giveUpAt = Date.now() + deps.pollLockMs;
     for (let uncounted = limit; ; uncounted = undefined) {
@@ -117,7 +140,7 @@ function createPoll(deps: JobPollingDeps) {
         continue;
       }
       if (decision.action === 'fetch') {
-        return { status: 200, body: await refreshAsPoll(deps, decision.record, decision.stale, requestId) };
+        return { status: 200, body: await refreshAsPoll(deps, decision.record, decision.stale, requestId, waiting) };
       }
       return { status: 200, body: await refresher.refresh(decision.record, requestId) };
     }

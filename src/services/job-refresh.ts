@@ -1,6 +1,7 @@
 // Asking Apiframe for a job's state: a refresh settles the job when it has finished, and
-// otherwise saves the state for other pollers to share. Refreshes may run in the background,
-// after the poll that started them has been answered; closing waits for them.
+// otherwise saves the state for other pollers to share. A poll waits for its refresh for a
+// bounded time; a slower refresh goes on in the background after the poll is answered, and
+// closing waits for it.
 import { errors } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { JobSettlement } from './job-settlement.js';
@@ -37,29 +38,55 @@ export function createJobRefresh(deps: JobRefreshDeps) {
     }
   }
 
-  /** Asks Apiframe for a job's state: settles the job if it has finished, else shares the state. */
+  /**
+   * Asks Apiframe for a job's state: settles the job if it has finished, else shares the state,
+   * dated when it was asked for, so that a crowd's next refresh starts a second after this one
+   * started rather than a second after Apiframe answered.
+   */
   async function refresh(record: JobRecord, requestId: string): Promise<string> {
+    const askedAt = clock();
     const body = await fetchJob(record.jobId, requestId);
     if (!(await settlement.settleIfTerminal(record, body, requestId))) {
-      await store.saveSnapshot(record.team, record.jobId, body, clock());
+      await store.saveSnapshot(record.team, record.jobId, body, askedAt);
     }
     return body;
   }
 
-  function refreshInBackground(record: JobRecord, requestId: string): void {
+  /**
+   * A refresh its poll waits for at most `waitMs`: the state Apiframe answered, or null once the
+   * wait is over. The refresh then goes on in the background: close() waits for it, and a failure
+   * that no poll is left to hear of is logged.
+   */
+  async function refreshWithin(record: JobRecord, requestId: string, waitMs: number): Promise<string | null> {
     const { jobId, team } = record;
-    const refreshing = refresh(record, requestId).then(
+    let pollGaveUp = false;
+    const refreshing = refresh(record, requestId);
+    const running = refreshing.then(
       () => undefined,
-      (error: unknown) => logger.warn({ err: error, requestId, jobId, team }, 'background job refresh failed'),
+      (error: unknown) => {
+        if (pollGaveUp) logger.warn({ err: error, requestId, jobId, team }, 'background job refresh failed');
+      },
     );
-    backgroundRefreshes.add(refreshing);
-    void refreshing.finally(() => backgroundRefreshes.delete(refreshing));
+    backgroundRefreshes.add(running);
+    void running.finally(() => backgroundRefreshes.delete(running));
+    let timer: NodeJS.Timeout | undefined;
+    const waitOver = new Promise<null>((resolve) => {
+      timer = setTimeout(() => {
+        pollGaveUp = true;
+        resolve(null);
+      }, waitMs);
+    });
+    try {
+      return await Promise.race([refreshing, waitOver]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   return {
     fetchJob,
     refresh,
-    refreshInBackground,
+    refreshWithin,
     /** Waits for the refreshes still running in the background. */
     close: async (): Promise<void> => {
       await Promise.all(backgroundRefreshes);

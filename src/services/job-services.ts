@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import { createBackgroundSettlement } from './background-settlement.js';
 import type { Clock } from './clock.js';
 import { createJobListing } from './job-listing.js';
-import { createJobPolling } from './job-polling.js';
+import { createJobPolling, FRESH_STATE_WAIT_MS } from './job-polling.js';
 import { createJobRecording } from './job-recording.js';
 import { createJobRefresh } from './job-refresh.js';
 import { createJobReservation } from './job-reservation.js';
@@ -45,7 +45,8 @@ export function createJobServices({
   const recording = createJobRecording({ store, logger, metrics });
   const refresher = createJobRefresh({ store, upstream, settlement, pause, clock, logger });
   const pollLockMs = Math.min(config.UPSTREAM_TIMEOUT_MS, 5_000);
-  const polling = createJobPolling({ store, refresher, pause, clock, pollLockMs, logger });
+  const freshWaitMs = Math.min(config.UPSTREAM_TIMEOUT_MS, FRESH_STATE_WAIT_MS);
+  const polling = createJobPolling({ store, refresher, pause, clock, pollLockMs, freshWaitMs, logger });
   const reservationLeaseMs = config.reservationLeaseMs;
   const reservation = createJobReservation({ store, clock, reservationLeaseMs, logger, metrics });
   const submissions = createJobSubmission({
