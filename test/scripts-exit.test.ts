@@ -86,8 +86,9 @@ describe('benches and scripts end by themselves', () => {
       const exit = await run('npm', ['run', 'bench'], {
         env: {
           BENCH_SECONDS: '1',
-          // The cost table runs in readme-commands.test.ts's short bench; here only the exit matters.
+          // The cost table and freshness run in readme-commands.test.ts's short bench; here only the exit matters.
           BENCH_COST_SECONDS: '0',
+          BENCH_FRESHNESS_JOBS: '0',
           BENCH_SCALE_SECONDS: '1',
           BENCH_SCALE_CLIENTS: '20',
           BENCH_RESULTS: join(dir, 'RESULTS.md'),
