@@ -30,5 +30,5 @@ export function ephemeralCaller(
   return { key, teamBudget, ephemeral };
 }
 
-/** The id jobs, idempotency keys and /v2/me show for the caller: the ephemeral key's own when it is one. */
+/** The id the caller's Idempotency-Keys are kept under: an ephemeral key's own, never its parent's or a sibling's. */
 export const callerKeyId = (caller: Caller): string => caller.ephemeral?.id ?? caller.key.id;

@@ -138,9 +138,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     ...offeredModels(config, prices, heldUpstream, clock),
     spendable: createSpendableCredits({ store, account, clock }),
     keyLookup: createKeyLookup({ store, clock }),
-    keys: createKeyAdmin(store, clock, config.operatorPricing.enabledModels),
-    ephemeralKeys: createEphemeralKeys(store, clock),
-    teams: createTeamAdmin(store, clock),
+    ...keyAdministration(config, store, clock),
     audit: createAuditTrail(store),
     usage: createUsageReports(store),
     usageEvents: createUsageEvents(store),
@@ -168,6 +166,15 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
       await upstream.close();
       await store.close();
     },
+  };
+}
+
+/** The admin's services for keys and teams, and the minting of ephemeral keys. */
+function keyAdministration(config: Config, store: Store, clock: Clock) {
+  return {
+    keys: createKeyAdmin(store, clock, config.operatorPricing.enabledModels),
+    ephemeralKeys: createEphemeralKeys(store, clock),
+    teams: createTeamAdmin(store, clock),
   };
 }
 

@@ -93,10 +93,8 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     const { upstreamBody, webhook } = await relayedWebhook(webhooks, operation, caller, body);
     const submission = { operation, caller, upstreamBody, model, credits, webhook, requestId, limit: reservedWith };
     if (idempotencyKey === undefined) return { ...(await run(submission)), replayed: false };
-    // An ephemeral key's Idempotency-Keys are its own, never its parent's or a sibling's.
-    const { team } = caller.key;
-    const keyId = callerKeyId(caller);
-    return idempotency.run({ team, keyId, idempotencyKey, body }, (upstreamKey) => run(submission, upstreamKey));
+    const idempotent = { team: caller.key.team, keyId: callerKeyId(caller), idempotencyKey, body };
+    return idempotency.run(idempotent, (upstreamKey) => run(submission, upstreamKey));
   }
 
   /** Reserve → forward → attach → answer; the reservation is released on any refusal or failure. */
@@ -114,21 +112,8 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
         await settlement.releaseQuietly(release, model);
       });
       const now = clock();
-      const ephemeral = caller.ephemeral && { ephemeralId: caller.ephemeral.id };
-      const attach = {
-        reservationId,
-        jobId,
-        team,
-        keyId,
-        model,
-        windows,
-        credits,
-        ...budgets,
-        now,
-        requestId,
-        ...ephemeral,
-      };
-      await recording.recordAccepted({ ...attach, ...(webhook && { webhook }) });
+      const attach = { reservationId, jobId, team, keyId, model, windows, credits, ...budgets, now, requestId };
+      await recording.recordAccepted({ ...attach, ...(webhook && { webhook }), ...ephemeralOf(caller) });
       return { status: response.status, body: response.body };
     } finally {
       lease.stop();
@@ -163,6 +148,9 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
 }
 
 export type JobSubmission = ReturnType<typeof createJobSubmission>;
+
+/** The ephemeral key a job is recorded for, when one submitted it. */
+const ephemeralOf = (caller: Caller) => caller.ephemeral && { ephemeralId: caller.ephemeral.id };
 
 /** Refuses a body its operation's own rules reject, or a model the key may not use. */
 function checkRules<S extends TSchema>(operation: JobOperation<S>, caller: Caller, body: Static<S>, model: string) {

@@ -27,6 +27,30 @@ export function createMemoryChanges(): ChangeNotifications & { announce(event: C
   };
 }
 
+/** Ephemeral keys' records, found by hash until their expiry; their origins join the known ones. */
+function createMemoryEphemeralKeys(
+  origins: Set<string>,
+  appendAudit: (entry: Omit<StoredAuditEntry, 'id'>) => void,
+  announce: (event: ChangeEvent) => void,
+): Pick<KeyRecords, 'saveEphemeralKey' | 'findEphemeralKeyByHash'> {
+  const ephemeralByHash = new Map<string, EphemeralKeyRecord>();
+  return {
+    async saveEphemeralKey(record, entry) {
+      ephemeralByHash.set(record.hash, structuredClone(record));
+      const added = record.allowedOrigins.filter((origin) => !origins.has(origin));
+      for (const origin of added) origins.add(origin);
+      appendAudit(entry);
+      if (added.length > 0) announce({ kind: 'key', id: record.id });
+    },
+
+    async findEphemeralKeyByHash(hash) {
+      const record = ephemeralByHash.get(hash);
+      if (record && Date.parse(record.expiresAt) <= Date.now()) ephemeralByHash.delete(hash);
+      return record && Date.parse(record.expiresAt) > Date.now() ? structuredClone(record) : null;
+    },
+  };
+}
+
 export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event: ChangeEvent) => void): KeyRecords {
   const keys = new Map<string, TeamKeyRecord>();
   /** Key id by secret hash; a retired hash resolves until `until` (ms). */
@@ -34,13 +58,14 @@ export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event:
   const origins = new Set<string>();
   const teamUuids = new Map<string, string>();
   const audit: StoredAuditEntry[] = [];
-  const ephemeralByHash = new Map<string, EphemeralKeyRecord>();
 
   function appendAudit(entry: StoredAuditEntry | Omit<StoredAuditEntry, 'id'>): void {
     audit.push({ ...structuredClone(entry), id: String(audit.length + 1) });
   }
 
   return {
+    ...createMemoryEphemeralKeys(origins, appendAudit, announce),
+
     async saveKey(change) {
       const { record } = change;
       if ((keys.get(record.id)?.version ?? 0) !== change.expectedVersion) return false;
@@ -103,20 +128,6 @@ export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event:
 
     async allowedOrigins() {
       return [...origins];
-    },
-
-    async saveEphemeralKey(record, entry) {
-      ephemeralByHash.set(record.hash, structuredClone(record));
-      const added = record.allowedOrigins.filter((origin) => !origins.has(origin));
-      for (const origin of added) origins.add(origin);
-      appendAudit(entry);
-      if (added.length > 0) announce({ kind: 'key', id: record.id });
-    },
-
-    async findEphemeralKeyByHash(hash) {
-      const record = ephemeralByHash.get(hash);
-      if (record && Date.parse(record.expiresAt) <= Date.now()) ephemeralByHash.delete(hash);
-      return record && Date.parse(record.expiresAt) > Date.now() ? structuredClone(record) : null;
     },
 
     async listAudit(r) {
