@@ -67,6 +67,11 @@ export const errors = {
     'This key cannot be used from a browser (it allows no origins)',
     403,
   ),
+  EphemeralKeyNotAllowed: createError(
+    'GW_EPHEMERAL_KEY_NOT_ALLOWED',
+    'Ephemeral keys may only submit jobs, read their own jobs and /v2/me',
+    403,
+  ),
   RouteNotFound: createError('GW_ROUTE_NOT_FOUND', 'Route %s %s not found', 404),
   InsufficientCredits: createError('GW_INSUFFICIENT_CREDITS', 'Insufficient credits', 402),
   UpstreamCredentials: createError(

@@ -11,7 +11,7 @@
 // a call of its own before those reads: a body refused before it reaches the store is not counted.
 import type { Static, TSchema } from '@sinclair/typebox';
 import { errors, invalidInput } from '../errors.js';
-import type { Caller } from './caller.js';
+import { callerKeyId, type Caller } from './caller.js';
 import type { Clock } from './clock.js';
 import type { GatewayAnswer } from './gateway-answer.js';
 import { createIdempotency } from './idempotency.js';
@@ -93,8 +93,8 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     const { upstreamBody, webhook } = await relayedWebhook(webhooks, operation, caller, body);
     const submission = { operation, caller, upstreamBody, model, credits, webhook, requestId, limit: reservedWith };
     if (idempotencyKey === undefined) return { ...(await run(submission)), replayed: false };
-    const { team, id: keyId } = caller.key;
-    return idempotency.run({ team, keyId, idempotencyKey, body }, (upstreamKey) => run(submission, upstreamKey));
+    const idempotent = { team: caller.key.team, keyId: callerKeyId(caller), idempotencyKey, body };
+    return idempotency.run(idempotent, (upstreamKey) => run(submission, upstreamKey));
   }
 
   /** Reserve → forward → attach → answer; the reservation is released on any refusal or failure. */
@@ -113,7 +113,7 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
       });
       const now = clock();
       const attach = { reservationId, jobId, team, keyId, model, windows, credits, ...budgets, now, requestId };
-      await recording.recordAccepted({ ...attach, ...(webhook && { webhook }) });
+      await recording.recordAccepted({ ...attach, ...(webhook && { webhook }), ...ephemeralOf(caller) });
       return { status: response.status, body: response.body };
     } finally {
       lease.stop();
@@ -148,6 +148,9 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
 }
 
 export type JobSubmission = ReturnType<typeof createJobSubmission>;
+
+/** The ephemeral key a job is recorded for, when one submitted it. */
+const ephemeralOf = (caller: Caller) => caller.ephemeral && { ephemeralId: caller.ephemeral.id };
 
 /** Refuses a body its operation's own rules reject, or a model the key may not use. */
 function checkRules<S extends TSchema>(operation: JobOperation<S>, caller: Caller, body: Static<S>, model: string) {
@@ -191,10 +194,14 @@ async function countBeforeReserving(
   return undefined;
 }
 
-/** Refuses references to a job, upload or LoRA of another team, or none, as not found. */
+/**
+ * Refuses references to a job, upload or LoRA of another team, or none, as not found; an
+ * ephemeral key sees only its own jobs.
+ */
 async function checkReferences(store: Store, caller: Caller, { jobs, objects }: References): Promise<void> {
   for (const jobId of jobs) {
-    if (!(await store.getJob(caller.key.team, jobId))) throw new errors.JobNotFound();
+    const job = await store.getJob(caller.key.team, jobId);
+    if (!job || (caller.ephemeral && job.ephemeralId !== caller.ephemeral.id)) throw new errors.JobNotFound();
   }
   await checkObjectReferences(store, caller.key.team, objects);
 }

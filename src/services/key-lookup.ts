@@ -2,20 +2,27 @@
 // instance drops the moment a key or team changes (the store's change notifications), so a
 // revocation takes effect everywhere within a second. While notifications cannot be trusted
 // (not subscribed, or silent), every lookup goes to the store; a lookup that a change overtook
-// keeps its answer out of the cache, since the answer may predate the change.
+// keeps its answer out of the cache, since the answer may predate the change. An ephemeral key
+// is looked up the same way (its record never changes), and its parent by id on every request
+// from the same cache, so the parent's revocation, expiry or rotation ends it at once.
 import type { Clock } from './clock.js';
+import { ephemeralStatus, type EphemeralKeyRecord } from '../domain/ephemeral-keys.js';
 import { keyStatus, previousSecretValid, type TeamKeyRecord, type TeamRecord } from '../domain/keys.js';
 import type { Store } from './store/store.js';
-import { hashKey } from './key-secrets.js';
+import { hashKey, looksLikeEphemeralKey } from './key-secrets.js';
 
+/** An active key: a team key, or an ephemeral key (`ephemeral`) with its parent as `key`. */
 export type Resolution =
-  | { status: 'active'; key: TeamKeyRecord; team: TeamRecord | null }
+  | { status: 'active'; key: TeamKeyRecord; team: TeamRecord | null; ephemeral?: EphemeralKeyRecord }
   | { status: 'unknown' | 'revoked' | 'expired' };
 
 interface Cached<T> {
   value: T;
   at: number;
 }
+
+/** Records by id or hash; null: known not to exist. */
+type Cache<T> = Map<string, Cached<T | null>>;
 
 export interface KeyLookupOptions {
   store: Store;
@@ -24,22 +31,43 @@ export interface KeyLookupOptions {
   ttlMs?: number;
 }
 
+interface EphemeralReads {
+  ephemeral(hash: string): Promise<EphemeralKeyRecord | null>;
+  key(id: string): Promise<TeamKeyRecord | null>;
+  team(id: string): Promise<TeamRecord | null>;
+  /** Told of an ephemeral key found expired, so its cached copy goes. */
+  expired(hash: string): void;
+}
+
+/** The ephemeral key whose secret hashes to `hash`, active at `now` if it and its parent are. */
+async function resolveEphemeral(hash: string, now: number, reads: EphemeralReads): Promise<Resolution> {
+  const ephemeral = await reads.ephemeral(hash);
+  if (!ephemeral) return { status: 'unknown' };
+  const parent = await reads.key(ephemeral.parentKeyId);
+  const status = ephemeralStatus(ephemeral, parent, now);
+  if (status === 'expired') reads.expired(hash);
+  if (status !== 'active' || !parent) return { status: status === 'active' ? 'unknown' : status };
+  return { status, key: parent, team: await reads.team(parent.team), ephemeral };
+}
+
 export function createKeyLookup({ store, clock, ttlMs = 60_000 }: KeyLookupOptions) {
-  const keysByHash = new Map<string, Cached<TeamKeyRecord>>();
-  const teams = new Map<string, Cached<TeamRecord | null>>();
+  const keysByHash: Cache<TeamKeyRecord> = new Map();
+  const keysById: Cache<TeamKeyRecord> = new Map();
+  const ephemeralByHash: Cache<EphemeralKeyRecord> = new Map();
+  const teams: Cache<TeamRecord> = new Map();
   let origins: Promise<Set<string>> | null = null;
   let changesHeard = 0;
 
   store.onChange((event) => {
     changesHeard++;
     if (event === 'resync') {
-      keysByHash.clear();
-      teams.clear();
+      for (const cache of [keysByHash, keysById, ephemeralByHash, teams]) cache.clear();
       origins = null;
     } else if (event.kind === 'team') {
       teams.delete(event.id);
     } else if (event.kind === 'key') {
-      for (const [hash, cached] of keysByHash) if (cached.value.id === event.id) keysByHash.delete(hash);
+      for (const [hash, cached] of keysByHash) if (cached.value?.id === event.id) keysByHash.delete(hash);
+      keysById.delete(event.id);
       origins = null;
     }
   });
@@ -53,27 +81,36 @@ export function createKeyLookup({ store, clock, ttlMs = 60_000 }: KeyLookupOptio
     return changesHeard === startedAt && store.changesLive();
   }
 
-  async function keyByHash(hash: string): Promise<TeamKeyRecord | null> {
-    const cached = keysByHash.get(hash);
+  /** `id`'s value in `cache` while fresh, else `read()`'s, cached when `keep` and no change overtook it. */
+  async function readThrough<T>(
+    cache: Cache<T>,
+    id: string,
+    read: () => Promise<T | null>,
+    keep = (_: T | null) => true,
+  ) {
+    const cached = cache.get(id);
     if (fresh(cached)) return cached.value;
     const startedAt = changesHeard;
-    const record = await store.findKeyByHash(hash);
-    if (record && cacheable(startedAt)) keysByHash.set(hash, { value: record, at: Date.now() });
-    return record;
+    const value = await read();
+    if (keep(value) && cacheable(startedAt)) cache.set(id, { value, at: Date.now() });
+    return value;
   }
 
-  async function team(id: string): Promise<TeamRecord | null> {
-    const cached = teams.get(id);
-    if (fresh(cached)) return cached.value;
-    const startedAt = changesHeard;
-    const record = await store.getTeam(id);
-    if (cacheable(startedAt)) teams.set(id, { value: record, at: Date.now() });
-    return record;
-  }
+  const found = (value: unknown) => value !== null;
+  const keyByHash = (hash: string) => readThrough(keysByHash, hash, () => store.findKeyByHash(hash), found);
+  const team = (id: string) => readThrough(teams, id, () => store.getTeam(id));
+
+  const ephemeralReads: EphemeralReads = {
+    ephemeral: (hash) => readThrough(ephemeralByHash, hash, () => store.findEphemeralKeyByHash(hash), found),
+    key: (id) => readThrough(keysById, id, () => store.getKey(id)),
+    team,
+    expired: (hash) => ephemeralByHash.delete(hash),
+  };
 
   return {
     async resolve(secret: string): Promise<Resolution> {
       const hash = hashKey(secret);
+      if (looksLikeEphemeralKey(secret)) return resolveEphemeral(hash, clock(), ephemeralReads);
       const key = await keyByHash(hash);
       const now = clock();
       const current = key && (key.hash === hash || (key.previousHash === hash && previousSecretValid(key, now)));

@@ -2,7 +2,12 @@
 import { isAfter } from '../cursor.js';
 import { copyJob, newestFirst, type MemoryState } from '../memory-state.js';
 import { isOverQuota } from '../../../domain/request-limits.js';
-import type { Jobs, PollDecision } from './contract.js';
+import type { JobRecord } from '../../../domain/jobs.js';
+import type { Jobs, ListJobsRequest, PollDecision } from './contract.js';
+
+/** Whether a listing of `r` includes `job`: the key's, the ephemeral key's, or any of the team's. */
+const listed = (r: ListJobsRequest, job: JobRecord) =>
+  (!r.keyId || job.keyId === r.keyId) && (!r.ephemeralId || job.ephemeralId === r.ephemeralId);
 
 export function createMemoryJobs({ ledger, ledgers, requests }: MemoryState): Jobs {
   /** POLL_JOB's decision, taken without awaiting. */
@@ -52,7 +57,7 @@ export function createMemoryJobs({ ledger, ledgers, requests }: MemoryState): Jo
     async listJobs(r) {
       const matching = [...ledger(r.team).jobs.values()]
         .map((job) => ({ job, createdAt: job.createdAt, id: job.jobId }))
-        .filter((item) => (!r.keyId || item.job.keyId === r.keyId) && (!r.after || isAfter(item, r.after)))
+        .filter((item) => listed(r, item.job) && (!r.after || isAfter(item, r.after)))
         .sort(newestFirst);
       return { jobs: matching.slice(0, r.limit).map((item) => copyJob(item.job)), hasMore: matching.length > r.limit };
     },

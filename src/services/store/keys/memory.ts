@@ -1,6 +1,7 @@
 // Key records in memory: keys, teams and their UUIDs, origins and the audit trail, announced like the Redis saves.
 import { randomUUID } from 'node:crypto';
 import type { ChangeEvent } from '../../../domain/changes.js';
+import type { EphemeralKeyRecord } from '../../../domain/ephemeral-keys.js';
 import type { StoredAuditEntry, TeamKeyRecord } from '../../../domain/keys.js';
 import { isAfter } from '../cursor.js';
 import { newestFirst, type MemoryState } from '../memory-state.js';
@@ -26,6 +27,30 @@ export function createMemoryChanges(): ChangeNotifications & { announce(event: C
   };
 }
 
+/** Ephemeral keys' records, found by hash until their expiry; their origins join the known ones. */
+function createMemoryEphemeralKeys(
+  origins: Set<string>,
+  appendAudit: (entry: Omit<StoredAuditEntry, 'id'>) => void,
+  announce: (event: ChangeEvent) => void,
+): Pick<KeyRecords, 'saveEphemeralKey' | 'findEphemeralKeyByHash'> {
+  const ephemeralByHash = new Map<string, EphemeralKeyRecord>();
+  return {
+    async saveEphemeralKey(record, entry) {
+      ephemeralByHash.set(record.hash, structuredClone(record));
+      const added = record.allowedOrigins.filter((origin) => !origins.has(origin));
+      for (const origin of added) origins.add(origin);
+      appendAudit(entry);
+      if (added.length > 0) announce({ kind: 'key', id: record.id });
+    },
+
+    async findEphemeralKeyByHash(hash) {
+      const record = ephemeralByHash.get(hash);
+      if (record && Date.parse(record.expiresAt) <= Date.now()) ephemeralByHash.delete(hash);
+      return record && Date.parse(record.expiresAt) > Date.now() ? structuredClone(record) : null;
+    },
+  };
+}
+
 export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event: ChangeEvent) => void): KeyRecords {
   const keys = new Map<string, TeamKeyRecord>();
   /** Key id by secret hash; a retired hash resolves until `until` (ms). */
@@ -39,6 +64,8 @@ export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event:
   }
 
   return {
+    ...createMemoryEphemeralKeys(origins, appendAudit, announce),
+
     async saveKey(change) {
       const { record } = change;
       if ((keys.get(record.id)?.version ?? 0) !== change.expectedVersion) return false;
