@@ -27,6 +27,8 @@ export interface JobRecord {
   webhook: CallerWebhook | null;
   /** The terminal job as Apiframe returned it (JSON), once settled; null while unknown. */
   finalBody: string | null;
+  /** The ephemeral key that created it for `keyId` (its parent), when one did: only it sees the job. */
+  ephemeralId?: string;
 }
 
 /** What the gateway reads of an Apiframe job (or webhook event). */

@@ -2,7 +2,7 @@
 // be used at a given instant.
 import type { Budget } from './budgets.js';
 
-export const SCOPES = ['generate', 'usage:read', 'usage:read:all', 'admin'] as const;
+export const SCOPES = ['generate', 'usage:read', 'usage:read:all', 'admin', 'keys:mint'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Requests per minute a key may make; null fields fall back to the gateway defaults. */

@@ -23,6 +23,8 @@ export interface LedgerEntry {
   day: string;
   /** Why a reservation was released, or the job status a settlement saw. */
   note: string;
+  /** The ephemeral key that spent for `keyId` (its parent), when one did: the drill-down below the key. */
+  ephemeral?: string;
 }
 
 /** Totals of one day × team × key × model. */

@@ -10,6 +10,8 @@ export interface Reservation {
   windows: string[];
   /** When the lease runs out (ms): the reconciler then releases it. */
   leaseUntil: number;
+  /** The ephemeral key it was reserved for, if any. */
+  ephemeralId?: string;
 }
 
 /** A reservation whose lease ran out, as the reconciler releases it. */

@@ -1,13 +1,13 @@
 // Team-key authentication, accepted exactly as Apiframe accepts its keys: `X-API-Key: <key>`
 // or `Authorization: Bearer <key>`. The key is never echoed or logged; only its SHA-256 is
 // looked up. A request that carries an Origin (a browser's) must come from one of the key's
-// allowed origins.
+// allowed origins. Ephemeral keys are admitted only by routes that say so.
 import type { FastifyRequest } from 'fastify';
 import { errors } from '../errors.js';
-import type { Caller } from '../services/caller.js';
+import { ephemeralCaller, type Caller } from '../services/caller.js';
 import type { KeyLookup } from '../services/key-lookup.js';
 import type { Scope } from '../domain/keys.js';
-import { looksLikeTeamKey } from '../services/key-secrets.js';
+import { looksLikeEphemeralKey, looksLikeTeamKey } from '../services/key-secrets.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,6 +16,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a team key needs for this route: `generate` by default, `any` for none. */
     scope?: Scope | 'any';
+    /** True when ephemeral keys may call this route (job submissions and reads, /v2/me). */
+    ephemeral?: boolean;
   }
 }
 
@@ -30,14 +32,18 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return bearerToken(request);
 }
 
-/** The active key behind `secret`, holding one of `scopes` (none asked: any key), allowed at the request's Origin. */
+/**
+ * The active key behind `secret`, holding one of `scopes` (none asked: any key), allowed at the
+ * request's Origin; an ephemeral key only where `admitsEphemeral`.
+ */
 export async function authenticateKey(
   keyLookup: KeyLookup,
   request: FastifyRequest,
   secret: string,
   scopes: Scope[],
+  admitsEphemeral = false,
 ): Promise<Caller> {
-  if (!looksLikeTeamKey(secret)) throw new errors.InvalidKey();
+  if (!looksLikeTeamKey(secret) && !looksLikeEphemeralKey(secret)) throw new errors.InvalidKey();
   const found = await keyLookup.resolve(secret);
   if (found.status !== 'active') {
     throw found.status === 'revoked'
@@ -46,14 +52,18 @@ export async function authenticateKey(
         ? new errors.KeyExpired()
         : new errors.InvalidKey();
   }
-  const { key, team } = found;
+  const caller = found.ephemeral
+    ? ephemeralCaller(found.ephemeral, found.key, found.team?.budget ?? null)
+    : { key: found.key, teamBudget: found.team?.budget ?? null };
+  const { key } = caller;
   const origin = request.headers.origin;
   if (origin !== undefined) {
     if (key.allowedOrigins.length === 0) throw new errors.BrowserNotAllowed();
     if (!key.allowedOrigins.includes(origin.toLowerCase())) throw new errors.OriginNotAllowed(origin.slice(0, 255));
   }
+  if (caller.ephemeral && !admitsEphemeral) throw new errors.EphemeralKeyNotAllowed();
   if (scopes.length > 0 && !scopes.some((scope) => key.scopes.includes(scope))) throw new errors.ScopeDenied(scopes[0]);
-  return { key, teamBudget: team?.budget ?? null };
+  return caller;
 }
 
 /** An onRequest hook admitting team keys that hold the route's scope. CORS preflights pass through. */
@@ -63,6 +73,7 @@ export function requireTeamKey(keyLookup: KeyLookup) {
     const secret = presentedKey(request);
     if (!secret) throw new errors.Unauthorized();
     const scope = request.routeOptions.config.scope ?? 'generate';
-    request.caller = await authenticateKey(keyLookup, request, secret, scope === 'any' ? [] : [scope]);
+    const { ephemeral = false } = request.routeOptions.config;
+    request.caller = await authenticateKey(keyLookup, request, secret, scope === 'any' ? [] : [scope], ephemeral);
   };
 }

@@ -15,6 +15,7 @@ import { createJobServices } from './job-services.js';
 import type { JobSettlement } from './job-settlement.js';
 import type { JobSubmission } from './job-submission.js';
 import { createKeyAdmin, type KeyAdmin } from './key-admin.js';
+import { createEphemeralKeys, type EphemeralKeys } from './ephemeral-keys.js';
 import { createKeyLookup, type KeyLookup } from './key-lookup.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createModelCatalogue, type ModelCatalogue } from './model-catalogue.js';
@@ -64,6 +65,7 @@ export interface Services {
   spendable: SpendableCredits;
   keyLookup: KeyLookup;
   keys: KeyAdmin;
+  ephemeralKeys: EphemeralKeys;
   teams: TeamAdmin;
   audit: AuditTrail;
   usage: UsageReports;
@@ -137,6 +139,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     spendable: createSpendableCredits({ store, account, clock }),
     keyLookup: createKeyLookup({ store, clock }),
     keys: createKeyAdmin(store, clock, config.operatorPricing.enabledModels),
+    ephemeralKeys: createEphemeralKeys(store, clock),
     teams: createTeamAdmin(store, clock),
     audit: createAuditTrail(store),
     usage: createUsageReports(store),

@@ -1,9 +1,10 @@
 // GET /v2/jobs for a team key: pages through the gateway's own record of the caller's jobs
-// (never Apiframe's account-wide list), showing each job as a poll of it would: settled jobs
+// (never Apiframe's account-wide list; an ephemeral key's own jobs only, whatever the scope
+// asked), showing each job as a poll of it would: settled jobs
 // and states seen within the second come from the store; older ones are refreshed through the
 // poll path (and settled if done), a bounded number per listing.
 import { encodeCursor, positionOf } from './store/cursor.js';
-import { parseJob } from '../domain/jobs.js';
+import { parseJob, type JobRecord } from '../domain/jobs.js';
 import type { Caller } from './caller.js';
 import type { JobPolling, ListingBudget } from './job-polling.js';
 import type { Store } from './store/store.js';
@@ -36,12 +37,17 @@ const ofModel = (name: string, model: string | undefined) => !model || name === 
 
 const listingBudget = (): ListingBudget => ({ upstreamReads: MAX_UPSTREAM_READS_PER_LISTING });
 
+function visibleTo(caller: Caller, query: ListQuery, record: JobRecord): boolean {
+  if (caller.ephemeral) return record.ephemeralId === caller.ephemeral.id;
+  return query.scope === 'team' || record.keyId === caller.key.id;
+}
+
 export function createJobListing(store: Store, polling: JobPolling) {
   const statusOf = (body: string) => parseJob(body)?.status;
 
   async function searchOne(caller: Caller, query: ListQuery, requestId: string): Promise<ListAnswer> {
     const record = await store.getJob(caller.key.team, query.search!);
-    const visible = record && (query.scope === 'team' || record.keyId === caller.key.id);
+    const visible = record && visibleTo(caller, query, record);
     if (!visible || !ofModel(record.model, query.model)) return { jobs: [], nextCursor: null, hasMore: false };
     const bodies = await polling.listedStates([record], requestId, listingBudget());
     return {
@@ -62,6 +68,7 @@ export function createJobListing(store: Store, polling: JobPolling) {
       const page = await store.listJobs({
         team: caller.key.team,
         ...(query.scope === 'user' && { keyId: caller.key.id }),
+        ...(caller.ephemeral && { ephemeralId: caller.ephemeral.id }),
         ...(after && { after }),
         limit: query.limit - jobs.length,
       });

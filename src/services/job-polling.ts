@@ -91,7 +91,11 @@ function createPoll(deps: JobPollingDeps) {
    * process share one poll, but for counted ones: each is counted in its own read. Those sharing
    * a poll that waits for a refresh get the last state at once, as polls on other instances do.
    */
-  function poll(caller: Caller, jobId: string, requestId: string, limit?: RequestLimit): Promise<GatewayAnswer> {
+  async function poll(caller: Caller, jobId: string, requestId: string, limit?: RequestLimit): Promise<GatewayAnswer> {
+    // An ephemeral key sees only the jobs it created: any other is unknown to it.
+    if (caller.ephemeral && (await store.getJob(caller.key.team, jobId))?.ephemeralId !== caller.ephemeral.id) {
+      throw new errors.JobNotFound();
+    }
     if (limit) return pollOnce(caller.key.team, jobId, requestId, limit);
     const flight = `${caller.key.team}|${jobId}`;
     const running = pollsInFlight.get(flight);

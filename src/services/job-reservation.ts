@@ -49,9 +49,11 @@ export function createJobReservation(deps: JobReservationDeps) {
       requestId,
       leaseUntil: now + reservationLeaseMs,
       ...(limit && { quota: limit }),
+      ...(caller.ephemeral && { ephemeral: caller.ephemeral }),
     });
     // Over the quota (only ever with a limit to count in), admitCounted refuses the request.
     if (limit && reservation.counted) admitCounted(limit, reservation.counted);
+    if (!reservation.ok && 'jobsUsedUp' in reservation) throw new errors.EphemeralJobsUsedUp(caller.ephemeral?.maxJobs);
     if (!reservation.ok) {
       // Over the quota without a limit counted in would be the store and this code disagreeing:
       // nothing is reserved, so nothing may be sent.

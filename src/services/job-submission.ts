@@ -11,7 +11,7 @@
 // a call of its own before those reads: a body refused before it reaches the store is not counted.
 import type { Static, TSchema } from '@sinclair/typebox';
 import { errors, invalidInput } from '../errors.js';
-import type { Caller } from './caller.js';
+import { callerKeyId, type Caller } from './caller.js';
 import type { Clock } from './clock.js';
 import type { GatewayAnswer } from './gateway-answer.js';
 import { createIdempotency } from './idempotency.js';
@@ -93,7 +93,9 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     const { upstreamBody, webhook } = await relayedWebhook(webhooks, operation, caller, body);
     const submission = { operation, caller, upstreamBody, model, credits, webhook, requestId, limit: reservedWith };
     if (idempotencyKey === undefined) return { ...(await run(submission)), replayed: false };
-    const { team, id: keyId } = caller.key;
+    // An ephemeral key's Idempotency-Keys are its own, never its parent's or a sibling's.
+    const { team } = caller.key;
+    const keyId = callerKeyId(caller);
     return idempotency.run({ team, keyId, idempotencyKey, body }, (upstreamKey) => run(submission, upstreamKey));
   }
 
@@ -112,7 +114,20 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
         await settlement.releaseQuietly(release, model);
       });
       const now = clock();
-      const attach = { reservationId, jobId, team, keyId, model, windows, credits, ...budgets, now, requestId };
+      const ephemeral = caller.ephemeral && { ephemeralId: caller.ephemeral.id };
+      const attach = {
+        reservationId,
+        jobId,
+        team,
+        keyId,
+        model,
+        windows,
+        credits,
+        ...budgets,
+        now,
+        requestId,
+        ...ephemeral,
+      };
       await recording.recordAccepted({ ...attach, ...(webhook && { webhook }) });
       return { status: response.status, body: response.body };
     } finally {
@@ -191,10 +206,14 @@ async function countBeforeReserving(
   return undefined;
 }
 
-/** Refuses references to a job, upload or LoRA of another team, or none, as not found. */
+/**
+ * Refuses references to a job, upload or LoRA of another team, or none, as not found; an
+ * ephemeral key sees only its own jobs.
+ */
 async function checkReferences(store: Store, caller: Caller, { jobs, objects }: References): Promise<void> {
   for (const jobId of jobs) {
-    if (!(await store.getJob(caller.key.team, jobId))) throw new errors.JobNotFound();
+    const job = await store.getJob(caller.key.team, jobId);
+    if (!job || (caller.ephemeral && job.ephemeralId !== caller.ephemeral.id)) throw new errors.JobNotFound();
   }
   await checkObjectReferences(store, caller.key.team, objects);
 }

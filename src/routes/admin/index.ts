@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errors } from '../../errors.js';
 import type { Actor } from '../../services/audited-change.js';
-import { KEY_PREFIX, secretsEqual } from '../../services/key-secrets.js';
+import { EPHEMERAL_KEY_PREFIX, KEY_PREFIX, secretsEqual } from '../../services/key-secrets.js';
 import { authenticateKey, presentedKey } from '../../plugins/team-auth.js';
 import { auditRoutes } from './audit.js';
 import { keyRoutes } from './keys.js';
@@ -37,7 +37,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
       request.usageTeam = null;
       return;
     }
-    if (!secret.startsWith(KEY_PREFIX)) throw new errors.AdminUnauthorized();
+    if (!secret.startsWith(KEY_PREFIX) && !secret.startsWith(EPHEMERAL_KEY_PREFIX))
+      throw new errors.AdminUnauthorized();
     const scopes: Scope[] =
       request.routeOptions.config.scope === 'usage:read' ? ['usage:read', 'usage:read:all', 'admin'] : ['admin'];
     const { key } = await authenticateKey(keyLookup, request, secret, scopes);

@@ -11,9 +11,10 @@ import {
   UpdateKeyBody,
 } from '../../schemas/admin.js';
 import { ErrorResponse, ValidationErrorResponse } from '../../schemas/common.js';
+import { EphemeralKeyWithSecret, MintEphemeralKeyBody } from '../../schemas/ephemeral-keys.js';
 
 export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { keys } = app.services;
+  const { keys, ephemeralKeys } = app.services;
   const denied = { 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse };
   const missing = { 404: ErrorResponse, 409: ErrorResponse };
   const tags = ['Admin: keys'];
@@ -85,6 +86,23 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => keys.rotate(request.params.id, request.body.gracePeriodSeconds ?? 0, request.actor),
+  );
+
+  app.post(
+    '/keys/:id/ephemeral-keys',
+    {
+      schema: {
+        tags,
+        summary: 'Mint an ephemeral key for a team key',
+        description:
+          'What `POST /v2/ephemeral-keys` does for the key itself, done by an admin on its behalf (audited as the admin). The `key` is in this response only.',
+        params: IdParams,
+        body: MintEphemeralKeyBody,
+        response: { 201: EphemeralKeyWithSecret, ...denied, ...missing },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await ephemeralKeys.mintFor(request.params.id, request.body, request.actor)),
   );
 
   app.delete(

@@ -17,6 +17,7 @@ import { assetRoutes } from './assets.js';
 import { loraRoutes } from './loras.js';
 import { uploadRoutes } from './uploads.js';
 import { ownUsageRoutes } from './usage.js';
+import { ephemeralKeyRoutes } from './ephemeral-keys.js';
 
 export const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
   const { keyLookup, config } = app.services;
@@ -53,4 +54,5 @@ const keyedRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(uploadRoutes);
   await app.register(loraRoutes);
   await app.register(assetRoutes);
+  await app.register(ephemeralKeyRoutes);
 };

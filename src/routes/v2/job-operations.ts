@@ -41,7 +41,7 @@ export const jobOperationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     app.post(
       operation.path.slice('/v2'.length),
       {
-        config: { limit: 'generate', countsLimit: true },
+        config: { limit: 'generate', countsLimit: true, ephemeral: true },
         schema: {
           tags,
           summary,

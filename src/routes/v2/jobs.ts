@@ -25,7 +25,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/jobs/:id',
     {
-      config: { limit: 'reads', countsLimit: true },
+      config: { limit: 'reads', countsLimit: true, ephemeral: true },
       schema: {
         tags: ['Jobs'],
         summary: 'Get a job',
@@ -45,7 +45,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/jobs',
     {
-      config: { limit: 'reads' },
+      config: { limit: 'reads', ephemeral: true },
       schema: {
         tags: ['Jobs'],
         summary: 'List jobs',

@@ -34,7 +34,7 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/me',
     {
-      config: { limit: 'reads' },
+      config: { limit: 'reads', ephemeral: true },
       schema: {
         tags: ['Account'],
         summary: 'Get the authenticated team key',
@@ -49,12 +49,14 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { key } = request.caller;
+      const { key, ephemeral } = request.caller;
       const [credits, teamId] = await Promise.all([spendable.of(request.caller, request.id), teams.uuidOf(key.team)]);
       return {
         user: { id: key.id, email: `${key.id}@keys.apiframe-gateway.invalid`, role: 'MEMBER' },
         team: { id: teamId, name: key.team, credits, plan: 'gateway', customerId: null },
-        apiKey: { id: key.id, name: key.name, prefix: key.prefix },
+        apiKey: ephemeral
+          ? { id: ephemeral.id, name: `ephemeral key of ${key.name}`, prefix: ephemeral.prefix }
+          : { id: key.id, name: key.name, prefix: key.prefix },
       };
     },
   );

@@ -2,6 +2,7 @@
 // as the Redis scripts move them. Each operation runs to completion without awaiting, so it is
 // as atomic as a Lua script.
 import { availableCredits, type BudgetCheck } from '../../domain/budgets.js';
+import type { EphemeralCap } from '../../domain/ephemeral-keys.js';
 import type { JobRecord } from '../../domain/jobs.js';
 import type { TeamRecord } from '../../domain/keys.js';
 import { emptyAggregateCell, type AggregateCell, type LedgerEntry, type LedgerKind } from '../../domain/ledger.js';
@@ -29,6 +30,8 @@ interface MoveDetails {
   note?: string;
   /** Credits the job finally cost (settlements only). */
   charged?: number;
+  /** The ephemeral key moving credits for keyId, if any. */
+  ephemeralId?: string | undefined;
 }
 
 /** One team's money and jobs. */
@@ -49,12 +52,25 @@ export class TeamLedger {
     return this.spend.get(field) ?? 0;
   }
 
-  /** Credits a key may still take (negative past a budget); null when unlimited. */
-  room(r: { keyId: string; keyBudget: BudgetCheck | null; teamBudget: BudgetCheck | null }): number | null {
-    return availableCredits(
+  /** Credits a key (and an ephemeral key spending for it) may still take, negative past a budget; null: unlimited. */
+  room(r: {
+    keyId: string;
+    keyBudget: BudgetCheck | null;
+    teamBudget: BudgetCheck | null;
+    ephemeral?: EphemeralCap;
+  }): number | null {
+    const shared = availableCredits(
       r.keyBudget && { limit: r.keyBudget.limit, spent: this.counted(`key:${r.keyId}:${r.keyBudget.window}`) },
       r.teamBudget && { limit: r.teamBudget.limit, spent: this.counted(`team:${r.teamBudget.window}`) },
     );
+    if (!r.ephemeral) return shared;
+    const cap = r.ephemeral.credits - this.counted(`eph:${r.ephemeral.id}`);
+    return shared === null ? cap : Math.min(shared, cap);
+  }
+
+  /** Moves the count of jobs an ephemeral key has reserved for. */
+  countJobs(ephemeralId: string | undefined, delta: number): void {
+    if (ephemeralId) this.spend.set(`eph:${ephemeralId}:jobs`, this.counted(`eph:${ephemeralId}:jobs`) + delta);
   }
 
   /** Moves credits and writes the ledger entry and aggregates that say so. */
@@ -63,6 +79,8 @@ export class TeamLedger {
     for (const w of windows) {
       for (const field of [`key:${keyId}:${w}`, `team:${w}`]) this.spend.set(field, this.counted(field) + credits);
     }
+    const ephemeralField = `eph:${details.ephemeralId}`;
+    if (details.ephemeralId) this.spend.set(ephemeralField, this.counted(ephemeralField) + credits);
     const day = windows[0]!;
     this.append(movement, day, details);
     const cells = this.aggregates.get(day) ?? new Map<string, AggregateCell>();
@@ -110,6 +128,7 @@ export class TeamLedger {
       requestId: movement.requestId,
       day,
       note: details.note ?? '',
+      ...(details.ephemeralId && { ephemeral: details.ephemeralId }),
     });
   }
 }

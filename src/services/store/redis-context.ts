@@ -66,6 +66,9 @@ export const adminKeys = {
   audit: 'gw:{keys}:audit',
   /** The number of the last change announced. */
   changes: 'gw:{keys}:changes',
+  /** A minted ephemeral key's record, and its id by the hash of its secret: both expire with it. */
+  ephemeralKey: (id: string) => `gw:{keys}:eph:${id}`,
+  ephemeralHash: (hash: string) => `gw:{keys}:eph-hash:${hash}`,
   /** Stands in for an unused key argument, in the same hash slot. */
   unused: 'gw:{keys}:unused',
 };
@@ -82,6 +85,8 @@ export function teamKeys(team: string) {
     pending: `${tag}:pending`,
     jobs: `${tag}:jobs`,
     keyJobs: (keyId: string) => `${tag}:jobs:key:${keyId}`,
+    /** The jobs an ephemeral key created (its parent's zset holds them too). */
+    ephemeralJobs: (id: string) => `${tag}:jobs:eph:${id}`,
     idempotency: (keyId: string, key: string) => `${tag}:idem:${keyId}:${key}`,
     pollLock: (jobId: string) => `${tag}:poll-lock:${jobId}`,
     delivery: (id: string) => `${tag}:delivery:${id}`,

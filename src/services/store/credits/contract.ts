@@ -2,6 +2,7 @@
 // settlement, and reading spend, ledger entries and daily aggregates. Every move is atomic: it
 // checks and moves credits in one step, so concurrent requests can never overspend.
 import type { BudgetCheck } from '../../../domain/budgets.js';
+import type { EphemeralCap } from '../../../domain/ephemeral-keys.js';
 import type { CallerWebhook } from '../../../domain/jobs.js';
 import type { AggregateCell, LedgerEntry } from '../../../domain/ledger.js';
 import type { RequestCount, RequestQuota } from '../../../domain/request-limits.js';
@@ -26,16 +27,19 @@ export interface ReserveRequest extends Movement {
   leaseUntil: number;
   /** The key's budget of requests this submission is counted in, before anything is reserved. */
   quota?: RequestQuota;
+  /** The ephemeral key spending for `keyId`: its cap and jobs are checked and counted too. */
+  ephemeral?: EphemeralCap;
 }
 
 /**
- * Reserved; or refused because a budget has only `available` credits left, or because the
- * request is over its quota (nothing reserved either way). `counted`: where the request left
- * its quota's window, when it had one.
+ * Reserved; or refused because a budget has only `available` credits left, because the request
+ * is over its quota, or because its ephemeral key has created its maxJobs jobs (nothing reserved
+ * in any case). `counted`: where the request left its quota's window, when it had one.
  */
 export type ReserveResult =
   | { ok: true; counted?: RequestCount }
   | { ok: false; available: number; counted?: RequestCount }
+  | { ok: false; jobsUsedUp: true; counted?: RequestCount }
   | { ok: false; overQuota: true; counted: RequestCount };
 
 export interface ReleaseRequest extends Movement {
@@ -59,6 +63,8 @@ export interface AttachRequest extends Movement {
   teamBudget: BudgetCheck | null;
   /** Where the caller wants this job's webhook events relayed. */
   webhook?: CallerWebhook;
+  /** The ephemeral key the job is for (its reservation names it too). */
+  ephemeralId?: string;
 }
 
 /**
@@ -91,13 +97,16 @@ export interface SpendQuery {
   team: string;
   /** Also the key's spend; the team's only when absent. */
   keyId?: string;
+  /** Also this ephemeral key's spend over its life. */
+  ephemeralId?: string;
   windows: string[];
 }
 
-/** Credits counted (reserved + settled) per window, for a key and its team. */
+/** Credits counted (reserved + settled) per window, for a key and its team; an ephemeral key's in all. */
 export interface Spend {
   key: Record<string, number>;
   team: Record<string, number>;
+  ephemeral?: number;
 }
 
 export interface Credits {

@@ -7,6 +7,8 @@
 // - the ledger stream gets one immutable entry (trimmed past the retention, by Redis time);
 // - the day's aggregate hash adds the credits and counts the entry, per key and model, under
 //   fields `<keyId>|<model>|<metric>`, so reports never read the ledger.
+// An ephemeral key's moves are its parent's (keyId), naming it too (`eph`): its spend field
+// `eph:<id>` moves with them, and `eph:<id>:jobs` counts the jobs it has reserved for.
 import { luaScript } from '../lua-script.js';
 import { COUNT } from '../request-limits/lua.js';
 import type { AttachResult, ReserveResult, SettleResult } from './contract.js';
@@ -18,25 +20,30 @@ export const MONEY_ARGV = ['requestId', 'now', 'retentionMs', 'ledgerWrites'] as
 const BUDGET_ARGV = ['keyWindow', 'keyLimit', 'teamWindow', 'teamLimit'] as const;
 
 export const MOVE = `
-local function adjust(keyId, windows, delta)
+local function ephemeral(eph) return eph ~= nil and eph ~= '' and eph ~= false end
+
+local function adjust(keyId, windows, delta, eph)
   if delta == 0 then return end
   for w in string.gmatch(windows, '[^,]+') do
     redis.call('HINCRBY', spendHash, 'key:' .. keyId .. ':' .. w, delta)
     redis.call('HINCRBY', spendHash, 'team:' .. w, delta)
   end
+  if ephemeral(eph) then redis.call('HINCRBY', spendHash, 'eph:' .. eph, delta) end
 end
 
--- Moves delta credits for a key and writes the ledger entry and the aggregates that say so.
--- charged: credits the job finally cost (settlements only).
-local function move(kind, keyId, model, windows, delta, jobId, reservationId, note, charged)
-  adjust(keyId, windows, delta)
+-- Moves delta credits for a key (and the ephemeral key eph spending for it, if any) and writes
+-- the ledger entry and the aggregates that say so. charged: credits the job finally cost
+-- (settlements only).
+local function move(kind, keyId, model, windows, delta, jobId, reservationId, note, charged, eph)
+  adjust(keyId, windows, delta, eph)
   if ledgerWrites == '0' then return end -- BENCH_WITHOUT=ledger, never in production
   local time = redis.call('TIME')
   local oldest = tonumber(time[1]) * 1000 - tonumber(retentionMs)
-  redis.call('XADD', ledgerStream, 'MINID', '~', oldest, '*',
-    'ts', now, 'kind', kind, 'key', keyId, 'model', model, 'credits', delta,
+  local fields = {'ts', now, 'kind', kind, 'key', keyId, 'model', model, 'credits', delta,
     'job', jobId, 'reservation', reservationId, 'request', requestId,
-    'day', string.match(windows, '^[^,]+'), 'note', note)
+    'day', string.match(windows, '^[^,]+'), 'note', note}
+  if ephemeral(eph) then fields[#fields + 1] = 'eph'; fields[#fields + 1] = eph end
+  redis.call('XADD', ledgerStream, 'MINID', '~', oldest, '*', unpack(fields))
   local prefix = keyId .. '|' .. model .. '|'
   redis.call('HINCRBY', aggregateHash, prefix .. 'credits', delta)
   redis.call('HINCRBY', aggregateHash, prefix .. kind, 1)
@@ -44,10 +51,15 @@ local function move(kind, keyId, model, windows, delta, jobId, reservationId, no
   if kind == 'overrun' then redis.call('HINCRBY', aggregateHash, prefix .. 'overrunCredits', delta) end
 end
 
--- Credits a key may still take: the smaller of its own and its team's room (negative once
--- spend has passed a budget); nil when both are unlimited. domain/budgets.ts availableCredits
--- is the same rule.
-local function room(keyId, keyWindow, keyLimit, teamWindow, teamLimit)
+-- The jobs an ephemeral key has reserved for, moved by delta.
+local function countJobs(eph, delta)
+  if ephemeral(eph) then redis.call('HINCRBY', spendHash, 'eph:' .. eph .. ':jobs', delta) end
+end
+
+-- Credits a key may still take: the smallest of its own, its team's and (for an ephemeral key
+-- eph) its cap's room (negative once spend has passed a budget); nil when all are unlimited.
+-- domain/budgets.ts availableCredits is the same rule.
+local function room(keyId, keyWindow, keyLimit, teamWindow, teamLimit, eph, ephLimit)
   local available = nil
   if keyWindow ~= '' then
     available = tonumber(keyLimit) - tonumber(redis.call('HGET', spendHash, 'key:' .. keyId .. ':' .. keyWindow) or '0')
@@ -55,6 +67,10 @@ local function room(keyId, keyWindow, keyLimit, teamWindow, teamLimit)
   if teamWindow ~= '' then
     local teamAvailable = tonumber(teamLimit) - tonumber(redis.call('HGET', spendHash, 'team:' .. teamWindow) or '0')
     if available == nil or teamAvailable < available then available = teamAvailable end
+  end
+  if ephemeral(eph) then
+    local capAvailable = tonumber(ephLimit) - tonumber(redis.call('HGET', spendHash, 'eph:' .. eph) or '0')
+    if available == nil or capAvailable < available then available = capAvailable end
   end
   return available
 end
@@ -65,10 +81,10 @@ end
  * recorded), and what the reservation did not cover as an `overrun` entry. Returns the overrun.
  */
 export const CHARGE = `${MOVE}
-local function charge(kind, keyId, model, windows, credits, reserved, jobId, reservationId, note, overrunNote)
+local function charge(kind, keyId, model, windows, credits, reserved, jobId, reservationId, note, overrunNote, eph)
   local overrun = math.max(credits - reserved, 0)
-  move(kind, keyId, model, windows, credits - overrun - reserved, jobId, reservationId, note, credits)
-  if overrun > 0 then move('overrun', keyId, model, windows, overrun, jobId, reservationId, overrunNote, nil) end
+  move(kind, keyId, model, windows, credits - overrun - reserved, jobId, reservationId, note, credits, eph)
+  if overrun > 0 then move('overrun', keyId, model, windows, overrun, jobId, reservationId, overrunNote, nil, eph) end
   return overrun
 end
 `;
@@ -81,12 +97,13 @@ end
  */
 const TAKE_OVER = `
 local function takeOver(reservationHash, leasesZset, reservationId, recordKey, recordId, note)
-  local r = redis.call('HMGET', reservationHash, 'keyId', 'credits', 'windows', 'model')
+  local r = redis.call('HMGET', reservationHash, 'keyId', 'credits', 'windows', 'model', 'eph')
   redis.call('DEL', reservationHash)
   redis.call('ZREM', leasesZset, reservationId)
   if redis.call('EXISTS', recordKey) == 0 then return r, nil end
   if not r[1] then return r, 0 end
-  move('release', r[1], r[4], r[3], -tonumber(r[2]), recordId, reservationId, note, nil)
+  move('release', r[1], r[4], r[3], -tonumber(r[2]), recordId, reservationId, note, nil, r[5])
+  countJobs(r[5], -1)
   return r, tonumber(r[2])
 end
 `;
@@ -97,9 +114,10 @@ export const CHARGE_TAKING_OVER = `${CHARGE}${TAKE_OVER}`;
 
 /**
  * Counts the request in its key's window (COUNT; not when `perMinute` is '0'), then reserves
- * `credits` within the budgets: {1, -1, …} when reserved, {0, available, …} when a budget would
- * be exceeded, {2, 0, …} when the request is over its quota; then the count and the ms until
- * its window closes.
+ * `credits` within the budgets (and an ephemeral key's cap and jobs, '' for none): {1, -1, …}
+ * when reserved, {0, available, …} when a budget would be exceeded, {2, 0, …} when the request
+ * is over its quota, {3, 0, …} when the ephemeral key has used up its jobs; then the count and
+ * the ms until its window closes.
  */
 export const RESERVE = luaScript({
   name: 'gwReserve',
@@ -115,23 +133,33 @@ export const RESERVE = luaScript({
     'leaseUntil',
     'perMinute',
     'windowMs',
+    'ephemeralId',
+    'ephemeralLimit',
+    'ephemeralMaxJobs',
   ],
   body: `${MOVE}${COUNT}
 local count, resetMs = countRequest(requestCounter, perMinute, windowMs)
 if count > tonumber(perMinute) then return {2, 0, count, resetMs} end
 credits = tonumber(credits)
-local available = room(keyId, keyWindow, keyLimit, teamWindow, teamLimit)
+if ephemeralMaxJobs ~= '' and
+  tonumber(redis.call('HGET', spendHash, 'eph:' .. ephemeralId .. ':jobs') or '0') >= tonumber(ephemeralMaxJobs) then
+  return {3, 0, count, resetMs}
+end
+local available = room(keyId, keyWindow, keyLimit, teamWindow, teamLimit, ephemeralId, ephemeralLimit)
 if available ~= nil and available < credits then
   return {0, math.max(available, 0), count, resetMs}
 end
-move('reserve', keyId, model, windows, credits, '', reservationId, '', nil)
+move('reserve', keyId, model, windows, credits, '', reservationId, '', nil, ephemeralId)
+countJobs(ephemeralId, 1)
 redis.call('HSET', reservationHash, 'keyId', keyId, 'model', model, 'credits', credits, 'windows', windows)
+if ephemeralId ~= '' then redis.call('HSET', reservationHash, 'eph', ephemeralId) end
 redis.call('ZADD', leasesZset, leaseUntil, reservationId)
 return {1, -1, count, resetMs}
 `,
   decode: ([outcome, available, count, resetMs]: [number, number, number, number]): ReserveResult => {
     const counted = count > 0 ? { counted: { count, resetMs } } : {};
     if (outcome === 2) return { ok: false, overQuota: true, counted: { count, resetMs } };
+    if (outcome === 3) return { ok: false, jobsUsedUp: true, ...counted };
     return outcome === 1 ? { ok: true, ...counted } : { ok: false, available, ...counted };
   },
 });
@@ -144,9 +172,10 @@ export const RELEASE = luaScript({
   body: `${MOVE}
 -- The lease goes in every case: one left behind would block the reconciler's scan.
 redis.call('ZREM', leasesZset, reservationId)
-local r = redis.call('HMGET', reservationHash, 'keyId', 'credits', 'windows', 'model')
+local r = redis.call('HMGET', reservationHash, 'keyId', 'credits', 'windows', 'model', 'eph')
 if not r[1] then return 0 end
-move('release', r[1], r[4], r[3], -tonumber(r[2]), '', reservationId, why, nil)
+move('release', r[1], r[4], r[3], -tonumber(r[2]), '', reservationId, why, nil, r[5])
+countJobs(r[5], -1)
 redis.call('DEL', reservationHash)
 return tonumber(r[2])
 `,
@@ -162,7 +191,16 @@ return tonumber(r[2])
  */
 export const ATTACH = luaScript({
   name: 'gwAttach',
-  keys: [...MONEY_KEYS, 'reservationHash', 'leasesZset', 'jobHash', 'pendingZset', 'teamJobsZset', 'keyJobsZset'],
+  keys: [
+    ...MONEY_KEYS,
+    'reservationHash',
+    'leasesZset',
+    'jobHash',
+    'pendingZset',
+    'teamJobsZset',
+    'keyJobsZset',
+    'ephemeralJobsZset',
+  ],
   argv: [
     ...MONEY_ARGV,
     'reservationId',
@@ -174,6 +212,7 @@ export const ATTACH = luaScript({
     'webhookEvents',
     'credits',
     ...BUDGET_ARGV,
+    'ephemeralId',
   ],
   body: `${MOVE_TAKING_OVER}
 credits = tonumber(credits)
@@ -185,15 +224,22 @@ if not r[1] then
   local available = room(keyId, keyWindow, keyLimit, teamWindow, teamLimit)
   if available ~= nil and available < credits then overrun = credits - math.max(available, 0) end
   if credits > overrun then
-    move('reserve', keyId, model, windows, credits - overrun, jobId, reservationId, 'reservation lapsed', nil)
+    move('reserve', keyId, model, windows, credits - overrun, jobId, reservationId, 'reservation lapsed', nil, ephemeralId)
   end
-  if overrun > 0 then move('overrun', keyId, model, windows, overrun, jobId, reservationId, 'reservation lapsed', nil) end
+  if overrun > 0 then
+    move('overrun', keyId, model, windows, overrun, jobId, reservationId, 'reservation lapsed', nil, ephemeralId)
+  end
+  countJobs(ephemeralId, 1)
   reserved = credits
 else
   windows = r[3]
 end
 redis.call('HSET', jobHash, 'keyId', keyId, 'model', model, 'reserved', reserved, 'windows', windows,
   'createdAt', now, 'state', 'pending')
+if ephemeralId ~= '' then
+  redis.call('HSET', jobHash, 'eph', ephemeralId)
+  redis.call('ZADD', ephemeralJobsZset, now, jobId)
+end
 if webhookUrl ~= '' then redis.call('HSET', jobHash, 'webhookUrl', webhookUrl, 'webhookEvents', webhookEvents) end
 redis.call('ZADD', pendingZset, now, jobId)
 redis.call('ZADD', teamJobsZset, now, jobId)
@@ -219,7 +265,7 @@ export const SETTLE = luaScript({
   keys: [...MONEY_KEYS, 'jobHash', 'pendingZset'],
   argv: [...MONEY_ARGV, 'jobId', 'status', 'credits', 'finalBody'],
   body: `${CHARGE}
-local j = redis.call('HMGET', jobHash, 'state', 'keyId', 'reserved', 'windows', 'model', 'body')
+local j = redis.call('HMGET', jobHash, 'state', 'keyId', 'reserved', 'windows', 'model', 'body', 'eph')
 if j[1] == 'settled' and (not j[6] or j[6] == '') then
   -- Settled without its final body (from a webhook): keep the body now that it is known.
   redis.call('HSET', jobHash, 'body', finalBody)
@@ -230,7 +276,7 @@ local keyId, reserved, windows, model = j[2], tonumber(j[3]), j[4], j[5]
 local kind = 'refund'
 if status == 'COMPLETED' then kind = 'settle' end
 local overrun = charge(kind, keyId, model, windows, credits, reserved, jobId, '', status,
-  'charged ' .. credits .. ', reserved ' .. reserved)
+  'charged ' .. credits .. ', reserved ' .. reserved, j[7])
 redis.call('HSET', jobHash, 'state', 'settled', 'charged', credits, 'body', finalBody)
 redis.call('ZREM', pendingZset, jobId)
 return {1, overrun}

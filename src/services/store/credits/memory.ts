@@ -14,9 +14,11 @@ function retakeLapsed(team: TeamLedger, r: AttachRequest): number {
     jobId: r.jobId,
     reservationId: r.reservationId,
     note: 'reservation lapsed',
+    ephemeralId: r.ephemeralId,
   };
   if (r.credits > overrun) team.move(r, { ...moved, kind: 'reserve', credits: r.credits - overrun });
   if (overrun > 0) team.move(r, { ...moved, kind: 'overrun', credits: overrun });
+  team.countJobs(r.ephemeralId, 1);
   return overrun;
 }
 
@@ -31,13 +33,25 @@ function createMemoryReservations({
       const counted = count ? { counted: count } : {};
       if (r.quota && count && isOverQuota(r.quota, count)) return { ok: false, overQuota: true, counted: count };
       const team = ledger(r.team);
+      const { keyId, model, credits, windows, leaseUntil, ephemeral } = r;
+      if (ephemeral?.maxJobs != null && team.counted(`eph:${ephemeral.id}:jobs`) >= ephemeral.maxJobs) {
+        return { ok: false, jobsUsedUp: true, ...counted };
+      }
       const available = team.room(r);
       if (available !== null && available < r.credits) {
         return { ok: false, available: Math.max(available, 0), ...counted };
       }
-      const { keyId, model, credits, windows, leaseUntil } = r;
-      team.move(r, { kind: 'reserve', keyId, model, windows, credits, reservationId: r.reservationId });
-      team.reservations.set(r.reservationId, { keyId, model, credits, windows, leaseUntil });
+      const ephemeralId = ephemeral?.id;
+      team.move(r, { kind: 'reserve', keyId, model, windows, credits, reservationId: r.reservationId, ephemeralId });
+      team.countJobs(ephemeralId, 1);
+      team.reservations.set(r.reservationId, {
+        keyId,
+        model,
+        credits,
+        windows,
+        leaseUntil,
+        ...(ephemeralId && { ephemeralId }),
+      });
       return { ok: true, ...counted };
     },
 
@@ -53,6 +67,7 @@ function createMemoryReservations({
         reservationId: r.reservationId,
         note: r.why,
       });
+      team.countJobs(reservation.ephemeralId, -1);
       return reservation.credits;
     },
 
@@ -86,6 +101,7 @@ function createMemoryJobCharges({ ledger }: MemoryState): Pick<Credits, 'attachJ
             note: 'duplicate job',
           };
           team.move(r, { ...returned, jobId: r.jobId, reservationId: r.reservationId });
+          team.countJobs(reservation.ephemeralId, -1);
         }
         return { state: 'duplicate', overrun: 0, released: reservation?.credits ?? 0 };
       }
@@ -105,6 +121,7 @@ function createMemoryJobCharges({ ledger }: MemoryState): Pick<Credits, 'attachJ
         charged: null,
         finalBody: null,
         webhook: r.webhook ?? null,
+        ...(r.ephemeralId && { ephemeralId: r.ephemeralId }),
       });
       return { state: reservation ? 'attached' : 'retaken', overrun, released: 0 };
     },
@@ -115,7 +132,8 @@ function createMemoryJobCharges({ ledger }: MemoryState): Pick<Credits, 'attachJ
       if (job?.state === 'settled' && !job.finalBody) job.finalBody = r.finalBody || null;
       if (job?.state !== 'pending') return { settled: false, overrun: 0 };
       const kind = r.status === 'COMPLETED' ? ('settle' as const) : ('refund' as const);
-      const moved = { kind, keyId: job.keyId, model: job.model, windows: job.windows, jobId: r.jobId, note: r.status };
+      const { keyId, model, windows, ephemeralId } = job;
+      const moved = { kind, keyId, model, windows, jobId: r.jobId, note: r.status, ephemeralId };
       const overrun = team.charge(r, moved, r.credits, job.reserved, `charged ${r.credits}, reserved ${job.reserved}`);
       Object.assign(job, { state: 'settled', charged: r.credits, finalBody: r.finalBody || null });
       return { settled: true, overrun };
@@ -133,6 +151,7 @@ function createMemoryCreditReads({ ledger }: MemoryState): Pick<Credits, 'spend'
         if (q.keyId) spend.key[w] = team.counted(`key:${q.keyId}:${w}`);
         spend.team[w] = team.counted(`team:${w}`);
       }
+      if (q.ephemeralId) spend.ephemeral = team.counted(`eph:${q.ephemeralId}`);
       return spend;
     },
 

@@ -1,6 +1,7 @@
 // Credits on Redis: every move one script of ./lua.ts, reads straight from the team's spend
 // hash, ledger stream and aggregate hashes.
 import { windowOf, type BudgetCheck } from '../../../domain/budgets.js';
+import type { EphemeralCap } from '../../../domain/ephemeral-keys.js';
 import { emptyAggregateCell, type AggregateCell, type LedgerEntry, type LedgerKind } from '../../../domain/ledger.js';
 import type { ExpiredReservation } from '../../../domain/reservations.js';
 import { type LedgerOptions, teamKeys, type RedisContext } from '../redis-context.js';
@@ -24,6 +25,7 @@ function toLedgerEntry(team: string, id: string, fields: string[]): LedgerEntry 
     requestId: value.request ?? '',
     day: value.day ?? '',
     note: value.note ?? '',
+    ...(value.eph && { ephemeral: value.eph }),
   };
 }
 
@@ -38,6 +40,15 @@ function toAggregateCells(team: string, day: string, fields: Record<string, stri
     if (metric in cell && metric !== 'day') (cell as unknown as Record<string, number>)[metric] = Number(value);
   }
   return [...cells.values()];
+}
+
+/** RESERVE's ephemeral-key inputs ('' for none). */
+function ephemeralInputs(cap: EphemeralCap | undefined) {
+  return {
+    ephemeralId: cap?.id ?? '',
+    ephemeralLimit: cap?.credits ?? '',
+    ephemeralMaxJobs: cap?.maxJobs ?? '',
+  };
 }
 
 /** RESERVE's and ATTACH's budget inputs ('' window: unlimited). */
@@ -86,6 +97,7 @@ function createRedisReservations(
           reservationId: r.reservationId,
           model: r.model,
           leaseUntil: r.leaseUntil,
+          ...ephemeralInputs(r.ephemeral),
           ...countInputs(r.team, r.quota),
           ...moneyInputs(r.team, r.windows[0]!, r, ledger),
           ...budgetInputs(r),
@@ -138,6 +150,8 @@ function createRedisJobCharges(
           pendingZset: keys.pending,
           teamJobsZset: keys.jobs,
           keyJobsZset: keys.keyJobs(r.keyId),
+          ephemeralJobsZset: keys.ephemeralJobs(r.ephemeralId ?? ''),
+          ephemeralId: r.ephemeralId ?? '',
           reservationId: r.reservationId,
           jobId: r.jobId,
           keyId: r.keyId,
@@ -176,12 +190,15 @@ function createRedisCreditReads({
     spend: (q) =>
       guarded(async (): Promise<Spend> => {
         const keyFields = q.keyId ? q.windows.map((w) => `key:${q.keyId}:${w}`) : [];
-        const values = await redis.hmget(teamKeys(q.team).spend, ...keyFields, ...q.windows.map((w) => `team:${w}`));
+        const ephemeralFields = q.ephemeralId ? [`eph:${q.ephemeralId}`] : [];
+        const teamFields = q.windows.map((w) => `team:${w}`);
+        const values = await redis.hmget(teamKeys(q.team).spend, ...keyFields, ...teamFields, ...ephemeralFields);
         const spend: Spend = { key: {}, team: {} };
         q.windows.forEach((w, i) => {
           if (q.keyId) spend.key[w] = Number(values[i] ?? 0);
           spend.team[w] = Number(values[keyFields.length + i] ?? 0);
         });
+        if (q.ephemeralId) spend.ephemeral = Number(values.at(-1) ?? 0);
         return spend;
       }),
 

@@ -30,6 +30,8 @@ export interface ListJobsRequest {
   team: string;
   /** Only this key's jobs; all of the team's when absent. */
   keyId?: string;
+  /** Only the jobs this ephemeral key created. */
+  ephemeralId?: string;
   /** Start strictly after this job (newest first). */
   after?: Position;
   limit: number;

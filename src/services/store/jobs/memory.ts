@@ -52,7 +52,10 @@ export function createMemoryJobs({ ledger, ledgers, requests }: MemoryState): Jo
     async listJobs(r) {
       const matching = [...ledger(r.team).jobs.values()]
         .map((job) => ({ job, createdAt: job.createdAt, id: job.jobId }))
-        .filter((item) => (!r.keyId || item.job.keyId === r.keyId) && (!r.after || isAfter(item, r.after)))
+        .filter(
+          ({ job }) => (!r.keyId || job.keyId === r.keyId) && (!r.ephemeralId || job.ephemeralId === r.ephemeralId),
+        )
+        .filter((item) => !r.after || isAfter(item, r.after))
         .sort(newestFirst);
       return { jobs: matching.slice(0, r.limit).map((item) => copyJob(item.job)), hasMore: matching.length > r.limit };
     },

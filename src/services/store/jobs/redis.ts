@@ -18,10 +18,11 @@ const JOB_FIELDS = [
   'windows',
   'webhookUrl',
   'webhookEvents',
+  'eph',
 ] as const;
 
 function toJobRecord(team: string, jobId: string, values: (string | null | undefined)[]): JobRecord | null {
-  const [keyId, model, reserved, createdAt, state, charged, body, windows, webhookUrl, webhookEvents] = values;
+  const [keyId, model, reserved, createdAt, state, charged, body, windows, webhookUrl, webhookEvents, eph] = values;
   if (!keyId || !model || !state || !windows) return null;
   return {
     jobId,
@@ -35,6 +36,7 @@ function toJobRecord(team: string, jobId: string, values: (string | null | undef
     charged: charged == null ? null : Number(charged),
     finalBody: body || null,
     webhook: webhookUrl ? { url: webhookUrl, events: webhookEvents ? webhookEvents.split(',') : [] } : null,
+    ...(eph && { ephemeralId: eph }),
   };
 }
 
@@ -97,7 +99,7 @@ export function createRedisJobs({ redis, guarded }: RedisContext): Jobs {
         const keys = teamKeys(r.team);
         const { ids, hasMore } = await pageOfIndex(
           redis,
-          r.keyId ? keys.keyJobs(r.keyId) : keys.jobs,
+          r.ephemeralId ? keys.ephemeralJobs(r.ephemeralId) : r.keyId ? keys.keyJobs(r.keyId) : keys.jobs,
           r.after,
           r.limit,
         );

@@ -1,6 +1,7 @@
 // Key records: team keys, teams, the origins keys allow, the audit trail, and the notifications
 // that tell every instance a record changed so cached copies are dropped.
 import type { ChangeEvent } from '../../../domain/changes.js';
+import type { EphemeralKeyRecord } from '../../../domain/ephemeral-keys.js';
 import type { AuditEntry, StoredAuditEntry, TeamKeyRecord, TeamRecord } from '../../../domain/keys.js';
 import type { Position } from '../cursor.js';
 
@@ -55,6 +56,13 @@ export interface KeyRecords {
   /** Every origin any key has been allowed (for CORS preflights; each request still checks its own key). */
   allowedOrigins(): Promise<string[]>;
   listAudit(request: ListAuditRequest): Promise<{ entries: StoredAuditEntry[]; hasMore: boolean }>;
+  /**
+   * Saves a minted ephemeral key with its audit entry, in one step; it is gone at its expiresAt.
+   * Its origins join allowedOrigins() (a new one announced, as a `key` change of its id).
+   */
+  saveEphemeralKey(record: EphemeralKeyRecord, audit: AuditEntry): Promise<void>;
+  /** The unexpired ephemeral key whose secret hashes to `hash`. */
+  findEphemeralKeyByHash(hash: string): Promise<EphemeralKeyRecord | null>;
 }
 
 /** A change, or `resync` when notifications may have been missed (drop every cached copy). */

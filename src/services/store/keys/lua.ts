@@ -96,6 +96,27 @@ return 1
   decode: saved,
 });
 
+/**
+ * Saves a minted ephemeral key and its hash lookup, both gone at its expiry, with its audit
+ * entry. Its origins join the set CORS preflights read; only a new one is announced (so that
+ * every instance's cached copy of the set is dropped). Returns 1.
+ */
+export const SAVE_EPHEMERAL_KEY = luaScript({
+  name: 'gwSaveEphemeralKey',
+  keys: ['ephemeralRecord', 'ephemeralHash', 'originsSet', 'auditStream', 'changeCounter'],
+  argv: ['recordJson', 'keyId', 'expiresAtMs', 'originsCsv', 'auditJson', 'changeChannel', 'changeEventJson'],
+  body: `${ANNOUNCE}
+redis.call('SET', ephemeralRecord, recordJson, 'PXAT', expiresAtMs)
+redis.call('SET', ephemeralHash, keyId, 'PXAT', expiresAtMs)
+local added = 0
+for origin in string.gmatch(originsCsv, '[^,]+') do added = added + redis.call('SADD', originsSet, origin) end
+redis.call('XADD', auditStream, '*', 'entry', auditJson)
+if added > 0 then announce(changeCounter, changeChannel, changeEventJson) end
+return 1
+`,
+  decode: (): void => undefined,
+});
+
 /** The team's UUID: `candidate` when it had none yet, else the one it was given first. */
 export const TEAM_UUID = luaScript({
   name: 'gwTeamUuid',
@@ -119,4 +140,4 @@ redis.call('PUBLISH', changeChannel, '{"kind":"beat","seq":' .. (redis.call('GET
   decode: (): void => undefined,
 });
 
-export const KEY_SCRIPTS = [SAVE_KEY, SAVE_TEAM, TEAM_UUID, BEAT];
+export const KEY_SCRIPTS = [SAVE_KEY, SAVE_TEAM, SAVE_EPHEMERAL_KEY, TEAM_UUID, BEAT];

@@ -1,6 +1,7 @@
 // Key records in memory: keys, teams and their UUIDs, origins and the audit trail, announced like the Redis saves.
 import { randomUUID } from 'node:crypto';
 import type { ChangeEvent } from '../../../domain/changes.js';
+import type { EphemeralKeyRecord } from '../../../domain/ephemeral-keys.js';
 import type { StoredAuditEntry, TeamKeyRecord } from '../../../domain/keys.js';
 import { isAfter } from '../cursor.js';
 import { newestFirst, type MemoryState } from '../memory-state.js';
@@ -33,6 +34,7 @@ export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event:
   const origins = new Set<string>();
   const teamUuids = new Map<string, string>();
   const audit: StoredAuditEntry[] = [];
+  const ephemeralByHash = new Map<string, EphemeralKeyRecord>();
 
   function appendAudit(entry: StoredAuditEntry | Omit<StoredAuditEntry, 'id'>): void {
     audit.push({ ...structuredClone(entry), id: String(audit.length + 1) });
@@ -101,6 +103,20 @@ export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event:
 
     async allowedOrigins() {
       return [...origins];
+    },
+
+    async saveEphemeralKey(record, entry) {
+      ephemeralByHash.set(record.hash, structuredClone(record));
+      const added = record.allowedOrigins.filter((origin) => !origins.has(origin));
+      for (const origin of added) origins.add(origin);
+      appendAudit(entry);
+      if (added.length > 0) announce({ kind: 'key', id: record.id });
+    },
+
+    async findEphemeralKeyByHash(hash) {
+      const record = ephemeralByHash.get(hash);
+      if (record && Date.parse(record.expiresAt) <= Date.now()) ephemeralByHash.delete(hash);
+      return record && Date.parse(record.expiresAt) > Date.now() ? structuredClone(record) : null;
     },
 
     async listAudit(r) {

@@ -3,10 +3,11 @@
 // scripts of ./lua.ts.
 import { randomUUID } from 'node:crypto';
 import type { ChangeEvent } from '../../../domain/changes.js';
+import type { EphemeralKeyRecord } from '../../../domain/ephemeral-keys.js';
 import type { AuditEntry, StoredAuditEntry, TeamKeyRecord, TeamRecord } from '../../../domain/keys.js';
 import { adminKeys, CHANGES_CHANNEL, pageOfIndex, type RedisContext } from '../redis-context.js';
 import type { KeyChange, KeyRecords, TeamChange } from './contract.js';
-import { SAVE_KEY, SAVE_TEAM, TEAM_UUID } from './lua.js';
+import { SAVE_EPHEMERAL_KEY, SAVE_KEY, SAVE_TEAM, TEAM_UUID } from './lua.js';
 
 /** SAVE_KEY's inputs for a key change: the record, its indexes, its audit entry and its announcement. */
 function saveKeyInputs({ record, expectedVersion, retire, implicitTeam, audit }: KeyChange) {
@@ -92,6 +93,30 @@ export function createRedisKeyRecords({ redis, guarded }: RedisContext): KeyReco
       guarded(() => TEAM_UUID.run(redis, { teamUuids: adminKeys.teamUuids, team, candidate: randomUUID() })),
 
     allowedOrigins: () => guarded(() => redis.smembers(adminKeys.origins)),
+
+    saveEphemeralKey: (record, audit) =>
+      guarded(() =>
+        SAVE_EPHEMERAL_KEY.run(redis, {
+          ephemeralRecord: adminKeys.ephemeralKey(record.id),
+          ephemeralHash: adminKeys.ephemeralHash(record.hash),
+          originsSet: adminKeys.origins,
+          auditStream: adminKeys.audit,
+          changeCounter: adminKeys.changes,
+          recordJson: JSON.stringify(record),
+          keyId: record.id,
+          expiresAtMs: Date.parse(record.expiresAt),
+          originsCsv: record.allowedOrigins.join(','),
+          auditJson: JSON.stringify(audit),
+          changeChannel: CHANGES_CHANNEL,
+          changeEventJson: JSON.stringify({ kind: 'key', id: record.id } satisfies ChangeEvent),
+        }),
+      ),
+
+    findEphemeralKeyByHash: (hash) =>
+      guarded(async () => {
+        const id = await redis.get(adminKeys.ephemeralHash(hash));
+        return id ? readJson<EphemeralKeyRecord>(adminKeys.ephemeralKey(id)) : null;
+      }),
 
     listAudit: (r) =>
       guarded(async () => {
