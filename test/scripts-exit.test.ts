@@ -67,6 +67,13 @@ describe('benches and scripts end by themselves', () => {
     expect(exit.output).toContain(`${path} written`);
   }, 70_000);
 
+  it('npm run screenshot:web exits once the picture is written', async () => {
+    const path = join(dir, 'web-example.png');
+    const exit = await tsx('scripts/web-example-screenshot.ts', { env: { SCREENSHOT_PATH: path }, limitMs: 60_000 });
+    expect(exit, exit.output).toMatchObject({ code: 0, signal: null });
+    expect(exit.output).toContain(`${path} written`);
+  }, 70_000);
+
   it('the simulator exits on SIGTERM, with a client connection still open', async () => {
     const exit = await tsx('scripts/simulator.ts', {
       env: { SIM_PORT: '0' },
