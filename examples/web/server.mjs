@@ -110,12 +110,17 @@ function sendJson(response, status, body) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { GATEWAY_URL, GATEWAY_SERVER_KEY, PORT = '5173' } = process.env;
+  const { GATEWAY_URL, GATEWAY_SERVER_KEY, PORT = '5173', PUBLIC_ORIGIN } = process.env;
   if (!GATEWAY_URL || !GATEWAY_SERVER_KEY) {
     process.stderr.write('Set GATEWAY_URL and GATEWAY_SERVER_KEY (a team key with the keys:mint scope).\n');
     process.exit(1);
   }
-  const example = await startWebExample({ gatewayUrl: GATEWAY_URL, serverKey: GATEWAY_SERVER_KEY, port: Number(PORT) });
+  const example = await startWebExample({
+    gatewayUrl: GATEWAY_URL,
+    serverKey: GATEWAY_SERVER_KEY,
+    port: Number(PORT),
+    publicOrigin: PUBLIC_ORIGIN,
+  });
   process.stdout.write(`web example on ${example.url}\n`);
   process.once('SIGINT', () => example.close().then(() => process.exit(0)));
   process.once('SIGTERM', () => example.close().then(() => process.exit(0)));
