@@ -23,7 +23,8 @@ export interface BrowserKeyKind {
 const JOB_MS = 3_000;
 const SETTLED_MS = 20_000;
 
-export function describeWebExample(kind: BrowserKeyKind): void {
+/** The gateway, the example on both origins and Chromium, for one test file; a fresh browser session per page. */
+function webExampleBench(kind: BrowserKeyKind) {
   let redis: RedisServer;
   let gw: TestGateway;
   let gatewayUrl: string;
@@ -59,47 +60,61 @@ export function describeWebExample(kind: BrowserKeyKind): void {
     await redis?.destroy();
   });
 
-  async function issue(credits = 30): Promise<IssuedKey> {
-    const issued = await kind.issue({ gw, url: gatewayUrl }, { origin: allowed.url, credits });
-    mint = issued.mint;
-    return issued;
-  }
+  return {
+    /** Makes the allowed page's backend hand out keys of this kind, spending at most `credits`. */
+    async issue(credits = 30): Promise<IssuedKey> {
+      const issued = await kind.issue({ gw, url: gatewayUrl }, { origin: allowed.url, credits });
+      mint = issued.mint;
+      return issued;
+    },
+    /** The key the allowed page's backend handed out last. */
+    lastMinted: () => lastMinted!,
+    /** Moves the gateway's clock past every key's 15 minutes (until the test ends). */
+    expireKeys() {
+      skewMs = 16 * 60_000;
+    },
+    /** The example page on the allowed origin or the other one, once it has shown the credits or an error. */
+    async open(origin: 'allowed' | 'other'): Promise<Page> {
+      const context = await browser.newContext();
+      contexts.push(context);
+      const page = await context.newPage();
+      await page.goto((origin === 'allowed' ? allowed : other).url);
+      await page.waitForSelector('body:is([data-state="ready"], [data-state="error"])');
+      return page;
+    },
+    /** The gateway's answer to `key` on GET /v2/me, as a script (no Origin) sees it. */
+    me: (key: string) => gw.inject({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': key } }),
+    /** The submissions that reached the simulator. */
+    submissions: () => gw.sim.requests.filter((request) => request.method === 'POST').length,
+    /** The preflights the gateway has answered for `url`. */
+    preflights: (url: string) =>
+      gw.logs.filter((line) => {
+        const { req } = JSON.parse(line) as { req?: { method: string; url: string } };
+        return req?.method === 'OPTIONS' && req.url === url && line.includes('request completed');
+      }).length,
+  };
+}
 
-  /** The example page in a fresh browser session, once it has shown the credits or an error. */
-  async function open(example: WebExample): Promise<Page> {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(example.url);
-    await page.waitForSelector('body:is([data-state="ready"], [data-state="error"])');
-    return page;
-  }
+/** Presses Generate and answers the page's state once the job or its refusal is shown. */
+async function generate(page: Page): Promise<string> {
+  await page.click('#generate button');
+  await page.waitForSelector('body:not([data-state="working"])', { timeout: SETTLED_MS });
+  return (await page.getAttribute('body', 'data-state'))!;
+}
 
-  async function generate(page: Page): Promise<string> {
-    await page.click('#generate button');
-    await page.waitForSelector('body:not([data-state="working"])', { timeout: SETTLED_MS });
-    return (await page.getAttribute('body', 'data-state'))!;
-  }
+const credits = async (page: Page) => Number(await page.textContent('#credits'));
+const shownError = async (page: Page) => ({
+  status: await page.getAttribute('#error', 'data-status'),
+  text: await page.textContent('#error'),
+});
 
-  const credits = async (page: Page) => Number(await page.textContent('#credits'));
-  const shownError = async (page: Page) => ({
-    status: await page.getAttribute('#error', 'data-status'),
-    text: await page.textContent('#error'),
-  });
-  /** The gateway's answer to `key` on GET /v2/me, as a script (no Origin) sees it. */
-  const me = (key: string) => gw.inject({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': key } });
-  const submissions = () => gw.sim.requests.filter((request) => request.method === 'POST').length;
-  /** The preflights the gateway has answered for `url`. */
-  const preflights = (url: string) =>
-    gw.logs.filter((line) => {
-      const { req } = JSON.parse(line) as { req?: { method: string; url: string } };
-      return req?.method === 'OPTIONS' && req.url === url && line.includes('request completed');
-    }).length;
+export function describeWebExample(kind: BrowserKeyKind): void {
+  const { issue, lastMinted, expireKeys, open, me, submissions, preflights } = webExampleBench(kind);
 
   describe('the web example in Chromium', () => {
     it('completes a job: its progress, then the image, and the credits go down by its price', async () => {
       await issue();
-      const page = await open(allowed);
+      const page = await open('allowed');
       expect(await page.getAttribute('body', 'data-state')).toBe('ready');
       const before = await credits(page);
       expect(await generate(page)).toBe('completed');
@@ -114,11 +129,11 @@ export function describeWebExample(kind: BrowserKeyKind): void {
 
     it('is blocked on another origin by CORS, and nothing is charged', async () => {
       await issue();
-      await open(allowed);
-      const { key } = lastMinted!;
+      await open('allowed');
+      const { key } = lastMinted();
       const creditsBefore = (await me(key)).json().team.credits;
       const submitted = submissions();
-      const page = await open(other);
+      const page = await open('other');
       expect(await shownError(page)).toMatchObject({ status: 'blocked' });
       expect(await generate(page)).toBe('error');
       expect(await shownError(page)).toMatchObject({ status: 'blocked' });
@@ -128,9 +143,9 @@ export function describeWebExample(kind: BrowserKeyKind): void {
 
     it('shows the gateway’s 401 once the key has expired', async () => {
       await issue();
-      const page = await open(allowed);
-      skewMs = 16 * 60_000;
-      const refusal = await me(lastMinted!.key);
+      const page = await open('allowed');
+      expireKeys();
+      const refusal = await me(lastMinted().key);
       expect(refusal.statusCode).toBe(401);
       expect(await generate(page)).toBe('error');
       expect(await shownError(page)).toEqual({ status: '401', text: `401 ${refusal.body}` });
@@ -138,16 +153,16 @@ export function describeWebExample(kind: BrowserKeyKind): void {
 
     it('shows the gateway’s 401 once the key, or the key it was minted from, is revoked', async () => {
       const issued = await issue();
-      const page = await open(allowed);
+      const page = await open('allowed');
       await issued.revoke();
-      await expect.poll(async () => (await me(lastMinted!.key)).statusCode, { timeout: 2_000 }).toBe(401);
+      await expect.poll(async () => (await me(lastMinted().key)).statusCode, { timeout: 2_000 }).toBe(401);
       expect(await generate(page)).toBe('error');
-      expect(await shownError(page)).toEqual({ status: '401', text: `401 ${(await me(lastMinted!.key)).body}` });
+      expect(await shownError(page)).toEqual({ status: '401', text: `401 ${(await me(lastMinted().key)).body}` });
     });
 
     it('shows the gateway’s 402 once the key has spent its cap, and sends nothing upstream', async () => {
       await issue(3);
-      const page = await open(allowed);
+      const page = await open('allowed');
       expect(await credits(page)).toBe(3);
       expect(await generate(page)).toBe('completed');
       expect(await credits(page)).toBe(0);
@@ -161,7 +176,7 @@ export function describeWebExample(kind: BrowserKeyKind): void {
 
     it('caches preflights (Access-Control-Max-Age): a second job sends no OPTIONS', async () => {
       await issue();
-      const page = await open(allowed);
+      const page = await open('allowed');
       const generates = preflights('/v2/images/generate');
       const mes = preflights('/v2/me');
       const started = Date.now();
