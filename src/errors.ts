@@ -74,11 +74,6 @@ export const errors = {
   ),
   RouteNotFound: createError('GW_ROUTE_NOT_FOUND', 'Route %s %s not found', 404),
   InsufficientCredits: createError('GW_INSUFFICIENT_CREDITS', 'Insufficient credits', 402),
-  EphemeralJobsUsedUp: createError(
-    'GW_EPHEMERAL_JOBS_USED_UP',
-    'This ephemeral key has created the %s jobs it may (maxJobs); nothing was charged',
-    402,
-  ),
   UpstreamCredentials: createError(
     'GW_UPSTREAM_CREDENTIALS',
     'Upstream credentials rejected; your key is fine, contact the gateway operator',

@@ -5,6 +5,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -147,4 +148,18 @@ describe('README command blocks', () => {
     },
     600_000,
   );
+});
+
+describe('README ephemeral keys', () => {
+  it('the ephemeral-key minting curl runs as written', async () => {
+    // The admin curl's test above has the gateway listening already.
+    const { port } = ctx.gw.app.server.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}`;
+    const server = await ctx.gw.createKey({ team: 'marketing', scopes: ['generate', 'keys:mint'] });
+    const minted = JSON.parse(
+      await bash(block('curl -X POST "$GATEWAY/v2/ephemeral-keys"'), { GATEWAY: url, SERVER_KEY: server.key }),
+    );
+    expect(minted).toMatchObject({ parentKeyId: server.id, team: 'marketing', budget: { credits: 9 }, maxJobs: 3 });
+    expect((await ctx.gw.generate(minted.key)).statusCode).toBe(202);
+  });
 });

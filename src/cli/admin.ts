@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { CliError, createAdminClient, type AdminClient } from './admin-client.js';
 import { exportLedger } from './export.js';
 import { details, formatBudget, parseBudget, table, type Budget } from './format.js';
+import { registerMintCommand } from './mint.js';
 import { registerPriceCommands } from './prices.js';
 
 interface KeyView {
@@ -102,7 +103,7 @@ keys
   .option('--budget <budget>', 'e.g. 300/month, 50/day, 1000/total, unlimited', budgetArgument)
   .option(
     '--scopes <scopes>',
-    'comma-separated: generate, usage:read (its team), usage:read:all (every team), admin',
+    'comma-separated: generate, usage:read (its team), usage:read:all (every team), admin, keys:mint',
     list,
   )
   .option('--models <models>', 'comma-separated models the key may use', list)
@@ -278,6 +279,7 @@ usage
     process.stderr.write(`Exported ${written} ledger entries to ${options.output}\n`);
   });
 
+registerMintCommand(keys, client, print);
 registerPriceCommands(program, client, print);
 
 try {

@@ -79,6 +79,12 @@ export const EventsQuery = Type.Object({
   to: Type.Optional(Day),
   team: Type.Optional(TEAM_ID),
   key: Type.Optional(Type.String({ format: 'uuid' })),
+  ephemeral: Type.Optional(
+    Type.String({
+      format: 'uuid',
+      description: 'Only the entries of this ephemeral key (filed under its parent key).',
+    }),
+  ),
   format: StringEnum(['json', 'ndjson', 'csv'] as const, {
     default: 'json',
     description: '`json`: one page with a cursor; `ndjson` and `csv`: every matching entry, streamed.',
@@ -100,6 +106,9 @@ export const LedgerEntry = Type.Object({
   requestId: Type.String(),
   day: Type.String(),
   note: Type.String(),
+  ephemeral: Type.Optional(
+    Type.String({ description: 'The ephemeral key that spent for `keyId` (its parent), when one did.' }),
+  ),
 });
 
 export const EventsPage = Type.Object({

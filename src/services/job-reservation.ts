@@ -53,8 +53,11 @@ export function createJobReservation(deps: JobReservationDeps) {
     });
     // Over the quota (only ever with a limit to count in), admitCounted refuses the request.
     if (limit && reservation.counted) admitCounted(limit, reservation.counted);
-    if (!reservation.ok && 'jobsUsedUp' in reservation) throw new errors.EphemeralJobsUsedUp(caller.ephemeral?.maxJobs);
     if (!reservation.ok) {
+      // An ephemeral key past its maxJobs may spend nothing more: a 402 like any exhausted budget.
+      if ('jobsUsedUp' in reservation) {
+        throw withExtras(new errors.InsufficientCredits(), { creditsRequired: credits, creditsAvailable: 0 });
+      }
       // Over the quota without a limit counted in would be the store and this code disagreeing:
       // nothing is reserved, so nothing may be sent.
       if (!('available' in reservation)) throw new Error('The store refused a reservation over a quota not counted');

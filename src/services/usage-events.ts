@@ -10,6 +10,8 @@ export interface EventsQuery {
   to?: string;
   team?: string;
   keyId?: string;
+  /** Only the entries of this ephemeral key. */
+  ephemeral?: string;
 }
 
 const BATCH = 1_000;
@@ -33,7 +35,8 @@ export function createUsageEvents(store: Store) {
   const matches = (query: EventsQuery) => (entry: LedgerEntry) =>
     (!query.from || entry.day >= query.from) &&
     (!query.to || entry.day <= query.to) &&
-    (!query.keyId || entry.keyId === query.keyId);
+    (!query.keyId || entry.keyId === query.keyId) &&
+    (!query.ephemeral || entry.ephemeral === query.ephemeral);
 
   /**
    * Every matching entry after `cursor`, with the cursor that resumes after it. A bad cursor

@@ -1,0 +1,60 @@
+// `keys mint`, run as a real process against a listening gateway: the ephemeral key printed once
+// and usable at once, and the gateway's refusals printed as one line with exit code 1.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, gatewayOnRedis } from '../helpers/gateway.js';
+
+const execute = promisify(execFile);
+const ctx = gatewayOnRedis();
+let url: string;
+
+beforeAll(async () => {
+  url = await ctx.gw.app.listen({ port: 0, host: '127.0.0.1' });
+});
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execute(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/admin.ts', '--url', url, ...args],
+      { env: { PATH: process.env.PATH ?? '', ADMIN_TOKEN } },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('apiframe-gateway-admin keys mint', () => {
+  it('mints an ephemeral key for a team key, printed once, that works at once', async () => {
+    const parent = await ctx.gw.createKey();
+    const args = ['--parent', parent.id, '--ttl', '15m', '--credits', '9', '--origin', 'https://app.example.com'];
+    const run = await cli(['keys', 'mint', ...args, '--max-jobs', '2']);
+    expect(run.code, run.stderr).toBe(0);
+    const key = /Ephemeral key \(shown only now\): (gke_\S+)/.exec(run.stdout)?.[1];
+    expect(key).toBeDefined();
+    expect(run.stdout).toMatch(/credits\s+│ 9/);
+    expect((await ctx.gw.generate(key!)).statusCode).toBe(202);
+
+    const asJson = await cli(['--json', 'keys', 'mint', ...args, '--model', 'seedream-4']);
+    const minted = JSON.parse(asJson.stdout);
+    expect(minted).toMatchObject({ parentKeyId: parent.id, budget: { credits: 9 }, allowedModels: ['seedream-4'] });
+    expect(Date.parse(minted.expiresAt) - Date.now()).toBeGreaterThan(14 * 60_000);
+  });
+
+  it('prints the gateway’s refusal and exits 1, nothing minted', async () => {
+    const parent = await ctx.gw.createKey({ budget: { credits: 5, period: 'day' } });
+    const base = ['keys', 'mint', '--parent', parent.id, '--origin', 'https://app.example.com'];
+    const overBudget = await cli([...base, '--credits', '9']);
+    expect(overBudget.code).toBe(1);
+    expect(overBudget.stderr).toContain('budget.credits: must be at most 5');
+    const tooLong = await cli([...base, '--credits', '1', '--ttl', '2h']);
+    expect(tooLong.code).toBe(1);
+    expect(tooLong.stderr).toContain('ttlSeconds');
+    const badTtl = await cli([...base, '--credits', '1', '--ttl', 'soon']);
+    expect(badTtl.code).toBe(1);
+    expect(badTtl.stderr).toContain('must be a duration');
+  });
+});
