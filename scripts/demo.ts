@@ -1,9 +1,11 @@
 // `npm run demo`: the gateway with its embedded store in front of the Apiframe simulator, a
-// freshly minted team key, and curl commands that work as printed. Ctrl-C stops everything.
+// freshly minted team key, curl commands that work as printed, and the web example (examples/web)
+// minting browser keys with the team key (it holds keys:mint). Ctrl-C stops everything.
 import { randomBytes } from 'node:crypto';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { startSimulator } from '../src/simulator/simulator.js';
+import { startWebExample } from './web-example.js';
 
 const upstreamKey = `afk_demo_${randomBytes(12).toString('hex')}`;
 const adminToken = randomBytes(24).toString('base64url');
@@ -26,9 +28,19 @@ const created = await app.inject({
   method: 'POST',
   url: '/admin/keys',
   headers: { authorization: `Bearer ${adminToken}` },
-  payload: { name: 'demo key', team: 'demo', budget: { credits: 100, period: 'day' } },
+  payload: {
+    name: 'demo key',
+    team: 'demo',
+    budget: { credits: 100, period: 'day' },
+    scopes: ['generate', 'keys:mint'],
+  },
 });
 const { key } = created.json<{ key: string }>();
+const example = await startWebExample({
+  gatewayUrl: gateway,
+  serverKey: key,
+  port: Number(process.env.WEB_EXAMPLE_PORT ?? '8081'),
+});
 
 process.stdout.write(`
 Apiframe gateway demo
@@ -70,11 +82,16 @@ Or with the admin CLI, from another terminal in this folder:
 export APIFRAME_GATEWAY_URL=${gateway} ADMIN_TOKEN=${adminToken}
 npm run --silent admin -- keys list
 
+The web example (examples/web): a page that calls the gateway directly from the browser with a
+15-minute key its backend minted for the session with the team key above (it holds keys:mint):
+
+  web example  ${example.url}
+
 Press Ctrl-C to stop.
 `);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void Promise.all([app.close(), simulator.close()]).then(() => process.exit(0));
+    void Promise.all([example.close(), app.close(), simulator.close()]).then(() => process.exit(0));
   });
 }

@@ -10,7 +10,7 @@ let output = '';
 beforeAll(async () => {
   demo = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
     // A busy test machine is not what this tests: no load shedding (as in every test gateway).
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', MAX_EVENT_LOOP_DELAY_MS: '0' },
+    env: { ...process.env, PORT: '0', WEB_EXAMPLE_PORT: '0', LOG_LEVEL: 'warn', MAX_EVENT_LOOP_DELAY_MS: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   demo.stdout?.on('data', (chunk) => (output += chunk));
@@ -67,5 +67,20 @@ describe('npm run demo', () => {
     expect(me.team.credits).toBe(62);
     const keys = JSON.parse(await shell(printedCommand(/^curl \S+\/admin\/keys /)));
     expect(keys.keys[0]).toMatchObject({ team: 'demo', spent: 38, remaining: 62 });
+  });
+
+  it('serves the web example, whose backend mints the page a browser key bound to its origin', async () => {
+    const page = /web example {2}(\S+)/.exec(output)?.[1];
+    expect(page, output).toBeDefined();
+    const html = await fetch(page!);
+    expect(html.status).toBe(200);
+    expect(await html.text()).toContain('<form id="generate">');
+    const cookie = html.headers.get('set-cookie')!.split(';')[0]!;
+    const minted = await fetch(`${page}/api/browser-key`, { method: 'POST', headers: { cookie } });
+    const { key, gatewayUrl } = (await minted.json()) as { key: string; gatewayUrl: string };
+    expect(key).toMatch(/^gke_/);
+    const me = await fetch(`${gatewayUrl}/v2/me`, { headers: { origin: page!, 'x-api-key': key } });
+    expect(me.headers.get('access-control-allow-origin')).toBe(page);
+    expect(((await me.json()) as { team: { credits: number } }).team.credits).toBe(30);
   });
 });

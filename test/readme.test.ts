@@ -19,4 +19,15 @@ describe('README', () => {
     expect(readme).toContain('npm ci && npm run demo');
     expect(readme).toContain('npm ci && npm test');
   });
+
+  it("quotes the web example's files as they stand", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('### Browser frontends'), readme.indexOf('### Admin CLI'));
+    const quotes = [...section.matchAll(/\[`(\S+)`\]\((examples\/web\/\S+)\)[\s\S]*?\n( *)```js\n([\s\S]*?)\n *```/g)];
+    expect(quotes.map((quote) => quote[1])).toEqual(['server.mjs', 'index.html']);
+    for (const [, , path, indent, code] of quotes) {
+      const unindented = code!.replaceAll(new RegExp(`^${indent}`, 'gm'), '');
+      expect(readFileSync(path!, 'utf8'), path).toContain(unindented);
+    }
+  });
 });

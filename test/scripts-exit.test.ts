@@ -67,6 +67,27 @@ describe('benches and scripts end by themselves', () => {
     expect(exit.output).toContain(`${path} written`);
   }, 70_000);
 
+  it('npm run screenshot:web exits once the picture is written', async () => {
+    const path = join(dir, 'web-example.png');
+    const exit = await tsx('scripts/web-example-screenshot.ts', { env: { SCREENSHOT_PATH: path }, limitMs: 60_000 });
+    expect(exit, exit.output).toMatchObject({ code: 0, signal: null });
+    expect(exit.output).toContain(`${path} written`);
+  }, 70_000);
+
+  it("the web example's backend serves its page when run with bare Node, and exits on SIGTERM", async () => {
+    let page = '';
+    const exit = await run(process.execPath, ['examples/web/server.mjs'], {
+      env: { GATEWAY_URL: 'http://127.0.0.1:9', GATEWAY_SERVER_KEY: 'gk_unused', PORT: '0' },
+      limitMs: 20_000,
+      ready: 'web example on ',
+      onReady: async (output) => {
+        page = await (await fetch(/web example on (\S+)/.exec(output)![1]!)).text();
+      },
+    });
+    expect(exit, exit.output).toMatchObject({ code: 0, signal: null });
+    expect(page).toContain('<form id="generate">');
+  }, 30_000);
+
   it('the simulator exits on SIGTERM, with a client connection still open', async () => {
     const exit = await tsx('scripts/simulator.ts', {
       env: { SIM_PORT: '0' },
