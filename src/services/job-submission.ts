@@ -150,7 +150,11 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
 export type JobSubmission = ReturnType<typeof createJobSubmission>;
 
 /** The ephemeral key a job is recorded for, when one submitted it. */
-const ephemeralOf = (caller: Caller) => caller.ephemeral && { ephemeralId: caller.ephemeral.id };
+const ephemeralOf = (caller: Caller) =>
+  caller.ephemeral && {
+    ephemeralId: caller.ephemeral.id,
+    ephemeralExpiresAt: Date.parse(caller.ephemeral.expiresAt),
+  };
 
 /** Refuses a body its operation's own rules reject, or a model the key may not use. */
 function checkRules<S extends TSchema>(operation: JobOperation<S>, caller: Caller, body: Static<S>, model: string) {

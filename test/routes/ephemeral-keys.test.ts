@@ -2,6 +2,7 @@
 // (every bad request refused with nothing minted), used like a team key for submissions, its
 // own jobs and /v2/me only, from its origins only, within its cap and maxJobs, to the second of
 // its expiry; its spend filed under its parent key with its own id for drill-down.
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, type CreatedKey, gatewayOnRedis, SEED_BODY, testClock } from '../helpers/gateway.js';
 
@@ -166,6 +167,20 @@ describe('using an ephemeral key', () => {
     expect(searched.jobs).toEqual([]);
     const parentList = (await call('GET', '/v2/jobs', parent.key)).json();
     expect(parentList.jobs).toHaveLength(3);
+  });
+
+  it('keeps its own list of jobs in Redis only as long as it lives', async () => {
+    const parent = await minter();
+    const own = await mint(parent, { ttlSeconds: 120 });
+    expect((await ctx.gw.generate(own.key)).statusCode).toBe(202);
+    const redis = new Redis(ctx.redis.url);
+    try {
+      const listed = `gw:{t:${parent.team}}:jobs:eph:${own.id}`;
+      expect(await redis.zcard(listed)).toBe(1);
+      expect(await redis.call('PEXPIRETIME', listed)).toBe(Date.parse(own.expiresAt));
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('stops at its cap and at maxJobs with a 402, nothing more charged', async () => {

@@ -65,6 +65,8 @@ export interface AttachRequest extends Movement {
   webhook?: CallerWebhook;
   /** The ephemeral key the job is for (its reservation names it too). */
   ephemeralId?: string;
+  /** When that key expires (ms): its own list of jobs goes with it. */
+  ephemeralExpiresAt?: number;
 }
 
 /**

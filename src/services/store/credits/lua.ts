@@ -213,6 +213,7 @@ export const ATTACH = luaScript({
     'credits',
     ...BUDGET_ARGV,
     'ephemeralId',
+    'ephemeralExpiresAt',
   ],
   body: `${MOVE_TAKING_OVER}
 credits = tonumber(credits)
@@ -239,6 +240,8 @@ redis.call('HSET', jobHash, 'keyId', keyId, 'model', model, 'reserved', reserved
 if ephemeralId ~= '' then
   redis.call('HSET', jobHash, 'eph', ephemeralId)
   redis.call('ZADD', ephemeralJobsZset, now, jobId)
+  -- Only the ephemeral key lists its jobs this way: the list goes when the key does.
+  if ephemeralExpiresAt ~= '' then redis.call('PEXPIREAT', ephemeralJobsZset, ephemeralExpiresAt) end
 end
 if webhookUrl ~= '' then redis.call('HSET', jobHash, 'webhookUrl', webhookUrl, 'webhookEvents', webhookEvents) end
 redis.call('ZADD', pendingZset, now, jobId)

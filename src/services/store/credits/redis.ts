@@ -152,6 +152,7 @@ function createRedisJobCharges(
           keyJobsZset: keys.keyJobs(r.keyId),
           ephemeralJobsZset: keys.ephemeralJobs(r.ephemeralId ?? ''),
           ephemeralId: r.ephemeralId ?? '',
+          ephemeralExpiresAt: r.ephemeralExpiresAt ?? '',
           reservationId: r.reservationId,
           jobId: r.jobId,
           keyId: r.keyId,
