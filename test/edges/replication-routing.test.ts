@@ -1,7 +1,6 @@
 // Where the WAIT after a money script goes, and when none is sent: a lone Redis (automatic
 // minimum 0) sees no WAIT at all; on Cluster the WAIT goes, with its script, to the master of the
 // team's slot, so the replicas it counts are the ones that copy that write.
-import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../src/services/store/redis-connection.js';
@@ -26,7 +25,8 @@ async function commandsDuring(urls: string[], during: () => Promise<unknown>): P
     });
     return monitor;
   });
-  await Promise.all(monitors.map((monitor) => once(monitor, 'monitoring')));
+  // Not events.once: it would reject on that early error, which ioredis follows with 'monitoring'.
+  await Promise.all(monitors.map((monitor) => new Promise((resolve) => monitor.once('monitoring', resolve))));
   await during();
   await new Promise((resolve) => setTimeout(resolve, 200));
   for (const monitor of monitors) monitor.disconnect();
