@@ -26,11 +26,19 @@ export interface RedisServer {
   /** Starts it again on the same port and data directory. */
   start(): Promise<void>;
   flush(): Promise<void>;
+  /** Sends the running process a signal (SIGSTOP freezes it without closing its connections). */
+  signal(name: NodeJS.Signals): void;
   /** Stops it and removes its data. */
   destroy(): Promise<void>;
 }
 
-export async function startRedis(options: { appendOnly?: boolean } = {}): Promise<RedisServer> {
+export interface RedisServerOptions {
+  appendOnly?: boolean;
+  /** More redis-server arguments (`--replicaof HOST PORT`, ...). */
+  args?: string[];
+}
+
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'gw-redis-'));
   const url = `redis://127.0.0.1:${port}`;
@@ -52,6 +60,7 @@ export async function startRedis(options: { appendOnly?: boolean } = {}): Promis
         options.appendOnly ? 'yes' : 'no',
         '--appendfsync',
         'always',
+        ...(options.args ?? []),
       ],
       { stdio: 'ignore' },
     );
@@ -86,6 +95,9 @@ export async function startRedis(options: { appendOnly?: boolean } = {}): Promis
     port,
     start,
     stop,
+    signal(name) {
+      child?.kill(name);
+    },
     async flush() {
       const client = new Redis(url);
       await client.flushall();
