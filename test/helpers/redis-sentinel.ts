@@ -19,6 +19,8 @@ export interface RedisSentinel {
   replicated: ReplicatedRedis;
   /** The port of the node the sentinels name as primary now. */
   primaryPort(): Promise<number>;
+  /** The current primary drops its replicas' links (a replica frozen first cannot come back on its own). */
+  dropReplicaLinks(): Promise<void>;
   /** SIGKILLs the current primary; its port. */
   killPrimary(): Promise<number>;
   /** Waits until the sentinels name a primary other than `formerPort` and it accepts writes; its port. */
@@ -141,6 +143,9 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
     sentinels: ports.map((port) => `127.0.0.1:${port}`).join(','),
     replicated,
     primaryPort,
+    async dropReplicaLinks() {
+      await onNode(await primaryPort(), (client) => client.client('KILL', 'TYPE', 'replica'));
+    },
     async killPrimary() {
       const port = await primaryPort();
       await dataNodes.get(port)!.stop();
