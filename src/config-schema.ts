@@ -125,6 +125,16 @@ export const ConfigSchema = Type.Object({
     default: 2_000,
     description: 'Time allowed for one Redis command; past it the request fails closed with 503.',
   }),
+  REDIS_MIN_REPLICAS: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        'Replicas that must acknowledge every money write (reservation, job record, settlement, ledger entry) ' +
+        'within `REDIS_TIMEOUT_MS` (Redis `WAIT`) before the gateway acts on it; fewer: 503, nothing forwarded. ' +
+        'Unset: 1 once the primary (each master, on Cluster) has been seen with a replica, else 0 (a lone Redis ' +
+        'sends no `WAIT`). More than the replicas present: not ready.',
+    }),
+  ),
   RESERVATION_LEASE_MS: Type.Optional(
     Type.Integer({
       minimum: 1,

@@ -8,6 +8,7 @@ import type { Metrics } from './metrics.js';
 import { createMemoryStore } from './store/memory-store.js';
 import { connectRedis } from './store/redis-connection.js';
 import { createRedisStore } from './store/redis-store.js';
+import { createReplication } from './store/replication.js';
 import type { Store } from './store/store.js';
 
 /** The store, and its Redis connection for what keeps state of its own there (rate limits). */
@@ -31,8 +32,13 @@ export function openStore(config: Config, logger: Logger, metrics: Pick<Metrics,
       metrics.storeError();
       logger.warn({ err: { message: error.message } }, 'redis connection error');
     });
+    const replication = createReplication(redis, {
+      minReplicas: config.REDIS_MIN_REPLICAS,
+      timeoutMs: config.REDIS_TIMEOUT_MS,
+      onShortfall: (reason) => logger.warn(`${reason}: money writes answer 503 until enough replicas keep up`),
+    });
     const withoutLedgerWrites = benchWithout(config, 'ledger');
-    const options = { ledgerRetentionMs, withoutLedgerWrites, onFailure: () => metrics.storeError() };
+    const options = { ledgerRetentionMs, withoutLedgerWrites, replication, onFailure: () => metrics.storeError() };
     return { store: createRedisStore(redis, options), redis };
   }
   logger.warn('No Redis configured: using the embedded in-memory store (one instance only, lost on restart)');

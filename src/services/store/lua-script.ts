@@ -18,12 +18,17 @@ export interface LuaScriptDefinition<K extends string, A extends string, Reply, 
   decode: (reply: Reply) => Result;
 }
 
+export type LuaScriptInput<K extends string, A extends string> = Record<K, string> & Record<A, LuaArg>;
+
 export interface LuaScript<K extends string, A extends string, Result> {
   readonly name: string;
   readonly numberOfKeys: number;
   /** The whole source: the named inputs, then the body. */
   readonly lua: string;
-  run(redis: Redis | Cluster, input: Record<K, string> & Record<A, LuaArg>): Promise<Result>;
+  run(redis: Redis | Cluster, input: LuaScriptInput<K, A>): Promise<Result>;
+  /** The command's arguments: KEYS then ARGV, in order (to queue it on a pipeline). */
+  argsOf(input: LuaScriptInput<K, A>): LuaArg[];
+  decode(reply: unknown): Result;
 }
 
 type Command = (...args: LuaArg[]) => Promise<unknown>;
@@ -37,6 +42,7 @@ export function luaScript<const K extends string, const A extends string, Reply,
     ...argv.map((arg, i) => `local ${arg} = ARGV[${i + 1}]`),
     body,
   ].join('\n');
+  const argsOf = (input: LuaScriptInput<K, A>) => [...keys.map((key) => input[key]), ...argv.map((arg) => input[arg])];
   return {
     name,
     numberOfKeys: keys.length,
@@ -46,6 +52,8 @@ export function luaScript<const K extends string, const A extends string, Reply,
       const reply = await command.call(redis, ...keys.map((key) => input[key]), ...argv.map((arg) => input[arg]));
       return decode(reply as Reply);
     },
+    argsOf,
+    decode: (reply) => decode(reply as Reply),
   };
 }
 

@@ -4,11 +4,19 @@
 import type { Cluster, Redis } from 'ioredis';
 import { errors } from '../../errors.js';
 import { isAfter, type Position } from './cursor.js';
+import type { LuaScript, LuaScriptInput } from './lua-script.js';
+import { runMoneyScript, type Replication } from './replication.js';
 
 export interface RedisContext {
   redis: Redis | Cluster;
   /** Runs a store operation; any Redis failure becomes GW_STORE_UNAVAILABLE, so callers fail closed. */
   guarded<T>(operation: () => Promise<T>): Promise<T>;
+  replication: Replication;
+  /** Runs a script that writes credits, the ledger or a job record: its reply once replicas hold it. */
+  money<K extends string, A extends string, Result>(
+    script: LuaScript<K, A, Result>,
+    input: LuaScriptInput<K, A>,
+  ): Promise<Result>;
 }
 
 /** How the money scripts write the ledger. */
@@ -22,11 +30,19 @@ export interface LedgerOptions {
 export interface RedisStoreOptions extends LedgerOptions {
   /** Called for every failed command (to count them). */
   onFailure?: () => void;
+  /** How many replicas must acknowledge each money write (none when left out). */
+  replication?: Replication;
 }
 
-export function createRedisContext(redis: Redis | Cluster, onFailure?: () => void): RedisContext {
+export function createRedisContext(
+  redis: Redis | Cluster,
+  replication: Replication,
+  onFailure?: () => void,
+): RedisContext {
   return {
     redis,
+    replication,
+    money: (script, input) => runMoneyScript(redis, replication, script, input),
     async guarded(operation) {
       try {
         return await operation();

@@ -23,6 +23,7 @@ import { createRedisObjects } from './objects/redis.js';
 import { REQUEST_LIMIT_SCRIPTS } from './request-limits/lua.js';
 import { createRedisRequestLimits } from './request-limits/redis.js';
 import { createRedisContext, type RedisStoreOptions } from './redis-context.js';
+import { createReplication } from './replication.js';
 import type { Store } from './store.js';
 
 export type { RedisStoreOptions } from './redis-context.js';
@@ -42,7 +43,8 @@ export const SCRIPTS = [
 
 export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOptions): Store {
   defineScripts(redis, SCRIPTS);
-  const context = createRedisContext(redis, options.onFailure);
+  const replication = options.replication ?? createReplication(redis, { minReplicas: 0, timeoutMs: 0 });
+  const context = createRedisContext(redis, replication, options.onFailure);
   const { close: stopChanges, ...changes } = createRedisChanges(context);
   const coordination = createRedisCoordination(context, SCRIPTS);
   return {

@@ -1,5 +1,5 @@
-// Coordination and health on Redis: named leases, the teams set, whether Redis can serve (and
-// has every script loaded), and closing the connection.
+// Coordination and health on Redis: named leases, the teams set, whether Redis can serve (has
+// every script loaded and the replicas money writes need), and closing the connection.
 import { createHash } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import type { LuaScript } from '../lua-script.js';
@@ -11,7 +11,7 @@ const HEALTH_TIMEOUT_MS = 1_000;
 
 /** `scripts`: every script the store runs, loaded again on any node that lost them. */
 export function createRedisCoordination(
-  { redis, guarded }: RedisContext,
+  { redis, guarded, replication }: RedisContext,
   scripts: readonly LuaScript<string, string, unknown>[],
 ): Coordination {
   const shas = scripts.map((script) => createHash('sha1').update(script.lua).digest('hex'));
@@ -39,13 +39,12 @@ export function createRedisCoordination(
     unavailability: async () => {
       if (redis.status !== 'ready') return `redis is ${redis.status}`;
       try {
-        await Promise.race([
-          ensureScripts(),
-          new Promise((_, reject) =>
+        return await Promise.race([
+          ensureScripts().then(() => replication.shortfall()),
+          new Promise<never>((_, reject) =>
             setTimeout(() => reject(new Error('no answer within 1 s')), HEALTH_TIMEOUT_MS).unref(),
           ),
         ]);
-        return null;
       } catch (error) {
         return `redis: ${(error as Error).message}`;
       }

@@ -81,14 +81,14 @@ export function moneyInputs(team: string, day: string, movement: Movement, ledge
 
 /** Reservations: taken and returned by scripts, their leases kept in the team's leases zset. */
 function createRedisReservations(
-  { redis, guarded }: RedisContext,
+  { redis, guarded, money }: RedisContext,
   ledger: LedgerOptions,
 ): Pick<Credits, 'reserve' | 'release' | 'renewLease' | 'expiredReservations'> {
   return {
     reserve: (r) =>
       guarded(() => {
         const keys = teamKeys(r.team);
-        return RESERVE.run(redis, {
+        return money(RESERVE, {
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
           credits: r.credits,
@@ -107,7 +107,7 @@ function createRedisReservations(
     release: (r) =>
       guarded(() => {
         const keys = teamKeys(r.team);
-        return RELEASE.run(redis, {
+        return money(RELEASE, {
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
           reservationId: r.reservationId,
@@ -136,14 +136,14 @@ function createRedisReservations(
 
 /** A job's credits: taking over its reservation when Apiframe accepts it, and settling it. */
 function createRedisJobCharges(
-  { redis, guarded }: RedisContext,
+  { guarded, money }: RedisContext,
   ledger: LedgerOptions,
 ): Pick<Credits, 'attachJob' | 'settle'> {
   return {
     attachJob: (r) =>
       guarded(() => {
         const keys = teamKeys(r.team);
-        return ATTACH.run(redis, {
+        return money(ATTACH, {
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
           jobHash: keys.job(r.jobId),
@@ -168,7 +168,7 @@ function createRedisJobCharges(
     settle: (r) =>
       guarded(() => {
         const keys = teamKeys(r.team);
-        return SETTLE.run(redis, {
+        return money(SETTLE, {
           jobHash: keys.job(r.jobId),
           pendingZset: keys.pending,
           jobId: r.jobId,

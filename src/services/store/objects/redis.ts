@@ -9,7 +9,7 @@ import { CHARGE_LORA, REFUND_LORA } from './lua.js';
 
 const digest = (url: string) => createHash('sha256').update(url).digest('base64url');
 
-export function createRedisObjects({ redis, guarded }: RedisContext, ledger: LedgerOptions): ObjectOwnership {
+export function createRedisObjects({ redis, guarded, money }: RedisContext, ledger: LedgerOptions): ObjectOwnership {
   return {
     recordObject: ({ team, kind, id }) =>
       guarded(async () => {
@@ -33,7 +33,7 @@ export function createRedisObjects({ redis, guarded }: RedisContext, ledger: Led
     chargeLora: (r) =>
       guarded(async () => {
         const keys = teamKeys(r.team);
-        return CHARGE_LORA.run(redis, {
+        return money(CHARGE_LORA, {
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
           loraHash: keys.object('lora', r.loraId),
@@ -56,7 +56,7 @@ export function createRedisObjects({ redis, guarded }: RedisContext, ledger: Led
         // The accounting day never changes once charged; the script checks the state itself.
         const windows = await redis.hget(loraHash, 'windows');
         if (windows === null) return 0;
-        return REFUND_LORA.run(redis, {
+        return money(REFUND_LORA, {
           loraHash,
           pendingZset: keys.pendingLoras,
           loraId: r.loraId,
