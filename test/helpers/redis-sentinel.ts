@@ -25,8 +25,6 @@ export interface RedisSentinel {
   killPrimary(): Promise<number>;
   /** Waits until the sentinels name a primary other than `formerPort` and it accepts writes; its port. */
   waitForPromotion(formerPort: number, timeoutMs?: number): Promise<number>;
-  /** Starts a killed data node again (the sentinels make a former primary a replica of the new one). */
-  restartNode(port: number): Promise<void>;
   killSentinel(index: number): Promise<void>;
   startSentinel(index: number): Promise<void>;
   destroy(): Promise<void>;
@@ -162,9 +160,6 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
         timeoutMs,
       );
       return port;
-    },
-    async restartNode(port) {
-      await dataNodes.get(port)!.start();
     },
     killSentinel,
     startSentinel,
