@@ -18,9 +18,12 @@ export interface BudgetedKeys {
   keys: { key: CreatedKey; budget: number | null }[];
 }
 
-/** Two teams with budgets of `teamBudgets` credits, and 8 keys, every fourth with a budget of its own. */
-export async function createBudgetedKeys(gateway: TestGateway, teamBudgets: [number, number]): Promise<BudgetedKeys> {
-  const teams = teamBudgets.map((budget) => ({ id: uniqueTeam(), budget }));
+/** Two teams with budgets of `teams` credits, and 8 keys shared between them, two of the first team's with a budget of `key`. */
+export async function createBudgetedKeys(
+  gateway: TestGateway,
+  budgets: { teams: [number, number]; key: number },
+): Promise<BudgetedKeys> {
+  const teams = budgets.teams.map((budget) => ({ id: uniqueTeam(), budget }));
   for (const { id, budget } of teams) {
     const payload = { id, budget: { credits: budget, period: 'day' } };
     const response = await gateway.inject({ method: 'POST', url: '/admin/teams', headers: admin, payload });
@@ -28,7 +31,7 @@ export async function createBudgetedKeys(gateway: TestGateway, teamBudgets: [num
   }
   const keys: BudgetedKeys['keys'] = [];
   for (let i = 0; i < 8; i++) {
-    const budget = i % 4 === 0 ? Math.round(teamBudgets[i % 2]! / 6) : null;
+    const budget = i % 4 === 0 ? budgets.key : null;
     const team = teams[i % 2]!.id;
     keys.push({ key: await gateway.createKey({ team, budget: budget && { credits: budget, period: 'day' } }), budget });
   }
@@ -41,6 +44,7 @@ export interface Answer {
   status: number;
   /** Which of the gateways answered (its index). */
   gateway: number;
+  team: string;
   request: 'generate' | 'poll';
 }
 
@@ -69,21 +73,23 @@ export function startLoad(gateways: GatewayProcess[], { keys }: BudgetedKeys, co
       const { key } = keys[n % keys.length]!;
       const index = n % gateways.length;
       const gateway = gateways[index]!;
-      const sentAt = Date.now();
-      const response = await fetch(`${gateway.url}/v2/images/generate`, {
+      const ask = async (request: Answer['request'], path: string, init: RequestInit = {}) => {
+        const sentAt = Date.now();
+        // A connection the gateway dropped counts as status 0 (no test expects one).
+        const response = await fetch(`${gateway.url}${path}`, init).catch(() => null);
+        const body = (await response?.json().catch(() => null)) as { jobId?: string } | null;
+        const status = response?.status ?? 0;
+        note({ sentAt, answeredAt: Date.now(), status, gateway: index, team: key.team, request });
+        return { status, jobId: body?.jobId };
+      };
+      const { status, jobId } = await ask('generate', '/v2/images/generate', {
         method: 'POST',
         headers: { 'x-api-key': key.key, 'content-type': 'application/json' },
         body: JSON.stringify({ ...SEED_BODY, prompt: MIX[(n * 7) % MIX.length] }),
       });
-      const answer = (await response.json()) as { jobId?: string };
-      note({ sentAt, answeredAt: Date.now(), status: response.status, gateway: index, request: 'generate' });
-      if (response.status !== 202) continue;
-      load.accepted.push({ team: key.team, jobId: answer.jobId! });
-      if (n % 3 !== 0) continue;
-      const polledAt = Date.now();
-      const poll = await fetch(`${gateway.url}/v2/jobs/${answer.jobId}`, { headers: { 'x-api-key': key.key } });
-      await poll.arrayBuffer();
-      note({ sentAt: polledAt, answeredAt: Date.now(), status: poll.status, gateway: index, request: 'poll' });
+      if (status !== 202) continue;
+      load.accepted.push({ team: key.team, jobId: jobId! });
+      if (n % 3 === 0) await ask('poll', `/v2/jobs/${jobId}`, { headers: { 'x-api-key': key.key } });
     }
   }
   const clients = Promise.all(Array.from({ length: concurrency }, client));
@@ -99,14 +105,19 @@ export function startLoad(gateways: GatewayProcess[], { keys }: BudgetedKeys, co
   };
 }
 
-/** Milliseconds from `since` until a generate sent after it was accepted (by `gateway`, or any). */
-export function firstAcceptedAfter(answers: Answer[], since: number, gateway?: number): number | null {
+/** Milliseconds from `since` until a generate sent after it was accepted (by `gateway` for `team`, or any). */
+export function firstAcceptedAfter(
+  answers: Answer[],
+  since: number,
+  only: { gateway?: number; team?: string } = {},
+): number | null {
   const accepted = answers.filter(
     (answer) =>
       answer.sentAt >= since &&
       answer.request === 'generate' &&
       answer.status === 202 &&
-      (gateway === undefined || answer.gateway === gateway),
+      (only.gateway === undefined || answer.gateway === only.gateway) &&
+      (only.team === undefined || answer.team === only.team),
   );
   if (accepted.length === 0) return null;
   return Math.min(...accepted.map((answer) => answer.answeredAt)) - since;
@@ -212,4 +223,88 @@ export async function auditAccounts(gateway: TestGateway, sim: Simulator, budget
     if (record?.state !== 'settled' || settlements.get(jobId) !== 1) audit.notSettledOnce.push(jobId);
   }
   return audit;
+}
+
+export interface FailoverScenario {
+  /** Names the topology in the log line. */
+  name: string;
+  admin: TestGateway;
+  sim: Simulator;
+  gateways: GatewayProcess[];
+  /** Requests answered before the failure, and as many after both gateways serve again. */
+  requests: number;
+  concurrency: number;
+  /**
+   * Breaks replication and kills the primary mid-load: the moment its process died, and the team
+   * whose money it held (every team's, when none is named).
+   */
+  kill(budgeted: BudgetedKeys): Promise<{ at: number; team?: string }>;
+  /** Waits for the promotion (and whatever else the topology needs); what happened, for the log. */
+  recover(killedAt: number): Promise<string>;
+}
+
+export interface FailoverFigures {
+  /** From the kill until the first generate sent after it was accepted for the team it hit. */
+  firstAcceptedMs: number;
+  refused: number;
+  lost: number;
+  doubleCharged: number;
+}
+
+/** Runs the load through the failure, settles, and checks every account; the figures for the README. */
+export async function failOverUnderLoad(scenario: FailoverScenario): Promise<FailoverFigures> {
+  const { admin, gateways, requests } = scenario;
+  // The second team's budget and the two keys' run out; the first team's lasts, so its recovery shows.
+  const budgeted = await createBudgetedKeys(admin, { teams: [requests * 3, requests / 2], key: requests / 2 });
+  const load = startLoad(gateways, budgeted, scenario.concurrency);
+  try {
+    return await throughFailure(scenario, budgeted, load);
+  } finally {
+    await load.stop();
+  }
+}
+
+async function throughFailure(
+  scenario: FailoverScenario,
+  budgeted: BudgetedKeys,
+  load: RunningLoad,
+): Promise<FailoverFigures> {
+  const { admin, sim, gateways, requests } = scenario;
+  await load.answered(requests);
+  const { at: killedAt, team } = await scenario.kill(budgeted);
+  const recovered = await scenario.recover(killedAt);
+  const serving = () =>
+    gateways.every((_, gateway) => firstAcceptedAfter(load.answers, killedAt, { gateway, team }) !== null);
+  for (let waited = 0; !serving(); waited += 50) {
+    expect(waited, 'every gateway accepts jobs again within 20 s of the kill').toBeLessThan(20_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await load.answered(load.answers.length + requests);
+  await load.stop();
+
+  const figures = {
+    firstAcceptedMs: firstAcceptedAfter(load.answers, killedAt, { team })!,
+    refused: load.answers.filter((answer) => answer.status === 503).length,
+  };
+
+  await settleEverything(admin, load, 15_000);
+  const audit = await auditAccounts(admin, sim, budgeted, load);
+  console.log(
+    `${scenario.name}: ${load.answers.length} answers ${JSON.stringify(load.statuses)}; ${recovered}, ` +
+      `first 202 ${team ? 'for its team ' : ''}${figures.firstAcceptedMs} ms after the kill, ` +
+      `${figures.refused} 503s; ${load.accepted.length} jobs accepted (${audit.notSettledOnce.length} not settled once), ${audit.charged} credits charged, ledger ` +
+      `${audit.ledger}, aggregates ${audit.aggregates}, key spends ${audit.keys}, team spends ${audit.teams}; ` +
+      `credits lost ${audit.lost}, double-charged ${audit.doubleCharged}`,
+  );
+  expect(audit.notSettledOnce).toEqual([]);
+  expect(audit.overBudget).toEqual([]);
+  expect({ lost: audit.lost, doubleCharged: audit.doubleCharged }).toEqual({ lost: 0, doubleCharged: 0 });
+  const { charged } = audit;
+  expect(audit).toMatchObject({ ledger: charged, aggregates: charged, keys: charged, teams: charged });
+  expect(load.statuses[402], 'the budgets ran out').toBeGreaterThan(0);
+  expect(figures.refused, 'the failover was seen').toBeGreaterThan(0);
+  expect(Object.keys(load.statuses).filter((status) => !['200', '202', '402', '502', '503'].includes(status))).toEqual(
+    [],
+  );
+  return { ...figures, lost: audit.lost, doubleCharged: audit.doubleCharged };
 }

@@ -16,6 +16,12 @@ export interface RedisCluster {
   nodes: string;
   /** The port of the master serving `key`'s hash slot now. */
   masterOf(key: string): Promise<number>;
+  /** The port of the replica following the master on `masterPort`. */
+  replicaOf(masterPort: number): Promise<number>;
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the node on `port`: it keeps its connections but answers nothing. */
+  signal(port: number, name: 'SIGSTOP' | 'SIGCONT'): void;
+  /** The node on `port` drops its replicas' links (a replica frozen first cannot come back on its own). */
+  dropReplicaLinks(port: number): Promise<void>;
   /** SIGKILLs the node on `port` (a crash, as far as the cluster can tell). */
   kill(port: number): Promise<void>;
   /** Starts the node on `port` again from its own directory (a former master rejoins as a replica). */
@@ -140,6 +146,18 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     nodes: ports.map((port) => `redis://127.0.0.1:${port}`).join(','),
     async masterOf(key) {
       return masterOfSlot(alive()[0]!, await slotOf(key));
+    },
+    async replicaOf(masterPort) {
+      const info = await onNode(masterPort, (client) => client.info('replication'));
+      const port = /^slave0:.*port=(\d+)/m.exec(info)?.[1];
+      if (!port) throw new Error(`the master on ${masterPort} has no replica`);
+      return Number(port);
+    },
+    signal(port, name) {
+      children.get(port)!.kill(name);
+    },
+    async dropReplicaLinks(port) {
+      await onNode(port, (client) => client.client('KILL', 'TYPE', 'replica'));
     },
     async kill(port) {
       await stopped(children.get(port)!);
