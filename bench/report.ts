@@ -7,6 +7,8 @@ import { SCENARIOS, type Scenario } from './scenarios.js';
 
 export const DEFAULT_GATEWAY = 'gateway (default)';
 export const ALL_OFF_GATEWAY = 'gateway (all off)';
+/** The default gateway on a Redis with one replica: every money script waits for its acknowledgement. */
+export const REPLICATED_GATEWAY = 'gateway (default, 1 replica)';
 const GATEWAYS = [DEFAULT_GATEWAY, ALL_OFF_GATEWAY];
 
 export interface Row {
@@ -67,6 +69,32 @@ function added(rows: Row[]): string[] {
   });
 }
 
+function replicationSection(rows: Row[]): string[] {
+  const find = (target: string, connections: number) =>
+    rows.find((r) => r.scenario === 'generate' && r.connections === connections && r.target === target);
+  const line = (target: string) => {
+    const [one, hundred] = [find(target, 1), find(target, 100)];
+    if (!one || !hundred) return [];
+    return [
+      `| ${target} | ${(1000 / Math.max(one.rps, 1)).toFixed(2)} | ${hundred.rps} | ${hundred.p50} | ${hundred.p99} |`,
+    ];
+  };
+  if (!find(REPLICATED_GATEWAY, 1)) return [];
+  return [
+    "## What a replica's acknowledgement costs (generate)",
+    '',
+    `"${REPLICATED_GATEWAY}": the default gateway on a Redis primary with one replica on loopback, so`,
+    'REDIS_MIN_REPLICAS unset is 1 and each money script (reserve, attach) is followed by WAIT in the same pipeline:',
+    "no extra round trip, but the answer waits for the replica's acknowledgement.",
+    '',
+    '| gateway | mean ms at 1 connection | req/s at 100 | p50 ms at 100 | p99 ms at 100 |',
+    '| --- | --- | --- | --- | --- |',
+    ...line(DEFAULT_GATEWAY),
+    ...line(REPLICATED_GATEWAY),
+    '',
+  ];
+}
+
 function costSection(cost: CostTable | null): string[] {
   if (!cost) return [];
   const base = cost.rows[0]!;
@@ -124,6 +152,7 @@ export function renderReport({ rows, freshness, scale, cost, notes, seconds, sca
     ...added(rows),
     '',
     ...freshnessSection(freshness),
+    ...replicationSection(rows),
     ...costSection(cost),
     `## Scale run: ${scaleClients.toLocaleString('en')} clients polling pending jobs through one gateway process (default configuration; the simulator answers polls in 250 ms)`,
     '',

@@ -2,9 +2,10 @@
 // proxy, Portkey's open-source gateway and the stack floor (bench/floor.ts), on this machine, in
 // one run. The gateway runs twice on Redis: in its default configuration, and with everything
 // optional off. Scenarios: generate, poll of a pending job, poll of a completed job, and a 1:20
-// generate:poll mix, at 1, 10 and 100 connections, measured with autocannon; then how late
-// clients see jobs finish (bench/freshness.ts), the cost table (bench/cost.ts) and the
-// 10,000-poller scale run (bench/scale.ts). Prints the report and writes bench/RESULTS.md.
+// generate:poll mix, at 1, 10 and 100 connections, measured with autocannon; then what a
+// generate costs when a replica must acknowledge, how late clients see jobs finish
+// (bench/freshness.ts), the cost table (bench/cost.ts) and the 10,000-poller scale run
+// (bench/scale.ts). Prints the report and writes bench/RESULTS.md.
 // A benchmark, not a test: nothing fails on a number.
 // BENCH_SECONDS sets each run's length (5 by default), BENCH_COST_SECONDS the cost table's (as
 // BENCH_SECONDS; 0 leaves the table out), BENCH_SCALE_CLIENTS the scale run's clients,
@@ -13,6 +14,7 @@
 import { writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
+import { startReplicatedRedis } from '../test/helpers/redis-replicated.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { costTable } from './cost.js';
 import { type FreshnessCase, freshnessRun, JOB_MS } from './freshness.js';
@@ -22,6 +24,7 @@ import {
   DEFAULTS,
   FLOOR_KEY,
   portkeyHeaders,
+  type Service,
   startFloor,
   startGateway,
   startNginx,
@@ -31,7 +34,7 @@ import {
   UPSTREAM_KEY,
 } from './processes.js';
 import { redisCallsPerRequest } from './redis-calls.js';
-import { ALL_OFF_GATEWAY, DEFAULT_GATEWAY, renderReport, type Row } from './report.js';
+import { ALL_OFF_GATEWAY, DEFAULT_GATEWAY, REPLICATED_GATEWAY, renderReport, type Row } from './report.js';
 import { scaleRun, type ScaleResult } from './scale.js';
 import { scenario, SCENARIOS, target, type Scenario, type Target } from './scenarios.js';
 
@@ -66,6 +69,22 @@ async function measure(
     errors: result.errors + result.timeouts + result.non2xx,
     redisPerRequest,
   };
+}
+
+/**
+ * Generate on the default gateway whose Redis has one replica on loopback: REDIS_MIN_REPLICAS
+ * unset becomes 1, and every money script waits for the replica's acknowledgement (WAIT).
+ */
+async function replicatedRows(sim: Service): Promise<Row[]> {
+  const replicated = await startReplicatedRedis({ replicas: 1 });
+  const gateway = await startGateway(sim, { redisUrl: replicated.url, env: DEFAULTS });
+  const key = await createTeamKey(gateway, true);
+  const t = await target(REPLICATED_GATEWAY, gateway, { 'x-api-key': key });
+  const rows = [await measure(t, 'generate', 1, null), await measure(t, 'generate', 100, null)];
+  gateway.stop();
+  await gateway.exited;
+  await replicated.destroy();
+  return rows;
 }
 
 async function main(): Promise<void> {
@@ -114,6 +133,7 @@ async function main(): Promise<void> {
     service.stop();
     await service.exited;
   }
+  rows.push(...(await replicatedRows(sim)));
 
   let freshness: FreshnessCase[] | null = null;
   if (FRESHNESS_JOBS > 0) {

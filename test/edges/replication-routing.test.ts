@@ -62,7 +62,7 @@ describe('on Redis Cluster', () => {
     return createRedisStore(redis, { ledgerRetentionMs: 86_400_000, replication });
   };
 
-  it('sends the WAIT with the script to the master of the team’s slot, and fails closed when it is short', async () => {
+  it('sends the WAIT with its script to the master of the team’s slot, failing closed when short', async () => {
     const store = openStore(1);
     const team = uniqueTeam();
     try {

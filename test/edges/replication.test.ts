@@ -73,7 +73,7 @@ async function untilReady(gateway: TestGateway): Promise<void> {
 }
 
 describe('money writes on a primary with a healthy replica', () => {
-  it('answers 202 only once the job record and its ledger entry are on the replica, and settles there too', async () => {
+  it('answers 202 only once the job record and ledger entry are on the replica, and settles there too', async () => {
     const key = await gw.createKey();
     for (let i = 0; i < 5; i++) {
       const accepted = await gw.generate(key.key);

@@ -40,8 +40,10 @@ function replicasInSync(info: string, maxLagS: number): number {
   }).length;
 }
 
+/** Where a connection leads (through Sentinel, its options name no host). */
 function nameOf(node: Redis): string {
-  return `${node.options.host ?? 'localhost'}:${node.options.port ?? 6379}`;
+  const { remoteAddress, remotePort } = node.stream ?? {};
+  return remoteAddress ? `${remoteAddress}:${remotePort}` : `${node.options.host}:${node.options.port}`;
 }
 
 export function createReplication(redis: Redis | Cluster, options: ReplicationOptions): Replication {
