@@ -71,7 +71,8 @@ export function startLoad(gateways: GatewayProcess[], { keys }: BudgetedKeys, co
     while (running) {
       const n = next++;
       const { key } = keys[n % keys.length]!;
-      const index = n % gateways.length;
+      // Every key's requests go round the gateways (n % gateways alone would pin each key to one).
+      const index = Math.floor(n / keys.length) % gateways.length;
       const gateway = gateways[index]!;
       const ask = async (request: Answer['request'], path: string, init: RequestInit = {}) => {
         const sentAt = Date.now();

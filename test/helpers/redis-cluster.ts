@@ -85,6 +85,9 @@ function spawnNode(port: number, dir: string, nodeTimeoutMs: number): ChildProce
       '',
       '--appendonly',
       'no',
+      // A node back after a crash resyncs in full: start at once rather than after 5 s of waiting for company.
+      '--repl-diskless-sync-delay',
+      '0',
     ],
     { stdio: 'ignore' },
   );
