@@ -79,5 +79,5 @@ describe('a Redis Cluster failover under load', () => {
         return `master ${formerMaster} killed, ${promoted} promoted after ${promotedAfter} ms, ${formerMaster} back as its replica`;
       },
     });
-  }, 60_000);
+  }, 120_000);
 });

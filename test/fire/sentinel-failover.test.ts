@@ -73,5 +73,5 @@ describe('a Sentinel failover under load', () => {
         return `primary ${formerPrimary} killed, ${promoted} promoted after ${Date.now() - killedAt} ms`;
       },
     });
-  }, 60_000);
+  }, 120_000);
 });
