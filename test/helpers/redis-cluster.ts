@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
+import { onNode, waitUntil } from './redis-node.js';
 import { freePort } from './redis-server.js';
 
 const execute = promisify(execFile);
@@ -36,33 +36,6 @@ export interface RedisClusterOptions {
   replicas?: 0 | 1;
   /** How long a node may be unreachable before it counts as failed (2000 ms by default). */
   nodeTimeoutMs?: number;
-}
-
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-/** Runs `ask` on a short-lived connection to the node on `port`, failing fast when it is down. */
-async function onNode<T>(port: number, ask: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return await ask(client);
-  } finally {
-    client.disconnect();
-  }
 }
 
 function spawnNode(port: number, dir: string, nodeTimeoutMs: number): ChildProcess {

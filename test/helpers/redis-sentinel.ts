@@ -6,8 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { startReplicatedRedis, type ReplicatedRedis } from './redis-replicated.js';
+import { onNode, waitUntil } from './redis-node.js';
 import { freePort, type RedisServer } from './redis-server.js';
 
 export const SENTINEL_MASTER = 'mymaster';
@@ -37,33 +38,6 @@ export interface RedisSentinelOptions {
   downAfterMs?: number;
 }
 
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-/** Runs `ask` on a short-lived connection to the node on `port`, failing fast when it is down. */
-async function onNode<T>(port: number, ask: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return await ask(client);
-  } finally {
-    client.disconnect();
-  }
-}
-
 const isRunning = (child: ChildProcess | undefined) => !!child && child.exitCode === null && child.signalCode === null;
 
 function sentinelConfig(port: number, primaryPort: number, downAfterMs: number): string {
@@ -78,48 +52,55 @@ function sentinelConfig(port: number, primaryPort: number, downAfterMs: number):
   ].join('\n');
 }
 
-export async function startRedisSentinel(options: RedisSentinelOptions = {}): Promise<RedisSentinel> {
-  const replicated = await startReplicatedRedis({ replicas: options.replicas ?? 1 });
-  const dir = mkdtempSync(join(tmpdir(), 'gw-sentinel-'));
+/** Three sentinel processes watching the primary on `primaryPort`, each with its own config file in `dir`. */
+async function sentinelProcesses(dir: string, primaryPort: number, downAfterMs: number) {
   const ports = [await freePort(), await freePort(), await freePort()];
   const children: (ChildProcess | undefined)[] = [];
   // Each sentinel rewrites its own file with what it learns, so each has one; written once, kept on restarts.
   const files = ports.map((port) => {
     const file = join(dir, `sentinel-${port}.conf`);
-    writeFileSync(file, sentinelConfig(port, replicated.primary.port, options.downAfterMs ?? 1000));
+    writeFileSync(file, sentinelConfig(port, primaryPort, downAfterMs));
     return file;
   });
+  return {
+    ports,
+    async start(index: number): Promise<void> {
+      children[index] = spawn('redis-server', [files[index]!, '--sentinel'], { stdio: 'ignore' });
+      await waitUntil(async () => (await onNode(ports[index]!, (client) => client.ping())) === 'PONG', 'a sentinel');
+    },
+    async kill(index: number): Promise<void> {
+      const child = children[index];
+      if (!child || !isRunning(child)) return;
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      });
+    },
+    /** What a running sentinel answers, trying each in turn. */
+    async ask<T>(question: (client: Redis) => Promise<T>): Promise<T> {
+      let failure: unknown = new Error('no sentinel is running');
+      for (const [index, port] of ports.entries()) {
+        if (!isRunning(children[index])) continue;
+        try {
+          return await onNode(port, question);
+        } catch (error) {
+          failure = error;
+        }
+      }
+      throw failure;
+    },
+  };
+}
+
+export async function startRedisSentinel(options: RedisSentinelOptions = {}): Promise<RedisSentinel> {
+  const replicated = await startReplicatedRedis({ replicas: options.replicas ?? 1 });
+  const dir = mkdtempSync(join(tmpdir(), 'gw-sentinel-'));
+  const sentinels = await sentinelProcesses(dir, replicated.primary.port, options.downAfterMs ?? 1000);
   const dataNodes = new Map<number, RedisServer>(
     [replicated.primary, ...replicated.replicas].map((node) => [node.port, node]),
   );
-
-  async function startSentinel(index: number): Promise<void> {
-    children[index] = spawn('redis-server', [files[index]!, '--sentinel'], { stdio: 'ignore' });
-    await waitUntil(async () => (await onNode(ports[index]!, (client) => client.ping())) === 'PONG', 'a sentinel');
-  }
-  async function killSentinel(index: number): Promise<void> {
-    const child = children[index];
-    if (!child || !isRunning(child)) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  }
-  /** What a running sentinel answers, trying each in turn. */
-  async function askSentinels<T>(ask: (client: Redis) => Promise<T>): Promise<T> {
-    let failure: unknown = new Error('no sentinel is running');
-    for (const [index, port] of ports.entries()) {
-      if (!isRunning(children[index])) continue;
-      try {
-        return await onNode(port, ask);
-      } catch (error) {
-        failure = error;
-      }
-    }
-    throw failure;
-  }
   async function primaryPort(): Promise<number> {
-    const address = (await askSentinels((client) =>
+    const address = (await sentinels.ask((client) =>
       client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_MASTER),
     )) as [string, string];
     return Number(address[1]);
@@ -127,18 +108,16 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
   const writable = async (port: number) =>
     (await onNode(port, (client) => client.info('replication'))).includes('role:master');
 
-  for (const index of ports.keys()) await startSentinel(index);
-  // A failover needs the sentinels to know each other (for the quorum) and the replica (to promote).
+  for (const index of sentinels.ports.keys()) await sentinels.start(index);
+  // A failover needs the sentinels to know each other (for the quorum) and the replicas (to promote).
   await waitUntil(async () => {
-    const replicas = (await askSentinels((client) =>
-      client.call('SENTINEL', 'REPLICAS', SENTINEL_MASTER),
-    )) as unknown[];
-    const quorum = await askSentinels((client) => client.call('SENTINEL', 'CKQUORUM', SENTINEL_MASTER));
+    const replicas = (await sentinels.ask((client) => client.call('SENTINEL', 'REPLICAS', SENTINEL_MASTER))) as [];
+    const quorum = await sentinels.ask((client) => client.call('SENTINEL', 'CKQUORUM', SENTINEL_MASTER));
     return replicas.length === replicated.replicas.length && String(quorum).startsWith('OK 3 usable');
   }, 'the sentinels to find each other and the replicas');
 
   return {
-    sentinels: ports.map((port) => `127.0.0.1:${port}`).join(','),
+    sentinels: sentinels.ports.map((port) => `127.0.0.1:${port}`).join(','),
     replicated,
     primaryPort,
     async dropReplicaLinks() {
@@ -151,20 +130,17 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
     },
     async waitForPromotion(formerPort, timeoutMs = 20_000) {
       let port = formerPort;
-      await waitUntil(
-        async () => {
-          port = await primaryPort();
-          return port !== formerPort && (await writable(port));
-        },
-        'a replica to be promoted',
-        timeoutMs,
-      );
+      const promoted = async () => {
+        port = await primaryPort();
+        return port !== formerPort && (await writable(port));
+      };
+      await waitUntil(promoted, 'a replica to be promoted', timeoutMs);
       return port;
     },
-    killSentinel,
-    startSentinel,
+    killSentinel: sentinels.kill,
+    startSentinel: sentinels.start,
     async destroy() {
-      await Promise.all(ports.map((_, index) => killSentinel(index)));
+      await Promise.all(sentinels.ports.map((_, index) => sentinels.kill(index)));
       await replicated.destroy();
       rmSync(dir, { recursive: true, force: true });
     },
