@@ -76,7 +76,8 @@ describe('a Redis Cluster failover under load', () => {
         // With one replica per master, the promoted one has none: the operator brings the dead
         // node back, and it rejoins as its replica (money writes wait for it, REDIS_MIN_REPLICAS).
         await cluster.restart(formerMaster);
-        return `master ${formerMaster} killed, ${promoted} promoted after ${promotedAfter} ms, ${formerMaster} back as its replica`;
+        const back = `${formerMaster} back as its replica`;
+        return `master ${formerMaster} killed, ${promoted} promoted after ${promotedAfter} ms, ${back}`;
       },
     });
   }, 120_000);

@@ -18,7 +18,7 @@ export interface BudgetedKeys {
   keys: { key: CreatedKey; budget: number | null }[];
 }
 
-/** Two teams with budgets of `teams` credits, and 8 keys shared between them, two of the first team's with a budget of `key`. */
+/** Two teams with budgets of `teams` credits, and 8 keys between them, two of the first team's with `key` credits. */
 export async function createBudgetedKeys(
   gateway: TestGateway,
   budgets: { teams: [number, number]; key: number },
@@ -293,7 +293,8 @@ async function throughFailure(
   console.log(
     `${scenario.name}: ${load.answers.length} answers ${JSON.stringify(load.statuses)}; ${recovered}, ` +
       `first 202 ${team ? 'for its team ' : ''}${figures.firstAcceptedMs} ms after the kill, ` +
-      `${figures.refused} 503s; ${load.accepted.length} jobs accepted (${audit.notSettledOnce.length} not settled once), ${audit.charged} credits charged, ledger ` +
+      `${figures.refused} 503s; ${load.accepted.length} jobs accepted (${audit.notSettledOnce.length} not settled ` +
+      `once), ${audit.charged} credits charged, ledger ` +
       `${audit.ledger}, aggregates ${audit.aggregates}, key spends ${audit.keys}, team spends ${audit.teams}; ` +
       `credits lost ${audit.lost}, double-charged ${audit.doubleCharged}`,
   );
