@@ -38,7 +38,7 @@ export function failoverGateways<D extends { destroy(): Promise<void> }>(
     // Each process records on its own reconciler passes the accepted jobs the failover kept it from recording.
     const processEnv = { ...env, RECONCILE_INTERVAL_MS: '1000', LOG_LEVEL: 'fatal' };
     context.gateways = await Promise.all([startGatewayProcess(processEnv), startGatewayProcess(processEnv)]);
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await Promise.all((context.gateways ?? []).map((gateway) => gateway.stop()));
     await context.admin?.close();

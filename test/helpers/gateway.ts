@@ -120,9 +120,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   const clock = options.clock ?? (() => Date.now());
   const app = await buildApp(config, { clock, logDestination: destination, reconcile: options.reconcile ?? false });
   await app.ready();
-  // Start from a connected store, as an orchestrator would after /readyz.
-  for (let attempt = 0; (await app.services.store.unavailability()) !== null; attempt++) {
-    if (attempt > 200) throw new Error('the store did not become ready');
+  // Start from a connected store, as an orchestrator would after /readyz (a new Cluster with
+  // replicas can take a busy machine well over 5 s to settle: up to 30 s).
+  for (let attempt = 0; ; attempt++) {
+    const unavailable = await app.services.store.unavailability();
+    if (unavailable === null) break;
+    if (attempt > 1_200) throw new Error(`the store did not become ready: ${unavailable}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 
