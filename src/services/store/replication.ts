@@ -3,6 +3,8 @@
 // the primary holds is lost when a replica is promoted; WAIT after the write closes that gap.
 // Unset, the minimum is 1 once a primary has been seen with a replica and never drops back to 0:
 // a replica cut off or gone is an outage (503s), not a reason to acknowledge unreplicated writes.
+// On Cluster the outage is a master's alone: only the teams whose slots it serves wait for it.
+import calculateSlot from 'cluster-key-slot';
 import { Cluster, type Redis } from 'ioredis';
 import type { LuaScript, LuaScriptInput } from './lua-script.js';
 
@@ -19,12 +21,19 @@ export interface Replication {
   readonly timeoutMs: number;
   /** Replicas each money write must reach now (0: no WAIT at all). */
   required(): Promise<number>;
-  /** Throws when the last look (refreshed if older than a second) found too few replicas. */
-  assertEnough(): Promise<void>;
-  /** Reads every primary's replicas: the reason money writes cannot be replicated now, or null. */
+  /**
+   * Throws when the last look (refreshed if older than a second) found too few replicas behind
+   * the primary that holds `key` (on Cluster, its slot's master).
+   */
+  assertEnough(key: string): Promise<void>;
+  /**
+   * Reads every primary's replicas: why no money write can be replicated now, or null. On
+   * Cluster, a master short of replicas stops its own slots' writes only, so the gateway stays
+   * ready while one master still takes them.
+   */
   shortfall(): Promise<string | null>;
-  /** A WAIT came back short: money writes fail at once for a second, then look again. */
-  noteShortWait(): void;
+  /** A WAIT after a write to `key` came back short: that primary's writes fail at once for a second. */
+  noteShortWait(key: string): void;
 }
 
 const RECHECK_MS = 1_000;
@@ -46,14 +55,35 @@ function nameOf(node: Redis): string {
   return remoteAddress ? `${remoteAddress}:${remotePort}` : `${node.options.host}:${node.options.port}`;
 }
 
+/** The lone primary of a standalone or Sentinel deployment, as the shortfalls name it. */
+const PRIMARY = 'primary';
+
+/** A Cluster master as ioredis names it in its slot table (`host:port`); else the lone primary. */
+function primaryId(redis: Redis | Cluster, node: Redis): string {
+  return redis instanceof Cluster ? `${node.options.host}:${node.options.port}` : PRIMARY;
+}
+
+/** The primary that holds `key`: on Cluster its slot's master (undefined while the slots are unknown). */
+function primaryOf(redis: Redis | Cluster, key: string): string | undefined {
+  return redis instanceof Cluster ? redis.slots[calculateSlot(key)]?.[0] : PRIMARY;
+}
+
+interface Look {
+  /** Primaries short of replicas, with the reason. */
+  short: Map<string, string>;
+  primaries: number;
+  at: number;
+}
+
 export function createReplication(redis: Redis | Cluster, options: ReplicationOptions): Replication {
   let automatic = 0;
-  let firstLook: Promise<string | null> | undefined;
-  let last: { reason: string | null; at: number } | undefined;
+  let firstLook: Promise<Look> | undefined;
+  let last: Look | undefined;
+  let looking: Promise<Look> | undefined;
 
   const wanted = () => options.minReplicas ?? automatic;
 
-  async function look(): Promise<string | null> {
+  async function look(): Promise<Look> {
     const primaries = redis instanceof Cluster ? redis.nodes('master') : [redis];
     if (primaries.length === 0) throw new Error('no Redis primary known yet');
     const maxLagS = Math.max(3, Math.ceil(options.timeoutMs / 1000));
@@ -61,22 +91,38 @@ export function createReplication(redis: Redis | Cluster, options: ReplicationOp
       primaries.map(async (node) => replicasInSync(await node.info('replication'), maxLagS)),
     );
     if (counts.some((count) => count > 0)) automatic = 1;
-    const short = counts.findIndex((count) => count < wanted());
     const setting =
       options.minReplicas === undefined ? 'REDIS_MIN_REPLICAS unset: 1 once replicas were seen' : 'REDIS_MIN_REPLICAS';
-    const reason =
-      short < 0
-        ? null
-        : `redis: the primary ${nameOf(primaries[short]!)} has ${counts[short]} replica(s) in sync, ` +
-          `${wanted()} must acknowledge each money write (${setting})`;
-    remember(reason);
-    return reason;
+    const short = new Map<string, string>();
+    primaries.forEach((node, i) => {
+      if (counts[i]! >= wanted()) return;
+      const reason =
+        `redis: the primary ${nameOf(node)} has ${counts[i]} replica(s) in sync, ` +
+        `${wanted()} must acknowledge each money write (${setting})`;
+      short.set(primaryId(redis, node), reason);
+    });
+    return remember({ short, primaries: primaries.length, at: Date.now() });
   }
 
-  function remember(reason: string | null): void {
-    if (reason && !last?.reason) options.onShortfall?.(reason);
-    last = { reason, at: Date.now() };
+  function remember(next: Look): Look {
+    for (const [primary, reason] of next.short) if (!last?.short.has(primary)) options.onShortfall?.(reason);
+    last = next;
+    return next;
   }
+
+  /** One look at a time: the requests that find the last one stale share the next. */
+  const lookAgain = () => {
+    looking ??= look().finally(() => {
+      looking = undefined;
+    });
+    return looking;
+  };
+
+  /** Why writes to `key` cannot be replicated now, or null; any primary's reason when its slot is unknown. */
+  const reasonFor = (current: Look, key: string) => {
+    const primary = primaryOf(redis, key);
+    return (primary === undefined ? current.short.values().next().value : current.short.get(primary)) ?? null;
+  };
 
   return {
     timeoutMs: options.timeoutMs,
@@ -92,16 +138,22 @@ export function createReplication(redis: Redis | Cluster, options: ReplicationOp
       return automatic;
     },
 
-    async assertEnough() {
-      if (!last?.reason) return;
-      const reason = Date.now() - last.at < RECHECK_MS ? last.reason : await look();
+    async assertEnough(key) {
+      if (!last || last.short.size === 0) return;
+      const reason = reasonFor(Date.now() - last.at < RECHECK_MS ? last : await lookAgain(), key);
       if (reason) throw new Error(reason);
     },
 
-    shortfall: look,
+    async shortfall() {
+      const { short, primaries } = await look();
+      return short.size === primaries ? short.values().next().value! : null;
+    },
 
-    noteShortWait() {
-      remember(`redis: a money write was not acknowledged by its replicas within ${options.timeoutMs} ms`);
+    noteShortWait(key) {
+      const short = new Map(last?.short);
+      const reason = `redis: a money write was not acknowledged by its replicas within ${options.timeoutMs} ms`;
+      short.set(primaryOf(redis, key) ?? PRIMARY, reason);
+      remember({ short, primaries: last?.primaries ?? 1, at: Date.now() });
     },
   };
 }
@@ -119,7 +171,8 @@ export async function runMoneyScript<K extends string, A extends string, Result>
 ): Promise<Result> {
   const replicas = await replication.required();
   if (replicas === 0) return script.run(redis, input);
-  await replication.assertEnough();
+  const key = String(script.argsOf(input)[0]);
+  await replication.assertEnough(key);
   const pipeline = redis.pipeline();
   (pipeline as unknown as Record<string, (...args: unknown[]) => unknown>)[script.name]!(...script.argsOf(input));
   const [[scriptError, reply], [waitError, acknowledged]] = (await pipeline
@@ -128,7 +181,7 @@ export async function runMoneyScript<K extends string, A extends string, Result>
   if (scriptError) throw scriptError;
   if (waitError) throw waitError;
   if ((acknowledged as number) < replicas) {
-    replication.noteShortWait();
+    replication.noteShortWait(key);
     throw new Error(`redis: ${acknowledged} of ${replicas} replica(s) acknowledged within ${replication.timeoutMs} ms`);
   }
   return script.decode(reply);
