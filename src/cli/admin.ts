@@ -4,6 +4,7 @@
 // default, the API's JSON with --json; any error is one line on stderr and exit code 1.
 import { Command, InvalidArgumentError } from 'commander';
 import { CliError, createAdminClient, type AdminClient } from './admin-client.js';
+import { registerBudgetsCommand } from './budgets.js';
 import { exportLedger } from './export.js';
 import { details, formatBudget, parseBudget, table, type Budget } from './format.js';
 import { registerMintCommand } from './mint.js';
@@ -281,6 +282,7 @@ usage
 
 registerMintCommand(keys, client, print);
 registerPriceCommands(program, client, print);
+registerBudgetsCommand(usage, client, print);
 
 try {
   await program.parseAsync();

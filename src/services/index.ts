@@ -35,6 +35,7 @@ import { createUsageReconciliation, type UsageReconciliation } from './usage-rec
 import { respectingPause } from './paused-upstream.js';
 import { createUpstreamPause } from './upstream-pause.js';
 import { createUsageReports, type UsageReports } from './usage-report.js';
+import { createBudgetForecasts, type BudgetForecasts } from './budget-forecasts.js';
 import { createWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 import { systemResolver, type Resolver } from './webhook-target.js';
 import { createWebhooks, type Webhooks } from './webhooks.js';
@@ -70,6 +71,7 @@ export interface Services {
   audit: AuditTrail;
   usage: UsageReports;
   usageEvents: UsageEvents;
+  forecasts: BudgetForecasts;
   reconciliation: UsageReconciliation;
   webhooks: Webhooks;
   webhookReceiver: WebhookReceiver;
@@ -142,6 +144,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     audit: createAuditTrail(store),
     usage: createUsageReports(store),
     usageEvents: createUsageEvents(store),
+    forecasts: createBudgetForecasts(store, clock),
     reconciliation: createUsageReconciliation(store, heldUpstream, pause),
     webhooks,
     webhookReceiver: createWebhookReceiver({ store, settlement: jobs.settlement, webhooks }),
