@@ -9,6 +9,7 @@ import { exportLedger } from './export.js';
 import { details, formatBudget, parseBudget, table, type Budget } from './format.js';
 import { registerMintCommand } from './mint.js';
 import { registerPriceCommands } from './prices.js';
+import { registerStatementCommand } from './statements.js';
 
 interface KeyView {
   id: string;
@@ -283,6 +284,7 @@ usage
 registerMintCommand(keys, client, print);
 registerPriceCommands(program, client, print);
 registerBudgetsCommand(usage, client, print);
+registerStatementCommand(usage, client);
 
 try {
   await program.parseAsync();

@@ -1,7 +1,12 @@
 // The admin CLI's finance commands, run as real processes against a listening gateway: the
-// budgets with their forecast columns.
+// budgets with their forecast columns, and a team's statement to stdout or a file (a bad month
+// refused in one line).
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, gatewayOnRedis, testClock, uniqueTeam } from '../helpers/gateway.js';
 
@@ -56,8 +61,43 @@ describe('usage budgets', () => {
     const text = await cli(['usage', 'budgets']);
     expect(text.code, text.stderr).toBe(0);
     const line = text.stdout.split('\n').find((row) => row.includes('cli spender'))!;
-    expect(line).toMatch(
-      /│\s*key\s*│.*│\s*cli spender\s*│\s*50\/month\s*│\s*2026-11\s*│\s*12\s*│\s*86\s*│\s*86–86\s*│\s*2026-11-30\s*│\s*2026-11-19\s*│\s*YES/,
-    );
+    const cells = line.split('│').map((cell) => cell.trim());
+    expect(cells.slice(1, 2)).toEqual(['key']);
+    expect(cells.slice(3, -1)).toEqual([
+      'cli spender',
+      '50/month',
+      '2026-11',
+      '12',
+      '86',
+      '86–86',
+      '2026-11-30',
+      '2026-11-19',
+      'YES',
+    ]);
+  });
+});
+
+describe('usage statement', () => {
+  it('writes the CSV statement to stdout and the HTML one to a file', async () => {
+    const csv = await cli(['usage', 'statement', team, '--month', '2026-11', '--format', 'csv']);
+    expect(csv.code, csv.stderr).toBe(0);
+    const lines = parse(csv.stdout, { columns: true }) as Record<string, string>[];
+    expect(lines[0]).toMatchObject({ section: 'total', item: team, detail: '2026-11', credits: '12' });
+
+    const file = join(mkdtempSync(join(tmpdir(), 'statement-')), 'statement.html');
+    const html = await cli(['usage', 'statement', team, '--output', file]);
+    expect(html.code, html.stderr).toBe(0);
+    expect(html.stderr).toBe(`Wrote the statement of team ${team} to ${file}\n`);
+    const page = readFileSync(file, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).toContain('<span data-total="credits">12</span>');
+  });
+
+  it('refuses a bad month and an unknown format in one line', async () => {
+    const month = await cli(['usage', 'statement', team, '--month', '2026-13']);
+    expect(month.code).toBe(1);
+    expect(month.stderr).toMatch(/^error: .*month: must be a month, YYYY-MM.*\[HTTP 400\]\n$/);
+    const format = await cli(['usage', 'statement', team, '--format', 'pdf']);
+    expect(format).toMatchObject({ code: 1, stderr: 'error: --format must be html or csv\n' });
   });
 });

@@ -26,7 +26,7 @@ import { LEDGER_COLUMNS, sendUsageReport, usagePeriod } from '../usage-report-re
 const RECONCILIATIONS_PER_MINUTE = 10;
 
 /** The team a query covers: for a one-team reader its own (another is 403), else the one asked for, if any. */
-function teamInReach(request: FastifyRequest, asked: string | undefined): string | undefined {
+export function teamInReach(request: FastifyRequest, asked: string | undefined): string | undefined {
   const own = request.usageTeam;
   if (own === null) return asked;
   if (asked !== undefined && asked !== own) throw new errors.UsageTeamDenied(own);
@@ -126,9 +126,9 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Budgets and their use',
         description:
-          'Every team, and every active key that has a budget, with spend in the current window, what remains, and the ' +
-          "forecast of the window's end: the spend projected at the pace of the last 7 complete days, its band, the day " +
-          `the budget runs out at that pace and whether the projection exceeds it. ${reach}`,
+          'Every team, and every active key that has a budget, with spend in the current window, what remains, ' +
+          "and the forecast of the window's end: the spend projected at the pace of the last 7 complete days, " +
+          `its band, the day the budget runs out at that pace and whether the projection exceeds it. ${reach}`,
         response: { 200: BudgetsReport, ...refusals },
       },
     },
