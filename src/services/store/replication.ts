@@ -75,6 +75,12 @@ interface Look {
   at: number;
 }
 
+/** Why writes to `key` cannot be replicated now, or null; any primary's reason when its slot is unknown. */
+function reasonFor(redis: Redis | Cluster, look: Look, key: string): string | null {
+  const primary = primaryOf(redis, key);
+  return (primary === undefined ? look.short.values().next().value : look.short.get(primary)) ?? null;
+}
+
 export function createReplication(redis: Redis | Cluster, options: ReplicationOptions): Replication {
   let automatic = 0;
   let firstLook: Promise<Look> | undefined;
@@ -118,12 +124,6 @@ export function createReplication(redis: Redis | Cluster, options: ReplicationOp
     return looking;
   };
 
-  /** Why writes to `key` cannot be replicated now, or null; any primary's reason when its slot is unknown. */
-  const reasonFor = (current: Look, key: string) => {
-    const primary = primaryOf(redis, key);
-    return (primary === undefined ? current.short.values().next().value : current.short.get(primary)) ?? null;
-  };
-
   return {
     timeoutMs: options.timeoutMs,
 
@@ -140,7 +140,7 @@ export function createReplication(redis: Redis | Cluster, options: ReplicationOp
 
     async assertEnough(key) {
       if (!last || last.short.size === 0) return;
-      const reason = reasonFor(Date.now() - last.at < RECHECK_MS ? last : await lookAgain(), key);
+      const reason = reasonFor(redis, Date.now() - last.at < RECHECK_MS ? last : await lookAgain(), key);
       if (reason) throw new Error(reason);
     },
 
