@@ -34,6 +34,6 @@ export function usagePeriod(query: { from?: string; to?: string }, now: number):
 export function sendUsageReport(reply: FastifyReply, report: UsageReport, format: 'json' | 'csv'): FastifyReply {
   if (format === 'json') return reply.send(report);
   const groups = report.groupBy.flatMap((group) => COLUMNS_OF_GROUP[group]?.(report.groupBy) ?? [group]);
-  const csv = stringify(report.rows, { header: true, columns: [...groups, ...USAGE_METRICS] });
+  const csv = stringify(report.rows, { header: true, columns: [...groups, ...USAGE_METRICS], escape_formulas: true });
   return sendStream(reply, 'text/csv; charset=utf-8', csv, `usage-${report.from}-to-${report.to}.csv`);
 }

@@ -238,3 +238,24 @@ describe('streamed exports', () => {
     }
   });
 });
+
+describe('CSV opened in a spreadsheet', () => {
+  it('keeps a name that starts like a formula as text, and negative credits as numbers', async () => {
+    const name = '=HYPERLINK("https://evil.example","click")';
+    const key = await gw.createKey({ team: 'formulas', name });
+    const accepted = await gw.generate(key.key, { ...SEED_BODY, prompt: 'x [sim:fail]' });
+    await gw.poll(key.key, accepted.json().jobId);
+    const report = parse((await get('/admin/usage?groupBy=key&team=formulas&format=csv')).body, {
+      columns: true,
+    }) as Record<string, string>[];
+    expect(report.map((row) => row.keyName)).toEqual([`'${name}`]);
+    const statement = parse((await get('/admin/usage/statements/formulas?format=csv')).body, {
+      columns: true,
+    }) as Record<string, string>[];
+    expect(statement.filter((row) => row.section === 'key').map((row) => row.item)).toEqual([`'${name}`]);
+    const ledger = parse((await get('/admin/usage/events?format=csv&team=formulas')).body, {
+      columns: true,
+    }) as Record<string, string>[];
+    expect(ledger.map((entry) => entry.credits)).toEqual(['3', '-3']);
+  });
+});

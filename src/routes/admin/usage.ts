@@ -112,7 +112,7 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return sendStream(
         reply,
         'text/csv; charset=utf-8',
-        entries.pipe(stringify({ header: true, columns: [...LEDGER_COLUMNS] })),
+        entries.pipe(stringify({ header: true, columns: [...LEDGER_COLUMNS], escape_formulas: true })),
         'ledger.csv',
       );
     },

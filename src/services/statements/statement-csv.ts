@@ -29,5 +29,5 @@ export function statementCsv(statement: TeamStatement): string {
     ...statement.byKey.map((row) => line('key', row.keyName || row.key || '', row.keyPrefix ?? '', row)),
     ...statement.byDay.map((day) => line('day', day.day, '', day)),
   ];
-  return stringify(lines, { header: true, columns: COLUMNS });
+  return stringify(lines, { header: true, columns: COLUMNS, escape_formulas: true });
 }
