@@ -4,10 +4,12 @@
 // default, the API's JSON with --json; any error is one line on stderr and exit code 1.
 import { Command, InvalidArgumentError } from 'commander';
 import { CliError, createAdminClient, type AdminClient } from './admin-client.js';
+import { registerBudgetsCommand } from './budgets.js';
 import { exportLedger } from './export.js';
 import { details, formatBudget, parseBudget, table, type Budget } from './format.js';
 import { registerMintCommand } from './mint.js';
 import { registerPriceCommands } from './prices.js';
+import { registerStatementCommand } from './statements.js';
 
 interface KeyView {
   id: string;
@@ -281,6 +283,8 @@ usage
 
 registerMintCommand(keys, client, print);
 registerPriceCommands(program, client, print);
+registerBudgetsCommand(usage, client, print);
+registerStatementCommand(usage, client);
 
 try {
   await program.parseAsync();

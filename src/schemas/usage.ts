@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { LEDGER_KINDS } from '../domain/ledger.js';
 import { Nullable, StringEnum } from './common.js';
-import { TEAM_ID } from './admin.js';
+import { KeyView, TEAM_ID, TeamView } from './admin.js';
 import { REPORTED_MODALITIES } from './modalities.js';
 
 const Day = Type.String({ format: 'date', description: 'A UTC day, YYYY-MM-DD.' });
@@ -199,4 +199,37 @@ export const ReconciliationReport = Type.Object({
       }),
     ),
   }),
+});
+
+const ForecastDay = Nullable(Type.String({ format: 'date' }));
+const Projection = (description: string) => Nullable(Type.Integer({ description }));
+
+export const BudgetForecast = Type.Object(
+  {
+    window: Type.String({ description: "The window forecast: the budget's, or the calendar month without a budget." }),
+    windowEndsOn: Type.String({
+      format: 'date',
+      description: "The window's last day (UTC); for a total budget, the last day of the month the forecast looks to.",
+    }),
+    method: Type.String({ description: 'How the pace was worked out, e.g. "trailing-7-day-mean".' }),
+    status: StringEnum(['ok', 'not-enough-data'] as const, {
+      description: '`not-enough-data`: fewer than 3 of the last 28 complete days had any spend; no projection.',
+    }),
+    spent: Type.Integer({ description: 'Credits counted in the window so far.' }),
+    projected: Projection('Spend expected at the end of the window, at the pace.'),
+    low: Projection('Low end of the ~95 % band (never below `spent`).'),
+    high: Projection('High end of the ~95 % band.'),
+    runsOutOn: ForecastDay,
+    overBudget: Type.Boolean({ description: 'The projection (or, without one, the spend) exceeds the budget.' }),
+  },
+  {
+    description:
+      '`runsOutOn`: the day the budget is reached at the pace (today once reached); null without a budget, ' +
+      'or when the window ends first.',
+  },
+);
+
+export const BudgetsReport = Type.Object({
+  teams: Type.Array(Type.Object({ ...TeamView.properties, forecast: BudgetForecast })),
+  keys: Type.Array(Type.Object({ ...KeyView.properties, forecast: BudgetForecast })),
 });

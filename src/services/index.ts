@@ -35,6 +35,8 @@ import { createUsageReconciliation, type UsageReconciliation } from './usage-rec
 import { respectingPause } from './paused-upstream.js';
 import { createUpstreamPause } from './upstream-pause.js';
 import { createUsageReports, type UsageReports } from './usage-report.js';
+import { createBudgetForecasts, type BudgetForecasts } from './budget-forecasts.js';
+import { createTeamStatements, type TeamStatements } from './statements/team-statement.js';
 import { createWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 import { systemResolver, type Resolver } from './webhook-target.js';
 import { createWebhooks, type Webhooks } from './webhooks.js';
@@ -70,6 +72,8 @@ export interface Services {
   audit: AuditTrail;
   usage: UsageReports;
   usageEvents: UsageEvents;
+  forecasts: BudgetForecasts;
+  statements: TeamStatements;
   reconciliation: UsageReconciliation;
   webhooks: Webhooks;
   webhookReceiver: WebhookReceiver;
@@ -142,6 +146,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     audit: createAuditTrail(store),
     usage: createUsageReports(store),
     usageEvents: createUsageEvents(store),
+    ...financeOutlook(store, clock),
     reconciliation: createUsageReconciliation(store, heldUpstream, pause),
     webhooks,
     webhookReceiver: createWebhookReceiver({ store, settlement: jobs.settlement, webhooks }),
@@ -176,6 +181,11 @@ function keyAdministration(config: Config, store: Store, clock: Clock) {
     ephemeralKeys: createEphemeralKeys(store, clock),
     teams: createTeamAdmin(store, clock),
   };
+}
+
+/** What finance reads ahead of time: budget forecasts and monthly team statements. */
+function financeOutlook(store: Store, clock: Clock) {
+  return { forecasts: createBudgetForecasts(store, clock), statements: createTeamStatements(store, clock) };
 }
 
 /** The client of Apiframe, logging each call with Apiframe's request id and noting it for the caller's answer. */

@@ -10,6 +10,7 @@ import { authenticateKey, presentedKey } from '../../plugins/team-auth.js';
 import { auditRoutes } from './audit.js';
 import { keyRoutes } from './keys.js';
 import { priceRoutes } from './prices.js';
+import { statementRoutes } from './statements.js';
 import { teamRoutes } from './teams.js';
 import { usageRoutes } from './usage.js';
 import type { Scope } from '../../domain/keys.js';
@@ -49,5 +50,6 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
   await app.register(teamRoutes);
   await app.register(auditRoutes);
   await app.register(usageRoutes);
+  await app.register(statementRoutes);
   await app.register(priceRoutes);
 };

@@ -5,14 +5,13 @@
 // about each job, gently and in parts, under its own rate limit.
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { stringify } from 'csv-stringify';
 import { errors } from '../../errors.js';
 import { perCallerRateLimit } from '../../plugins/rate-limits.js';
-import { KeyView, TeamView } from '../../schemas/admin.js';
 import { ErrorResponse, ValidationErrorResponse } from '../../schemas/common.js';
 import {
+  BudgetsReport,
   EventsPage,
   EventsQuery,
   ReconciliationQuery,
@@ -27,7 +26,7 @@ import { LEDGER_COLUMNS, sendUsageReport, usagePeriod } from '../usage-report-re
 const RECONCILIATIONS_PER_MINUTE = 10;
 
 /** The team a query covers: for a one-team reader its own (another is 403), else the one asked for, if any. */
-function teamInReach(request: FastifyRequest, asked: string | undefined): string | undefined {
+export function teamInReach(request: FastifyRequest, asked: string | undefined): string | undefined {
   const own = request.usageTeam;
   if (own === null) return asked;
   if (asked !== undefined && asked !== own) throw new errors.UsageTeamDenied(own);
@@ -35,7 +34,7 @@ function teamInReach(request: FastifyRequest, asked: string | undefined): string
 }
 
 export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { keys, teams, usage, usageEvents: events, reconciliation, clock } = app.services;
+  const { keys, teams, usage, usageEvents: events, reconciliation, forecasts, clock } = app.services;
   const limitReconciliations = perCallerRateLimit(
     app,
     'reconciliation',
@@ -127,8 +126,11 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Budgets and their use',
-        description: `Every team, and every active key that has a budget, with spend in the current window and what remains. ${reach}`,
-        response: { 200: Type.Object({ teams: Type.Array(TeamView), keys: Type.Array(KeyView) }), ...refusals },
+        description:
+          'Every team, and every active key that has a budget, with spend in the current window, what remains, ' +
+          "and the forecast of the window's end: the spend projected at the pace of the last 7 complete days, " +
+          `its band, the day the budget runs out at that pace and whether the projection exceeds it. ${reach}`,
+        response: { 200: BudgetsReport, ...refusals },
       },
     },
     async (request) => {
@@ -146,7 +148,7 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
       const all = await teams.list();
-      return { teams: team ? all.filter((view) => view.id === team) : all, keys: budgeted };
+      return forecasts.withForecasts(team ? all.filter((view) => view.id === team) : all, budgeted, team);
     },
   );
 
