@@ -6,6 +6,7 @@ import { $, daysOf, format } from './dom.js';
 import { chartForecast, forecastLines, windowStart } from './forecast.js';
 import { drawBudgets, drawModalities, drawTopKeys } from './panels.js';
 import { drawChart } from './spend-chart.js';
+import { openStatement } from './statement.js';
 import { drawTeamTable } from './team-table.js';
 
 const state = { rows: [], from: '', to: '', loads: 0 };
@@ -102,7 +103,7 @@ function draw({ from, to, chosen }, report) {
   const lines = current.forecast && forecastLines({ days, ...current });
   drawChart(byDay.rows, days, lines);
   $('#forecast-note').textContent = forecastNote(current.forecast, teams, chosen, Boolean(lines));
-  drawTeamTable({ teams, rows: byTeam.rows });
+  drawTeamTable({ teams, rows: byTeam.rows, month: current.today.slice(0, 7), openStatement });
   drawModalities(byDay.totalsByModality);
   drawTopKeys(byKey.rows);
   drawBudgets({ teams, keys });

@@ -1,6 +1,6 @@
 // The per-team table: every team in reach, budgeted or not, with its usage over the range shown
 // (filtered like the rest of the page), and its budget, its use, the month-end forecast and the
-// day the budget runs out at that pace in the current window.
+// day the budget runs out at that pace in the current window; each links to its statement.
 import { $, cell, format, numberCell } from './dom.js';
 import { usedShare } from './panels.js';
 
@@ -17,7 +17,21 @@ function forecastCells(forecast) {
   return [projected, numberCell('runsOutOn', forecast.runsOutOn)];
 }
 
-function teamRow(view, usage) {
+function statementCell(team, month, openStatement) {
+  const link = document.createElement('a');
+  link.href = `/admin/usage/statements/${encodeURIComponent(team)}?month=${month}`;
+  link.textContent = 'Statement';
+  link.className = 'statement';
+  link.addEventListener('click', (event) => {
+    event.preventDefault();
+    void openStatement(link.href, team);
+  });
+  const td = cell('');
+  td.append(link);
+  return td;
+}
+
+function teamRow(view, usage, month, openStatement) {
   const tr = document.createElement('tr');
   tr.dataset.team = view.id;
   const name = cell(view.name);
@@ -37,6 +51,7 @@ function teamRow(view, usage) {
     numberCell('budget', budget?.credits ?? null, budget ? `per ${budget.period}` : 'unlimited'),
     numberCell('used', used === null ? null : `${used} %`, budget ? `${format(view.spent)} spent` : undefined),
     ...forecastCells(view.forecast),
+    statementCell(view.id, month, openStatement),
   );
   if (used !== null && used >= 100) tr.classList.add('spent');
   return tr;
@@ -46,7 +61,7 @@ function teamRow(view, usage) {
  * `teams`: the budget views of the teams in reach; `rows`: the usage report grouped by team (a
  * team that has usage but no record, such as a finance key's own team, still gets its row).
  */
-export function drawTeamTable({ teams, rows }) {
+export function drawTeamTable({ teams, rows, month, openStatement }) {
   const usage = new Map(rows.map((row) => [row.team, row]));
   const known = new Set(teams.map((team) => team.id));
   const views = [
@@ -56,5 +71,7 @@ export function drawTeamTable({ teams, rows }) {
       .map((row) => ({ id: row.team, name: row.team, budget: null, spent: 0, forecast: undefined })),
   ];
   views.sort((a, b) => (usage.get(b.id)?.credits ?? 0) - (usage.get(a.id)?.credits ?? 0) || a.id.localeCompare(b.id));
-  $('#teams tbody').replaceChildren(...views.map((view) => teamRow(view, usage.get(view.id) ?? NO_USAGE)));
+  $('#teams tbody').replaceChildren(
+    ...views.map((view) => teamRow(view, usage.get(view.id) ?? NO_USAGE, month, openStatement)),
+  );
 }
