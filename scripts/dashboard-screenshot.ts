@@ -34,6 +34,13 @@ const { usageKey, jobs } = await seedUsage(app, {
   models: ['seedream-4', 'midjourney'],
   setTime: (iso) => (now = Date.parse(iso)),
 });
+// Design's budget tightened after the fact, so the picture shows a team heading past its budget.
+await app.inject({
+  method: 'PATCH',
+  url: '/admin/teams/design',
+  headers: { authorization: `Bearer ${adminToken}` },
+  payload: { budget: { credits: 340, period: 'month' } },
+});
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
 
 const browser = await chromium.launch({

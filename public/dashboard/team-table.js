@@ -9,11 +9,9 @@ const NO_USAGE = { credits: 0, settlements: 0, refunds: 0, overrunCredits: 0 };
 function forecastCells(forecast) {
   if (!forecast) return [numberCell('forecast', null), numberCell('runsOutOn', null)];
   if (forecast.status !== 'ok') return [numberCell('forecast', 'not enough data'), numberCell('runsOutOn', null)];
-  const projected = numberCell('forecast', forecast.projected, `${format(forecast.low)}–${format(forecast.high)}`);
-  if (forecast.overBudget) {
-    projected.classList.add('over');
-    projected.title = 'The forecast exceeds the budget';
-  }
+  const band = `${format(forecast.low)}–${format(forecast.high)}`;
+  const projected = numberCell('forecast', forecast.projected, forecast.overBudget ? `${band} · over budget` : band);
+  if (forecast.overBudget) projected.classList.add('over');
   return [projected, numberCell('runsOutOn', forecast.runsOutOn)];
 }
 

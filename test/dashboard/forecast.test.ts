@@ -33,6 +33,7 @@ interface Forecast {
   low: number | null;
   high: number | null;
   runsOutOn: string | null;
+  overBudget: boolean;
 }
 interface TeamView {
   id: string;
@@ -105,7 +106,10 @@ const days = Array.from({ length: 20 }, (_, i) => `2026-11-${String(11 + i).padS
 const at = (day: string) => days.indexOf(day);
 
 /** The chart's forecast lines are the forecast's: from what is spent today to projected, low and high at the window's end. */
-function expectDrawn(drawn: Awaited<ReturnType<typeof datasets>>, forecast: Omit<Forecast, 'status' | 'runsOutOn'>) {
+function expectDrawn(
+  drawn: Awaited<ReturnType<typeof datasets>>,
+  forecast: Omit<Forecast, 'status' | 'runsOutOn' | 'overBudget'>,
+) {
   const line = (label: string) => drawn.find((dataset) => dataset.label === label)!;
   const projected = line('Forecast');
   expect(projected.borderDash).toEqual([6, 4]);
@@ -184,6 +188,27 @@ describe('the forecast', () => {
     await page.waitForSelector(`body[data-loaded="${FROM}..${TODAY}"]`);
     expect((await datasets()).map((dataset) => dataset.label)).toEqual(['design', 'marketing', 'research']);
     expect(await page.textContent('#forecast-note')).toContain('Show dates after today');
+  });
+});
+
+describe('a team heading past its budget', () => {
+  it('is flagged over budget, with the day its budget runs out', async () => {
+    const spent = (await budgets()).teams.find((team) => team.id === 'design')!.forecast.spent;
+    const patched = await gw.inject({
+      method: 'PATCH',
+      url: '/admin/teams/design',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      payload: { budget: { credits: spent + 5, period: 'month' } },
+    });
+    expect(patched.statusCode).toBe(200);
+    const { forecast } = (await budgets()).teams.find((team) => team.id === 'design')!;
+    expect(forecast).toMatchObject({ overBudget: true, runsOutOn: expect.stringMatching(/^2026-11-2\d$/) });
+    await page.click('#range button[type=submit]');
+    await page.waitForSelector(`body[data-loaded="${FROM}..${TODAY}"]`);
+    const row = page.locator('#teams tr[data-team="design"]');
+    expect(await row.locator('td[data-column="forecast"]').getAttribute('class')).toContain('over');
+    expect(await row.locator('td[data-column="forecast"] small').textContent()).toContain('over budget');
+    expect((await shownTeams()).find((shown) => shown.team === 'design')!.runsOutOn).toBe(forecast.runsOutOn);
   });
 });
 
