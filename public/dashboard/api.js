@@ -6,18 +6,7 @@ export const token = () => sessionStorage.getItem(TOKEN);
 export const keepToken = (value) => sessionStorage.setItem(TOKEN, value);
 export const forgetToken = () => sessionStorage.removeItem(TOKEN);
 
-export async function api(path) {
-  const response = await fetch(path, { headers: { authorization: `Bearer ${token()}` } });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const error = new Error(body.error ?? `HTTP ${response.status}`);
-    error.status = response.status;
-    throw error;
-  }
-  return body;
-}
-
-/** The response itself (a statement is HTML, not JSON), refused like `api`. */
+/** The response itself (a statement is HTML); a refusal throws with the API's message. */
 export async function fetchAuthorised(path) {
   const response = await fetch(path, { headers: { authorization: `Bearer ${token()}` } });
   if (!response.ok) {
@@ -28,6 +17,8 @@ export async function fetchAuthorised(path) {
   }
   return response;
 }
+
+export const api = async (path) => (await fetchAuthorised(path)).json();
 
 /** A query string of the parameters that have a value. */
 export function query(parameters) {
