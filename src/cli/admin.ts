@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { CliError, createAdminClient, type AdminClient } from './admin-client.js';
 import { exportLedger } from './export.js';
 import { details, formatBudget, parseBudget, table, type Budget } from './format.js';
+import { registerAlertCommands } from './alerts.js';
 import { registerMintCommand } from './mint.js';
 import { registerPriceCommands } from './prices.js';
 
@@ -281,6 +282,7 @@ usage
 
 registerMintCommand(keys, client, print);
 registerPriceCommands(program, client, print);
+registerAlertCommands(program, client, print);
 
 try {
   await program.parseAsync();

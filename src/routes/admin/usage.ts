@@ -27,7 +27,7 @@ import { LEDGER_COLUMNS, sendUsageReport, usagePeriod } from '../usage-report-re
 const RECONCILIATIONS_PER_MINUTE = 10;
 
 /** The team a query covers: for a one-team reader its own (another is 403), else the one asked for, if any. */
-function teamInReach(request: FastifyRequest, asked: string | undefined): string | undefined {
+export function teamInReach(request: FastifyRequest, asked: string | undefined): string | undefined {
   const own = request.usageTeam;
   if (own === null) return asked;
   if (asked !== undefined && asked !== own) throw new errors.UsageTeamDenied(own);
