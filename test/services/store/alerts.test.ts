@@ -128,6 +128,14 @@ describe.each(STORE_KINDS)('budget alerts (%s)', (kind) => {
     expect(retaken.map((alert) => [alert.kind, alert.credits])).toEqual([['overrun', 2]]);
   });
 
+  it("raises a LoRA charge's overrun (its reservation lapsed)", async () => {
+    const team = uniqueTeam();
+    const lapsed = reservation(team, 'k1', { credits: 2 });
+    const [charged, raised] = await raising(() => store.chargeLora({ ...lapsed, loraId: randomUUID() }));
+    expect(charged).toEqual({ charged: true, overrun: 2, released: 0 });
+    expect(raised).toEqual([expect.objectContaining({ kind: 'overrun', keyId: 'k1', credits: 2, spent: 2 })]);
+  });
+
   it("records each delivery's outcome on its alert", async () => {
     const team = uniqueTeam();
     const [hook, slack] = [target(), target('slack')];
