@@ -1,6 +1,7 @@
 // The finance dashboard: reads the gateway's usage API with a usage:read key (its team's usage),
 // a usage:read:all key or the admin token (every team's), kept in sessionStorage (this tab only),
 // and shows exactly what the API answers, filtered by team, model and modality.
+import { drawAlerts } from './alert-history.js';
 import { api, forgetToken, keepToken, query, token } from './api.js';
 import { $, daysOf, format } from './dom.js';
 import { chartForecast, forecastLines, windowStart } from './forecast.js';
@@ -10,6 +11,8 @@ import { openStatement } from './statement.js';
 import { drawTeamTable } from './team-table.js';
 
 const state = { rows: [], from: '', to: '', loads: 0 };
+/** The newest alerts the page lists. */
+const ALERTS_SHOWN = 50;
 
 function show(signedIn) {
   $('#sign-in').hidden = signedIn;
@@ -72,21 +75,24 @@ function drawTotals(totals) {
 /** Everything the page shows for a range and filters, read from the API. */
 async function fetchReport(from, to, chosen) {
   const range = query({ from, to, ...chosen });
-  const [byDay, byTeam, byKey, byModel, budgets] = await Promise.all([
+  const ofTeam = query({ from, to, team: chosen.team });
+  const [byDay, byTeam, byKey, byModel, budgets, alerts] = await Promise.all([
     api(`/admin/usage?${range}&groupBy=day,team`),
     api(`/admin/usage?${range}&groupBy=team`),
     api(`/admin/usage?${range}&groupBy=team,key`),
-    api(`/admin/usage?${query({ from, to, team: chosen.team })}&groupBy=model`),
+    api(`/admin/usage?${ofTeam}&groupBy=model`),
     api('/admin/usage/budgets'),
+    api(`/admin/usage/alerts?${ofTeam}&limit=${ALERTS_SHOWN}`),
   ]);
   const inView = (view) => !chosen.team || view.team === chosen.team || view.id === chosen.team;
   const teams = budgets.teams.filter(inView);
   const current = await currentWindow(teams, chosen);
-  return { byDay, byTeam, byKey, byModel, budgets, teams, keys: budgets.keys.filter(inView), current };
+  const keys = budgets.keys.filter(inView);
+  return { byDay, byTeam, byKey, byModel, budgets, alerts: alerts.alerts, teams, keys, current };
 }
 
 function draw({ from, to, chosen }, report) {
-  const { byDay, byTeam, byKey, byModel, budgets, teams, keys, current } = report;
+  const { byDay, byTeam, byKey, byModel, budgets, alerts, teams, keys, current } = report;
   offer(
     $('#team'),
     budgets.teams.map((team) => [team.id, team.name]),
@@ -107,6 +113,8 @@ function draw({ from, to, chosen }, report) {
   drawModalities(byDay.totalsByModality);
   drawTopKeys(byKey.rows);
   drawBudgets({ teams, keys });
+  const keyNames = new Map([...byKey.rows, ...keys].map((row) => [row.key ?? row.id, row.keyName ?? row.name]));
+  drawAlerts(alerts, keyNames);
 }
 
 async function load() {
