@@ -17,6 +17,13 @@ export interface AlertAdminDeps {
 
 const shown = ({ secretHash: _secretHash, ...target }: AlertTarget) => target;
 
+/** Newest first: by time, then by id (`<ms>-<sequence>`, compared as numbers). */
+function newestFirst(a: Alert, b: Alert): number {
+  const [aMs = 0, aSeq = 0] = a.id.split('-').map(Number);
+  const [bMs = 0, bSeq = 0] = b.id.split('-').map(Number);
+  return b.at.localeCompare(a.at) || bMs - aMs || bSeq - aSeq;
+}
+
 export function createAlertAdmin({ store, clock, checkTarget }: AlertAdminDeps) {
   async function existingTeam(team: string): Promise<void> {
     if (!(await store.getTeam(team))) throw new errors.TeamNotFound();
@@ -61,7 +68,7 @@ export function createAlertAdmin({ store, clock, checkTarget }: AlertAdminDeps) 
       return histories
         .flat()
         .filter((alert) => (!query.from || day(alert) >= query.from) && (!query.to || day(alert) <= query.to))
-        .sort((a, b) => b.at.localeCompare(a.at) || (a.id < b.id ? 1 : -1))
+        .sort(newestFirst)
         .slice(0, query.limit);
     },
   };

@@ -128,6 +128,11 @@ describe('budget alerts delivered', () => {
     ctx.gw.app.services.webhooks.kick();
     await sleep(300);
     expect(receivedAt('/failing')).toHaveLength(6);
+    const metric = await ctx.gw.app.services.metrics.registry.getSingleMetricAsString(
+      'apiframe_gateway_alert_deliveries_total',
+    );
+    expect(metric).toMatch(/alert_deliveries_total\{outcome="retry"\} [5-9]/);
+    expect(metric).toMatch(/alert_deliveries_total\{outcome="failed"\} 1$/m);
   });
 
   it('re-arms every threshold when the window turns over', async () => {
