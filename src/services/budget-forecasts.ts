@@ -1,6 +1,6 @@
-// Forecasts for the budgets report: every team and key listed gets one, from a single read of the
-// daily aggregates of the days the forecasts need (every team's at once, not one read per team or
-// key). A budgeted window's spend is the view's own (the budget's counters); a team without a
+// Forecasts for the budgets report: every team and key listed gets one, from a single pass over the
+// daily aggregates of the days the forecasts need (one read per team, in parallel, its keys' cells
+// included; none per key or per forecast). A budgeted window's spend is the view's own (the budget's counters); a team without a
 // budget is forecast over the calendar month, its spend added up from the same aggregates.
 import { DAY_MS, type Budget } from '../domain/budgets.js';
 import { dayOf, forecastSpend, LOOKBACK_DAYS, windowSpan, type Forecast } from '../domain/forecast.js';

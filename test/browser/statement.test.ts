@@ -50,7 +50,7 @@ const shownNumber = async (selector: string) =>
   Number((await page.locator(selector).first().textContent())!.replaceAll(',', ''));
 
 describe('a team statement in the browser', () => {
-  it('shows the totals the usage API reports for the team and month', async () => {
+  it('shows the totals the usage API reports for the team and month, its largest keys first', async () => {
     const response = await page.goto(`${url}/admin/usage/statements/marketing?month=2026-11`);
     expect(response!.status()).toBe(200);
     const api = await gw.inject({
@@ -68,6 +68,11 @@ describe('a team statement in the browser', () => {
       expect(Number((await cell.textContent())!.replaceAll(',', ''))).toBe(totals.credits);
     expect(await page.locator('svg rect.bar').count()).toBe(30);
     expect(await page.getByText('Social, "EMEA"', { exact: true }).count()).toBe(1);
+    const keyCredits = (await page.locator('table').nth(1).locator('tbody td:last-child').allTextContents()).map(
+      (text) => Number(text.replaceAll(',', '')),
+    );
+    expect(keyCredits.length).toBe(2);
+    expect(keyCredits).toEqual([...keyCredits].sort((a, b) => b - a));
   });
 
   it('applies its stylesheet under the CSP, with nothing refused', async () => {

@@ -16,6 +16,7 @@ export interface TeamStatement {
   to: string;
   generatedAt: string;
   totals: UsageMetrics;
+  /** Largest credits first, as are the keys. */
   byModel: UsageRow[];
   byKey: UsageRow[];
   /** Every day of the month, those without spend at 0. */
@@ -37,6 +38,9 @@ function noSpend(): UsageMetrics {
     overrunCredits: 0,
   };
 }
+
+/** A statement is read from the top: the largest spenders first. */
+const largestFirst = (rows: UsageRow[]) => [...rows].sort((a, b) => b.credits - a.credits);
 
 export function createTeamStatements(store: Store, clock: Clock) {
   const usage = createUsageReports(store);
@@ -62,8 +66,8 @@ export function createTeamStatements(store: Store, clock: Clock) {
         ...period,
         generatedAt: new Date(clock()).toISOString(),
         totals,
-        byModel: byModel!.rows,
-        byKey: byKey!.rows,
+        byModel: largestFirst(byModel!.rows),
+        byKey: largestFirst(byKey!.rows),
         byDay: days,
         budget: view.budget,
         budgetUsed: monthly ? Math.round((totals.credits / monthly) * 1000) / 10 : null,
