@@ -12,7 +12,10 @@ import { ADMIN_TOKEN, startGateway, testClock, type TestGateway } from '../helpe
 interface ChartInstance {
   data: { labels: string[]; datasets: { label: string; data: (number | null)[] }[] };
 }
-declare const document: { querySelector(selector: string): unknown };
+declare const document: {
+  querySelector(selector: string): unknown;
+  documentElement: { scrollWidth: number; clientWidth: number };
+};
 declare const window: { Chart: { getChart(canvas: unknown): ChartInstance } };
 declare const sessionStorage: { clear(): void };
 declare function getComputedStyle(element: unknown): { textAlign: string };
@@ -154,6 +157,25 @@ describe('the team table', () => {
     expect(aligned).toBe(true);
     const textAlign = await page.$eval('#teams td[data-column="credits"]', (td) => getComputedStyle(td).textAlign);
     expect(textAlign).toBe('right');
+  });
+});
+
+describe('on a phone', () => {
+  it('fits the screen: only the wide tables scroll sideways, inside their panels', async () => {
+    await page.setViewportSize({ width: 390, height: 800 });
+    const widths = () =>
+      page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        screen: document.documentElement.clientWidth,
+        table: (document.querySelector('#teams') as { scrollWidth: number }).scrollWidth,
+        frame: (document.querySelector('#teams') as { parentElement: { clientWidth: number } }).parentElement
+          .clientWidth,
+      }));
+    // The chart follows the new width on its next resize observation.
+    await expect.poll(async () => (await widths()).page).toBeLessThanOrEqual(390);
+    const { table, frame } = await widths();
+    await page.setViewportSize({ width: 1280, height: 1000 });
+    expect(table).toBeGreaterThan(frame);
   });
 });
 
