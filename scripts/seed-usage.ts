@@ -1,6 +1,7 @@
-// Seeds a gateway with a realistic spread of usage over a range of days: three teams with
-// budgets, several keys, completed, failed and refused jobs, and a few that cost more than reserved. Used by the dashboard's browser
-// test and its screenshot. Deterministic: the same arguments give the same data.
+// Seeds a gateway with a realistic spread of usage over a range of days: three teams (two with
+// budgets), several keys, completed, failed and refused jobs, and a few that cost more than
+// reserved. Used by the dashboard's browser tests and its screenshot. Deterministic: the same
+// arguments give the same data.
 import type { FastifyInstance } from 'fastify';
 
 export interface SeedOptions {
@@ -8,7 +9,18 @@ export interface SeedOptions {
   /** Sets the gateway's clock (the app must have been built with this clock). */
   setTime(iso: string): void;
   days: string[];
+  /** The image models the jobs take turns with (default: seedream-4 alone); the gateway must price each. */
+  models?: (keyof typeof BODIES)[];
 }
+
+const BODIES = {
+  'seedream-4': (prompt: string) => ({
+    prompt,
+    model: 'seedream-4',
+    seedreamParams: { size: '2K', aspect_ratio: '16:9' },
+  }),
+  midjourney: (prompt: string) => ({ prompt, model: 'midjourney' }),
+};
 
 const TEAMS = [
   { id: 'marketing', name: 'Marketing', budget: { credits: 600, period: 'month' } },
@@ -66,6 +78,7 @@ export async function seedUsage(app: FastifyInstance, options: SeedOptions): Pro
   const finance = await usageKey('finance', 'Finance dashboard', 'usage:read:all');
   const marketingFinance = await usageKey('marketing', 'Marketing spend', 'usage:read');
 
+  const models = options.models ?? ['seedream-4'];
   const next = random(42);
   let jobs = 0;
   for (const [dayIndex, day] of options.days.entries()) {
@@ -86,7 +99,7 @@ export async function seedUsage(app: FastifyInstance, options: SeedOptions): Pro
           method: 'POST',
           url: '/v2/images/generate',
           headers: { 'x-api-key': key },
-          payload: { prompt, model: 'seedream-4', seedreamParams: { size: '2K', aspect_ratio: '16:9' } },
+          payload: BODIES[models[(jobs + i) % models.length]!](prompt),
         });
         if (response.statusCode !== 202) continue;
         jobs += 1;

@@ -196,6 +196,14 @@ export const ConfigSchema = Type.Object({
     description:
       'Comma-separated hosts a `webhookUrl` may name even though they are private or loopback, on any port (internal receivers).',
   }),
+  ALERT_THRESHOLDS: Type.String({
+    pattern: '^(none|[0-9]+(,[0-9]+)*)$',
+    default: '50,80,100',
+    description:
+      'Percents of a budget whose crossing raises a budget alert, once per window: comma-separated, in (0, 100], ' +
+      'distinct, at most 10; `none` for no threshold alerts. The default of every team and key that sets none; ' +
+      'the pricing file’s `alertThresholds` wins over it (see Alerts in the README).',
+  }),
   METRICS_TOKEN: Type.Optional(
     Type.String({
       minLength: 16,

@@ -6,6 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { readFileSync } from 'node:fs';
 import { type BenchFeature, ConfigSchema, type RawConfig } from './config-schema.js';
+import { thresholdsProblem } from './domain/alerts.js';
 import { APIFRAME_PRICE_NAMES } from './schemas/apiframe-spec.js';
 import {
   operatorPricing,
@@ -14,13 +15,15 @@ import {
   type PricingFileText,
 } from './schemas/pricing-file.js';
 
-export interface Config extends Omit<RawConfig, 'PRICING' | 'WEBHOOK_ALLOWED_HOSTS'> {
+export interface Config extends Omit<RawConfig, 'PRICING' | 'WEBHOOK_ALLOWED_HOSTS' | 'ALERT_THRESHOLDS'> {
   /** The operator's rules (PRICING and PRICING_FILE), ceilings, and the models offered (ENABLED_MODELS too). */
   readonly operatorPricing: OperatorPricingConfig;
   /** Hosts a caller's webhookUrl may name although they are private or loopback (WEBHOOK_ALLOWED_HOSTS). */
   readonly webhookAllowedHosts: readonly string[];
   /** Milliseconds a reservation may stay unattached before the reconciler releases it. */
   readonly reservationLeaseMs: number;
+  /** The alert thresholds of a team or key that sets none: the pricing file's, else ALERT_THRESHOLDS. */
+  readonly alertThresholds: readonly number[];
 }
 
 export class ConfigError extends Error {
@@ -70,13 +73,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'CATALOGUE_MAX_AGE_MS is invalid (longer than CATALOGUE_REFRESH_MS, or the catalogue would go stale between reads)',
     );
   }
-  const { PRICING, WEBHOOK_ALLOWED_HOSTS, ...rest } = raw;
+  const { PRICING, WEBHOOK_ALLOWED_HOSTS, ALERT_THRESHOLDS, ...rest } = raw;
+  const pricing = readOperatorPricing(parsePricing(PRICING), raw);
   return Object.freeze({
     ...rest,
-    operatorPricing: Object.freeze(readOperatorPricing(parsePricing(PRICING), raw)),
+    operatorPricing: Object.freeze(pricing),
     webhookAllowedHosts: Object.freeze(parseHostList(WEBHOOK_ALLOWED_HOSTS)),
     reservationLeaseMs,
+    alertThresholds: Object.freeze(pricing.alertThresholds ?? parseThresholds(ALERT_THRESHOLDS)),
   });
+}
+
+/** ALERT_THRESHOLDS as percents (the schema checked its shape). */
+function parseThresholds(text: string): number[] {
+  const thresholds = text === 'none' ? [] : text.split(',').map(Number);
+  const problem = thresholdsProblem(thresholds);
+  if (problem) throw new ConfigError(`ALERT_THRESHOLDS is invalid (${problem})`);
+  return thresholds;
 }
 
 /** BENCH_WITHOUT takes out guarantees a deployment relies on (validation, the ledger): never in production. */

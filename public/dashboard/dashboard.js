@@ -1,37 +1,18 @@
 // The finance dashboard: reads the gateway's usage API with a usage:read key (its team's usage),
 // a usage:read:all key or the admin token (every team's), kept in sessionStorage (this tab only),
-// and shows exactly what the API answers. Names are always set as text, never as HTML.
-const $ = (selector) => document.querySelector(selector);
-const TOKEN = 'apiframe-gateway-token';
-const PALETTE = [
-  '#3b5bdb',
-  '#0ca678',
-  '#f59f00',
-  '#e64980',
-  '#7048e8',
-  '#1098ad',
-  '#74b816',
-  '#f76707',
-  '#868e96',
-  '#d6336c',
-];
+// and shows exactly what the API answers, filtered by team, model and modality.
+import { drawAlerts } from './alert-history.js';
+import { api, forgetToken, keepToken, query, token } from './api.js';
+import { $, daysOf, format } from './dom.js';
+import { chartForecast, forecastLines, windowStart } from './forecast.js';
+import { drawBudgets, drawModalities, drawTopKeys } from './panels.js';
+import { drawChart } from './spend-chart.js';
+import { openStatement } from './statement.js';
+import { drawTeamTable } from './team-table.js';
 
-const state = { rows: [], from: '', to: '', chart: null };
-
-function token() {
-  return sessionStorage.getItem(TOKEN);
-}
-
-async function api(path) {
-  const response = await fetch(path, { headers: { authorization: `Bearer ${token()}` } });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const error = new Error(body.error ?? `HTTP ${response.status}`);
-    error.status = response.status;
-    throw error;
-  }
-  return body;
-}
+const state = { rows: [], from: '', to: '', loads: 0 };
+/** The newest alerts the page lists. */
+const ALERTS_SHOWN = 50;
 
 function show(signedIn) {
   $('#sign-in').hidden = signedIn;
@@ -40,139 +21,116 @@ function show(signedIn) {
   $('#reach').hidden = !signedIn;
 }
 
-const today = () => new Date().toISOString().slice(0, 10);
-const format = (n) => n.toLocaleString('en-US');
+const filters = () => ({ team: $('#team').value, model: $('#model').value, modality: $('#modality').value });
 
-function daysOf(from, to) {
-  const days = [];
-  for (let at = Date.parse(`${from}T00:00:00Z`); at <= Date.parse(`${to}T00:00:00Z`); at += 86_400_000) {
-    days.push(new Date(at).toISOString().slice(0, 10));
-  }
-  return days;
-}
-
-function drawChart(rows, from, to) {
-  const days = daysOf(from, to);
-  const teams = [...new Set(rows.map((row) => row.team))].sort();
-  const datasets = teams.map((team, i) => ({
-    label: team,
-    backgroundColor: PALETTE[i % PALETTE.length],
-    data: days.map((day) => rows.find((row) => row.team === team && row.day === day)?.credits ?? 0),
-  }));
-  state.chart?.destroy();
-  state.chart = new window.Chart($('#spend-chart'), {
-    type: 'bar',
-    data: { labels: days, datasets },
-    options: {
-      animation: false,
-      maintainAspectRatio: false,
-      scales: {
-        x: { stacked: true },
-        y: { stacked: true, beginAtZero: true, title: { display: true, text: 'credits' } },
-      },
-      plugins: { legend: { position: 'bottom' } },
-    },
-  });
-}
-
-function cell(text, className) {
-  const td = document.createElement('td');
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
-
-function drawTopKeys(rows) {
-  const body = $('#top-keys tbody');
-  body.replaceChildren();
-  const top = [...rows].sort((a, b) => b.credits - a.credits || a.keyName.localeCompare(b.keyName)).slice(0, 10);
-  for (const row of top) {
-    const tr = document.createElement('tr');
-    tr.dataset.key = row.key;
-    const name = cell(row.keyName || '(deleted key)');
-    const prefix = document.createElement('small');
-    prefix.textContent = `${row.keyPrefix}…`;
-    name.append(prefix);
-    tr.append(name, cell(row.team), cell(format(row.credits), 'number'), cell(format(row.settlements), 'number'));
-    body.append(tr);
-  }
-}
-
-/** The report's totals of each modality (image, video, music, and `other` when the API has one). */
-function drawModalities(totalsByModality) {
-  const body = $('#by-modality tbody');
-  body.replaceChildren();
-  for (const [modality, totals] of Object.entries(totalsByModality)) {
-    const tr = document.createElement('tr');
-    tr.dataset.modality = modality;
-    tr.append(
-      cell(modality),
-      cell(format(totals.credits), 'number'),
-      cell(format(totals.charged), 'number'),
-      cell(format(totals.settlements), 'number'),
-      cell(format(totals.refunds), 'number'),
-    );
-    body.append(tr);
-  }
-}
-
-function budgetItem(label, view) {
-  const li = document.createElement('li');
-  const used = view.budget.credits === 0 ? 1 : view.spent / view.budget.credits;
-  const caption = document.createElement('div');
-  caption.className = 'caption';
-  const name = document.createElement('span');
-  name.textContent = label;
-  const figures = document.createElement('span');
-  figures.textContent = `${format(view.spent)} / ${format(view.budget.credits)} per ${view.budget.period}`;
-  caption.append(name, figures);
-  const bar = document.createElement('div');
-  bar.className = `bar${used >= 1 ? ' full' : used >= 0.8 ? ' high' : ''}`;
-  const fill = document.createElement('div');
-  fill.style.width = `${Math.min(100, Math.round(used * 100))}%`;
-  bar.append(fill);
-  li.append(caption, bar);
-  li.dataset.spent = String(view.spent);
-  return li;
-}
-
-function drawBudgets({ teams, keys }) {
-  const list = $('#budgets');
-  list.replaceChildren(
-    ...teams.filter((team) => team.budget).map((team) => budgetItem(`Team ${team.name}`, team)),
-    ...keys.map((key) => budgetItem(`Key ${key.name} (${key.team})`, key)),
+/** Replaces a filter's choices, keeping the one chosen while it is still offered. */
+function offer(select, choices) {
+  const chosen = select.value;
+  const all = select.options[0];
+  if (chosen && !choices.some(([value]) => value === chosen)) choices.push([chosen, chosen]);
+  select.replaceChildren(
+    all,
+    ...choices.map(([value, label]) => {
+      const option = document.createElement('option');
+      option.value = value;
+      option.textContent = label;
+      return option;
+    }),
   );
-  if (list.children.length === 0) {
-    const none = document.createElement('li');
-    none.textContent = 'No budgets set: every team and key is unlimited.';
-    list.append(none);
+  select.value = chosen;
+}
+
+/** The current window's daily spend and the gateway's today, and the forecast the chart draws, if any. */
+async function currentWindow(teams, { team, model, modality }) {
+  const forecast = model || modality ? null : chartForecast(teams);
+  const from = forecast ? windowStart(forecast) : undefined;
+  const daily = await api(`/admin/usage?${query({ from, team, groupBy: 'day,team' })}`);
+  const counted = new Set(forecast?.teams);
+  const dailyCredits = new Map();
+  for (const row of daily.rows.filter((row) => counted.has(row.team))) {
+    dailyCredits.set(row.day, (dailyCredits.get(row.day) ?? 0) + row.credits);
   }
+  return { today: daily.to, forecast, dailyCredits };
+}
+
+function forecastNote(forecast, teams, { model, modality }, drawn) {
+  if (model || modality) return 'The forecast counts every model: clear the model and modality filters to see it.';
+  if (!forecast) return teams.some((view) => view.forecast) ? 'Forecast: not enough data yet.' : '';
+  const of = teams.length > 1 ? `${forecast.teams.length} teams on a calendar month` : `team ${teams[0].name}`;
+  return (
+    `Forecast to ${forecast.windowEndsOn} (${of}): ${format(forecast.projected)} credits, ` +
+    `likely ${format(forecast.low)}–${format(forecast.high)} (${forecast.method}).` +
+    (drawn ? '' : ' Show dates after today to see it drawn.')
+  );
+}
+
+function drawTotals(totals) {
+  $('#total-credits').textContent = format(totals.credits);
+  $('#total-charged').textContent = format(totals.charged);
+  $('#total-settlements').textContent = format(totals.settlements);
+  $('#total-refunds').textContent = format(totals.refunds);
+  $('#total-overrun').textContent = format(totals.overrunCredits);
+}
+
+/** Everything the page shows for a range and filters, read from the API. */
+async function fetchReport(from, to, chosen) {
+  const range = query({ from, to, ...chosen });
+  const ofTeam = query({ from, to, team: chosen.team });
+  const [byDay, byTeam, byKey, byModel, budgets, alerts] = await Promise.all([
+    api(`/admin/usage?${range}&groupBy=day,team`),
+    api(`/admin/usage?${range}&groupBy=team`),
+    api(`/admin/usage?${range}&groupBy=team,key`),
+    api(`/admin/usage?${ofTeam}&groupBy=model`),
+    api('/admin/usage/budgets'),
+    api(`/admin/usage/alerts?${ofTeam}&limit=${ALERTS_SHOWN}`),
+  ]);
+  const inView = (view) => !chosen.team || view.team === chosen.team || view.id === chosen.team;
+  const teams = budgets.teams.filter(inView);
+  const current = await currentWindow(teams, chosen);
+  const keys = budgets.keys.filter(inView);
+  return { byDay, byTeam, byKey, byModel, budgets, alerts: alerts.alerts, teams, keys, current };
+}
+
+function draw({ from, to, chosen }, report) {
+  const { byDay, byTeam, byKey, byModel, budgets, alerts, teams, keys, current } = report;
+  offer(
+    $('#team'),
+    budgets.teams.map((team) => [team.id, team.name]),
+  );
+  $('#team-filter').hidden = budgets.teams.length < 2;
+  offer(
+    $('#model'),
+    byModel.rows.map((row) => [row.model, `${row.model} (${row.modality})`]),
+  );
+  const days = daysOf(from, to);
+  Object.assign(state, { rows: byDay.rows, from, to });
+  $('#reach').textContent = byDay.team === undefined ? 'All teams' : `Team ${byDay.team}`;
+  drawTotals(byDay.totals);
+  const lines = current.forecast && forecastLines({ days, ...current });
+  drawChart(byDay.rows, days, lines);
+  $('#forecast-note').textContent = forecastNote(current.forecast, teams, chosen, Boolean(lines));
+  drawTeamTable({ teams, rows: byTeam.rows, month: current.today.slice(0, 7), openStatement });
+  drawModalities(byDay.totalsByModality);
+  drawTopKeys(byKey.rows);
+  drawBudgets({ teams, keys });
+  const keyNames = new Map([...byKey.rows, ...keys].map((row) => [row.key ?? row.id, row.keyName ?? row.name]));
+  drawAlerts(alerts, keyNames);
 }
 
 async function load() {
-  const from = $('#from').value;
-  const to = $('#to').value;
+  const asked = { from: $('#from').value, to: $('#to').value, chosen: filters() };
+  // Only the latest load draws: an earlier one answering late must not overwrite it.
+  const ticket = ++state.loads;
+  delete document.body.dataset.loaded;
   $('#report-error').textContent = '';
   try {
-    const range = `from=${from}&to=${to}`;
-    const [byDay, byKey, budgets] = await Promise.all([
-      api(`/admin/usage?${range}&groupBy=day,team`),
-      api(`/admin/usage?${range}&groupBy=team,key`),
-      api('/admin/usage/budgets'),
-    ]);
-    Object.assign(state, { rows: byDay.rows, from, to });
-    $('#reach').textContent = byDay.team === undefined ? 'All teams' : `Team ${byDay.team}`;
-    $('#total-credits').textContent = format(byDay.totals.credits);
-    $('#total-charged').textContent = format(byDay.totals.charged);
-    $('#total-settlements').textContent = format(byDay.totals.settlements);
-    $('#total-refunds').textContent = format(byDay.totals.refunds);
-    $('#total-overrun').textContent = format(byDay.totals.overrunCredits);
-    drawChart(byDay.rows, from, to);
-    drawModalities(byDay.totalsByModality);
-    drawTopKeys(byKey.rows);
-    drawBudgets(budgets);
-    document.body.dataset.loaded = `${from}..${to}`;
+    const report = await fetchReport(asked.from, asked.to, asked.chosen);
+    if (ticket !== state.loads) return;
+    draw(asked, report);
+    const filtered = query(asked.chosen);
+    document.body.dataset.loaded = `${asked.from}..${asked.to}${filtered ? `?${filtered}` : ''}`;
   } catch (error) {
+    if (ticket !== state.loads) return;
     if (error.status === 401 || error.status === 403) return signOut(error.message);
     $('#report-error').textContent = error.message;
   }
@@ -201,14 +159,15 @@ function download() {
 }
 
 function signOut(message = '') {
-  sessionStorage.removeItem(TOKEN);
+  forgetToken();
+  for (const filter of ['#team', '#model', '#modality']) $(filter).value = '';
   $('#sign-in-error').textContent = message;
   show(false);
 }
 
 $('#sign-in').addEventListener('submit', async (event) => {
   event.preventDefault();
-  sessionStorage.setItem(TOKEN, $('#token').value.trim());
+  keepToken($('#token').value.trim());
   $('#token').value = '';
   show(true);
   await load();
@@ -217,11 +176,15 @@ $('#range').addEventListener('submit', (event) => {
   event.preventDefault();
   void load();
 });
+for (const filter of ['#team', '#model', '#modality']) $(filter).addEventListener('change', () => void load());
 $('#download-csv').addEventListener('click', download);
 $('#sign-out').addEventListener('click', () => signOut());
 
-$('#to').value = today();
-$('#from').value = `${today().slice(0, 7)}-01`;
+// The current month, to its end: the forecast is drawn over the days still to come.
+const month = new Date().toISOString().slice(0, 7);
+const [year, monthNumber] = month.split('-').map(Number);
+$('#from').value = `${month}-01`;
+$('#to').value = new Date(Date.UTC(year, monthNumber, 0)).toISOString().slice(0, 10);
 window.addEventListener('load', () => {
   show(Boolean(token()));
   if (token()) void load();

@@ -50,6 +50,7 @@ export function createAdminClient({ url, token }: AdminClientOptions) {
 
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await send(method, path, body);
+    if (response.status === 204) return undefined as T;
     try {
       return (await response.json()) as T;
     } catch {

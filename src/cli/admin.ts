@@ -7,6 +7,7 @@ import { CliError, createAdminClient, type AdminClient } from './admin-client.js
 import { registerBudgetsCommand } from './budgets.js';
 import { exportLedger } from './export.js';
 import { details, formatBudget, parseBudget, table, type Budget } from './format.js';
+import { registerAlertCommands } from './alerts.js';
 import { registerMintCommand } from './mint.js';
 import { registerPriceCommands } from './prices.js';
 import { registerStatementCommand } from './statements.js';
@@ -285,6 +286,7 @@ registerMintCommand(keys, client, print);
 registerPriceCommands(program, client, print);
 registerBudgetsCommand(usage, client, print);
 registerStatementCommand(usage, client);
+registerAlertCommands(program, client, print);
 
 try {
   await program.parseAsync();

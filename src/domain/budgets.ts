@@ -14,6 +14,8 @@ export interface Budget {
 export interface BudgetCheck {
   window: string;
   limit: number;
+  /** Percents of the limit that raise an alert when spend crosses them (see domain/alerts.ts). */
+  alerts?: readonly number[];
 }
 
 /** A limit and what has been counted against it. */

@@ -1,4 +1,6 @@
-// Webhook deliveries: one event of a job on its way to the caller's URL.
+// Webhook deliveries: one event of a job on its way to the caller's URL, or one budget alert on
+// its way to one of the team's alert targets.
+import type { Alert } from './alerts.js';
 
 /** One webhook event on its way to a caller. */
 export interface WebhookDelivery {
@@ -10,6 +12,8 @@ export interface WebhookDelivery {
   event: string;
   body: string;
   attempts: number;
+  /** An alert for one of the team's alert targets: its body is made, and signed, at each attempt. */
+  alert?: { record: Alert; targetId: string };
 }
 
 export type DeliveryOutcome = { state: 'delivered' } | { state: 'failed' } | { state: 'retry'; at: number };

@@ -35,6 +35,8 @@ export interface TeamKeyRecord {
   allowedOrigins: string[];
   rateLimit: RateLimit | null;
   metadata: Record<string, string>;
+  /** Percents of the key's budget that raise an alert; null or absent (older records): the gateway default. */
+  alertThresholds?: number[] | null;
 }
 
 export interface TeamRecord {
@@ -42,6 +44,8 @@ export interface TeamRecord {
   name: string;
   /** Shared by all the team's keys; null: unlimited. */
   budget: Budget | null;
+  /** Percents of the team's budget that raise an alert; null or absent (older records): the gateway default. */
+  alertThresholds?: number[] | null;
   createdAt: string;
   updatedAt: string;
   version: number;

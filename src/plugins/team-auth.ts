@@ -52,9 +52,10 @@ export async function authenticateKey(
         ? new errors.KeyExpired()
         : new errors.InvalidKey();
   }
+  const teamAlertThresholds = found.team?.alertThresholds ?? null;
   const caller = found.ephemeral
-    ? ephemeralCaller(found.ephemeral, found.key, found.team?.budget ?? null)
-    : { key: found.key, teamBudget: found.team?.budget ?? null };
+    ? { ...ephemeralCaller(found.ephemeral, found.key, found.team?.budget ?? null), teamAlertThresholds }
+    : { key: found.key, teamBudget: found.team?.budget ?? null, teamAlertThresholds };
   const { key } = caller;
   const origin = request.headers.origin;
   if (origin !== undefined) {

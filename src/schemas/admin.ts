@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { BUDGET_PERIODS } from '../domain/budgets.js';
 import { SCOPES } from '../domain/keys.js';
+import { AlertThresholds } from './alert-thresholds.js';
 import { Nullable, StringEnum } from './common.js';
 
 export const TEAM_ID = Type.String({
@@ -56,6 +57,7 @@ const KeySettings = Type.Object({
   }),
   rateLimit: Nullable(RateLimitSchema),
   metadata: Metadata,
+  alertThresholds: AlertThresholds,
 });
 
 export const CreateKeyBody = Type.Object(
@@ -122,6 +124,7 @@ const keyFields = {
   allowedOrigins: Type.Array(Type.String()),
   rateLimit: Nullable(RateLimitSchema),
   metadata: Type.Record(Type.String(), Type.String()),
+  alertThresholds: AlertThresholds,
   status: StringEnum(['active', 'revoked', 'expired'] as const),
 };
 
@@ -153,6 +156,7 @@ export const CreateTeamBody = Type.Object(
     id: TEAM_ID,
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     budget: Nullable(BudgetSchema),
+    alertThresholds: Type.Optional(AlertThresholds),
   },
   {
     additionalProperties: false,
@@ -162,7 +166,11 @@ export const CreateTeamBody = Type.Object(
 export type CreateTeamBody = Static<typeof CreateTeamBody>;
 
 export const UpdateTeamBody = Type.Object(
-  { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), budget: Type.Optional(Nullable(BudgetSchema)) },
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    budget: Type.Optional(Nullable(BudgetSchema)),
+    alertThresholds: Type.Optional(AlertThresholds),
+  },
   { additionalProperties: false, minProperties: 1, examples: [{ budget: { credits: 5000, period: 'month' } }] },
 );
 export type UpdateTeamBody = Static<typeof UpdateTeamBody>;
@@ -176,6 +184,7 @@ export const TeamView = Type.Object(
     }),
     name: Type.String(),
     budget: Nullable(BudgetSchema),
+    alertThresholds: AlertThresholds,
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
     ...spendFields,

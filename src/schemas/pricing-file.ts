@@ -6,6 +6,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Ceilings, PriceRule } from '../domain/pricing.js';
+import { Thresholds } from './alert-thresholds.js';
 import { APIFRAME_JOB_OPERATIONS, priceName } from './apiframe-spec.js';
 import { modalityOf } from './modalities.js';
 import { MODALITIES as MODALITY_NAMES } from './models.js';
@@ -37,6 +38,8 @@ export const PricingFileSchema = Type.Object(
     enabled: Type.Optional(Type.Array(Name)),
     /** Models or modalities withheld, even when enabled. */
     disabled: Type.Optional(Type.Array(Name)),
+    /** Budget alert thresholds of every team and key that sets none (wins over ALERT_THRESHOLDS). */
+    alertThresholds: Type.Optional(Thresholds),
   },
   { additionalProperties: false },
 );
@@ -47,6 +50,8 @@ export interface OperatorPricingConfig {
   ceilings: Readonly<Record<string, Ceilings>>;
   /** Every model and action the gateway offers, in the spec's order. */
   enabledModels: readonly string[];
+  /** The file's default alert thresholds, when it names them. */
+  alertThresholds?: readonly number[];
 }
 
 /** Every model and action of the spec, with its modality. */
@@ -124,5 +129,6 @@ export function operatorPricing(
     rules: Object.fromEntries(Object.entries(rules).map(([name, rule]) => [name, asRule(rule)])),
     ceilings: file.ceilings ?? {},
     enabledModels: enabled,
+    ...(file.alertThresholds && { alertThresholds: file.alertThresholds }),
   };
 }

@@ -37,6 +37,13 @@ export const UsageQuery = Type.Object({
   }),
   team: Type.Optional(TEAM_ID),
   key: Type.Optional(Type.String({ format: 'uuid' })),
+  model: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 100,
+      description: 'Only this model, or action (`midjourney:upsample`), by the name the ledger records.',
+    }),
+  ),
   modality: Type.Optional(Modality),
   format: StringEnum(['json', 'csv'] as const, { default: 'json' }),
 });

@@ -8,6 +8,8 @@ export interface Caller {
   /** The key the request spends for; an ephemeral key's parent, narrowed to the ephemeral key's models and origins. */
   key: TeamKeyRecord;
   teamBudget: Budget | null;
+  /** The team's own alert thresholds (null or absent: the gateway default). */
+  teamAlertThresholds?: number[] | null;
   /** The ephemeral key making the request, when one does: its cap, jobs and visibility apply too. */
   ephemeral?: EphemeralKeyRecord;
 }

@@ -6,6 +6,8 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createAccountCredits, type AccountCredits } from './account-credits.js';
+import { createAlertAdmin, type AlertAdmin } from './alert-admin.js';
+import { createAlertNotice } from './alerts.js';
 import { createAuditTrail, type AuditTrail } from './audit-trail.js';
 import { systemClock, type Clock } from './clock.js';
 import type { BackgroundSettlement } from './background-settlement.js';
@@ -70,6 +72,8 @@ export interface Services {
   ephemeralKeys: EphemeralKeys;
   teams: TeamAdmin;
   audit: AuditTrail;
+  /** Teams' alert targets and alert history. */
+  alerts: AlertAdmin;
   usage: UsageReports;
   usageEvents: UsageEvents;
   forecasts: BudgetForecasts;
@@ -144,6 +148,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     keyLookup: createKeyLookup({ store, clock }),
     ...keyAdministration(config, store, clock),
     audit: createAuditTrail(store),
+    alerts: budgetAlerts(store, webhooks, { metrics, logger, clock }),
     usage: createUsageReports(store),
     usageEvents: createUsageEvents(store),
     ...financeOutlook(store, clock),
@@ -172,6 +177,12 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
       await store.close();
     },
   };
+}
+
+/** Alerts the store raises, counted, audited and sent at once; the admin's side of them. */
+function budgetAlerts(store: Store, webhooks: Webhooks, deps: { metrics: Metrics; logger: Logger; clock: Clock }) {
+  store.onAlerts(createAlertNotice({ store, metrics: deps.metrics, logger: deps.logger, kick: webhooks.kick }));
+  return createAlertAdmin({ store, clock: deps.clock, checkTarget: webhooks.checkAlertTarget });
 }
 
 /** The admin's services for keys and teams, and the minting of ephemeral keys. */

@@ -3,6 +3,7 @@
 // background settlement only ever releases the reservations of an instance that died.
 import { randomUUID } from 'node:crypto';
 import { errors, withExtras } from '../errors.js';
+import { thresholdsOf } from '../domain/alerts.js';
 import { windowOf, windowsAt, type Budget } from '../domain/budgets.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
@@ -18,14 +19,16 @@ export interface JobReservationDeps {
   reservationLeaseMs: number;
   logger: Logger;
   metrics: Pick<Metrics, 'credits'>;
+  /** The alert thresholds of a key or team that sets none (pricing file, else ALERT_THRESHOLDS); none by default. */
+  alertThresholds?: readonly number[];
 }
 
-function budgetCheck(budget: Budget | null, now: number): BudgetCheck | null {
-  return budget ? { window: windowOf(budget.period, now), limit: budget.credits } : null;
+function budgetCheck(budget: Budget | null, now: number, alerts: readonly number[]): BudgetCheck | null {
+  return budget ? { window: windowOf(budget.period, now), limit: budget.credits, alerts } : null;
 }
 
 export function createJobReservation(deps: JobReservationDeps) {
-  const { store, clock, reservationLeaseMs, logger, metrics } = deps;
+  const { store, clock, reservationLeaseMs, logger, metrics, alertThresholds = [] } = deps;
 
   /**
    * Reserves `credits` for `caller`'s job of `model`, counting the request in `limit` first: a
@@ -36,7 +39,10 @@ export function createJobReservation(deps: JobReservationDeps) {
     const now = clock();
     const windows = windowsAt(now);
     const reservationId = randomUUID();
-    const budgets = { keyBudget: budgetCheck(key.budget, now), teamBudget: budgetCheck(caller.teamBudget, now) };
+    const budgets = {
+      keyBudget: budgetCheck(key.budget, now, thresholdsOf(key.alertThresholds, alertThresholds)),
+      teamBudget: budgetCheck(caller.teamBudget, now, thresholdsOf(caller.teamAlertThresholds, alertThresholds)),
+    };
     const reservation = await store.reserve({
       reservationId,
       team: key.team,

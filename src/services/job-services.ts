@@ -48,7 +48,8 @@ export function createJobServices({
   const freshWaitMs = Math.min(config.UPSTREAM_TIMEOUT_MS, FRESH_STATE_WAIT_MS);
   const polling = createJobPolling({ store, refresher, pause, clock, pollLockMs, freshWaitMs, logger });
   const reservationLeaseMs = config.reservationLeaseMs;
-  const reservation = createJobReservation({ store, clock, reservationLeaseMs, logger, metrics });
+  const alertThresholds = config.alertThresholds;
+  const reservation = createJobReservation({ store, clock, reservationLeaseMs, logger, metrics, alertThresholds });
   const submissions = createJobSubmission({
     store,
     upstream,

@@ -15,7 +15,11 @@ import { displayPrefix, generateTeamKey, hashKey } from './key-secrets.js';
 /** A key as admins and the audit trail see it: everything but its hashes. */
 function publicKey(record: TeamKeyRecord, now: number) {
   const { hash: _hash, previousHash: _previousHash, previousHashExpiresAt, version: _version, ...shown } = record;
-  return { ...shown, previousKeyValidUntil: previousSecretValid(record, now) ? previousHashExpiresAt : null };
+  return {
+    ...shown,
+    alertThresholds: record.alertThresholds ?? null,
+    previousKeyValidUntil: previousSecretValid(record, now) ? previousHashExpiresAt : null,
+  };
 }
 
 export interface ListKeysOptions {
@@ -59,6 +63,7 @@ function newKeyRecord(input: CreateKeyBody, secret: string, now: number): TeamKe
     allowedOrigins: (input.allowedOrigins ?? []).map((origin) => origin.toLowerCase()),
     rateLimit: input.rateLimit ?? null,
     metadata: input.metadata ?? {},
+    alertThresholds: input.alertThresholds ?? null,
   };
 }
 

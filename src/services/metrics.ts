@@ -20,6 +20,31 @@ export function createMetrics() {
     ...httpMetrics(registers),
     ...creditMetrics(registers),
     ...outboundMetrics(registers),
+    ...alertMetrics(registers),
+  };
+}
+
+/** Budget alerts raised, and their deliveries to the teams' alert targets. */
+function alertMetrics(registers: Registers) {
+  const fired = new Counter({
+    name: `${PREFIX}alerts_fired_total`,
+    help: 'Budget alerts raised, by kind (threshold, overrun) and team.',
+    labelNames: ['kind', 'team'] as const,
+    registers,
+  });
+  const deliveries = new Counter({
+    name: `${PREFIX}alert_deliveries_total`,
+    help: 'Alert delivery attempts to the teams’ alert targets, by outcome (delivered, retry, failed).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  return {
+    alertFired(kind: 'threshold' | 'overrun', team: string): void {
+      fired.inc({ kind, team });
+    },
+    alertDelivery(outcome: 'delivered' | 'retry' | 'failed'): void {
+      deliveries.inc({ outcome });
+    },
   };
 }
 

@@ -29,7 +29,8 @@ export function createTeamAdmin(store: Store, clock: Clock) {
     const [spend, uuid] = await Promise.all([store.spend({ team: team.id, windows: [window] }), uuidOf(team.id)]);
     const spent = spend.team[window] ?? 0;
     const { version: _version, ...shown } = team;
-    return { ...shown, uuid, window, spent, remaining: remainingOf(team.budget, spent) };
+    const alertThresholds = team.alertThresholds ?? null;
+    return { ...shown, alertThresholds, uuid, window, spent, remaining: remainingOf(team.budget, spent) };
   }
 
   const withoutVersion = ({ version: _version, ...team }: TeamRecord) => team;
@@ -43,6 +44,7 @@ export function createTeamAdmin(store: Store, clock: Clock) {
         id: input.id,
         name: input.name ?? input.id,
         budget: input.budget,
+        alertThresholds: input.alertThresholds ?? null,
         createdAt: iso(now),
         updatedAt: iso(now),
         version: 1,

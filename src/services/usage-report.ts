@@ -40,6 +40,7 @@ export interface UsageQuery {
   groupBy: UsageGroup[];
   team?: string;
   keyId?: string;
+  model?: string;
   modality?: ReportedModality;
 }
 
@@ -100,7 +101,9 @@ export function createUsageReports(store: Store) {
     const all = (await Promise.all(teams.map((team) => store.aggregates(team, days)))).flat();
     return all.filter(
       (cell) =>
-        (!query.keyId || cell.keyId === query.keyId) && (!query.modality || modalityOf(cell.model) === query.modality),
+        (!query.keyId || cell.keyId === query.keyId) &&
+        (!query.model || cell.model === query.model) &&
+        (!query.modality || modalityOf(cell.model) === query.modality),
     );
   }
 

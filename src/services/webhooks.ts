@@ -5,10 +5,12 @@
 // Apiframe's own verification code works unchanged with the team key. Deliveries run in the
 // background from a Redis queue, retry with backoff, and connect only to public addresses; each
 // attempt has 10 s overall, and attempts run side by side with slots per team and receiver, so
-// a slow receiver delays nobody else's deliveries.
+// a slow receiver delays nobody else's deliveries. Budget alerts travel the same way to the
+// team's alert targets (./alert-messages.ts), with the same retries and guard.
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { type Agent, request } from 'undici';
 import { errors, invalidInput } from '../errors.js';
+import { ALERT_EVENT, alertMessage } from './alert-messages.js';
 import { createBackgroundPass } from './background-pass.js';
 import { createDeliveryScheduler } from './delivery-scheduler.js';
 import type { Clock } from './clock.js';
@@ -38,7 +40,7 @@ export interface WebhookDeps {
   policy: TargetPolicy;
   resolver: Resolver;
   clock: Clock;
-  metrics: Pick<Metrics, 'webhookDelivery'>;
+  metrics: Pick<Metrics, 'webhookDelivery' | 'alertDelivery'>;
   logger: Logger;
   /** Time allowed for one Redis command (REDIS_TIMEOUT_MS): recording an attempt's outcome takes one. */
   redisTimeoutMs: number;
@@ -70,6 +72,18 @@ interface DeliveryContext extends Pick<WebhookDeps, 'store' | 'policy' | 'resolv
   deadlineMs: number;
 }
 
+/** What one attempt sends where: a relayed event signed with its key's hash, or an alert in its target's format. */
+async function outgoing(delivery: WebhookDelivery, store: Store) {
+  if (delivery.alert) {
+    const target = await store.alertTarget(delivery.team, delivery.alert.targetId);
+    return target && { ...alertMessage(delivery.alert.record, target), event: ALERT_EVENT };
+  }
+  const key = await store.getKey(delivery.keyId);
+  if (!key) return null;
+  const { url, event, body } = delivery;
+  return { url, event, body, signingKey: Buffer.from(key.hash, 'hex') };
+}
+
 // Only the status matters: the body is destroyed, not read, so a receiver cannot hold the
 // delivery by trickling it, and the deadline covers everything before it.
 async function attempt(
@@ -77,22 +91,22 @@ async function attempt(
   { store, policy, resolver, agent, deadlineMs }: DeliveryContext,
 ): Promise<'delivered' | 'retry' | 'failed'> {
   const signal = AbortSignal.timeout(deadlineMs);
-  const key = await store.getKey(delivery.keyId);
-  if (!key) return 'failed';
+  const message = await outgoing(delivery, store);
+  if (!message) return 'failed';
   try {
-    const target = await beforeAbort(checkWebhookTarget(delivery.url, policy, resolver), signal);
+    const target = await beforeAbort(checkWebhookTarget(message.url, policy, resolver), signal);
     if (!target.ok) return 'failed';
-    const response = await request(delivery.url, {
+    const response = await request(message.url, {
       method: 'POST',
       dispatcher: agent,
       signal,
       headers: {
         'content-type': 'application/json',
-        'user-agent': 'apiframe-gateway/0.1 (webhook relay)',
-        'x-webhook-event': delivery.event,
-        'x-webhook-signature': webhookSignature(Buffer.from(key.hash, 'hex'), delivery.body),
+        'user-agent': `apiframe-gateway/0.1 (${delivery.alert ? 'budget alert' : 'webhook relay'})`,
+        'x-webhook-event': message.event,
+        ...(message.signingKey && { 'x-webhook-signature': webhookSignature(message.signingKey, message.body) }),
       },
-      body: delivery.body,
+      body: message.body,
     });
     // Destroying an unfinished body reports it aborted, which is what was meant.
     response.body.on('error', () => undefined).destroy();
@@ -108,7 +122,8 @@ async function deliver(delivery: WebhookDelivery, context: DeliveryContext): Pro
   const attempts = delivery.attempts + 1;
   const delay = RETRY_DELAYS_MS[attempts - 1];
   const outcome = result === 'retry' && delay === undefined ? 'failed' : result;
-  context.metrics.webhookDelivery(outcome);
+  if (delivery.alert) context.metrics.alertDelivery(outcome);
+  else context.metrics.webhookDelivery(outcome);
   await context.store.recordDelivery(
     { ...delivery, attempts },
     outcome === 'retry' ? { state: 'retry', at: context.clock() + delay! } : { state: outcome },
@@ -203,6 +218,12 @@ export function createWebhooks(deps: WebhookDeps) {
       if (!check.ok) throw invalidInput({ webhookUrl: [check.reason] });
     },
 
+    /** Refuses an alert target the delivery agent must not connect to (the same guard, a 400). */
+    async checkAlertTarget(url: string): Promise<void> {
+      const check = await checkWebhookTarget(url, policy, deps.resolver);
+      if (!check.ok) throw invalidInput({ url: [check.reason] });
+    },
+
     /** True when `signature` is Apiframe's for this exact body. */
     verify(body: Buffer, signature: string | undefined): boolean {
       if (!signature) return false;
@@ -228,6 +249,8 @@ export function createWebhooks(deps: WebhookDeps) {
       worker.kick();
     },
 
+    /** Looks for due deliveries now (alerts just raised). */
+    kick: worker.kick,
     start: worker.start,
     stop: worker.stop,
   };

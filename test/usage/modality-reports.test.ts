@@ -91,6 +91,21 @@ describe('usage by modality', () => {
     expect(refused.statusCode).toBe(400);
     expect(refused.json()).toMatchObject({ details: { modality: expect.any(Array) } });
   });
+
+  it('filters by model, an action by its priced name, for admins and for a key’s own report', async () => {
+    const midjourney = (await get('/admin/usage?groupBy=team&model=midjourney')).json();
+    expect(midjourney.totals).toMatchObject({ credits: charged.midjourney, settlements: 1 });
+    expect(midjourney.rows).toEqual([expect.objectContaining({ team: key.team, credits: charged.midjourney })]);
+    const upsample = (await get('/admin/usage?groupBy=model&model=midjourney:upsample')).json();
+    expect(upsample.rows.map((row: { model: string }) => row.model)).toEqual(['midjourney:upsample']);
+    const own = (await get('/v2/usage?groupBy=day&model=suno', { 'x-api-key': key.key })).json();
+    expect(own.totals.credits).toBe(charged.suno);
+    const none = (await get('/admin/usage?model=suno&modality=image')).json();
+    expect(none).toMatchObject({ rows: [], totals: { credits: 0 } });
+    const refused = await get(`/admin/usage?model=${'m'.repeat(101)}`);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({ details: { model: expect.any(Array) } });
+  });
 });
 
 describe('an action job', () => {

@@ -7,6 +7,7 @@ import { errors } from '../../errors.js';
 import type { Actor } from '../../services/audited-change.js';
 import { EPHEMERAL_KEY_PREFIX, KEY_PREFIX, secretsEqual } from '../../services/key-secrets.js';
 import { authenticateKey, presentedKey } from '../../plugins/team-auth.js';
+import { alertRoutes } from './alerts.js';
 import { auditRoutes } from './audit.js';
 import { keyRoutes } from './keys.js';
 import { priceRoutes } from './prices.js';
@@ -52,4 +53,5 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
   await app.register(usageRoutes);
   await app.register(statementRoutes);
   await app.register(priceRoutes);
+  await app.register(alertRoutes);
 };

@@ -55,7 +55,7 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Usage report',
         description:
-          'Credits and job counts per accounting day (UTC), grouped by any of `team`, `key`, `model`, `day`, `modality` (comma-separated), with totals overall and by modality; `modality=` keeps one. ' +
+          'Credits and job counts per accounting day (UTC), grouped by any of `team`, `key`, `model`, `day`, `modality` (comma-separated), with totals overall and by modality; `model=` and `modality=` keep one. ' +
           '`format=csv` streams RFC 4180 CSV with a header row (no totals row). Defaults: this month so far, grouped by team. ' +
           reach,
         querystring: UsageQuery,
@@ -71,6 +71,7 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         groupBy: request.query.groupBy.split(',') as never,
         ...(team && { team }),
         ...(request.query.key && { keyId: request.query.key }),
+        ...(request.query.model && { model: request.query.model }),
         ...(request.query.modality && { modality: request.query.modality }),
       });
       return sendUsageReport(reply, report, request.query.format);

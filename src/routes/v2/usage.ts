@@ -39,7 +39,7 @@ export const ownUsageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { key } = request.caller;
-      const { scope, groupBy, format, modality } = request.query;
+      const { scope, groupBy, format, model, modality } = request.query;
       const readsTeam = key.scopes.includes('usage:read') || key.scopes.includes('usage:read:all');
       if (scope === 'team' && !readsTeam) throw new errors.ScopeDenied('usage:read');
       const report = await usage.report({
@@ -47,6 +47,7 @@ export const ownUsageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         groupBy: groupBy.split(',') as never,
         team: key.team,
         ...(scope === 'key' && { keyId: key.id }),
+        ...(model && { model }),
         ...(modality && { modality }),
       });
       return sendUsageReport(reply, report, format);

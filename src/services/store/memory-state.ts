@@ -7,6 +7,9 @@ import type { JobRecord } from '../../domain/jobs.js';
 import type { TeamRecord } from '../../domain/keys.js';
 import { emptyAggregateCell, type AggregateCell, type LedgerEntry, type LedgerKind } from '../../domain/ledger.js';
 import type { Reservation } from '../../domain/reservations.js';
+import type { Alert } from '../../domain/alerts.js';
+import type { AlertListener } from './alerts/contract.js';
+import { TeamAlerts, type MemoryQueue } from './alerts/memory.js';
 import type { Movement } from './credits/contract.js';
 import type { Position } from './cursor.js';
 import { RequestWindows } from './request-limits/memory.js';
@@ -140,14 +143,34 @@ export interface MemoryState {
   ledger(team: string): TeamLedger;
   /** Per-key request windows, counted by reservations, polls and on their own. */
   requests: RequestWindows;
+  /** Webhook and alert deliveries waiting to be sent, by id. */
+  queue: MemoryQueue;
+  /** A team's alert targets, alert history and markers. */
+  alerts(team: string): TeamAlerts;
+  alertListeners: AlertListener[];
+  /** Tells the alert listeners of the alerts a move raised, if any. */
+  announceAlerts(alerts: Alert[], requestId: string): void;
 }
 
 export function createMemoryState(ledgerRetentionMs: number): MemoryState {
   const ledgers = new Map<string, TeamLedger>();
+  const queue: MemoryQueue = new Map();
+  const alerts = new Map<string, TeamAlerts>();
+  const alertListeners: AlertListener[] = [];
   return {
+    alertListeners,
+    announceAlerts(raised, requestId) {
+      if (raised.length > 0) for (const listener of alertListeners) listener(raised, requestId);
+    },
     teams: new Map(),
     ledgers,
     requests: new RequestWindows(),
+    queue,
+    alerts(team) {
+      const found = alerts.get(team) ?? new TeamAlerts(team, queue);
+      alerts.set(team, found);
+      return found;
+    },
     ledger(team) {
       const found = ledgers.get(team) ?? new TeamLedger(team, ledgerRetentionMs);
       ledgers.set(team, found);

@@ -1,6 +1,7 @@
 // The embedded store, assembled from its features: the same contract as the Redis store, kept
 // in this process's memory. For trials and single-instance setups only: everything is lost on
 // restart.
+import { createMemoryAlerts } from './alerts/memory.js';
 import { createMemoryCoordination } from './coordination/memory.js';
 import { createMemoryCredits } from './credits/memory.js';
 import { createMemoryDeliveries } from './deliveries/memory.js';
@@ -27,7 +28,8 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     ...createMemoryCredits(state),
     ...createMemoryJobs(state),
     ...createMemoryIdempotency(),
-    ...createMemoryDeliveries(),
+    ...createMemoryDeliveries(state),
+    ...createMemoryAlerts(state),
     ...createMemoryPriceCatalogue(),
     ...createMemoryObjects(state),
     ...createMemoryRequestLimits(state.requests),

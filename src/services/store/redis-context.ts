@@ -3,6 +3,7 @@
 // `{t:TEAM}` tag, so every script's keys share one hash slot (Redis Cluster runs them).
 import type { Cluster, Redis } from 'ioredis';
 import { errors } from '../../errors.js';
+import type { AlertListener } from './alerts/contract.js';
 import { isAfter, type Position } from './cursor.js';
 import type { LuaScript, LuaScriptInput } from './lua-script.js';
 import { runMoneyScript, type Replication } from './replication.js';
@@ -17,6 +18,8 @@ export interface RedisContext {
     script: LuaScript<K, A, Result>,
     input: LuaScriptInput<K, A>,
   ): Promise<Result>;
+  /** Who hears of the alerts the money scripts raise. */
+  alertListeners: AlertListener[];
 }
 
 /** How the money scripts write the ledger. */
@@ -42,6 +45,7 @@ export function createRedisContext(
   return {
     redis,
     replication,
+    alertListeners: [],
     money: (script, input) => runMoneyScript(redis, replication, script, input),
     async guarded(operation) {
       try {
@@ -113,6 +117,11 @@ export function teamKeys(team: string) {
     pendingLoras: `${tag}:loras-pending`,
     /** A key's window of requests for one rate-limit policy. */
     requests: (policy: string, keyId: string) => `${tag}:rl:${policy}:${keyId}`,
+    /** Budget alerts: the capped history, the alert targets, their queued deliveries, a window's markers. */
+    alerts: `${tag}:alerts`,
+    alertTargets: `${tag}:alert-targets`,
+    alertOutbox: `${tag}:alert-outbox`,
+    alertMarks: (window: string) => `${tag}:alert-marks:${window}`,
   };
 }
 

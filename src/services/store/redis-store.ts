@@ -2,9 +2,10 @@
 // money and jobs under each team's `{t:TEAM}` tag, every money move one Lua script. Any Redis
 // failure becomes GW_STORE_UNAVAILABLE, so callers fail closed: no Redis, no spend.
 import type { Cluster, Redis } from 'ioredis';
+import { createRedisAlerts } from './alerts/redis.js';
 import { COORDINATION_SCRIPTS } from './coordination/lua.js';
 import { createRedisCoordination } from './coordination/redis.js';
-import { CREDIT_SCRIPTS } from './credits/lua.js';
+import { CREDIT_SCRIPTS } from './credits/scripts.js';
 import { createRedisCredits } from './credits/redis.js';
 import { DELIVERY_SCRIPTS } from './deliveries/lua.js';
 import { createRedisDeliveries } from './deliveries/redis.js';
@@ -54,6 +55,7 @@ export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOpti
     ...createRedisJobs(context),
     ...createRedisIdempotency(context),
     ...createRedisDeliveries(context),
+    ...createRedisAlerts(context),
     ...createRedisPriceCatalogue(context),
     ...createRedisObjects(context, options),
     ...createRedisRequestLimits(context),

@@ -1,6 +1,7 @@
 // The store: one object made of small per-feature contracts, each kept by two implementations
 // side by side in its folder: Redis (Lua scripts, many gateway instances) and memory (one
 // process, for trials). A caller may depend on just the feature it uses.
+import type { AlertRecords } from './alerts/contract.js';
 import type { Coordination } from './coordination/contract.js';
 import type { Credits } from './credits/contract.js';
 import type { DeliveryQueue } from './deliveries/contract.js';
@@ -17,6 +18,7 @@ export type Store = KeyRecords &
   Jobs &
   IdempotencyRecords &
   DeliveryQueue &
+  AlertRecords &
   PriceCatalogueRecords &
   ObjectOwnership &
   RequestLimits &

@@ -9,17 +9,21 @@
 //   fields `<keyId>|<model>|<metric>`, so reports never read the ledger.
 // An ephemeral key's moves are its parent's (keyId), naming it too (`eph`): its spend field
 // `eph:<id>` moves with them, and `eph:<id>:jobs` counts the jobs it has reserved for.
+// A move that raises spend may raise budget alerts in the same step (../alerts/lua.ts).
+import { ALERT, ALERT_KEYS, MARK_ARGV, MARK_KEYS, THRESHOLDS, raising, type Raising } from '../alerts/lua.js';
 import { luaScript } from '../lua-script.js';
 import { COUNT } from '../request-limits/lua.js';
-import type { AttachResult, ReserveResult, SettleResult } from './contract.js';
+import type { ReserveResult, SettleResult } from './contract.js';
 
 /** The inputs every money script starts with: where credits are counted, and who moves them when. */
 export const MONEY_KEYS = ['spendHash', 'ledgerStream', 'aggregateHash'] as const;
 export const MONEY_ARGV = ['requestId', 'now', 'retentionMs', 'ledgerWrites'] as const;
 /** A budget as RESERVE and ATTACH check it: a window of '' is no budget (unlimited). */
-const BUDGET_ARGV = ['keyWindow', 'keyLimit', 'teamWindow', 'teamLimit'] as const;
+export const BUDGET_ARGV = ['keyWindow', 'keyLimit', 'teamWindow', 'teamLimit'] as const;
 
 export const MOVE = `
+-- The key's and the team's spend in their budget windows as room() last read them.
+local seen = {}
 local function ephemeral(eph) return eph ~= nil and eph ~= '' and eph ~= false end
 
 local function adjust(keyId, windows, delta, eph)
@@ -62,10 +66,12 @@ end
 local function room(keyId, keyWindow, keyLimit, teamWindow, teamLimit, eph, ephLimit)
   local available = nil
   if keyWindow ~= '' then
-    available = tonumber(keyLimit) - tonumber(redis.call('HGET', spendHash, 'key:' .. keyId .. ':' .. keyWindow) or '0')
+    seen.key = tonumber(redis.call('HGET', spendHash, 'key:' .. keyId .. ':' .. keyWindow) or '0')
+    available = tonumber(keyLimit) - seen.key
   end
   if teamWindow ~= '' then
-    local teamAvailable = tonumber(teamLimit) - tonumber(redis.call('HGET', spendHash, 'team:' .. teamWindow) or '0')
+    seen.team = tonumber(redis.call('HGET', spendHash, 'team:' .. teamWindow) or '0')
+    local teamAvailable = tonumber(teamLimit) - seen.team
     if available == nil or teamAvailable < available then available = teamAvailable end
   end
   if ephemeral(eph) then
@@ -121,7 +127,7 @@ export const CHARGE_TAKING_OVER = `${CHARGE}${TAKE_OVER}`;
  */
 export const RESERVE = luaScript({
   name: 'gwReserve',
-  keys: [...MONEY_KEYS, 'reservationHash', 'leasesZset', 'requestCounter'],
+  keys: [...MONEY_KEYS, 'reservationHash', 'leasesZset', 'requestCounter', ...ALERT_KEYS, ...MARK_KEYS],
   argv: [
     ...MONEY_ARGV,
     'credits',
@@ -136,8 +142,9 @@ export const RESERVE = luaScript({
     'ephemeralId',
     'ephemeralLimit',
     'ephemeralMaxJobs',
+    ...MARK_ARGV,
   ],
-  body: `${MOVE}${COUNT}
+  body: `${MOVE}${ALERT}${THRESHOLDS}${COUNT}
 local count, resetMs = countRequest(requestCounter, perMinute, windowMs)
 if count > tonumber(perMinute) then return {2, 0, count, resetMs} end
 credits = tonumber(credits)
@@ -154,13 +161,16 @@ countJobs(ephemeralId, 1)
 redis.call('HSET', reservationHash, 'keyId', keyId, 'model', model, 'credits', credits, 'windows', windows)
 if ephemeralId ~= '' then redis.call('HSET', reservationHash, 'eph', ephemeralId) end
 redis.call('ZADD', leasesZset, leaseUntil, reservationId)
-return {1, -1, count, resetMs}
+checkThresholds(keyId, credits)
+return {1, -1, count, resetMs, unpack(fired)}
 `,
-  decode: ([outcome, available, count, resetMs]: [number, number, number, number]): ReserveResult => {
+  decode: ([outcome, available, count, resetMs, ...alerts]: [number, number, number, number, ...string[]]) => {
     const counted = count > 0 ? { counted: { count, resetMs } } : {};
-    if (outcome === 2) return { ok: false, overQuota: true, counted: { count, resetMs } };
-    if (outcome === 3) return { ok: false, jobsUsedUp: true, ...counted };
-    return outcome === 1 ? { ok: true, ...counted } : { ok: false, available, ...counted };
+    let result: Raising<ReserveResult> = { ok: false, available, ...counted };
+    if (outcome === 1) result = { ok: true, ...counted, ...raising(alerts) };
+    if (outcome === 2) result = { ok: false, overQuota: true, counted: { count, resetMs } };
+    if (outcome === 3) result = { ok: false, jobsUsedUp: true, ...counted };
+    return result;
   },
 });
 
@@ -183,80 +193,6 @@ return tonumber(r[2])
 });
 
 /**
- * Records a job on its reservation: `attached`; `duplicate` with the credits released when the
- * job was already known (its reservation, if still there, is returned); `retaken` with the
- * overrun when the reservation was gone (its lease ran out): the job runs upstream all the
- * same, so its price (`credits`) is counted again, and what the budget has no room for is an
- * overrun. The caller's webhook URL is '' for none, its events a csv.
- */
-export const ATTACH = luaScript({
-  name: 'gwAttach',
-  keys: [
-    ...MONEY_KEYS,
-    'reservationHash',
-    'leasesZset',
-    'jobHash',
-    'pendingZset',
-    'teamJobsZset',
-    'keyJobsZset',
-    'ephemeralJobsZset',
-  ],
-  argv: [
-    ...MONEY_ARGV,
-    'reservationId',
-    'jobId',
-    'keyId',
-    'model',
-    'windows',
-    'webhookUrl',
-    'webhookEvents',
-    'credits',
-    ...BUDGET_ARGV,
-    'ephemeralId',
-    'ephemeralExpiresAt',
-  ],
-  body: `${MOVE_TAKING_OVER}
-credits = tonumber(credits)
-local r, givenBack = takeOver(reservationHash, leasesZset, reservationId, jobHash, jobId, 'duplicate job')
-if givenBack then return {'duplicate', givenBack} end
-local state, reserved, overrun = 'attached', r[2], 0
-if not r[1] then
-  state = 'retaken'
-  local available = room(keyId, keyWindow, keyLimit, teamWindow, teamLimit)
-  if available ~= nil and available < credits then overrun = credits - math.max(available, 0) end
-  if credits > overrun then
-    move('reserve', keyId, model, windows, credits - overrun, jobId, reservationId, 'reservation lapsed', nil, ephemeralId)
-  end
-  if overrun > 0 then
-    move('overrun', keyId, model, windows, overrun, jobId, reservationId, 'reservation lapsed', nil, ephemeralId)
-  end
-  countJobs(ephemeralId, 1)
-  reserved = credits
-else
-  windows = r[3]
-end
-redis.call('HSET', jobHash, 'keyId', keyId, 'model', model, 'reserved', reserved, 'windows', windows,
-  'createdAt', now, 'state', 'pending')
-if ephemeralId ~= '' then
-  redis.call('HSET', jobHash, 'eph', ephemeralId)
-  redis.call('ZADD', ephemeralJobsZset, now, jobId)
-  -- Only the ephemeral key lists its jobs this way: the list goes when the key does.
-  if ephemeralExpiresAt ~= '' then redis.call('PEXPIREAT', ephemeralJobsZset, ephemeralExpiresAt) end
-end
-if webhookUrl ~= '' then redis.call('HSET', jobHash, 'webhookUrl', webhookUrl, 'webhookEvents', webhookEvents) end
-redis.call('ZADD', pendingZset, now, jobId)
-redis.call('ZADD', teamJobsZset, now, jobId)
-redis.call('ZADD', keyJobsZset, now, jobId)
-return {state, overrun}
-`,
-  decode: ([state, amount]: [AttachResult['state'], number]): AttachResult => ({
-    state,
-    overrun: state === 'duplicate' ? 0 : amount,
-    released: state === 'duplicate' ? amount : 0,
-  }),
-});
-
-/**
  * Settles a pending job with the credits charged: a COMPLETED job is a `settle` entry (its cost
  * minus what was reserved); a FAILED or CANCELLED one a `refund` of what was reserved. A cost
  * above what was reserved moved credits no budget check covered: the excess is its own
@@ -265,9 +201,9 @@ return {state, overrun}
  */
 export const SETTLE = luaScript({
   name: 'gwSettle',
-  keys: [...MONEY_KEYS, 'jobHash', 'pendingZset'],
+  keys: [...MONEY_KEYS, 'jobHash', 'pendingZset', ...ALERT_KEYS],
   argv: [...MONEY_ARGV, 'jobId', 'status', 'credits', 'finalBody'],
-  body: `${CHARGE}
+  body: `${CHARGE}${ALERT}
 local j = redis.call('HMGET', jobHash, 'state', 'keyId', 'reserved', 'windows', 'model', 'body', 'eph')
 if j[1] == 'settled' and (not j[6] or j[6] == '') then
   -- Settled without its final body (from a webhook): keep the body now that it is known.
@@ -282,9 +218,12 @@ local overrun = charge(kind, keyId, model, windows, credits, reserved, jobId, ''
   'charged ' .. credits .. ', reserved ' .. reserved, j[7])
 redis.call('HSET', jobHash, 'state', 'settled', 'charged', credits, 'body', finalBody)
 redis.call('ZREM', pendingZset, jobId)
-return {1, overrun}
+overrunAlert(keyId, windows, overrun)
+return {1, overrun, unpack(fired)}
 `,
-  decode: ([settled, overrun]: [number, number]): SettleResult => ({ settled: settled === 1, overrun }),
+  decode: ([settled, overrun, ...alerts]: [number, number, ...string[]]): Raising<SettleResult> => ({
+    settled: settled === 1,
+    overrun,
+    ...raising(alerts),
+  }),
 });
-
-export const CREDIT_SCRIPTS = [RESERVE, RELEASE, ATTACH, SETTLE];

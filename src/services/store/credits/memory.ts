@@ -1,10 +1,24 @@
-// Credits in memory: the same moves as the Redis scripts, on the team's ledger.
+// Credits in memory: the same moves as the Redis scripts, on the team's ledger, raising the
+// same alerts.
+import type { Alert } from '../../../domain/alerts.js';
 import { isOverQuota } from '../../../domain/request-limits.js';
+import { checkThresholds, overrunAlert, type TeamAlerts } from '../alerts/memory.js';
 import type { MemoryState, TeamLedger } from '../memory-state.js';
-import type { AttachRequest, Credits, Spend } from './contract.js';
+import type { AttachRequest, Credits, ReserveRequest, Spend } from './contract.js';
+
+/** The key's and the team's spend in their budget windows, before a move (null: no budget). */
+function spendSeen(team: TeamLedger, r: Pick<ReserveRequest, 'keyId' | 'keyBudget' | 'teamBudget'>) {
+  return {
+    key: r.keyBudget ? team.counted(`key:${r.keyId}:${r.keyBudget.window}`) : null,
+    team: r.teamBudget ? team.counted(`team:${r.teamBudget.window}`) : null,
+  };
+}
+
+const teamSpent = (team: TeamLedger) => (window: string) => team.counted(`team:${window}`);
 
 /** ATTACH's answer to a lapsed reservation: the price counts again, beyond the budget's room as an overrun. */
-function retakeLapsed(team: TeamLedger, r: AttachRequest): number {
+function retakeLapsed(team: TeamLedger, alerts: TeamAlerts, r: AttachRequest): { overrun: number; raised: Alert[] } {
+  const seen = spendSeen(team, r);
   const available = team.room(r);
   const overrun = available !== null && available < r.credits ? r.credits - Math.max(available, 0) : 0;
   const moved = {
@@ -19,13 +33,16 @@ function retakeLapsed(team: TeamLedger, r: AttachRequest): number {
   if (r.credits > overrun) team.move(r, { ...moved, kind: 'reserve', credits: r.credits - overrun });
   if (overrun > 0) team.move(r, { ...moved, kind: 'overrun', credits: overrun });
   team.countJobs(r.ephemeralId, 1);
-  return overrun;
+  const raised = [...checkThresholds(alerts, r, seen, r.credits), ...overrunAlert(alerts, r, overrun, teamSpent(team))];
+  return { overrun, raised };
 }
 
 /** Reservations: taken and returned with their ledger entries, their leases kept on them. */
 function createMemoryReservations({
   ledger,
   requests,
+  alerts,
+  announceAlerts,
 }: MemoryState): Pick<Credits, 'reserve' | 'release' | 'renewLease' | 'expiredReservations'> {
   return {
     async reserve(r) {
@@ -42,6 +59,7 @@ function createMemoryReservations({
         return { ok: false, available: Math.max(available, 0), ...counted };
       }
       const ephemeralId = ephemeral?.id;
+      const seen = spendSeen(team, r);
       team.move(r, { kind: 'reserve', keyId, model, windows, credits, reservationId: r.reservationId, ephemeralId });
       team.countJobs(ephemeralId, 1);
       team.reservations.set(r.reservationId, {
@@ -52,6 +70,7 @@ function createMemoryReservations({
         leaseUntil,
         ...(ephemeralId && { ephemeralId }),
       });
+      announceAlerts(checkThresholds(alerts(r.team), r, seen, credits), r.requestId);
       return { ok: true, ...counted };
     },
 
@@ -86,7 +105,11 @@ function createMemoryReservations({
 }
 
 /** A job's credits: taking over its reservation when Apiframe accepts it, and settling it. */
-function createMemoryJobCharges({ ledger }: MemoryState): Pick<Credits, 'attachJob' | 'settle'> {
+function createMemoryJobCharges({
+  ledger,
+  alerts,
+  announceAlerts,
+}: MemoryState): Pick<Credits, 'attachJob' | 'settle'> {
   return {
     async attachJob(r) {
       const team = ledger(r.team);
@@ -105,7 +128,7 @@ function createMemoryJobCharges({ ledger }: MemoryState): Pick<Credits, 'attachJ
         }
         return { state: 'duplicate', overrun: 0, released: reservation?.credits ?? 0 };
       }
-      const overrun = reservation ? 0 : retakeLapsed(team, r);
+      const { overrun, raised } = reservation ? { overrun: 0, raised: [] } : retakeLapsed(team, alerts(r.team), r);
       const windows = reservation?.windows ?? r.windows;
       team.jobs.set(r.jobId, {
         jobId: r.jobId,
@@ -123,6 +146,7 @@ function createMemoryJobCharges({ ledger }: MemoryState): Pick<Credits, 'attachJ
         webhook: r.webhook ?? null,
         ...(r.ephemeralId && { ephemeralId: r.ephemeralId }),
       });
+      announceAlerts(raised, r.requestId);
       return { state: reservation ? 'attached' : 'retaken', overrun, released: 0 };
     },
 
@@ -136,6 +160,10 @@ function createMemoryJobCharges({ ledger }: MemoryState): Pick<Credits, 'attachJ
       const moved = { kind, keyId, model, windows, jobId: r.jobId, note: r.status, ephemeralId };
       const overrun = team.charge(r, moved, r.credits, job.reserved, `charged ${r.credits}, reserved ${job.reserved}`);
       Object.assign(job, { state: 'settled', charged: r.credits, finalBody: r.finalBody || null });
+      announceAlerts(
+        overrunAlert(alerts(r.team), { keyId, windows, now: r.now }, overrun, teamSpent(team)),
+        r.requestId,
+      );
       return { settled: true, overrun };
     },
   };

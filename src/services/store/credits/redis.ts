@@ -7,7 +7,9 @@ import type { ExpiredReservation } from '../../../domain/reservations.js';
 import { type LedgerOptions, teamKeys, type RedisContext } from '../redis-context.js';
 import { countInputs } from '../request-limits/redis.js';
 import type { Credits, Movement, Spend } from './contract.js';
-import { ATTACH, RELEASE, RESERVE, SETTLE } from './lua.js';
+import { alertInputs, announceAlerts, markInputs } from '../alerts/redis.js';
+import { ATTACH } from './attach-lua.js';
+import { RELEASE, RESERVE, SETTLE } from './lua.js';
 
 function toLedgerEntry(team: string, id: string, fields: string[]): LedgerEntry {
   const value: Record<string, string> = {};
@@ -81,14 +83,15 @@ export function moneyInputs(team: string, day: string, movement: Movement, ledge
 
 /** Reservations: taken and returned by scripts, their leases kept in the team's leases zset. */
 function createRedisReservations(
-  { redis, guarded, money }: RedisContext,
+  context: RedisContext,
   ledger: LedgerOptions,
 ): Pick<Credits, 'reserve' | 'release' | 'renewLease' | 'expiredReservations'> {
+  const { redis, guarded, money } = context;
   return {
     reserve: (r) =>
-      guarded(() => {
+      guarded(async () => {
         const keys = teamKeys(r.team);
-        return money(RESERVE, {
+        const reply = await money(RESERVE, {
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
           credits: r.credits,
@@ -101,7 +104,10 @@ function createRedisReservations(
           ...countInputs(r.team, r.quota),
           ...moneyInputs(r.team, r.windows[0]!, r, ledger),
           ...budgetInputs(r),
+          ...alertInputs(r.team),
+          ...markInputs(r.team, r),
         });
+        return announceAlerts(context, r, reply);
       }),
 
     release: (r) =>
@@ -135,15 +141,13 @@ function createRedisReservations(
 }
 
 /** A job's credits: taking over its reservation when Apiframe accepts it, and settling it. */
-function createRedisJobCharges(
-  { guarded, money }: RedisContext,
-  ledger: LedgerOptions,
-): Pick<Credits, 'attachJob' | 'settle'> {
+function createRedisJobCharges(context: RedisContext, ledger: LedgerOptions): Pick<Credits, 'attachJob' | 'settle'> {
+  const { guarded, money } = context;
   return {
     attachJob: (r) =>
-      guarded(() => {
+      guarded(async () => {
         const keys = teamKeys(r.team);
-        return money(ATTACH, {
+        const reply = await money(ATTACH, {
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
           jobHash: keys.job(r.jobId),
@@ -163,13 +167,16 @@ function createRedisJobCharges(
           credits: r.credits,
           ...moneyInputs(r.team, r.windows[0]!, r, ledger),
           ...budgetInputs(r),
+          ...alertInputs(r.team),
+          ...markInputs(r.team, r),
         });
+        return announceAlerts(context, r, reply);
       }),
 
     settle: (r) =>
-      guarded(() => {
+      guarded(async () => {
         const keys = teamKeys(r.team);
-        return money(SETTLE, {
+        const reply = await money(SETTLE, {
           jobHash: keys.job(r.jobId),
           pendingZset: keys.pending,
           jobId: r.jobId,
@@ -177,7 +184,9 @@ function createRedisJobCharges(
           credits: r.credits,
           finalBody: r.finalBody,
           ...moneyInputs(r.team, r.day, r, ledger),
+          ...alertInputs(r.team),
         });
+        return announceAlerts(context, r, reply);
       }),
   };
 }

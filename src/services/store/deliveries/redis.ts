@@ -1,10 +1,35 @@
-// The delivery queue on Redis: one hash per delivery, a zset of them by due time per team.
+// The delivery queue on Redis: one hash per delivery, a zset of them by due time per team. Alert
+// deliveries sit on the same zset, their fields in the team's alert outbox (../alerts/redis.ts).
 import type { WebhookDelivery } from '../../../domain/deliveries.js';
+import { claimedAlertDeliveries, isAlertDelivery, recordAlertDelivery } from '../alerts/redis.js';
 import { teamKeys, type RedisContext } from '../redis-context.js';
 import type { DeliveryQueue } from './contract.js';
 import { CLAIM_DELIVERIES } from './lua.js';
 
-export function createRedisDeliveries({ redis, guarded }: RedisContext): DeliveryQueue {
+export function createRedisDeliveries(context: RedisContext): DeliveryQueue {
+  const { redis, guarded } = context;
+
+  async function claimedRelays(team: string, ids: string[]): Promise<WebhookDelivery[]> {
+    const keys = teamKeys(team);
+    const rows = await Promise.all(ids.map((id) => redis.hgetall(keys.delivery(id))));
+    return rows.flatMap((row, i): WebhookDelivery[] => {
+      if (!row.url) return [];
+      const { jobId, keyId, url, event, body, attempts } = row;
+      return [
+        {
+          id: ids[i]!,
+          team,
+          jobId: jobId!,
+          keyId: keyId!,
+          url,
+          event: event!,
+          body: body!,
+          attempts: Number(attempts),
+        },
+      ];
+    });
+  }
+
   return {
     enqueueDelivery: (delivery, dueAt) =>
       guarded(async () => {
@@ -21,30 +46,27 @@ export function createRedisDeliveries({ redis, guarded }: RedisContext): Deliver
       guarded(async () => {
         const keys = teamKeys(team);
         const ids = await CLAIM_DELIVERIES.run(redis, { deliveriesZset: keys.deliveries, now, leaseMs, limit });
-        const rows = await Promise.all(ids.map((id) => redis.hgetall(keys.delivery(id))));
-        return rows.flatMap((row, i): WebhookDelivery[] => {
-          if (!row.url) return [];
-          const { jobId, keyId, url, event, body, attempts } = row;
-          return [
-            {
-              id: ids[i]!,
-              team,
-              jobId: jobId!,
-              keyId: keyId!,
-              url,
-              event: event!,
-              body: body!,
-              attempts: Number(attempts),
-            },
-          ];
-        });
+        const [relays, alerts] = await Promise.all([
+          claimedRelays(
+            team,
+            ids.filter((id) => !isAlertDelivery(id)),
+          ),
+          claimedAlertDeliveries(
+            context,
+            team,
+            ids.filter((id) => isAlertDelivery(id)),
+          ),
+        ]);
+        return [...relays, ...alerts];
       }),
 
     recordDelivery: (delivery, outcome) =>
       guarded(async () => {
         const keys = teamKeys(delivery.team);
         const transaction = redis.multi();
-        if (outcome.state === 'retry') {
+        if (delivery.alert) {
+          recordAlertDelivery(transaction, { ...delivery, alert: delivery.alert }, outcome);
+        } else if (outcome.state === 'retry') {
           transaction
             .hset(keys.delivery(delivery.id), 'attempts', delivery.attempts)
             .zadd(keys.deliveries, outcome.at, delivery.id);

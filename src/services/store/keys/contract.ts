@@ -56,6 +56,8 @@ export interface KeyRecords {
   /** Every origin any key has been allowed (for CORS preflights; each request still checks its own key). */
   allowedOrigins(): Promise<string[]>;
   listAudit(request: ListAuditRequest): Promise<{ entries: StoredAuditEntry[]; hasMore: boolean }>;
+  /** Adds an entry of something the gateway did on its own (an alert fired) or beside a record (an alert target). */
+  appendAudit(entry: AuditEntry): Promise<void>;
   /**
    * Saves a minted ephemeral key with its audit entry, in one step; it is gone at its expiresAt.
    * Its origins join allowedOrigins() (a new one announced, as a `key` change of its id).

@@ -65,6 +65,7 @@ export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event:
 
   return {
     ...createMemoryEphemeralKeys(origins, appendAudit, announce),
+    appendAudit: async (entry) => appendAudit(entry),
 
     async saveKey(change) {
       const { record } = change;

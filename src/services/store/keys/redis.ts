@@ -53,6 +53,16 @@ function saveTeamInputs({ record, expectedVersion, audit }: TeamChange) {
   };
 }
 
+/** An audit entry written on its own (an alert fired, an alert target changed). */
+function createRedisAuditAppend(redis: RedisContext['redis'], guarded: RedisContext['guarded']) {
+  return {
+    appendAudit: (entry: AuditEntry) =>
+      guarded(async () => {
+        await redis.xadd(adminKeys.audit, '*', 'entry', JSON.stringify(entry));
+      }),
+  };
+}
+
 export function createRedisKeyRecords({ redis, guarded }: RedisContext): KeyRecords {
   async function readJson<T>(key: string): Promise<T | null> {
     const json = await redis.get(key);
@@ -66,6 +76,7 @@ export function createRedisKeyRecords({ redis, guarded }: RedisContext): KeyReco
 
   return {
     saveKey: (change) => guarded(() => SAVE_KEY.run(redis, saveKeyInputs(change))),
+    ...createRedisAuditAppend(redis, guarded),
 
     findKeyByHash: (hash) =>
       guarded(async () => {

@@ -1,5 +1,6 @@
 // A LoRA's charge and its refund, each one script under the team's hash tag, moving credits the
 // way credits/lua.ts does (same ledger entries and aggregates).
+import { ALERT, ALERT_KEYS, raising, type Raising } from '../alerts/lua.js';
 import { CHARGE_TAKING_OVER, MONEY_ARGV, MONEY_KEYS, MOVE } from '../credits/lua.js';
 import { luaScript } from '../lua-script.js';
 import type { LoraChargeResult } from './contract.js';
@@ -8,12 +9,13 @@ import type { LoraChargeResult } from './contract.js';
  * The reservation becomes the LoRA's charge: a `settle` entry charging `credits` (what was
  * reserved moves nothing more; a lapsed reservation's price is an `overrun`). A LoRA already
  * charged gives its new reservation back. An `unclear` charge ('' for none) is noted so, never pending.
+ * An overrun raises its alert.
  */
 export const CHARGE_LORA = luaScript({
   name: 'gwChargeLora',
-  keys: [...MONEY_KEYS, 'reservationHash', 'leasesZset', 'loraHash', 'pendingZset'],
+  keys: [...MONEY_KEYS, 'reservationHash', 'leasesZset', 'loraHash', 'pendingZset', ...ALERT_KEYS],
   argv: [...MONEY_ARGV, 'reservationId', 'loraId', 'keyId', 'model', 'windows', 'credits', 'unclear'],
-  body: `${CHARGE_TAKING_OVER}
+  body: `${CHARGE_TAKING_OVER}${ALERT}
 credits = tonumber(credits)
 local r, givenBack = takeOver(reservationHash, leasesZset, reservationId, loraHash, loraId, 'duplicate LoRA')
 if givenBack then return {0, 0, givenBack} end
@@ -25,12 +27,19 @@ local overrun = charge('settle', keyId, model, windows, credits, reserved, loraI
   'reservation lapsed')
 redis.call('HSET', loraHash, 'keyId', keyId, 'model', model, 'windows', windows, 'credits', credits, 'state', state)
 if state == 'charged' then redis.call('ZADD', pendingZset, now, loraId) end
-return {1, overrun, 0}
+overrunAlert(keyId, windows, overrun)
+return {1, overrun, 0, unpack(fired)}
 `,
-  decode: ([charged, overrun, released]: [number, number, number]): LoraChargeResult => ({
+  decode: ([charged, overrun, released, ...alerts]: [
+    number,
+    number,
+    number,
+    ...string[],
+  ]): Raising<LoraChargeResult> => ({
     charged: charged === 1,
     overrun,
     released,
+    ...raising(alerts),
   }),
 });
 

@@ -1,5 +1,6 @@
 // Object ownership in memory: the same records, charges and refunds as on Redis, moved on the
 // team's ledger of the memory state.
+import { overrunAlert } from '../alerts/memory.js';
 import type { MemoryState, TeamLedger } from '../memory-state.js';
 import type { LoraChargeRequest, LoraChargeResult, ObjectKind, ObjectOwnership } from './contract.js';
 
@@ -12,7 +13,7 @@ interface MemoryLora {
   pendingSince?: number;
 }
 
-export function createMemoryObjects({ ledger }: MemoryState): ObjectOwnership {
+export function createMemoryObjects({ ledger, alerts, announceAlerts }: MemoryState): ObjectOwnership {
   /** Each asset the teams created, by `team|kind|id`. */
   const objects = new Set<string>();
   const uploadUrls = new Map<string, { team: string; until: number }>();
@@ -39,8 +40,14 @@ export function createMemoryObjects({ ledger }: MemoryState): ObjectOwnership {
 
     async chargeLora(r) {
       const id = idOf(r.team, 'lora', r.loraId);
-      const { lora, ...moved } = chargeOnLedger(ledger(r.team), r, loras.has(id));
+      const team = ledger(r.team);
+      const { lora, ...moved } = chargeOnLedger(team, r, loras.has(id));
       if (lora) loras.set(id, lora);
+      const spent = (window: string) => team.counted(`team:${window}`);
+      announceAlerts(
+        overrunAlert(alerts(r.team), { ...r, windows: lora?.windows ?? r.windows }, moved.overrun, spent),
+        r.requestId,
+      );
       return moved;
     },
 

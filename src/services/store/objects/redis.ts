@@ -5,11 +5,13 @@ import { createHash } from 'node:crypto';
 import { moneyInputs } from '../credits/redis.js';
 import { type LedgerOptions, teamKeys, uploadUrlKey, type RedisContext } from '../redis-context.js';
 import type { ObjectOwnership } from './contract.js';
+import { alertInputs, announceAlerts } from '../alerts/redis.js';
 import { CHARGE_LORA, REFUND_LORA } from './lua.js';
 
 const digest = (url: string) => createHash('sha256').update(url).digest('base64url');
 
-export function createRedisObjects({ redis, guarded, money }: RedisContext, ledger: LedgerOptions): ObjectOwnership {
+export function createRedisObjects(context: RedisContext, ledger: LedgerOptions): ObjectOwnership {
+  const { redis, guarded, money } = context;
   return {
     recordObject: ({ team, kind, id }) =>
       guarded(async () => {
@@ -33,7 +35,7 @@ export function createRedisObjects({ redis, guarded, money }: RedisContext, ledg
     chargeLora: (r) =>
       guarded(async () => {
         const keys = teamKeys(r.team);
-        return money(CHARGE_LORA, {
+        const reply = await money(CHARGE_LORA, {
           reservationHash: keys.reservation(r.reservationId),
           leasesZset: keys.leases,
           loraHash: keys.object('lora', r.loraId),
@@ -46,7 +48,9 @@ export function createRedisObjects({ redis, guarded, money }: RedisContext, ledg
           credits: r.credits,
           unclear: r.unclear ?? '',
           ...moneyInputs(r.team, r.windows[0]!, r, ledger),
+          ...alertInputs(r.team),
         });
+        return announceAlerts(context, r, reply);
       }),
 
     refundLora: (r) =>

@@ -1,0 +1,85 @@
+// Budget alerts: a threshold of a key's or a team's budget crossed in a window, or an overrun
+// (a job that cost more than its reservation), recorded with the deliveries to the team's alert
+// targets. A threshold fires once per window: the store keeps a marker per window, scope and
+// threshold, and a new window re-arms every threshold by being new.
+
+export const ALERT_FORMATS = ['webhook', 'slack'] as const;
+export type AlertFormat = (typeof ALERT_FORMATS)[number];
+
+export const ALERT_KINDS = ['threshold', 'overrun'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export const DELIVERY_STATES = ['pending', 'delivered', 'failed'] as const;
+export type AlertDeliveryState = (typeof DELIVERY_STATES)[number];
+
+/** Whole percents of a budget, in (0, 100], distinct. */
+export const MAX_THRESHOLDS = 10;
+
+/** Where a team's alerts are sent; the secret's SHA-256 (hex) keys the webhook signature. */
+export interface AlertTarget {
+  id: string;
+  url: string;
+  format: AlertFormat;
+  secretHash: string;
+  createdAt: string;
+}
+
+export interface AlertDelivery {
+  targetId: string;
+  state: AlertDeliveryState;
+  attempts: number;
+}
+
+export interface Alert {
+  id: string;
+  team: string;
+  /** The key whose budget was crossed, or whose job overran; null for the team's budget. */
+  keyId: string | null;
+  kind: AlertKind;
+  threshold: number | null;
+  window: string;
+  /** Credits counted in the window once the move was made. */
+  spent: number;
+  limit: number | null;
+  /** Credits of the move that crossed the threshold, or of the overrun. */
+  credits: number;
+  at: string;
+  deliveries: AlertDelivery[];
+}
+
+/** Why `thresholds` cannot be used, or null: whole percents in (0, 100], distinct, at most 10. */
+export function thresholdsProblem(thresholds: readonly number[]): string | null {
+  if (thresholds.length > MAX_THRESHOLDS) return `at most ${MAX_THRESHOLDS} thresholds`;
+  if (thresholds.some((t) => !Number.isInteger(t) || t <= 0 || t > 100))
+    return 'each must be a whole percent in (0, 100]';
+  if (new Set(thresholds).size !== thresholds.length) return 'thresholds must be distinct';
+  return null;
+}
+
+/** The thresholds in force: a record's own, or the gateway's default when it has none (null). */
+export const thresholdsOf = (own: readonly number[] | null | undefined, fallback: readonly number[]) => own ?? fallback;
+
+const DAY_MS = 86_400_000;
+
+/** When a budget window (as windowOf names it) ends, in ms; null for `total`, which never ends. */
+export function windowEndsAt(window: string): number | null {
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(window);
+  if (day) return Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3]) + 1);
+  const month = /^(\d{4})-(\d{2})$/.exec(window);
+  if (month) return Date.UTC(Number(month[1]), Number(month[2]), 1);
+  const week = /^(\d{4})-W(\d{2})$/.exec(window);
+  if (!week) return null;
+  // ISO week 1 holds January 4th; weeks start on Monday.
+  const january4 = Date.UTC(Number(week[1]), 0, 4);
+  const firstMonday = january4 - ((new Date(january4).getUTCDay() + 6) % 7) * DAY_MS;
+  return firstMonday + Number(week[2]) * 7 * DAY_MS;
+}
+
+/**
+ * When a window's markers may go: a day after the window ends, so an instance whose clock lags
+ * still finds them; '' (kept) for `total`.
+ */
+export function markersExpireAt(window: string): number | '' {
+  const end = windowEndsAt(window);
+  return end === null ? '' : end + DAY_MS;
+}

@@ -1,0 +1,33 @@
+// Alerts once raised: the money scripts raise them with their deliveries already queued; the
+// store tells this notice of them, to count them, note them in the audit trail and wake the
+// delivery agent. A note lost to a crash costs the audit entry, never the alert or its deliveries.
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { AlertListener } from './store/alerts/contract.js';
+import type { Store } from './store/store.js';
+
+export interface AlertNoticeDeps {
+  store: Store;
+  metrics: Pick<Metrics, 'alertFired'>;
+  logger: Logger;
+  /** Sends due deliveries now. */
+  kick(): void;
+}
+
+export function createAlertNotice({ store, metrics, logger, kick }: AlertNoticeDeps): AlertListener {
+  return (alerts, requestId) => {
+    for (const alert of alerts) {
+      metrics.alertFired(alert.kind, alert.team);
+      const { deliveries: _deliveries, ...fired } = alert;
+      const target = alert.keyId ? `key:${alert.keyId}` : `team:${alert.team}`;
+      const entry = { at: alert.at, actor: 'gateway', action: 'alert.fire', target, before: null, after: fired };
+      store.appendAudit({ ...entry, requestId }).catch((error: unknown) => {
+        logger.warn(
+          { err: error, alertId: alert.id, team: alert.team },
+          'alert fired but not noted in the audit trail',
+        );
+      });
+    }
+    kick();
+  };
+}

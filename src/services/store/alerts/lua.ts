@@ -1,0 +1,91 @@
+// Budget alerts as the money scripts raise them, in the same atomic step as the move: a
+// threshold crossed sets its marker (HSETNX, once per window, scope and threshold, across every
+// instance), and the alert goes to the team's capped alert history with one delivery per alert
+// target on the team's delivery queue, so an instance that dies after the script loses none.
+// An overrun always alerts. The scripts return the alerts raised (JSON) after their own reply.
+
+/** A script's reply with the alerts it raised, as JSON (the store adds the team). */
+export type Raising<Result> = Result & { raised?: string[] };
+export const raising = (alerts: string[]) => (alerts.length > 0 ? { raised: alerts } : {});
+
+/** Alerts kept in a team's history (approximately: the stream is trimmed with `~`). */
+export const ALERT_HISTORY_MAX = 1_000;
+
+/** The keys every script that may raise an alert declares (all under the team's hash tag). */
+export const ALERT_KEYS = ['alertStream', 'alertTargets', 'alertOutbox', 'deliveriesZset'] as const;
+/** And the scripts that check thresholds: the key's and the team's markers of the budget windows. */
+export const MARK_KEYS = ['keyMarks', 'teamMarks'] as const;
+/** Thresholds as csv ('' for none) and when the markers' hashes expire ('' never). */
+export const MARK_ARGV = ['keyThresholds', 'teamThresholds', 'keyMarksUntil', 'teamMarksUntil'] as const;
+
+/** The member of the delivery queue for an alert delivery: its fields live in the outbox hash. */
+export const ALERT_DELIVERY_PREFIX = 'alert:';
+
+/** After MOVE: raising alerts (collected in `fired`), and an overrun's. */
+export const ALERT = `
+local fired = {}
+
+local function raise(alert)
+  alert.at = tonumber(now)
+  local targets = redis.call('HVALS', alertTargets)
+  local ids = {}
+  for i, json in ipairs(targets) do
+    targets[i] = cjson.decode(json)
+    ids[i] = targets[i].id
+  end
+  alert.id = redis.call('XADD', alertStream, 'MAXLEN', '~', ${ALERT_HISTORY_MAX}, '*', 'type', 'alert',
+    'kind', alert.kind, 'key', alert.keyId or '', 'threshold', alert.threshold or '', 'window', alert.window,
+    'spent', alert.spent, 'limit', alert.limit or '', 'credits', alert.credits, 'at', now,
+    'targets', table.concat(ids, ','))
+  alert.targets = ids
+  if alert.keyId == nil then alert.keyId = cjson.null end
+  if alert.threshold == nil then alert.threshold = cjson.null end
+  if alert.limit == nil then alert.limit = cjson.null end
+  for _, target in ipairs(targets) do
+    local deliveryId = alert.id .. '/' .. target.id
+    redis.call('HSET', alertOutbox, deliveryId,
+      cjson.encode({alert = alert, targetId = target.id, url = target.url, attempts = 0}))
+    redis.call('ZADD', deliveriesZset, now, '${ALERT_DELIVERY_PREFIX}' .. deliveryId)
+  end
+  fired[#fired + 1] = cjson.encode(alert)
+end
+
+-- An overrun always alerts, in the month of its windows, with the team's spend there.
+local function overrunAlert(keyId, windows, overrun)
+  if overrun <= 0 then return end
+  local month = string.match(windows, '^[^,]+,[^,]+,([^,]+)') or string.match(windows, '^[^,]+')
+  local spent = tonumber(redis.call('HGET', spendHash, 'team:' .. month) or '0')
+  raise({kind = 'overrun', keyId = keyId, window = month, spent = spent, credits = overrun})
+end
+`;
+
+/** After ALERT, in the scripts given MARK_KEYS and MARK_ARGV with the budget's inputs. */
+export const THRESHOLDS = `
+-- Each threshold (csv of percents) that spend moving from before to after crossed, once per
+-- window: the marker's field names the scope (team, or the key) and the threshold.
+local function crossings(scope, keyId, thresholds, marks, marksUntil, window, limit, before, after)
+  limit = tonumber(limit)
+  if thresholds == '' or window == '' or limit <= 0 or after <= before then return end
+  for t in string.gmatch(thresholds, '[^,]+') do
+    local level = tonumber(t) * limit
+    local crossed = before * 100 < level and after * 100 >= level
+    if crossed and redis.call('HSETNX', marks, scope .. ':' .. t, now) == 1 then
+      if marksUntil ~= '' then redis.call('PEXPIREAT', marks, marksUntil) end
+      raise({kind = 'threshold', keyId = keyId, threshold = tonumber(t), window = window, spent = after,
+        limit = limit, credits = after - before})
+    end
+  end
+end
+
+-- The key's and the team's thresholds, for credits just added to the spend room() had read.
+local function checkThresholds(keyId, credits)
+  if seen.key ~= nil then
+    crossings('key:' .. keyId, keyId, keyThresholds, keyMarks, keyMarksUntil, keyWindow, keyLimit,
+      seen.key, seen.key + credits)
+  end
+  if seen.team ~= nil then
+    crossings('team', nil, teamThresholds, teamMarks, teamMarksUntil, teamWindow, teamLimit,
+      seen.team, seen.team + credits)
+  end
+end
+`;

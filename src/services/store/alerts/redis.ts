@@ -1,0 +1,186 @@
+// Budget alerts on Redis: alert targets in a team hash (read by the scripts that raise alerts),
+// the history in a capped team stream of `alert` entries and, appended as attempts end,
+// `delivery` entries that give each delivery its state; queued alert deliveries in the team's
+// outbox hash, their ids on the team's delivery queue.
+import type { ChainableCommander } from 'ioredis';
+import { markersExpireAt, type Alert, type AlertDeliveryState, type AlertTarget } from '../../../domain/alerts.js';
+import type { BudgetCheck } from '../../../domain/budgets.js';
+import type { DeliveryOutcome, WebhookDelivery } from '../../../domain/deliveries.js';
+import { teamKeys, type RedisContext } from '../redis-context.js';
+import type { AlertRecords } from './contract.js';
+import { ALERT_DELIVERY_PREFIX, ALERT_HISTORY_MAX, type Raising } from './lua.js';
+
+/** An alert as the scripts encode it: `at` in ms, the targets it was sent to (cjson writes none as {}). */
+interface RaisedAlert extends Omit<Alert, 'team' | 'at' | 'deliveries'> {
+  at: number;
+  targets: string[] | Record<string, never>;
+}
+
+/** An alert delivery as the outbox keeps it. */
+interface OutboxEntry {
+  alert: RaisedAlert;
+  targetId: string;
+  url: string;
+  attempts: number;
+}
+
+function alertOf(team: string, raised: RaisedAlert): Alert {
+  const { at, targets, ...fields } = raised;
+  const ids = Array.isArray(targets) ? targets : [];
+  return {
+    ...fields,
+    team,
+    at: new Date(at).toISOString(),
+    deliveries: ids.map((targetId) => ({ targetId, state: 'pending', attempts: 0 })),
+  };
+}
+
+function raisedOf({ team: _team, deliveries, at, ...fields }: Alert): RaisedAlert {
+  return { ...fields, at: Date.parse(at), targets: deliveries.map((delivery) => delivery.targetId) };
+}
+
+/** The keys every script that may raise an alert declares. */
+export function alertInputs(team: string) {
+  const keys = teamKeys(team);
+  return {
+    alertStream: keys.alerts,
+    alertTargets: keys.alertTargets,
+    alertOutbox: keys.alertOutbox,
+    deliveriesZset: keys.deliveries,
+  };
+}
+
+/** THRESHOLDS' inputs: the markers of the key's and the team's budget windows, the thresholds of each. */
+export function markInputs(team: string, r: { keyBudget: BudgetCheck | null; teamBudget: BudgetCheck | null }) {
+  const keys = teamKeys(team);
+  const { keyBudget, teamBudget } = r;
+  return {
+    keyMarks: keys.alertMarks(keyBudget?.window ?? 'none'),
+    teamMarks: keys.alertMarks(teamBudget?.window ?? 'none'),
+    keyThresholds: keyBudget?.alerts?.join(',') ?? '',
+    teamThresholds: teamBudget?.alerts?.join(',') ?? '',
+    keyMarksUntil: keyBudget ? markersExpireAt(keyBudget.window) : '',
+    teamMarksUntil: teamBudget ? markersExpireAt(teamBudget.window) : '',
+  };
+}
+
+/** A script's reply without the alerts it raised, which the store's alert listeners hear of. */
+export function announceAlerts<Result extends object>(
+  { alertListeners }: RedisContext,
+  movement: { team: string; requestId: string },
+  { raised, ...result }: Raising<Result>,
+): Result {
+  if (raised) {
+    const alerts = raised.map((json) => alertOf(movement.team, JSON.parse(json) as RaisedAlert));
+    for (const listener of alertListeners) listener(alerts, movement.requestId);
+  }
+  return result as Result;
+}
+
+/** Whether a member of the delivery queue is an alert delivery. */
+export const isAlertDelivery = (id: string) => id.startsWith(ALERT_DELIVERY_PREFIX);
+
+/** The queued alert deliveries of these ids (those gone meanwhile left out). */
+export async function claimedAlertDeliveries(
+  { redis }: RedisContext,
+  team: string,
+  ids: string[],
+): Promise<WebhookDelivery[]> {
+  if (ids.length === 0) return [];
+  const fields = ids.map((id) => id.slice(ALERT_DELIVERY_PREFIX.length));
+  const rows = await redis.hmget(teamKeys(team).alertOutbox, ...fields);
+  return rows.flatMap((json, i): WebhookDelivery[] => {
+    if (!json) return [];
+    const entry = JSON.parse(json) as OutboxEntry;
+    const record = alertOf(team, entry.alert);
+    const { url, attempts, targetId } = entry;
+    const base = { id: ids[i]!, team, jobId: '', keyId: record.keyId ?? '', event: 'budget.alert', body: '' };
+    return [{ ...base, url, attempts, alert: { record, targetId } }];
+  });
+}
+
+/** Queues an alert delivery's outcome: in the outbox (retried) or gone, and on the alert's history. */
+export function recordAlertDelivery(
+  transaction: ChainableCommander,
+  delivery: WebhookDelivery & Required<Pick<WebhookDelivery, 'alert'>>,
+  outcome: DeliveryOutcome,
+): void {
+  const keys = teamKeys(delivery.team);
+  const field = delivery.id.slice(ALERT_DELIVERY_PREFIX.length);
+  const { record, targetId } = delivery.alert;
+  if (outcome.state === 'retry') {
+    const entry: OutboxEntry = { alert: raisedOf(record), targetId, url: delivery.url, attempts: delivery.attempts };
+    transaction.hset(keys.alertOutbox, field, JSON.stringify(entry)).zadd(keys.deliveries, outcome.at, delivery.id);
+  } else {
+    transaction.hdel(keys.alertOutbox, field).zrem(keys.deliveries, delivery.id);
+  }
+  const state: AlertDeliveryState = outcome.state === 'retry' ? 'pending' : outcome.state;
+  const fields = ['type', 'delivery', 'alert', record.id, 'target', targetId, 'state', state];
+  transaction.xadd(keys.alerts, 'MAXLEN', '~', ALERT_HISTORY_MAX, '*', ...fields, 'attempts', delivery.attempts);
+}
+
+/** A team's history: alert entries, each with the states its delivery entries (newer) gave it. */
+function foldHistory(team: string, rows: [string, string[]][]): Alert[] {
+  const states = new Map<string, { state: AlertDeliveryState; attempts: number }>();
+  const alerts: Alert[] = [];
+  for (const [id, list] of rows) {
+    const f: Record<string, string> = {};
+    for (let i = 0; i < list.length; i += 2) f[list[i]!] = list[i + 1]!;
+    if (f.type === 'delivery') {
+      const at = `${f.alert}/${f.target}`;
+      if (!states.has(at)) states.set(at, { state: f.state as AlertDeliveryState, attempts: Number(f.attempts) });
+      continue;
+    }
+    const targets = f.targets ? f.targets.split(',') : [];
+    const number = (value: string | undefined) => (value ? Number(value) : null);
+    alerts.push({
+      id,
+      team,
+      keyId: f.key || null,
+      kind: f.kind as Alert['kind'],
+      threshold: number(f.threshold),
+      window: f.window ?? '',
+      spent: Number(f.spent),
+      limit: number(f.limit),
+      credits: Number(f.credits),
+      at: new Date(Number(f.at)).toISOString(),
+      deliveries: targets.map((targetId) => ({
+        targetId,
+        ...(states.get(`${id}/${targetId}`) ?? { state: 'pending', attempts: 0 }),
+      })),
+    });
+  }
+  return alerts;
+}
+
+export function createRedisAlerts({ redis, guarded, alertListeners }: RedisContext): AlertRecords {
+  return {
+    onAlerts(listener) {
+      alertListeners.push(listener);
+    },
+
+    saveAlertTarget: (team, target) =>
+      guarded(async () => {
+        await redis.hset(teamKeys(team).alertTargets, target.id, JSON.stringify(target));
+      }),
+
+    deleteAlertTarget: (team, id) => guarded(async () => (await redis.hdel(teamKeys(team).alertTargets, id)) === 1),
+
+    alertTargets: (team) =>
+      guarded(async () => {
+        const rows = await redis.hvals(teamKeys(team).alertTargets);
+        return rows
+          .map((json) => JSON.parse(json) as AlertTarget)
+          .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      }),
+
+    alertTarget: (team, id) =>
+      guarded(async () => {
+        const json = await redis.hget(teamKeys(team).alertTargets, id);
+        return json ? (JSON.parse(json) as AlertTarget) : null;
+      }),
+
+    alertHistory: (team) =>
+      guarded(async () => foldHistory(team, await redis.xrevrange(teamKeys(team).alerts, '+', '-'))),
+  };
+}
