@@ -18,7 +18,7 @@ interface AlertView {
 }
 
 /** "50,80,100" as percents, "none" as [], "default" as null (the gateway's default). */
-export function parseThresholds(text: string): number[] | null {
+function parseThresholds(text: string): number[] | null {
   if (text === 'default') return null;
   if (text === 'none') return [];
   if (!/^\d+(,\d+)*$/.test(text))

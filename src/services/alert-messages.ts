@@ -20,7 +20,7 @@ function scopeOf(alert: Alert): string {
 }
 
 /** One sentence saying what happened, in Slack's mrkdwn. */
-export function alertSentence(alert: Alert): string {
+function alertSentence(alert: Alert): string {
   if (alert.kind === 'overrun') {
     return (
       `Overrun: a job of ${scopeOf(alert)} cost ${credits(alert.credits)} credits more than its reservation ` +
@@ -33,7 +33,7 @@ export function alertSentence(alert: Alert): string {
   );
 }
 
-export function slackMessage(alert: Alert) {
+function slackMessage(alert: Alert) {
   const text = `${alert.kind === 'overrun' ? ':rotating_light:' : ':warning:'} ${alertSentence(alert)}`;
   const facts = [
     `*Window* ${alert.window}`,
@@ -50,7 +50,7 @@ export function slackMessage(alert: Alert) {
 }
 
 /** The webhook body: the alert without its deliveries' states. */
-export function webhookPayload({ deliveries: _deliveries, ...alert }: Alert) {
+function webhookPayload({ deliveries: _deliveries, ...alert }: Alert) {
   return { event: ALERT_EVENT, alert };
 }
 

@@ -26,9 +26,10 @@ export const alertRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Add an alert target to a team',
         description:
-          'Budget alerts of the team and its keys are sent here: `webhook` as signed JSON, `slack` as an incoming-webhook ' +
-          'message. The URL passes the webhook guard (https, port 443, public addresses; WEBHOOK_ALLOW_HTTP and ' +
-          'WEBHOOK_ALLOWED_HOSTS apply), now and at every delivery. The `secret` is in this response only.',
+          'Budget alerts of the team and its keys are sent here: `webhook` as signed JSON, `slack` as an ' +
+          'incoming-webhook message. The URL passes the webhook guard (https, port 443, public addresses; ' +
+          'WEBHOOK_ALLOW_HTTP and WEBHOOK_ALLOWED_HOSTS apply), now and at every delivery. The `secret` is in ' +
+          'this response only.',
         params: TeamParams,
         body: CreateAlertTargetBody,
         response: { 201: AlertTargetWithSecret, 404: ErrorResponse, ...denied },
@@ -76,8 +77,9 @@ export const alertRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['Admin: usage'],
         summary: 'Alert history',
         description:
-          'Budget alerts raised (thresholds crossed, overruns), newest first, on the UTC days `from`..`to`, with each ' +
-          "delivery's state. A `usage:read` key reads its own team only; `usage:read:all`, `admin` and the admin token read every team.",
+          'Budget alerts raised (thresholds crossed, overruns), newest first, on the UTC days `from`..`to`, ' +
+          "with each delivery's state. A `usage:read` key reads its own team only; `usage:read:all`, `admin` " +
+          'and the admin token read every team.',
         querystring: AlertHistoryQuery,
         response: { 200: AlertHistory, ...denied },
       },

@@ -1,5 +1,5 @@
 // The key records contract (saveKey, findKeyByHash, getKey, listKeys, saveTeam, getTeam,
-// listTeams, teamUuid, allowedOrigins, listAudit) and change notifications (publishChange, onChange,
+// listTeams, teamUuid, allowedOrigins, listAudit, appendAudit) and change notifications (publishChange, onChange,
 // changesLive) on Redis, Redis Cluster and memory.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -133,6 +133,12 @@ describe.each(STORE_KINDS)('key records (%s)', (kind) => {
     expect(first.hasMore).toBe(true);
     const next = await store.listAudit({ before: first.entries[0]!.id, limit: 1 });
     expect(next.entries).toMatchObject([{ action: 'team.create', target: team }]);
+  });
+
+  it('appends an audit entry of its own, beside no record (an alert fired)', async () => {
+    const entry = { ...audit('alert.fire'), target: `team:${uniqueTeam()}` };
+    await store.appendAudit(entry);
+    expect((await store.listAudit({ limit: 1 })).entries).toEqual([{ ...entry, id: expect.any(String) }]);
   });
 });
 
