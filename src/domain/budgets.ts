@@ -83,3 +83,20 @@ function computeWindow(period: BudgetPeriod, at: number): string {
       return 'total';
   }
 }
+
+export const dayOf = (at: number): string => new Date(at).toISOString().slice(0, 10);
+
+/** Start (inclusive) and end (exclusive) instants of the calendar window of `period` containing `now`. */
+export function windowSpan(period: Exclude<BudgetPeriod, 'total'>, now: number): { start: number; end: number } {
+  const today = Math.floor(now / DAY_MS) * DAY_MS;
+  if (period === 'day') return { start: today, end: today + DAY_MS };
+  if (period === 'week') {
+    const start = today - ((new Date(now).getUTCDay() + 6) % 7) * DAY_MS; // ISO weeks start on Monday
+    return { start, end: start + 7 * DAY_MS };
+  }
+  const date = new Date(now);
+  return {
+    start: Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1),
+    end: Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1),
+  };
+}

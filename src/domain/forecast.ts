@@ -1,6 +1,6 @@
 // The forecast of a budget window's spend at its end, from the daily spend: the pace is the mean
 // of the last complete days, the band its spread over the days left. Pure: `now` is an argument.
-import { DAY_MS, windowOf, type Budget, type BudgetPeriod } from './budgets.js';
+import { DAY_MS, dayOf, windowOf, windowSpan, type Budget } from './budgets.js';
 
 export const FORECAST_METHOD = 'trailing-7-day-mean';
 /** Complete days (today excluded: it is not over) whose mean is the pace. */
@@ -43,23 +43,6 @@ export interface Pace {
   mean: number;
   sd: number;
   days: number;
-}
-
-export const dayOf = (at: number): string => new Date(at).toISOString().slice(0, 10);
-
-/** Start (inclusive) and end (exclusive) instants of the calendar window of `period` containing `now`. */
-export function windowSpan(period: Exclude<BudgetPeriod, 'total'>, now: number): { start: number; end: number } {
-  const today = Math.floor(now / DAY_MS) * DAY_MS;
-  if (period === 'day') return { start: today, end: today + DAY_MS };
-  if (period === 'week') {
-    const start = today - ((new Date(now).getUTCDay() + 6) % 7) * DAY_MS; // ISO weeks start on Monday
-    return { start, end: start + 7 * DAY_MS };
-  }
-  const date = new Date(now);
-  return {
-    start: Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1),
-    end: Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1),
-  };
 }
 
 /**

@@ -2,8 +2,8 @@
 // daily aggregates of the days the forecasts need (one read per team, in parallel, its keys' cells
 // included; none per key or per forecast). A budgeted window's spend is the view's own (the budget's counters); a team without a
 // budget is forecast over the calendar month, its spend added up from the same aggregates.
-import { DAY_MS, type Budget } from '../domain/budgets.js';
-import { dayOf, forecastSpend, LOOKBACK_DAYS, windowSpan, type Forecast } from '../domain/forecast.js';
+import { DAY_MS, dayOf, windowSpan, type Budget } from '../domain/budgets.js';
+import { forecastSpend, LOOKBACK_DAYS, type Forecast } from '../domain/forecast.js';
 import type { Clock } from './clock.js';
 import type { Store } from './store/store.js';
 import { daysBetween } from './usage-report.js';

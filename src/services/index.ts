@@ -105,16 +105,12 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
   const { store } = opened;
   metrics.countPendingJobsWith(() => store.pendingJobCount());
   const { upstream, apiframeRequestIds } = apiframeClient(config, metrics, logger);
-  const webhooks = createWebhooks({
+  const webhooks = webhookDeliveries(config, {
     store,
-    upstreamApiKey: config.APIFRAME_API_KEY,
-    publicBaseUrl: config.PUBLIC_BASE_URL,
-    policy: { allowHttp: config.WEBHOOK_ALLOW_HTTP, allowedHosts: config.webhookAllowedHosts },
     resolver: deps.resolver ?? systemResolver,
     clock,
     metrics,
     logger,
-    redisTimeoutMs: config.REDIS_TIMEOUT_MS,
   });
   const pause = createUpstreamPause(store);
   const heldUpstream = respectingPause(upstream, pause);
@@ -177,6 +173,20 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
       await store.close();
     },
   };
+}
+
+/** The webhook agent: relayed job events and budget alerts, under the configured SSRF policy. */
+function webhookDeliveries(
+  config: Config,
+  deps: { store: Store; resolver: Resolver; clock: Clock; metrics: Metrics; logger: Logger },
+): Webhooks {
+  return createWebhooks({
+    ...deps,
+    upstreamApiKey: config.APIFRAME_API_KEY,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    policy: { allowHttp: config.WEBHOOK_ALLOW_HTTP, allowedHosts: config.webhookAllowedHosts },
+    redisTimeoutMs: config.REDIS_TIMEOUT_MS,
+  });
 }
 
 /** Alerts the store raises, counted, audited and sent at once; the admin's side of them. */

@@ -70,7 +70,7 @@ export function daysBetween(from: string, to: string): string[] {
   return days;
 }
 
-function emptyMetrics(): UsageMetrics {
+export function emptyMetrics(): UsageMetrics {
   return {
     credits: 0,
     charged: 0,

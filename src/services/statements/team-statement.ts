@@ -1,12 +1,11 @@
 // A team's statement for one calendar month: its totals by model, by key and by day, read from the
 // daily aggregates exactly as /admin/usage reads them (so the two always agree), and its budget
 // as set now with the share of it the month used when it is a monthly one.
-import { DAY_MS, type Budget } from '../../domain/budgets.js';
-import { dayOf, windowSpan } from '../../domain/forecast.js';
+import { DAY_MS, dayOf, windowSpan, type Budget } from '../../domain/budgets.js';
 import { errors } from '../../errors.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
-import { createUsageReports, type UsageMetrics, type UsageRow } from '../usage-report.js';
+import { createUsageReports, emptyMetrics, type UsageMetrics, type UsageRow } from '../usage-report.js';
 
 export interface TeamStatement {
   team: { id: string; name: string };
@@ -24,19 +23,6 @@ export interface TeamStatement {
   budget: Budget | null;
   /** Percent (one decimal) of a monthly budget the month's credits used; null for any other budget, 0 or none. */
   budgetUsed: number | null;
-}
-
-function noSpend(): UsageMetrics {
-  return {
-    credits: 0,
-    charged: 0,
-    reservations: 0,
-    settlements: 0,
-    refunds: 0,
-    releases: 0,
-    overruns: 0,
-    overrunCredits: 0,
-  };
 }
 
 /** A statement is read from the top: the largest spenders first. */
@@ -57,7 +43,7 @@ export function createTeamStatements(store: Store, clock: Clock) {
       const spentOn = new Map(byDay!.rows.map(({ day, ...metrics }) => [day!, metrics]));
       const days: TeamStatement['byDay'] = [];
       for (let at = start; at < end; at += DAY_MS)
-        days.push({ ...(spentOn.get(dayOf(at)) ?? noSpend()), day: dayOf(at) });
+        days.push({ ...(spentOn.get(dayOf(at)) ?? emptyMetrics()), day: dayOf(at) });
       const totals = byModel!.totals;
       const monthly = view.budget?.period === 'month' ? view.budget.credits : null;
       return {
