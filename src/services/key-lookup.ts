@@ -50,6 +50,29 @@ async function resolveEphemeral(hash: string, now: number, reads: EphemeralReads
   return { status, key: parent, team: await reads.team(parent.team), ephemeral };
 }
 
+/**
+ * Reads through a cache: an entry while changes are heard live and younger than `ttlMs`, else the
+ * store's answer, kept (when `keep` says so) only if no change was heard while it was read.
+ */
+function cacheReader(store: Store, ttlMs: number, changesHeard: () => number) {
+  const fresh = <T>(cached: Cached<T> | undefined): cached is Cached<T> =>
+    cached !== undefined && store.changesLive() && Date.now() - cached.at < ttlMs;
+
+  return async function readThrough<T>(
+    cache: Cache<T>,
+    id: string,
+    read: () => Promise<T | null>,
+    keep = (_: T | null) => true,
+  ) {
+    const cached = cache.get(id);
+    if (fresh(cached)) return cached.value;
+    const startedAt = changesHeard();
+    const value = await read();
+    if (keep(value) && changesHeard() === startedAt && store.changesLive()) cache.set(id, { value, at: Date.now() });
+    return value;
+  };
+}
+
 export function createKeyLookup({ store, clock, ttlMs = 60_000 }: KeyLookupOptions) {
   const keysByHash: Cache<TeamKeyRecord> = new Map();
   const keysById: Cache<TeamKeyRecord> = new Map();
@@ -72,29 +95,7 @@ export function createKeyLookup({ store, clock, ttlMs = 60_000 }: KeyLookupOptio
     }
   });
 
-  function fresh<T>(cached: Cached<T> | undefined): cached is Cached<T> {
-    return cached !== undefined && store.changesLive() && Date.now() - cached.at < ttlMs;
-  }
-
-  /** True when the answer of a lookup begun at `startedAt` (changes heard) may be cached. */
-  function cacheable(startedAt: number): boolean {
-    return changesHeard === startedAt && store.changesLive();
-  }
-
-  /** `id`'s value in `cache` while fresh, else `read()`'s, cached when `keep` and no change overtook it. */
-  async function readThrough<T>(
-    cache: Cache<T>,
-    id: string,
-    read: () => Promise<T | null>,
-    keep = (_: T | null) => true,
-  ) {
-    const cached = cache.get(id);
-    if (fresh(cached)) return cached.value;
-    const startedAt = changesHeard;
-    const value = await read();
-    if (keep(value) && cacheable(startedAt)) cache.set(id, { value, at: Date.now() });
-    return value;
-  }
+  const readThrough = cacheReader(store, ttlMs, () => changesHeard);
 
   const found = (value: unknown) => value !== null;
   const keyByHash = (hash: string) => readThrough(keysByHash, hash, () => store.findKeyByHash(hash), found);

@@ -51,12 +51,43 @@ function createMemoryEphemeralKeys(
   };
 }
 
+/** Teams, their versions and UUIDs; a saved team is audited and announced. */
+function createMemoryTeams(
+  teams: MemoryState['teams'],
+  appendAudit: (entry: Omit<StoredAuditEntry, 'id'>) => void,
+  announce: (event: ChangeEvent) => void,
+): Pick<KeyRecords, 'saveTeam' | 'getTeam' | 'listTeams' | 'teamUuid'> {
+  const teamUuids = new Map<string, string>();
+  return {
+    async saveTeam(change) {
+      if ((teams.get(change.record.id)?.version ?? 0) !== change.expectedVersion) return false;
+      teams.set(change.record.id, structuredClone(change.record));
+      appendAudit(change.audit);
+      announce({ kind: 'team', id: change.record.id });
+      return true;
+    },
+
+    async getTeam(id) {
+      const team = teams.get(id);
+      return team ? structuredClone(team) : null;
+    },
+
+    async listTeams() {
+      return [...teams.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((team) => structuredClone(team));
+    },
+
+    async teamUuid(team) {
+      if (!teamUuids.has(team)) teamUuids.set(team, randomUUID());
+      return teamUuids.get(team)!;
+    },
+  };
+}
+
 export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event: ChangeEvent) => void): KeyRecords {
   const keys = new Map<string, TeamKeyRecord>();
   /** Key id by secret hash; a retired hash resolves until `until` (ms). */
   const idsByHash = new Map<string, { id: string; until: number }>();
   const origins = new Set<string>();
-  const teamUuids = new Map<string, string>();
   const audit: StoredAuditEntry[] = [];
 
   function appendAudit(entry: StoredAuditEntry | Omit<StoredAuditEntry, 'id'>): void {
@@ -65,6 +96,7 @@ export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event:
 
   return {
     ...createMemoryEphemeralKeys(origins, appendAudit, announce),
+    ...createMemoryTeams(teams, appendAudit, announce),
     appendAudit: async (entry) => appendAudit(entry),
 
     async saveKey(change) {
@@ -103,28 +135,6 @@ export function createMemoryKeyRecords({ teams }: MemoryState, announce: (event:
         keys: matching.slice(0, r.limit).map((item) => structuredClone(item.record)),
         hasMore: matching.length > r.limit,
       };
-    },
-
-    async saveTeam(change) {
-      if ((teams.get(change.record.id)?.version ?? 0) !== change.expectedVersion) return false;
-      teams.set(change.record.id, structuredClone(change.record));
-      appendAudit(change.audit);
-      announce({ kind: 'team', id: change.record.id });
-      return true;
-    },
-
-    async getTeam(id) {
-      const team = teams.get(id);
-      return team ? structuredClone(team) : null;
-    },
-
-    async listTeams() {
-      return [...teams.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((team) => structuredClone(team));
-    },
-
-    async teamUuid(team) {
-      if (!teamUuids.has(team)) teamUuids.set(team, randomUUID());
-      return teamUuids.get(team)!;
     },
 
     async allowedOrigins() {
