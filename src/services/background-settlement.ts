@@ -1,8 +1,10 @@
 // Settles what nobody polls. One gateway instance at a time (a store lease) walks every team:
 // it releases reservations whose lease ran out (their request died before Apiframe answered)
 // and asks Apiframe about pending jobs, settling those that reached a terminal state. Jobs
-// still running are checked again later, less often the older they get.
+// still running are checked again later, less often the older they get. Once an hour it also
+// drops each team's spend counters no budget check reads again (domain/spend-fields.ts).
 import { randomUUID } from 'node:crypto';
+import { isStaleSpendField } from '../domain/spend-fields.js';
 import { createBackgroundPass } from './background-pass.js';
 import type { Clock } from './clock.js';
 import type { JobRecord } from '../domain/jobs.js';
@@ -24,10 +26,18 @@ export interface BackgroundSettlementDeps {
 
 const BATCH = 100;
 const MAX_RECHECK_MS = 10 * 60_000;
+const PRUNE_EVERY_MS = 60 * 60_000;
 
 export function createBackgroundSettlement(deps: BackgroundSettlementDeps) {
   const { store, refresher, settlement, recording, clock, intervalMs, logger } = deps;
   const holder = randomUUID();
+  const prunedAt = new Map<string, number>();
+
+  async function pruneSpend(team: string, now: number): Promise<void> {
+    if (now - (prunedAt.get(team) ?? Number.NEGATIVE_INFINITY) < PRUNE_EVERY_MS) return;
+    prunedAt.set(team, now);
+    await store.pruneSpend(team, (field) => isStaleSpendField(field, now));
+  }
 
   async function releaseExpired(team: string, now: number): Promise<number> {
     const expired = await store.expiredReservations(team, now, BATCH);
@@ -64,6 +74,7 @@ export function createBackgroundSettlement(deps: BackgroundSettlementDeps) {
     const now = clock();
     for (const team of await store.teams()) {
       released += await releaseExpired(team, now);
+      await pruneSpend(team, now);
       const due = await store.pendingJobs(team, now, BATCH);
       const results = await Promise.all(due.map((job) => checkJob(job, now)));
       settled += results.filter(Boolean).length;

@@ -1,7 +1,7 @@
 // Minting ephemeral (browser) keys for a parent team key: checked against what the parent may
 // spend and use, saved once with its audit entry (never its secret), answered once with the
 // secret. The store keeps only the SHA-256 and drops the record at its expiry.
-import { randomUUID } from 'node:crypto';
+import { v7 as uuidV7 } from 'uuid';
 import { errors, invalidInput } from '../errors.js';
 import type { Budget } from '../domain/budgets.js';
 import { EPHEMERAL_TTL_SECONDS, isExactOrigin, type EphemeralKeyRecord } from '../domain/ephemeral-keys.js';
@@ -55,7 +55,8 @@ export function createEphemeralKeys(store: Store, clock: Clock) {
     if (Object.keys(details).length > 0) throw invalidInput(details);
     const secret = generateEphemeralKey();
     const record: EphemeralKeyRecord = {
-      id: randomUUID(),
+      // A UUIDv7 dates the key, so its spend counters can go once it has expired (domain/spend-fields.ts).
+      id: uuidV7({ msecs: now }),
       parentKeyId: parent.id,
       parentHash: parent.hash,
       team: parent.team,

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { windowOf, windowsAt } from '../../../src/domain/budgets.js';
+import { isStaleSpendField } from '../../../src/domain/spend-fields.js';
 import type { Store } from '../../../src/services/store/store.js';
 import { uniqueTeam } from '../../helpers/gateway.js';
 import { DAY, NOW, reservation, STORE_KINDS, useStoreServers } from './stores.js';
@@ -30,6 +31,21 @@ describe.each(STORE_KINDS)('credits and ledger (%s)', (kind) => {
     const spend = await spendOf(team, 'k1');
     expect(spend.key).toEqual({ '2026-11-25': 3, '2026-W48': 3, '2026-11': 3, total: 3 });
     expect(spend.team).toEqual({ '2026-11-25': 3, '2026-W48': 3, '2026-11': 3, total: 3 });
+  });
+
+  it('prunes the counters of windows long past, keeping the current ones and total', async () => {
+    const team = uniqueTeam();
+    const earlier = NOW - 10 * 86_400_000;
+    await store.reserve(reservation(team, 'k1', { now: earlier, windows: windowsAt(earlier) }));
+    await store.reserve(reservation(team, 'k1'));
+    expect(await store.pruneSpend(team, (field) => isStaleSpendField(field, NOW))).toBe(4);
+    expect((await store.spend({ team, keyId: 'k1', windows: windowsAt(earlier) })).key).toEqual({
+      '2026-11-15': 0,
+      '2026-W46': 0,
+      '2026-11': 6,
+      total: 6,
+    });
+    expect((await spendOf(team, 'k1')).key).toEqual({ '2026-11-25': 3, '2026-W48': 3, '2026-11': 6, total: 6 });
   });
 
   it('refuses a reservation beyond the key budget and reports what is left', async () => {

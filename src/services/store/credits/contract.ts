@@ -123,6 +123,8 @@ export interface Credits {
   renewLease(team: string, reservationId: string, leaseUntil: number): Promise<void>;
   expiredReservations(team: string, now: number, limit: number): Promise<ExpiredReservation[]>;
   spend(query: SpendQuery): Promise<Spend>;
+  /** Drops the team's spend counters `isStale` names (no budget check reads them again); how many. */
+  pruneSpend(team: string, isStale: (field: string) => boolean): Promise<number>;
   /** Ledger entries of a team, oldest first, strictly after the entry id `after`. */
   readLedger(team: string, after: string | null, limit: number): Promise<LedgerEntry[]>;
   /** The aggregate cells of a team for each of `days`. */

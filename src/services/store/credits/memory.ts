@@ -170,7 +170,9 @@ function createMemoryJobCharges({
 }
 
 /** Spend, ledger entries and aggregates, read from the team's ledger (entries and cells as copies). */
-function createMemoryCreditReads({ ledger }: MemoryState): Pick<Credits, 'spend' | 'readLedger' | 'aggregates'> {
+function createMemoryCreditReads({
+  ledger,
+}: MemoryState): Pick<Credits, 'spend' | 'pruneSpend' | 'readLedger' | 'aggregates'> {
   return {
     async spend(q) {
       const team = ledger(q.team);
@@ -181,6 +183,13 @@ function createMemoryCreditReads({ ledger }: MemoryState): Pick<Credits, 'spend'
       }
       if (q.ephemeralId) spend.ephemeral = team.counted(`eph:${q.ephemeralId}`);
       return spend;
+    },
+
+    async pruneSpend(teamName, isStale) {
+      const { spend } = ledger(teamName);
+      const stale = [...spend.keys()].filter(isStale);
+      for (const field of stale) spend.delete(field);
+      return stale.length;
     },
 
     async readLedger(teamName, after, limit) {

@@ -195,7 +195,7 @@ function createRedisJobCharges(context: RedisContext, ledger: LedgerOptions): Pi
 function createRedisCreditReads({
   redis,
   guarded,
-}: RedisContext): Pick<Credits, 'spend' | 'readLedger' | 'aggregates'> {
+}: RedisContext): Pick<Credits, 'spend' | 'pruneSpend' | 'readLedger' | 'aggregates'> {
   return {
     spend: (q) =>
       guarded(async (): Promise<Spend> => {
@@ -210,6 +210,20 @@ function createRedisCreditReads({
         });
         if (q.ephemeralId) spend.ephemeral = Number(values.at(-1) ?? 0);
         return spend;
+      }),
+
+    pruneSpend: (team, isStale) =>
+      guarded(async () => {
+        const hash = teamKeys(team).spend;
+        let pruned = 0;
+        let cursor = '0';
+        do {
+          const [next, entries] = await redis.hscan(hash, cursor, 'COUNT', 1_000);
+          cursor = next;
+          const stale = entries.filter((entry, i) => i % 2 === 0 && isStale(entry));
+          if (stale.length > 0) pruned += await redis.hdel(hash, ...stale);
+        } while (cursor !== '0');
+        return pruned;
       }),
 
     readLedger: (team, after, limit) =>
