@@ -106,9 +106,57 @@ describe.each(STORE_KINDS)('budget alerts (%s)', (kind) => {
     expect(await store.reserve(reservation(team, 'k1', { credits: 9, teamBudget: monthBudget(10, []) }))).toEqual({
       ok: true,
     });
-    const refused = await store.reserve(reservation(team, 'k1', { credits: 20, teamBudget: monthBudget(10) }));
+    // A refused request adds nothing: it raises only a level spend has reached (9 of 10: not 100 %).
+    const refused = await store.reserve(reservation(team, 'k1', { credits: 20, teamBudget: monthBudget(10, [100]) }));
     expect(refused).toEqual({ ok: false, available: 1 });
     expect(await store.alertHistory(team)).toEqual([]);
+  });
+
+  const nextReservations = [
+    ['taken', 1, { ok: true }],
+    ['refused', 2, { ok: false, available: 1 }],
+  ] as const;
+  for (const [outcome, credits, expected] of nextReservations) {
+    it(`an overrun that pushes spend past 80 % raises the 80 % alert on the next reservation, ${outcome}`, async () => {
+      const team = uniqueTeam();
+      const teamBudget = monthBudget(10, [50, 80]);
+      const r = reservation(team, 'k1', { credits: 3, teamBudget });
+      const jobId = randomUUID();
+      await store.reserve(r);
+      await store.attachJob({ ...r, jobId });
+      const [, overran] = await raising(() => store.settle(settleRequest(team, jobId, 9)));
+      expect(overran.map((alert) => alert.kind)).toEqual(['overrun']);
+      const [next, raised] = await raising(() => store.reserve(reservation(team, 'k1', { credits, teamBudget })));
+      expect(next).toEqual(expected);
+      const spent = expected.ok ? 9 + credits : 9;
+      const fields = { kind: 'threshold', keyId: null, spent, limit: 10, credits: expected.ok ? credits : 0 };
+      expect(raised).toEqual([
+        expect.objectContaining({ ...fields, threshold: 50 }),
+        expect.objectContaining({ ...fields, threshold: 80 }),
+      ]);
+      const [, again] = await raising(() => store.reserve(reservation(team, 'k1', { credits: 5, teamBudget })));
+      expect(again).toEqual([]);
+    });
+  }
+
+  it('lowering a budget below spend raises the passed thresholds once', async () => {
+    const team = uniqueTeam();
+    const keyBudget = monthBudget(20, [50, 80, 100]);
+    const [, none] = await raising(() => store.reserve(reservation(team, 'k1', { credits: 9, keyBudget })));
+    expect(none).toEqual([]);
+    const lowered = { ...keyBudget, limit: 8 };
+    const [refused, raised] = await raising(() =>
+      store.reserve(reservation(team, 'k1', { credits: 1, keyBudget: lowered })),
+    );
+    expect(refused).toEqual({ ok: false, available: 0 });
+    expect(raised.map((alert) => [alert.keyId, alert.threshold, alert.spent, alert.limit])).toEqual([
+      ['k1', 50, 9, 8],
+      ['k1', 80, 9, 8],
+      ['k1', 100, 9, 8],
+    ]);
+    const [, again] = await raising(() => store.reserve(reservation(team, 'k1', { credits: 1, keyBudget: lowered })));
+    expect(again).toEqual([]);
+    expect(await store.alertHistory(team)).toHaveLength(3);
   });
 
   it('always raises an overrun, on settlement and on a lapsed reservation retaken', async () => {

@@ -1,5 +1,5 @@
 // Budget alerts as the money scripts raise them, in the same atomic step as the move: a
-// threshold crossed sets its marker (HSETNX, once per window, scope and threshold, across every
+// threshold reached sets its marker (HSETNX, once per window, scope and threshold, across every
 // instance), and the alert goes to the team's capped alert history with one delivery per alert
 // target on the team's delivery queue, so an instance that dies after the script loses none.
 // An overrun always alerts. The scripts return the alerts raised (JSON) after their own reply.
@@ -61,31 +61,31 @@ end
 
 /** After ALERT, in the scripts given MARK_KEYS and MARK_ARGV with the budget's inputs. */
 export const THRESHOLDS = `
--- Each threshold (csv of percents) that spend moving from before to after crossed, once per
--- window: the marker's field names the scope (team, or the key) and the threshold.
-local function crossings(scope, keyId, thresholds, marks, marksUntil, window, limit, before, after)
+-- Each threshold (csv of percents) that spend has reached, once per window: the marker's field
+-- names the scope (team, or the key) and the threshold. At or above, not crossed by this move, so
+-- a level passed by an overrun or under a budget lowered mid-window fires on the next check.
+local function reached(scope, keyId, thresholds, marks, marksUntil, window, limit, spent, credits)
   limit = tonumber(limit)
-  if thresholds == '' or window == '' or limit <= 0 or after <= before then return end
+  if thresholds == '' or window == '' or limit <= 0 then return end
   for t in string.gmatch(thresholds, '[^,]+') do
-    local level = tonumber(t) * limit
-    local crossed = before * 100 < level and after * 100 >= level
-    if crossed and redis.call('HSETNX', marks, scope .. ':' .. t, now) == 1 then
+    if spent * 100 >= tonumber(t) * limit and redis.call('HSETNX', marks, scope .. ':' .. t, now) == 1 then
       if marksUntil ~= '' then redis.call('PEXPIREAT', marks, marksUntil) end
-      raise({kind = 'threshold', keyId = keyId, threshold = tonumber(t), window = window, spent = after,
-        limit = limit, credits = after - before})
+      raise({kind = 'threshold', keyId = keyId, threshold = tonumber(t), window = window, spent = spent,
+        limit = limit, credits = credits})
     end
   end
 end
 
--- The key's and the team's thresholds, for credits just added to the spend room() had read.
+-- The key's and the team's thresholds, for credits (0 for a refused request) just added to the
+-- spend room() had read.
 local function checkThresholds(keyId, credits)
   if seen.key ~= nil then
-    crossings('key:' .. keyId, keyId, keyThresholds, keyMarks, keyMarksUntil, keyWindow, keyLimit,
-      seen.key, seen.key + credits)
+    reached('key:' .. keyId, keyId, keyThresholds, keyMarks, keyMarksUntil, keyWindow, keyLimit,
+      seen.key + credits, credits)
   end
   if seen.team ~= nil then
-    crossings('team', nil, teamThresholds, teamMarks, teamMarksUntil, teamWindow, teamLimit,
-      seen.team, seen.team + credits)
+    reached('team', nil, teamThresholds, teamMarks, teamMarksUntil, teamWindow, teamLimit,
+      seen.team + credits, credits)
   end
 end
 `;
