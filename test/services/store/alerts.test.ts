@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, AlertTarget } from '../../../src/domain/alerts.js';
 import { windowOf, windowsAt } from '../../../src/domain/budgets.js';
+import { ALERT_HISTORY_MAX } from '../../../src/services/store/alerts/lua.js';
 import { teamKeys } from '../../../src/services/store/redis-context.js';
 import type { Store } from '../../../src/services/store/store.js';
 import { uniqueTeam } from '../../helpers/gateway.js';
@@ -208,6 +209,37 @@ describe.each(STORE_KINDS)('budget alerts (%s)', (kind) => {
       attempts: 2,
     });
     expect(await store.claimDueDeliveries(team, NOW + 1e9, 1_000, 10)).toEqual([]);
+  });
+
+  it(`keeps the last ${ALERT_HISTORY_MAX} alerts whatever their deliveries' outcomes, forgetting the trimmed ones' deliveries`, async () => {
+    const team = uniqueTeam();
+    await store.saveAlertTarget(team, target());
+    const overrun = async () => {
+      const lapsed = reservation(team, 'k1', { credits: 1 });
+      const [, [alert]] = await raising(() => store.chargeLora({ ...lapsed, loraId: randomUUID() }));
+      return alert!.id;
+    };
+    const raised: string[] = [];
+    for (let i = 0; i < ALERT_HISTORY_MAX; i++) raised.push(await overrun());
+    const claimed = await store.claimDueDeliveries(team, NOW, 1_000, ALERT_HISTORY_MAX);
+    expect(claimed).toHaveLength(ALERT_HISTORY_MAX);
+    for (const delivery of claimed) await store.recordDelivery({ ...delivery, attempts: 1 }, { state: 'delivered' });
+    for (let i = 0; i < 5; i++) raised.push(await overrun());
+    const history = await store.alertHistory(team);
+    expect(history.map((alert) => alert.id)).toEqual(raised.slice(5).reverse());
+    expect(history.slice(0, 5).flatMap((alert) => alert.deliveries.map((d) => d.state))).toEqual(
+      Array(5).fill('pending'),
+    );
+    expect(new Set(history.slice(5).flatMap((alert) => alert.deliveries.map((d) => d.state)))).toEqual(
+      new Set(['delivered']),
+    );
+    if (kind !== 'redis') return;
+    const redis = new Redis(servers.redisUrl());
+    try {
+      expect(await redis.hlen(teamKeys(team).alertDeliveries)).toBe(ALERT_HISTORY_MAX - 5);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('keeps, lists and deletes alert targets', async () => {

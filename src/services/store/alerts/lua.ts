@@ -1,18 +1,19 @@
 // Budget alerts as the money scripts raise them, in the same atomic step as the move: a
 // threshold reached sets its marker (HSETNX, once per window, scope and threshold, across every
-// instance), and the alert goes to the team's capped alert history with one delivery per alert
-// target on the team's delivery queue, so an instance that dies after the script loses none.
+// instance), and the alert goes to the team's alert history (the last ALERT_HISTORY_MAX alerts
+// exactly, trimmed here with their deliveries' states) with one delivery per alert target on the
+// team's delivery queue, so an instance that dies after the script loses none.
 // An overrun always alerts. The scripts return the alerts raised (JSON) after their own reply.
 
 /** A script's reply with the alerts it raised, as JSON (the store adds the team). */
 export type Raising<Result> = Result & { raised?: string[] };
 export const raising = (alerts: string[]) => (alerts.length > 0 ? { raised: alerts } : {});
 
-/** Alerts kept in a team's history (approximately: the stream is trimmed with `~`). */
+/** Alerts kept in a team's history (delivery states are kept beside it, for these alerts only). */
 export const ALERT_HISTORY_MAX = 1_000;
 
 /** The keys every script that may raise an alert declares (all under the team's hash tag). */
-export const ALERT_KEYS = ['alertStream', 'alertTargets', 'alertOutbox', 'deliveriesZset'] as const;
+export const ALERT_KEYS = ['alertStream', 'alertTargets', 'alertOutbox', 'deliveriesZset', 'alertDeliveries'] as const;
 /** And the scripts that check thresholds: the key's and the team's markers of the budget windows. */
 export const MARK_KEYS = ['keyMarks', 'teamMarks'] as const;
 /** Thresholds as csv ('' for none) and when the markers' hashes expire ('' never). */
@@ -25,6 +26,23 @@ export const ALERT_DELIVERY_PREFIX = 'alert:';
 export const ALERT = `
 local fired = {}
 
+-- The history keeps the last ${ALERT_HISTORY_MAX} alerts; the delivery states of those it lets go go too.
+local function trimHistory()
+  local excess = redis.call('XLEN', alertStream) - ${ALERT_HISTORY_MAX}
+  if excess <= 0 then return end
+  for _, entry in ipairs(redis.call('XRANGE', alertStream, '-', '+', 'COUNT', excess)) do
+    local fields = entry[2]
+    for i = 1, #fields, 2 do
+      if fields[i] == 'targets' then
+        for targetId in string.gmatch(fields[i + 1], '[^,]+') do
+          redis.call('HDEL', alertDeliveries, entry[1] .. '/' .. targetId)
+        end
+      end
+    end
+  end
+  redis.call('XTRIM', alertStream, 'MAXLEN', ${ALERT_HISTORY_MAX})
+end
+
 local function raise(alert)
   alert.at = tonumber(now)
   local targets = redis.call('HVALS', alertTargets)
@@ -33,10 +51,10 @@ local function raise(alert)
     targets[i] = cjson.decode(json)
     ids[i] = targets[i].id
   end
-  alert.id = redis.call('XADD', alertStream, 'MAXLEN', '~', ${ALERT_HISTORY_MAX}, '*', 'type', 'alert',
-    'kind', alert.kind, 'key', alert.keyId or '', 'threshold', alert.threshold or '', 'window', alert.window,
-    'spent', alert.spent, 'limit', alert.limit or '', 'credits', alert.credits, 'at', now,
+  alert.id = redis.call('XADD', alertStream, '*', 'kind', alert.kind, 'key', alert.keyId or '',
+    'threshold', alert.threshold or '', 'window', alert.window, 'spent', alert.spent, 'limit', alert.limit or '', 'credits', alert.credits, 'at', now,
     'targets', table.concat(ids, ','))
+  trimHistory()
   alert.targets = ids
   if alert.keyId == nil then alert.keyId = cjson.null end
   if alert.threshold == nil then alert.threshold = cjson.null end
