@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, AlertTarget } from '../../../src/domain/alerts.js';
 import { windowOf, windowsAt } from '../../../src/domain/budgets.js';
-import { ALERT_HISTORY_MAX } from '../../../src/services/store/alerts/lua.js';
+import { ALERT_DELIVERY_PREFIX, ALERT_HISTORY_MAX } from '../../../src/services/store/alerts/lua.js';
 import { teamKeys } from '../../../src/services/store/redis-context.js';
 import type { Store } from '../../../src/services/store/store.js';
 import { uniqueTeam } from '../../helpers/gateway.js';
@@ -237,6 +237,38 @@ describe.each(STORE_KINDS)('budget alerts (%s)', (kind) => {
     const redis = new Redis(servers.redisUrl());
     try {
       expect(await redis.hlen(teamKeys(team).alertDeliveries)).toBe(ALERT_HISTORY_MAX - 5);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('lets no late retry bring back a delivery another claim of it finished', async () => {
+    const team = uniqueTeam();
+    const hook = target();
+    await store.saveAlertTarget(team, hook);
+    await store.reserve(reservation(team, 'k1', { credits: 10, teamBudget: monthBudget(10, [100]) }));
+    const [first] = await store.claimDueDeliveries(team, NOW, 1_000, 10);
+    const [second] = await store.claimDueDeliveries(team, NOW + 1_000, 1_000, 10);
+    expect(second?.id).toBe(first!.id);
+    await store.recordDelivery({ ...first!, attempts: 1 }, { state: 'delivered' });
+    await store.recordDelivery({ ...second!, attempts: 1 }, { state: 'retry', at: NOW + 10_000 });
+    expect(await store.claimDueDeliveries(team, NOW + 1e9, 1_000, 10)).toEqual([]);
+    expect((await store.alertHistory(team))[0]!.deliveries).toEqual([
+      { targetId: hook.id, state: 'delivered', attempts: 1 },
+    ]);
+  });
+
+  it.runIf(kind === 'redis')('drops from the queue a claimed alert delivery whose outbox entry is gone', async () => {
+    const team = uniqueTeam();
+    await store.saveAlertTarget(team, target());
+    await store.reserve(reservation(team, 'k1', { credits: 10, teamBudget: monthBudget(10, [100]) }));
+    const redis = new Redis(servers.redisUrl());
+    try {
+      const keys = teamKeys(team);
+      const [member] = await redis.zrange(keys.deliveries, 0, -1);
+      await redis.hdel(keys.alertOutbox, member!.slice(ALERT_DELIVERY_PREFIX.length));
+      expect(await store.claimDueDeliveries(team, NOW, 1_000, 10)).toEqual([]);
+      expect(await redis.zcard(keys.deliveries)).toBe(0);
     } finally {
       redis.disconnect();
     }

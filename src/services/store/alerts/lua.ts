@@ -5,6 +5,8 @@
 // team's delivery queue, so an instance that dies after the script loses none.
 // An overrun always alerts. The scripts return the alerts raised (JSON) after their own reply.
 
+import { luaScript } from '../lua-script.js';
+
 /** A script's reply with the alerts it raised, as JSON (the store adds the team). */
 export type Raising<Result> = Result & { raised?: string[] };
 export const raising = (alerts: string[]) => (alerts.length > 0 ? { raised: alerts } : {});
@@ -107,3 +109,37 @@ local function checkThresholds(keyId, credits)
   end
 end
 `;
+
+/**
+ * An alert delivery's outcome, recorded only while its outbox entry is there: a late retry of a
+ * delivery another instance has finished writes nothing and queues nothing. A retry puts the
+ * entry (`entry`, JSON with its attempts) back and queues it at `dueAt`; delivered or failed, the
+ * entry and its queue member go. The state (`<state>:<attempts>`) goes beside the history while
+ * the alert is kept there. Returns whether it recorded anything.
+ */
+export const RECORD_ALERT_DELIVERY = luaScript({
+  name: 'gwRecordAlertDelivery',
+  keys: ['alertOutbox', 'deliveriesZset', 'alertDeliveries', 'alertStream'],
+  argv: ['field', 'alertId', 'state', 'attempts', 'entry', 'dueAt'],
+  body: `
+local member = '${ALERT_DELIVERY_PREFIX}' .. field
+if redis.call('HEXISTS', alertOutbox, field) == 0 then
+  redis.call('ZREM', deliveriesZset, member)
+  return 0
+end
+if state == 'pending' then
+  redis.call('HSET', alertOutbox, field, entry)
+  redis.call('ZADD', deliveriesZset, dueAt, member)
+else
+  redis.call('HDEL', alertOutbox, field)
+  redis.call('ZREM', deliveriesZset, member)
+end
+if #redis.call('XRANGE', alertStream, alertId, alertId) > 0 then
+  redis.call('HSET', alertDeliveries, field, state .. ':' .. attempts)
+end
+return 1
+`,
+  decode: (recorded: number) => recorded === 1,
+});
+
+export const ALERT_SCRIPTS = [RECORD_ALERT_DELIVERY];

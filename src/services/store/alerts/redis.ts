@@ -2,13 +2,12 @@
 // the history in a team stream of the last ALERT_HISTORY_MAX alerts and, beside it, a team hash
 // of each delivery's state once an attempt has ended (none yet: pending); queued alert deliveries
 // in the team's outbox hash, their ids on the team's delivery queue.
-import type { ChainableCommander } from 'ioredis';
 import { markersExpireAt, type Alert, type AlertDeliveryState, type AlertTarget } from '../../../domain/alerts.js';
 import type { BudgetCheck } from '../../../domain/budgets.js';
 import type { DeliveryOutcome, WebhookDelivery } from '../../../domain/deliveries.js';
 import { teamKeys, type RedisContext } from '../redis-context.js';
 import type { AlertRecords } from './contract.js';
-import { ALERT_DELIVERY_PREFIX, type Raising } from './lua.js';
+import { ALERT_DELIVERY_PREFIX, RECORD_ALERT_DELIVERY, type Raising } from './lua.js';
 
 /** An alert as the scripts encode it: `at` in ms, the targets it was sent to (cjson writes none as {}). */
 interface RaisedAlert extends Omit<Alert, 'team' | 'at' | 'deliveries'> {
@@ -81,15 +80,20 @@ export function announceAlerts<Result extends object>(
 /** Whether a member of the delivery queue is an alert delivery. */
 export const isAlertDelivery = (id: string) => id.startsWith(ALERT_DELIVERY_PREFIX);
 
-/** The queued alert deliveries of these ids (those gone meanwhile left out). */
+/**
+ * The queued alert deliveries of these ids. An id whose outbox entry is gone (its delivery
+ * finished) leaves the queue: nothing puts that entry back (see RECORD_ALERT_DELIVERY).
+ */
 export async function claimedAlertDeliveries(
   { redis }: RedisContext,
   team: string,
   ids: string[],
 ): Promise<WebhookDelivery[]> {
   if (ids.length === 0) return [];
-  const fields = ids.map((id) => id.slice(ALERT_DELIVERY_PREFIX.length));
-  const rows = await redis.hmget(teamKeys(team).alertOutbox, ...fields);
+  const keys = teamKeys(team);
+  const rows = await redis.hmget(keys.alertOutbox, ...ids.map((id) => id.slice(ALERT_DELIVERY_PREFIX.length)));
+  const gone = ids.filter((_, i) => !rows[i]);
+  if (gone.length > 0) await redis.zrem(keys.deliveries, ...gone);
   return rows.flatMap((json, i): WebhookDelivery[] => {
     if (!json) return [];
     const entry = JSON.parse(json) as OutboxEntry;
@@ -100,23 +104,28 @@ export async function claimedAlertDeliveries(
   });
 }
 
-/** Queues an alert delivery's outcome: in the outbox (retried) or gone, and on the alert's history. */
-export function recordAlertDelivery(
-  transaction: ChainableCommander,
+/** Records an alert delivery's outcome: in the outbox (retried) or gone, and its state on the alert. */
+export async function recordAlertDelivery(
+  { redis }: RedisContext,
   delivery: WebhookDelivery & Required<Pick<WebhookDelivery, 'alert'>>,
   outcome: DeliveryOutcome,
-): void {
+): Promise<void> {
   const keys = teamKeys(delivery.team);
-  const field = delivery.id.slice(ALERT_DELIVERY_PREFIX.length);
   const { record, targetId } = delivery.alert;
-  if (outcome.state === 'retry') {
-    const entry: OutboxEntry = { alert: raisedOf(record), targetId, url: delivery.url, attempts: delivery.attempts };
-    transaction.hset(keys.alertOutbox, field, JSON.stringify(entry)).zadd(keys.deliveries, outcome.at, delivery.id);
-  } else {
-    transaction.hdel(keys.alertOutbox, field).zrem(keys.deliveries, delivery.id);
-  }
+  const entry: OutboxEntry = { alert: raisedOf(record), targetId, url: delivery.url, attempts: delivery.attempts };
   const state: AlertDeliveryState = outcome.state === 'retry' ? 'pending' : outcome.state;
-  transaction.hset(keys.alertDeliveries, field, `${state}:${delivery.attempts}`);
+  await RECORD_ALERT_DELIVERY.run(redis, {
+    alertOutbox: keys.alertOutbox,
+    deliveriesZset: keys.deliveries,
+    alertDeliveries: keys.alertDeliveries,
+    alertStream: keys.alerts,
+    field: delivery.id.slice(ALERT_DELIVERY_PREFIX.length),
+    alertId: record.id,
+    state,
+    attempts: delivery.attempts,
+    entry: JSON.stringify(entry),
+    dueAt: outcome.state === 'retry' ? outcome.at : '',
+  });
 }
 
 /** An alert as its history entry keeps it, each delivery pending until its state is known. */
