@@ -115,10 +115,22 @@ describe('alert targets', () => {
 });
 
 describe('alert history', () => {
+  /** A team whose first generation raises its 1 % alert. */
+  async function alertedTeam(): Promise<string> {
+    const team = await newTeam();
+    expect((await send('PATCH', `/admin/teams/${team}`, { alertThresholds: [1] })).statusCode).toBe(200);
+    expect((await gw.generate((await gw.createKey({ team })).key)).statusCode).toBe(202);
+    return team;
+  }
+
   it("lets a usage:read key read its own team's alerts only", async () => {
-    const own = await gw.createKey({ scopes: ['usage:read'] });
+    const [team, other] = [await alertedTeam(), await alertedTeam()];
+    const all = (await send('GET', '/admin/usage/alerts')).json().alerts as { team: string }[];
+    expect(all.map((alert) => alert.team)).toEqual(expect.arrayContaining([team, other]));
+    const own = await gw.createKey({ team, scopes: ['usage:read'] });
     const asKey = (url: string) => gw.inject({ method: 'GET', url, headers: { authorization: `Bearer ${own.key}` } });
-    expect((await asKey('/admin/usage/alerts')).json()).toEqual({ alerts: [] });
+    const mine = (await asKey('/admin/usage/alerts')).json().alerts;
+    expect(mine).toEqual([expect.objectContaining({ team, kind: 'threshold', threshold: 1 })]);
     expect((await asKey(`/admin/usage/alerts?team=${uniqueTeam()}`)).statusCode).toBe(403);
     expect((await send('GET', '/admin/usage/alerts?limit=0')).statusCode).toBe(400);
   });
