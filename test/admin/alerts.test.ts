@@ -99,6 +99,25 @@ describe('alert targets', () => {
     expect(JSON.stringify(audit)).not.toContain(target.secret);
   });
 
+  it("masks a Slack webhook URL's path in the audit trail", async () => {
+    const team = await newTeam();
+    const url = 'https://1.1.1.1/services/T000/B000/XXXX';
+    const created = await send('POST', `/admin/teams/${team}/alert-targets`, { url, format: 'slack' });
+    expect(created.json().url).toBe(url);
+    await send('DELETE', `/admin/teams/${team}/alert-targets/${created.json().id}`);
+    const audit = (await send('GET', '/admin/audit?limit=50')).json().entries as {
+      action: string;
+      target: string;
+      before: { url: string } | null;
+      after: { url: string } | null;
+    }[];
+    const urls = audit
+      .filter((entry) => entry.target === `team:${team}` && entry.action.startsWith('alert-target.'))
+      .map((entry) => (entry.after ?? entry.before)?.url);
+    expect(urls).toEqual(['https://1.1.1.1/…', 'https://1.1.1.1/…']);
+    expect(JSON.stringify(audit)).not.toContain('XXXX');
+  });
+
   it('refuses a target of a team that does not exist, and an unknown format', async () => {
     const missing = await send('POST', `/admin/teams/${uniqueTeam()}/alert-targets`, {
       url: 'https://1.1.1.1/hook',
