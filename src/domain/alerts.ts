@@ -1,4 +1,4 @@
-// Budget alerts: a threshold of a key's or a team's budget crossed in a window, or an overrun
+// Budget alerts: a threshold of a key's or a team's budget reached in a window, or an overrun
 // (a job that cost more than its reservation), recorded with the deliveries to the team's alert
 // targets. A threshold fires once per window: the store keeps a marker per window, scope and
 // threshold, and a new window re-arms every threshold by being new.
@@ -41,7 +41,7 @@ export interface Alert {
   /** Credits counted in the window once the move was made. */
   spent: number;
   limit: number | null;
-  /** Credits of the move that crossed the threshold, or of the overrun. */
+  /** Credits of the move that found the threshold reached (0: a refused request), or of the overrun. */
   credits: number;
   at: string;
   deliveries: AlertDelivery[];

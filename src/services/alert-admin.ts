@@ -1,5 +1,6 @@
 // A team's alert targets and its alert history, as admins manage and read them. A target's
-// secret is shown once and stored only as its SHA-256; each change is noted in the audit trail.
+// secret is shown once and stored only as its SHA-256; each change is noted in the audit trail
+// (a Slack URL's path masked).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { errors } from '../errors.js';
 import type { Alert, AlertTarget } from '../domain/alerts.js';
@@ -16,6 +17,12 @@ export interface AlertAdminDeps {
 }
 
 const shown = ({ secretHash: _secretHash, ...target }: AlertTarget) => target;
+
+/** A target as the audit trail keeps it: a Slack webhook URL's path works like a password. */
+function audited(target: AlertTarget) {
+  const entry = shown(target);
+  return target.format === 'slack' ? { ...entry, url: `${new URL(target.url).origin}/…` } : entry;
+}
 
 /** Newest first: by time, then by id (`<ms>-<sequence>`, compared as numbers). */
 function newestFirst(a: Alert, b: Alert): number {
@@ -43,7 +50,7 @@ export function createAlertAdmin({ store, clock, checkTarget }: AlertAdminDeps) 
         createdAt: new Date(now).toISOString(),
       };
       await store.saveAlertTarget(team, target);
-      await store.appendAudit(auditEntry(actor, 'alert-target.create', `team:${team}`, null, shown(target), now));
+      await store.appendAudit(auditEntry(actor, 'alert-target.create', `team:${team}`, null, audited(target), now));
       return { ...shown(target), secret };
     },
 
@@ -57,7 +64,7 @@ export function createAlertAdmin({ store, clock, checkTarget }: AlertAdminDeps) 
       await existingTeam(team);
       const target = await store.alertTarget(team, id);
       if (!target || !(await store.deleteAlertTarget(team, id))) return;
-      await store.appendAudit(auditEntry(actor, 'alert-target.delete', `team:${team}`, shown(target), null, clock()));
+      await store.appendAudit(auditEntry(actor, 'alert-target.delete', `team:${team}`, audited(target), null, clock()));
     },
 
     /** Alerts of one team or of every team, newest first, raised on the days from..to (UTC, inclusive). */

@@ -1,6 +1,8 @@
 // Alerts once raised: the money scripts raise them with their deliveries already queued; the
-// store tells this notice of them, to count them, note them in the audit trail and wake the
-// delivery agent. A note lost to a crash costs the audit entry, never the alert or its deliveries.
+// store tells this notice of them, to count them, note threshold alerts in the audit trail and
+// wake the delivery agent. Overruns are not audited: one per overrun job, they would grow the
+// global audit stream with traffic; the alert history, the ledger and the metric keep them.
+// A note lost to a crash costs the audit entry, never the alert or its deliveries.
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { AlertListener } from './store/alerts/contract.js';
@@ -18,6 +20,7 @@ export function createAlertNotice({ store, metrics, logger, kick }: AlertNoticeD
   return (alerts, requestId) => {
     for (const alert of alerts) {
       metrics.alertFired(alert.kind, alert.team);
+      if (alert.kind !== 'threshold') continue;
       const { deliveries: _deliveries, ...fired } = alert;
       const target = alert.keyId ? `key:${alert.keyId}` : `team:${alert.team}`;
       const entry = { at: alert.at, actor: 'gateway', action: 'alert.fire', target, before: null, after: fired };

@@ -99,6 +99,25 @@ describe('alert targets', () => {
     expect(JSON.stringify(audit)).not.toContain(target.secret);
   });
 
+  it("masks a Slack webhook URL's path in the audit trail", async () => {
+    const team = await newTeam();
+    const url = 'https://1.1.1.1/services/T000/B000/XXXX';
+    const created = await send('POST', `/admin/teams/${team}/alert-targets`, { url, format: 'slack' });
+    expect(created.json().url).toBe(url);
+    await send('DELETE', `/admin/teams/${team}/alert-targets/${created.json().id}`);
+    const audit = (await send('GET', '/admin/audit?limit=50')).json().entries as {
+      action: string;
+      target: string;
+      before: { url: string } | null;
+      after: { url: string } | null;
+    }[];
+    const urls = audit
+      .filter((entry) => entry.target === `team:${team}` && entry.action.startsWith('alert-target.'))
+      .map((entry) => (entry.after ?? entry.before)?.url);
+    expect(urls).toEqual(['https://1.1.1.1/…', 'https://1.1.1.1/…']);
+    expect(JSON.stringify(audit)).not.toContain('XXXX');
+  });
+
   it('refuses a target of a team that does not exist, and an unknown format', async () => {
     const missing = await send('POST', `/admin/teams/${uniqueTeam()}/alert-targets`, {
       url: 'https://1.1.1.1/hook',
@@ -115,10 +134,22 @@ describe('alert targets', () => {
 });
 
 describe('alert history', () => {
+  /** A team whose first generation raises its 1 % alert. */
+  async function alertedTeam(): Promise<string> {
+    const team = await newTeam();
+    expect((await send('PATCH', `/admin/teams/${team}`, { alertThresholds: [1] })).statusCode).toBe(200);
+    expect((await gw.generate((await gw.createKey({ team })).key)).statusCode).toBe(202);
+    return team;
+  }
+
   it("lets a usage:read key read its own team's alerts only", async () => {
-    const own = await gw.createKey({ scopes: ['usage:read'] });
+    const [team, other] = [await alertedTeam(), await alertedTeam()];
+    const all = (await send('GET', '/admin/usage/alerts')).json().alerts as { team: string }[];
+    expect(all.map((alert) => alert.team)).toEqual(expect.arrayContaining([team, other]));
+    const own = await gw.createKey({ team, scopes: ['usage:read'] });
     const asKey = (url: string) => gw.inject({ method: 'GET', url, headers: { authorization: `Bearer ${own.key}` } });
-    expect((await asKey('/admin/usage/alerts')).json()).toEqual({ alerts: [] });
+    const mine = (await asKey('/admin/usage/alerts')).json().alerts;
+    expect(mine).toEqual([expect.objectContaining({ team, kind: 'threshold', threshold: 1 })]);
     expect((await asKey(`/admin/usage/alerts?team=${uniqueTeam()}`)).statusCode).toBe(403);
     expect((await send('GET', '/admin/usage/alerts?limit=0')).statusCode).toBe(400);
   });

@@ -151,22 +151,27 @@ describe('budget alerts delivered', () => {
     ]);
   });
 
-  it('always alerts on an overrun, notes it in the audit trail and counts it', async () => {
+  it('always alerts on an overrun and counts it, auditing threshold alerts only', async () => {
     clock.set('2026-11-20T12:00:00.000Z');
-    const { key } = await budgetedTeam(1_000, []);
+    const { key } = await budgetedTeam(1_000, [1]);
     const accepted = await ctx.gw.generate(key.key, { ...SEED_BODY, prompt: `${SEED_BODY.prompt} [sim:cost=8]` });
     expect(accepted.statusCode).toBe(202);
     const polled = await ctx.gw.poll(key.key, accepted.json().jobId);
     expect(polled.json()).toMatchObject({ status: 'COMPLETED' });
     const [alert] = await history(key);
     expect(alert).toMatchObject({ kind: 'overrun', keyId: key.id, threshold: null, credits: 5, window: '2026-11' });
-    await waitFor(async () => {
-      const { entries } = (await call('GET', '/admin/audit?limit=20')).json();
-      return entries.some(
-        (entry: { action: string; target: string }) =>
-          entry.action === 'alert.fire' && entry.target === `key:${key.id}`,
-      );
-    }, 'the audit entry');
+    // The overrun took spend to 8 of 1,000: the next request finds 1 % passed and raises it.
+    expect((await ctx.gw.generate(key.key)).statusCode).toBe(202);
+    expect((await history(key))[0]).toMatchObject({ kind: 'threshold', threshold: 1, spent: 11 });
+    const fired = async () => {
+      const { entries } = (await call('GET', '/admin/audit?limit=50')).json();
+      return (entries as { action: string; target: string }[]).filter((entry) => entry.action === 'alert.fire');
+    };
+    await waitFor(
+      async () => (await fired()).some((entry) => entry.target === `team:${key.team}`),
+      'the threshold alert audited',
+    );
+    expect((await fired()).some((entry) => entry.target === `key:${key.id}`)).toBe(false);
     const metric = await ctx.gw.app.services.metrics.registry.getSingleMetricAsString(
       'apiframe_gateway_alerts_fired_total',
     );

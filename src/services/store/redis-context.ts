@@ -117,10 +117,14 @@ export function teamKeys(team: string) {
     pendingLoras: `${tag}:loras-pending`,
     /** A key's window of requests for one rate-limit policy. */
     requests: (policy: string, keyId: string) => `${tag}:rl:${policy}:${keyId}`,
-    /** Budget alerts: the capped history, the alert targets, their queued deliveries, a window's markers. */
+    /**
+     * Budget alerts: the capped history, the alert targets, their queued deliveries, the state of
+     * each delivery of an alert kept (`<alertId>/<targetId>`), a window's markers.
+     */
     alerts: `${tag}:alerts`,
     alertTargets: `${tag}:alert-targets`,
     alertOutbox: `${tag}:alert-outbox`,
+    alertDeliveries: `${tag}:alert-deliveries`,
     alertMarks: (window: string) => `${tag}:alert-marks:${window}`,
   };
 }

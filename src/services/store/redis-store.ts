@@ -2,6 +2,7 @@
 // money and jobs under each team's `{t:TEAM}` tag, every money move one Lua script. Any Redis
 // failure becomes GW_STORE_UNAVAILABLE, so callers fail closed: no Redis, no spend.
 import type { Cluster, Redis } from 'ioredis';
+import { ALERT_SCRIPTS } from './alerts/lua.js';
 import { createRedisAlerts } from './alerts/redis.js';
 import { COORDINATION_SCRIPTS } from './coordination/lua.js';
 import { createRedisCoordination } from './coordination/redis.js';
@@ -40,6 +41,7 @@ export const SCRIPTS = [
   ...OBJECT_SCRIPTS,
   ...REQUEST_LIMIT_SCRIPTS,
   ...COORDINATION_SCRIPTS,
+  ...ALERT_SCRIPTS,
 ];
 
 export function createRedisStore(redis: Redis | Cluster, options: RedisStoreOptions): Store {

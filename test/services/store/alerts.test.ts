@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, AlertTarget } from '../../../src/domain/alerts.js';
 import { windowOf, windowsAt } from '../../../src/domain/budgets.js';
+import { ALERT_DELIVERY_PREFIX, ALERT_HISTORY_MAX } from '../../../src/services/store/alerts/lua.js';
 import { teamKeys } from '../../../src/services/store/redis-context.js';
 import type { Store } from '../../../src/services/store/store.js';
 import { uniqueTeam } from '../../helpers/gateway.js';
@@ -106,9 +107,57 @@ describe.each(STORE_KINDS)('budget alerts (%s)', (kind) => {
     expect(await store.reserve(reservation(team, 'k1', { credits: 9, teamBudget: monthBudget(10, []) }))).toEqual({
       ok: true,
     });
-    const refused = await store.reserve(reservation(team, 'k1', { credits: 20, teamBudget: monthBudget(10) }));
+    // A refused request adds nothing: it raises only a level spend has reached (9 of 10: not 100 %).
+    const refused = await store.reserve(reservation(team, 'k1', { credits: 20, teamBudget: monthBudget(10, [100]) }));
     expect(refused).toEqual({ ok: false, available: 1 });
     expect(await store.alertHistory(team)).toEqual([]);
+  });
+
+  const nextReservations = [
+    ['taken', 1, { ok: true }],
+    ['refused', 2, { ok: false, available: 1 }],
+  ] as const;
+  for (const [outcome, credits, expected] of nextReservations) {
+    it(`an overrun that pushes spend past 80 % raises the 80 % alert on the next reservation, ${outcome}`, async () => {
+      const team = uniqueTeam();
+      const teamBudget = monthBudget(10, [50, 80]);
+      const r = reservation(team, 'k1', { credits: 3, teamBudget });
+      const jobId = randomUUID();
+      await store.reserve(r);
+      await store.attachJob({ ...r, jobId });
+      const [, overran] = await raising(() => store.settle(settleRequest(team, jobId, 9)));
+      expect(overran.map((alert) => alert.kind)).toEqual(['overrun']);
+      const [next, raised] = await raising(() => store.reserve(reservation(team, 'k1', { credits, teamBudget })));
+      expect(next).toEqual(expected);
+      const spent = expected.ok ? 9 + credits : 9;
+      const fields = { kind: 'threshold', keyId: null, spent, limit: 10, credits: expected.ok ? credits : 0 };
+      expect(raised).toEqual([
+        expect.objectContaining({ ...fields, threshold: 50 }),
+        expect.objectContaining({ ...fields, threshold: 80 }),
+      ]);
+      const [, again] = await raising(() => store.reserve(reservation(team, 'k1', { credits: 5, teamBudget })));
+      expect(again).toEqual([]);
+    });
+  }
+
+  it('lowering a budget below spend raises the passed thresholds once', async () => {
+    const team = uniqueTeam();
+    const keyBudget = monthBudget(20, [50, 80, 100]);
+    const [, none] = await raising(() => store.reserve(reservation(team, 'k1', { credits: 9, keyBudget })));
+    expect(none).toEqual([]);
+    const lowered = { ...keyBudget, limit: 8 };
+    const [refused, raised] = await raising(() =>
+      store.reserve(reservation(team, 'k1', { credits: 1, keyBudget: lowered })),
+    );
+    expect(refused).toEqual({ ok: false, available: 0 });
+    expect(raised.map((alert) => [alert.keyId, alert.threshold, alert.spent, alert.limit])).toEqual([
+      ['k1', 50, 9, 8],
+      ['k1', 80, 9, 8],
+      ['k1', 100, 9, 8],
+    ]);
+    const [, again] = await raising(() => store.reserve(reservation(team, 'k1', { credits: 1, keyBudget: lowered })));
+    expect(again).toEqual([]);
+    expect(await store.alertHistory(team)).toHaveLength(3);
   });
 
   it('always raises an overrun, on settlement and on a lapsed reservation retaken', async () => {
@@ -160,6 +209,69 @@ describe.each(STORE_KINDS)('budget alerts (%s)', (kind) => {
       attempts: 2,
     });
     expect(await store.claimDueDeliveries(team, NOW + 1e9, 1_000, 10)).toEqual([]);
+  });
+
+  it(`keeps the last ${ALERT_HISTORY_MAX} alerts whatever their deliveries' outcomes, forgetting the trimmed ones' deliveries`, async () => {
+    const team = uniqueTeam();
+    await store.saveAlertTarget(team, target());
+    const overrun = async () => {
+      const lapsed = reservation(team, 'k1', { credits: 1 });
+      const [, [alert]] = await raising(() => store.chargeLora({ ...lapsed, loraId: randomUUID() }));
+      return alert!.id;
+    };
+    const raised: string[] = [];
+    for (let i = 0; i < ALERT_HISTORY_MAX; i++) raised.push(await overrun());
+    const claimed = await store.claimDueDeliveries(team, NOW, 1_000, ALERT_HISTORY_MAX);
+    expect(claimed).toHaveLength(ALERT_HISTORY_MAX);
+    for (const delivery of claimed) await store.recordDelivery({ ...delivery, attempts: 1 }, { state: 'delivered' });
+    for (let i = 0; i < 5; i++) raised.push(await overrun());
+    const history = await store.alertHistory(team);
+    expect(history.map((alert) => alert.id)).toEqual(raised.slice(5).reverse());
+    expect(history.slice(0, 5).flatMap((alert) => alert.deliveries.map((d) => d.state))).toEqual(
+      Array(5).fill('pending'),
+    );
+    expect(new Set(history.slice(5).flatMap((alert) => alert.deliveries.map((d) => d.state)))).toEqual(
+      new Set(['delivered']),
+    );
+    if (kind !== 'redis') return;
+    const redis = new Redis(servers.redisUrl());
+    try {
+      expect(await redis.hlen(teamKeys(team).alertDeliveries)).toBe(ALERT_HISTORY_MAX - 5);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('lets no late retry bring back a delivery another claim of it finished', async () => {
+    const team = uniqueTeam();
+    const hook = target();
+    await store.saveAlertTarget(team, hook);
+    await store.reserve(reservation(team, 'k1', { credits: 10, teamBudget: monthBudget(10, [100]) }));
+    const [first] = await store.claimDueDeliveries(team, NOW, 1_000, 10);
+    const [second] = await store.claimDueDeliveries(team, NOW + 1_000, 1_000, 10);
+    expect(second?.id).toBe(first!.id);
+    await store.recordDelivery({ ...first!, attempts: 1 }, { state: 'delivered' });
+    await store.recordDelivery({ ...second!, attempts: 1 }, { state: 'retry', at: NOW + 10_000 });
+    expect(await store.claimDueDeliveries(team, NOW + 1e9, 1_000, 10)).toEqual([]);
+    expect((await store.alertHistory(team))[0]!.deliveries).toEqual([
+      { targetId: hook.id, state: 'delivered', attempts: 1 },
+    ]);
+  });
+
+  it.runIf(kind === 'redis')('drops from the queue a claimed alert delivery whose outbox entry is gone', async () => {
+    const team = uniqueTeam();
+    await store.saveAlertTarget(team, target());
+    await store.reserve(reservation(team, 'k1', { credits: 10, teamBudget: monthBudget(10, [100]) }));
+    const redis = new Redis(servers.redisUrl());
+    try {
+      const keys = teamKeys(team);
+      const [member] = await redis.zrange(keys.deliveries, 0, -1);
+      await redis.hdel(keys.alertOutbox, member!.slice(ALERT_DELIVERY_PREFIX.length));
+      expect(await store.claimDueDeliveries(team, NOW, 1_000, 10)).toEqual([]);
+      expect(await redis.zcard(keys.deliveries)).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('keeps, lists and deletes alert targets', async () => {

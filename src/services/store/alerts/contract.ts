@@ -13,6 +13,9 @@ export interface AlertRecords {
   deleteAlertTarget(team: string, id: string): Promise<boolean>;
   alertTargets(team: string): Promise<AlertTarget[]>;
   alertTarget(team: string, id: string): Promise<AlertTarget | null>;
-  /** The team's alerts kept (about the last 1,000), newest first, each delivery with its last known state. */
+  /**
+   * The team's last ALERT_HISTORY_MAX (1,000) alerts, newest first, each delivery with its last known
+   * state. Only alerts count toward the cap: delivery outcomes are kept beside them, and go with them.
+   */
   alertHistory(team: string): Promise<Alert[]>;
 }

@@ -62,7 +62,7 @@ interface Crossing {
   now: number;
 }
 
-/** THRESHOLDS: the thresholds `credits` just added crossed, from spend `seen` before the move. */
+/** THRESHOLDS: the thresholds spend has reached once `credits` (0 when refused) are added to `seen`. */
 export function checkThresholds(
   alerts: TeamAlerts,
   r: Crossing,
@@ -74,14 +74,14 @@ export function checkThresholds(
     { scope: 'team', keyId: null, budget: r.teamBudget, before: seen.team },
   ];
   return scopes.flatMap(({ scope, keyId, budget, before }) => {
-    if (!budget || before === null || budget.limit <= 0 || credits <= 0) return [];
-    const after = before + credits;
+    if (!budget || before === null || budget.limit <= 0) return [];
+    const spent = before + credits;
     return (budget.alerts ?? [])
-      .filter((t) => before * 100 < t * budget.limit && after * 100 >= t * budget.limit)
+      .filter((t) => spent * 100 >= t * budget.limit)
       .filter((t) => alerts.mark(budget.window, `${scope}:${t}`, r.now))
       .map((threshold) =>
         alerts.raise(
-          { kind: 'threshold', keyId, threshold, window: budget.window, spent: after, limit: budget.limit, credits },
+          { kind: 'threshold', keyId, threshold, window: budget.window, spent, limit: budget.limit, credits },
           r.now,
         ),
       );

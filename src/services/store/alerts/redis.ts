@@ -1,14 +1,13 @@
 // Budget alerts on Redis: alert targets in a team hash (read by the scripts that raise alerts),
-// the history in a capped team stream of `alert` entries and, appended as attempts end,
-// `delivery` entries that give each delivery its state; queued alert deliveries in the team's
-// outbox hash, their ids on the team's delivery queue.
-import type { ChainableCommander } from 'ioredis';
+// the history in a team stream of the last ALERT_HISTORY_MAX alerts and, beside it, a team hash
+// of each delivery's state once an attempt has ended (none yet: pending); queued alert deliveries
+// in the team's outbox hash, their ids on the team's delivery queue.
 import { markersExpireAt, type Alert, type AlertDeliveryState, type AlertTarget } from '../../../domain/alerts.js';
 import type { BudgetCheck } from '../../../domain/budgets.js';
 import type { DeliveryOutcome, WebhookDelivery } from '../../../domain/deliveries.js';
 import { teamKeys, type RedisContext } from '../redis-context.js';
 import type { AlertRecords } from './contract.js';
-import { ALERT_DELIVERY_PREFIX, ALERT_HISTORY_MAX, type Raising } from './lua.js';
+import { ALERT_DELIVERY_PREFIX, RECORD_ALERT_DELIVERY, type Raising } from './lua.js';
 
 /** An alert as the scripts encode it: `at` in ms, the targets it was sent to (cjson writes none as {}). */
 interface RaisedAlert extends Omit<Alert, 'team' | 'at' | 'deliveries'> {
@@ -47,6 +46,7 @@ export function alertInputs(team: string) {
     alertTargets: keys.alertTargets,
     alertOutbox: keys.alertOutbox,
     deliveriesZset: keys.deliveries,
+    alertDeliveries: keys.alertDeliveries,
   };
 }
 
@@ -80,15 +80,20 @@ export function announceAlerts<Result extends object>(
 /** Whether a member of the delivery queue is an alert delivery. */
 export const isAlertDelivery = (id: string) => id.startsWith(ALERT_DELIVERY_PREFIX);
 
-/** The queued alert deliveries of these ids (those gone meanwhile left out). */
+/**
+ * The queued alert deliveries of these ids. An id whose outbox entry is gone (its delivery
+ * finished) leaves the queue: nothing puts that entry back (see RECORD_ALERT_DELIVERY).
+ */
 export async function claimedAlertDeliveries(
   { redis }: RedisContext,
   team: string,
   ids: string[],
 ): Promise<WebhookDelivery[]> {
   if (ids.length === 0) return [];
-  const fields = ids.map((id) => id.slice(ALERT_DELIVERY_PREFIX.length));
-  const rows = await redis.hmget(teamKeys(team).alertOutbox, ...fields);
+  const keys = teamKeys(team);
+  const rows = await redis.hmget(keys.alertOutbox, ...ids.map((id) => id.slice(ALERT_DELIVERY_PREFIX.length)));
+  const gone = ids.filter((_, i) => !rows[i]);
+  if (gone.length > 0) await redis.zrem(keys.deliveries, ...gone);
   return rows.flatMap((json, i): WebhookDelivery[] => {
     if (!json) return [];
     const entry = JSON.parse(json) as OutboxEntry;
@@ -99,61 +104,71 @@ export async function claimedAlertDeliveries(
   });
 }
 
-/** Queues an alert delivery's outcome: in the outbox (retried) or gone, and on the alert's history. */
-export function recordAlertDelivery(
-  transaction: ChainableCommander,
+/** Records an alert delivery's outcome: in the outbox (retried) or gone, and its state on the alert. */
+export async function recordAlertDelivery(
+  { redis }: RedisContext,
   delivery: WebhookDelivery & Required<Pick<WebhookDelivery, 'alert'>>,
   outcome: DeliveryOutcome,
-): void {
+): Promise<void> {
   const keys = teamKeys(delivery.team);
-  const field = delivery.id.slice(ALERT_DELIVERY_PREFIX.length);
   const { record, targetId } = delivery.alert;
-  if (outcome.state === 'retry') {
-    const entry: OutboxEntry = { alert: raisedOf(record), targetId, url: delivery.url, attempts: delivery.attempts };
-    transaction.hset(keys.alertOutbox, field, JSON.stringify(entry)).zadd(keys.deliveries, outcome.at, delivery.id);
-  } else {
-    transaction.hdel(keys.alertOutbox, field).zrem(keys.deliveries, delivery.id);
-  }
+  const entry: OutboxEntry = { alert: raisedOf(record), targetId, url: delivery.url, attempts: delivery.attempts };
   const state: AlertDeliveryState = outcome.state === 'retry' ? 'pending' : outcome.state;
-  const fields = ['type', 'delivery', 'alert', record.id, 'target', targetId, 'state', state];
-  transaction.xadd(keys.alerts, 'MAXLEN', '~', ALERT_HISTORY_MAX, '*', ...fields, 'attempts', delivery.attempts);
+  await RECORD_ALERT_DELIVERY.run(redis, {
+    alertOutbox: keys.alertOutbox,
+    deliveriesZset: keys.deliveries,
+    alertDeliveries: keys.alertDeliveries,
+    alertStream: keys.alerts,
+    field: delivery.id.slice(ALERT_DELIVERY_PREFIX.length),
+    alertId: record.id,
+    state,
+    attempts: delivery.attempts,
+    entry: JSON.stringify(entry),
+    dueAt: outcome.state === 'retry' ? outcome.at : '',
+  });
 }
 
-/** A team's history: alert entries, each with the states its delivery entries (newer) gave it. */
-function foldHistory(team: string, rows: [string, string[]][]): Alert[] {
-  const states = new Map<string, { state: AlertDeliveryState; attempts: number }>();
-  const alerts: Alert[] = [];
-  for (const [id, list] of rows) {
-    const f: Record<string, string> = {};
-    for (let i = 0; i < list.length; i += 2) f[list[i]!] = list[i + 1]!;
-    if (f.type === 'delivery') {
-      const at = `${f.alert}/${f.target}`;
-      if (!states.has(at)) states.set(at, { state: f.state as AlertDeliveryState, attempts: Number(f.attempts) });
-      continue;
-    }
-    const targets = f.targets ? f.targets.split(',') : [];
-    const number = (value: string | undefined) => (value ? Number(value) : null);
-    alerts.push({
-      id,
-      team,
-      keyId: f.key || null,
-      kind: f.kind as Alert['kind'],
-      threshold: number(f.threshold),
-      window: f.window ?? '',
-      spent: Number(f.spent),
-      limit: number(f.limit),
-      credits: Number(f.credits),
-      at: new Date(Number(f.at)).toISOString(),
-      deliveries: targets.map((targetId) => ({
-        targetId,
-        ...(states.get(`${id}/${targetId}`) ?? { state: 'pending', attempts: 0 }),
-      })),
-    });
-  }
+/** An alert as its history entry keeps it, each delivery pending until its state is known. */
+function alertEntry(team: string, id: string, list: string[]): Alert {
+  const f: Record<string, string> = {};
+  for (let i = 0; i < list.length; i += 2) f[list[i]!] = list[i + 1]!;
+  const number = (value: string | undefined) => (value ? Number(value) : null);
+  return {
+    id,
+    team,
+    keyId: f.key || null,
+    kind: f.kind as Alert['kind'],
+    threshold: number(f.threshold),
+    window: f.window ?? '',
+    spent: Number(f.spent),
+    limit: number(f.limit),
+    credits: Number(f.credits),
+    at: new Date(Number(f.at)).toISOString(),
+    deliveries: (f.targets ? f.targets.split(',') : []).map((targetId) => ({
+      targetId,
+      state: 'pending',
+      attempts: 0,
+    })),
+  };
+}
+
+/** A team's history, newest first: its alerts, each delivery with the state recorded for it (`<state>:<attempts>`). */
+async function readHistory({ redis }: RedisContext, team: string): Promise<Alert[]> {
+  const keys = teamKeys(team);
+  const alerts = (await redis.xrevrange(keys.alerts, '+', '-')).map(([id, list]) => alertEntry(team, id, list));
+  const deliveries = alerts.flatMap((alert) => alert.deliveries.map((delivery) => ({ alert, delivery })));
+  if (deliveries.length === 0) return alerts;
+  const fields = deliveries.map(({ alert, delivery }) => `${alert.id}/${delivery.targetId}`);
+  const states = await redis.hmget(keys.alertDeliveries, ...fields);
+  deliveries.forEach(({ delivery }, i) => {
+    const [state, attempts] = states[i]?.split(':') ?? [];
+    if (state) Object.assign(delivery, { state: state as AlertDeliveryState, attempts: Number(attempts) });
+  });
   return alerts;
 }
 
-export function createRedisAlerts({ redis, guarded, alertListeners }: RedisContext): AlertRecords {
+export function createRedisAlerts(context: RedisContext): AlertRecords {
+  const { redis, guarded, alertListeners } = context;
   return {
     onAlerts(listener) {
       alertListeners.push(listener);
@@ -180,7 +195,6 @@ export function createRedisAlerts({ redis, guarded, alertListeners }: RedisConte
         return json ? (JSON.parse(json) as AlertTarget) : null;
       }),
 
-    alertHistory: (team) =>
-      guarded(async () => foldHistory(team, await redis.xrevrange(teamKeys(team).alerts, '+', '-'))),
+    alertHistory: (team) => guarded(() => readHistory(context, team)),
   };
 }

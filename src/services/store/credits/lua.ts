@@ -123,7 +123,8 @@ export const CHARGE_TAKING_OVER = `${CHARGE}${TAKE_OVER}`;
  * `credits` within the budgets (and an ephemeral key's cap and jobs, '' for none): {1, -1, …}
  * when reserved, {0, available, …} when a budget would be exceeded, {2, 0, …} when the request
  * is over its quota, {3, 0, …} when the ephemeral key has used up its jobs; then the count and
- * the ms until its window closes.
+ * the ms until its window closes, and the alerts raised. Thresholds are checked when reserved and
+ * when refused for budget (spend as it stands), so a level an overrun passed is heard either way.
  */
 export const RESERVE = luaScript({
   name: 'gwReserve',
@@ -154,7 +155,8 @@ if ephemeralMaxJobs ~= '' and
 end
 local available = room(keyId, keyWindow, keyLimit, teamWindow, teamLimit, ephemeralId, ephemeralLimit)
 if available ~= nil and available < credits then
-  return {0, math.max(available, 0), count, resetMs}
+  checkThresholds(keyId, 0)
+  return {0, math.max(available, 0), count, resetMs, unpack(fired)}
 end
 move('reserve', keyId, model, windows, credits, '', reservationId, '', nil, ephemeralId)
 countJobs(ephemeralId, 1)
@@ -166,7 +168,7 @@ return {1, -1, count, resetMs, unpack(fired)}
 `,
   decode: ([outcome, available, count, resetMs, ...alerts]: [number, number, number, number, ...string[]]) => {
     const counted = count > 0 ? { counted: { count, resetMs } } : {};
-    let result: Raising<ReserveResult> = { ok: false, available, ...counted };
+    let result: Raising<ReserveResult> = { ok: false, available, ...counted, ...raising(alerts) };
     if (outcome === 1) result = { ok: true, ...counted, ...raising(alerts) };
     if (outcome === 2) result = { ok: false, overQuota: true, counted: { count, resetMs } };
     if (outcome === 3) result = { ok: false, jobsUsedUp: true, ...counted };

@@ -54,12 +54,13 @@ function createMemoryReservations({
       if (ephemeral?.maxJobs != null && team.counted(`eph:${ephemeral.id}:jobs`) >= ephemeral.maxJobs) {
         return { ok: false, jobsUsedUp: true, ...counted };
       }
+      const seen = spendSeen(team, r);
       const available = team.room(r);
       if (available !== null && available < r.credits) {
+        announceAlerts(checkThresholds(alerts(r.team), r, seen, 0), r.requestId);
         return { ok: false, available: Math.max(available, 0), ...counted };
       }
       const ephemeralId = ephemeral?.id;
-      const seen = spendSeen(team, r);
       team.move(r, { kind: 'reserve', keyId, model, windows, credits, reservationId: r.reservationId, ephemeralId });
       team.countJobs(ephemeralId, 1);
       team.reservations.set(r.reservationId, {

@@ -62,11 +62,10 @@ export function createRedisDeliveries(context: RedisContext): DeliveryQueue {
 
     recordDelivery: (delivery, outcome) =>
       guarded(async () => {
+        if (delivery.alert) return recordAlertDelivery(context, { ...delivery, alert: delivery.alert }, outcome);
         const keys = teamKeys(delivery.team);
         const transaction = redis.multi();
-        if (delivery.alert) {
-          recordAlertDelivery(transaction, { ...delivery, alert: delivery.alert }, outcome);
-        } else if (outcome.state === 'retry') {
+        if (outcome.state === 'retry') {
           transaction
             .hset(keys.delivery(delivery.id), 'attempts', delivery.attempts)
             .zadd(keys.deliveries, outcome.at, delivery.id);
