@@ -200,7 +200,7 @@ export const ConfigSchema = Type.Object({
     pattern: '^(none|[0-9]+(,[0-9]+)*)$',
     default: '50,80,100',
     description:
-      'Percents of a budget whose crossing raises a budget alert, once per window: comma-separated, in (0, 100], ' +
+      'Percents of a budget at which spend raises a budget alert, once per window: comma-separated, in (0, 100], ' +
       'distinct, at most 10; `none` for no threshold alerts. The default of every team and key that sets none; ' +
       'the pricing file’s `alertThresholds` wins over it (see Alerts in the README).',
   }),

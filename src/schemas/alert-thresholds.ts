@@ -10,6 +10,6 @@ export const Thresholds = Type.Array(Type.Integer({ minimum: 1, maximum: 100 }),
 
 export const AlertThresholds = Type.Union([Thresholds, Type.Null()], {
   description:
-    'Percents of the budget whose crossing raises an alert, once per window; null: the gateway default ' +
+    'Percents of the budget at which spend raises an alert, once per window; null: the gateway default ' +
     '(`alertThresholds` of the pricing file, else ALERT_THRESHOLDS); []: no threshold alerts.',
 });

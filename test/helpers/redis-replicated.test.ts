@@ -28,7 +28,7 @@ describe('a primary and a replica on loopback', () => {
   it('copies a write to the replica, acknowledged by WAIT', async () => {
     expect((await replicationInfo(redis.url)).connected_slaves).toBe('1');
     await primary.set('harness:a', 'one');
-    expect(await primary.wait(1, 1000)).toBe(1);
+    expect(await primary.wait(1, 10_000)).toBe(1);
     expect(await readReplica('harness:a')).toBe('one');
   });
 
@@ -41,7 +41,7 @@ describe('a primary and a replica on loopback', () => {
     } finally {
       redis.resumeReplica(0);
     }
-    expect(await primary.wait(1, 1000)).toBe(1);
+    expect(await primary.wait(1, 10_000)).toBe(1);
     expect(await readReplica('harness:b')).toBe('two');
   });
 
