@@ -1,8 +1,10 @@
 // The delivery queue contract (enqueueDelivery, claimDueDeliveries, recordDelivery) on Redis,
 // Redis Cluster and memory.
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookDelivery } from '../../../src/domain/deliveries.js';
+import { teamKeys } from '../../../src/services/store/redis-context.js';
 import type { Store } from '../../../src/services/store/store.js';
 import { uniqueTeam } from '../../helpers/gateway.js';
 import { NOW, STORE_KINDS, useStoreServers } from './stores.js';
@@ -60,5 +62,34 @@ describe.each(STORE_KINDS)('delivery queue (%s)', (kind) => {
     expect(await store.claimDueDeliveries(team, NOW + 1_999, 1_000, 10)).toEqual([]);
     expect(await store.claimDueDeliveries(team, NOW + 2_000, 1_000, 10)).toEqual([{ ...retried, attempts: 1 }]);
     expect(await store.claimDueDeliveries(team, NOW + 60_000, 1_000, 10)).toEqual([{ ...retried, attempts: 1 }]);
+  });
+
+  it('keeps a delivery another claim finished finished: a late retry neither resends nor requeues it', async () => {
+    const team = uniqueTeam();
+    const sent = delivery(team);
+    await store.enqueueDelivery(sent, NOW);
+    // Two instances hold it (the first outlived its lease); the second delivers it, then the first retries.
+    await store.claimDueDeliveries(team, NOW, 1_000, 10);
+    expect(await store.claimDueDeliveries(team, NOW + 1_000, 1_000, 10)).toEqual([sent]);
+    await store.recordDelivery(sent, { state: 'delivered' });
+    await store.recordDelivery({ ...sent, attempts: 1 }, { state: 'retry', at: NOW + 2_000 });
+    expect(await store.claimDueDeliveries(team, NOW + 60_000, 1_000, 10)).toEqual([]);
+  });
+});
+
+describe('delivery queue ids without a record (Redis)', () => {
+  it('leave the queue when claimed, rather than being claimed again every lease', async () => {
+    const store = servers.open('redis');
+    const redis = new Redis(servers.redisUrl());
+    try {
+      const team = uniqueTeam();
+      const keys = teamKeys(team);
+      await redis.zadd(keys.deliveries, NOW, 'orphan');
+      expect(await store.claimDueDeliveries(team, NOW, 1_000, 10)).toEqual([]);
+      expect(await redis.zscore(keys.deliveries, 'orphan')).toBeNull();
+    } finally {
+      redis.disconnect();
+      await store.close();
+    }
   });
 });

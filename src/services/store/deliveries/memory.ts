@@ -17,8 +17,8 @@ export function createMemoryDeliveries({ queue, alerts }: MemoryState): Delivery
     },
 
     async recordDelivery(delivery, outcome) {
-      // An alert delivery already finished (by another claim of it) stays finished, as on Redis.
-      if (delivery.alert && !queue.has(delivery.id)) return;
+      // A delivery already finished (by another claim of it) stays finished, as on Redis.
+      if (!queue.has(delivery.id)) return;
       if (outcome.state === 'retry') {
         queue.set(delivery.id, { delivery: structuredClone(delivery), dueAt: outcome.at });
       } else {

@@ -4,7 +4,7 @@ import type { WebhookDelivery } from '../../../domain/deliveries.js';
 import { claimedAlertDeliveries, isAlertDelivery, recordAlertDelivery } from '../alerts/redis.js';
 import { teamKeys, type RedisContext } from '../redis-context.js';
 import type { DeliveryQueue } from './contract.js';
-import { CLAIM_DELIVERIES } from './lua.js';
+import { CLAIM_DELIVERIES, RECORD_DELIVERY } from './lua.js';
 
 export function createRedisDeliveries(context: RedisContext): DeliveryQueue {
   const { redis, guarded } = context;
@@ -12,6 +12,9 @@ export function createRedisDeliveries(context: RedisContext): DeliveryQueue {
   async function claimedRelays(team: string, ids: string[]): Promise<WebhookDelivery[]> {
     const keys = teamKeys(team);
     const rows = await Promise.all(ids.map((id) => redis.hgetall(keys.delivery(id))));
+    // An id whose record is gone was finished by another claim: it leaves the queue.
+    const finished = ids.filter((_, i) => !rows[i]!.url);
+    if (finished.length > 0) await redis.zrem(keys.deliveries, ...finished);
     return rows.flatMap((row, i): WebhookDelivery[] => {
       if (!row.url) return [];
       const { jobId, keyId, url, event, body, attempts } = row;
@@ -64,15 +67,15 @@ export function createRedisDeliveries(context: RedisContext): DeliveryQueue {
       guarded(async () => {
         if (delivery.alert) return recordAlertDelivery(context, { ...delivery, alert: delivery.alert }, outcome);
         const keys = teamKeys(delivery.team);
-        const transaction = redis.multi();
-        if (outcome.state === 'retry') {
-          transaction
-            .hset(keys.delivery(delivery.id), 'attempts', delivery.attempts)
-            .zadd(keys.deliveries, outcome.at, delivery.id);
-        } else {
-          transaction.del(keys.delivery(delivery.id)).zrem(keys.deliveries, delivery.id);
-        }
-        await transaction.exec();
+        const retry = outcome.state === 'retry';
+        await RECORD_DELIVERY.run(redis, {
+          deliveryHash: keys.delivery(delivery.id),
+          deliveriesZset: keys.deliveries,
+          id: delivery.id,
+          retry: retry ? '1' : '0',
+          attempts: delivery.attempts,
+          dueAt: retry ? outcome.at : '',
+        });
       }),
   };
 }
