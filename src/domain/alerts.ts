@@ -2,6 +2,7 @@
 // (a job that cost more than its reservation), recorded with the deliveries to the team's alert
 // targets. A threshold fires once per window: the store keeps a marker per window, scope and
 // threshold, and a new window re-arms every threshold by being new.
+import { DAY_MS, windowEndsAt } from './budgets.js';
 
 export const ALERT_FORMATS = ['webhook', 'slack'] as const;
 export type AlertFormat = (typeof ALERT_FORMATS)[number];
@@ -58,22 +59,6 @@ export function thresholdsProblem(thresholds: readonly number[]): string | null 
 
 /** The thresholds in force: a record's own, or the gateway's default when it has none (null). */
 export const thresholdsOf = (own: readonly number[] | null | undefined, fallback: readonly number[]) => own ?? fallback;
-
-const DAY_MS = 86_400_000;
-
-/** When a budget window (as windowOf names it) ends, in ms; null for `total`, which never ends. */
-export function windowEndsAt(window: string): number | null {
-  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(window);
-  if (day) return Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3]) + 1);
-  const month = /^(\d{4})-(\d{2})$/.exec(window);
-  if (month) return Date.UTC(Number(month[1]), Number(month[2]), 1);
-  const week = /^(\d{4})-W(\d{2})$/.exec(window);
-  if (!week) return null;
-  // ISO week 1 holds January 4th; weeks start on Monday.
-  const january4 = Date.UTC(Number(week[1]), 0, 4);
-  const firstMonday = january4 - ((new Date(january4).getUTCDay() + 6) % 7) * DAY_MS;
-  return firstMonday + Number(week[2]) * 7 * DAY_MS;
-}
 
 /**
  * When a window's markers may go: a day after the window ends, so an instance whose clock lags

@@ -100,3 +100,17 @@ export function windowSpan(period: Exclude<BudgetPeriod, 'total'>, now: number):
     end: Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1),
   };
 }
+
+/** When a budget window (as windowOf names it) ends, in ms; null for `total`, which never ends. */
+export function windowEndsAt(window: string): number | null {
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(window);
+  if (day) return Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3]) + 1);
+  const month = /^(\d{4})-(\d{2})$/.exec(window);
+  if (month) return Date.UTC(Number(month[1]), Number(month[2]), 1);
+  const week = /^(\d{4})-W(\d{2})$/.exec(window);
+  if (!week) return null;
+  // ISO week 1 holds January 4th; weeks start on Monday.
+  const january4 = Date.UTC(Number(week[1]), 0, 4);
+  const firstMonday = january4 - ((new Date(january4).getUTCDay() + 6) % 7) * DAY_MS;
+  return firstMonday + Number(week[2]) * 7 * DAY_MS;
+}

@@ -3,8 +3,7 @@
 // ended more than a day ago (`total` never ends), and an ephemeral key's once it expired more than
 // a day ago (its id, a UUIDv7, says when it was minted; it lives an hour at most). A settlement of
 // an older job may still write such a counter; the next pass drops it again.
-import { windowEndsAt } from './alerts.js';
-import { DAY_MS } from './budgets.js';
+import { DAY_MS, windowEndsAt } from './budgets.js';
 import { EPHEMERAL_TTL_SECONDS } from './ephemeral-keys.js';
 
 const GRACE_MS = DAY_MS;
