@@ -36,8 +36,8 @@ const KEYS = [
   { team: 'research', name: 'Notebook', weight: 2, budget: null },
 ];
 
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
+/** A small deterministic generator (mulberry32): the same seed, the same numbers. */
+export function mulberry32(seed: number): () => number {
   let state = seed;
   return () => {
     state = (state + 0x6d2b79f5) | 0;
@@ -79,7 +79,7 @@ export async function seedUsage(app: FastifyInstance, options: SeedOptions): Pro
   const marketingFinance = await usageKey('marketing', 'Marketing spend', 'usage:read');
 
   const models = options.models ?? ['seedream-4'];
-  const next = random(42);
+  const next = mulberry32(42);
   let jobs = 0;
   for (const [dayIndex, day] of options.days.entries()) {
     options.setTime(`${day}T10:00:00.000Z`);

@@ -2,34 +2,22 @@
 // pointed at a local receiver), and its signature check imported and applied to a real delivery.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, gatewayOnRedis } from './helpers/gateway.js';
+import { type Receiver, startReceiver } from './helpers/receiver.js';
 
 const execute = promisify(execFile);
 const ctx = gatewayOnRedis({ env: { WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' } });
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const dir = mkdtempSync(join(tmpdir(), 'gw-readme-alerts-'));
-const received: { path: string; signature: string | undefined; body: string }[] = [];
-let receiver: Server;
-let base: string;
+let receiver: Receiver;
 
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      const signature = request.headers['x-webhook-signature'] as string | undefined;
-      received.push({ path: request.url ?? '', signature, body });
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+  receiver = await startReceiver();
 });
 afterAll(() => {
   receiver.close();
@@ -58,7 +46,7 @@ describe("the README's Alerts section", () => {
     const url = await ctx.gw.app.listen({ port: 0, host: '127.0.0.1' });
     const script = block('sh', 'curl -X PATCH "$GATEWAY/admin/teams/marketing"').replaceAll(
       'https://hooks.slack.com/services/T000/B000/XXXX',
-      `${base}/slack`,
+      `${receiver.url}/slack`,
     );
     const strictCurl = 'curl() { command curl --fail-with-body --silent --show-error "$@"; }\n';
     const { stdout } = await execute('bash', ['-euo', 'pipefail', '-c', strictCurl + script], {
@@ -72,23 +60,24 @@ describe("the README's Alerts section", () => {
       method: 'POST',
       url: '/admin/teams/marketing/alert-targets',
       headers: admin,
-      payload: { url: `${base}/hook`, format: 'webhook' },
+      payload: { url: `${receiver.url}/hook`, format: 'webhook' },
     });
     const { secret } = hook.json<{ secret: string }>();
     const key = await ctx.gw.createKey({ team: 'marketing' });
     for (let i = 0; i < 500; i++) expect((await ctx.gw.generate(key.key)).statusCode).toBe(202);
-    for (let until = Date.now() + 15_000; !received.some((r) => r.path === '/hook') && Date.now() < until; ) {
+    for (let until = Date.now() + 15_000; !receiver.received.some((r) => r.path === '/hook') && Date.now() < until; ) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const delivery = received.find((r) => r.path === '/hook')!;
+    const delivery = receiver.received.find((r) => r.path === '/hook')!;
+    const signature = delivery.headers['x-webhook-signature'] as string | undefined;
     expect(JSON.parse(delivery.body).alert).toMatchObject({ team: 'marketing', threshold: 50, spent: 1_500 });
 
     const file = join(dir, 'verify.mjs');
     writeFileSync(file, block('js', '// Verifying a budget alert webhook'));
     const { isGatewayAlert } = await import(pathToFileURL(file).href);
-    expect(isGatewayAlert(Buffer.from(delivery.body), delivery.signature, secret)).toBe(true);
-    expect(isGatewayAlert(Buffer.from(`${delivery.body} `), delivery.signature, secret)).toBe(false);
-    expect(isGatewayAlert(Buffer.from(delivery.body), delivery.signature, 'gwa_another')).toBe(false);
+    expect(isGatewayAlert(Buffer.from(delivery.body), signature, secret)).toBe(true);
+    expect(isGatewayAlert(Buffer.from(`${delivery.body} `), signature, secret)).toBe(false);
+    expect(isGatewayAlert(Buffer.from(delivery.body), signature, 'gwa_another')).toBe(false);
     expect(isGatewayAlert(Buffer.from(delivery.body), undefined, secret)).toBe(false);
   }, 60_000);
 });

@@ -1,74 +1,43 @@
 // A team's statement in Chromium with JavaScript off: the totals on the page are the API's, the
 // CSP lets its stylesheet through and refuses nothing, and the page prints to an A4 PDF.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedUsage } from '../../scripts/seed-usage.js';
-import { launchChromium } from '../helpers/browser.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { ADMIN_TOKEN, startGateway, testClock, type TestGateway } from '../helpers/gateway.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { computedStyle } from '../helpers/dashboard-page.js';
+import { seededDashboard } from '../helpers/seeded-dashboard.js';
 
 const DAYS = Array.from({ length: 10 }, (_, i) => `2026-11-${String(11 + i).padStart(2, '0')}`);
 // A4 in PostScript points (Letter, the other common size, is 612 × 792).
 const A4 = { width: 595.3, height: 841.9 };
 
-// What the page function below touches in the browser (this suite compiles without the DOM library).
-declare function getComputedStyle(element: unknown): { borderCollapse: string };
-
-let redis: RedisServer;
-let gw: TestGateway;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-let url: string;
-let usageKey: string;
+const ctx = seededDashboard({
+  days: DAYS,
+  page: ({ usageKey }) => ({ javaScriptEnabled: false, extraHTTPHeaders: { authorization: `Bearer ${usageKey}` } }),
+});
 const refusals: string[] = [];
 
-beforeAll(async () => {
-  redis = await startRedis();
-  const clock = testClock();
-  gw = await startGateway({ redisUrl: redis.url, clock });
-  ({ usageKey } = await seedUsage(gw.app, { adminToken: ADMIN_TOKEN, setTime: clock.set, days: DAYS }));
-  url = await gw.app.listen({ port: 0, host: '127.0.0.1' });
-  browser = await launchChromium();
-  context = await browser.newContext({
-    javaScriptEnabled: false,
-    extraHTTPHeaders: { authorization: `Bearer ${usageKey}` },
-  });
-  page = await context.newPage();
-  page.on('console', (message) => {
+beforeAll(() => {
+  ctx.page.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) refusals.push(message.text());
   });
-}, 60_000);
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await gw.close();
-  await redis.destroy();
 });
 
 const shownNumber = async (selector: string) =>
-  Number((await page.locator(selector).first().textContent())!.replaceAll(',', ''));
+  Number((await ctx.page.locator(selector).first().textContent())!.replaceAll(',', ''));
 
 describe('a team statement in the browser', () => {
   it('shows the totals the usage API reports for the team and month, its largest keys first', async () => {
-    const response = await page.goto(`${url}/admin/usage/statements/marketing?month=2026-11`);
+    const response = await ctx.page.goto(`${ctx.url}/admin/usage/statements/marketing?month=2026-11`);
     expect(response!.status()).toBe(200);
-    const api = await gw.inject({
-      method: 'GET',
-      url: '/admin/usage?team=marketing&from=2026-11-01&to=2026-11-30',
-      headers: { authorization: `Bearer ${usageKey}` },
-    });
-    const { totals } = api.json();
+    const { totals } = await ctx.api('/admin/usage?team=marketing&from=2026-11-01&to=2026-11-30');
     expect(totals.credits).toBeGreaterThan(50);
     for (const metric of ['credits', 'settlements', 'refunds', 'releases', 'overruns'])
       expect(await shownNumber(`[data-total="${metric}"]`)).toBe(totals[metric]);
-    const tableTotals = page.locator('tfoot tr td:last-child');
+    const tableTotals = ctx.page.locator('tfoot tr td:last-child');
     expect(await tableTotals.count()).toBe(2);
     for (const cell of await tableTotals.all())
       expect(Number((await cell.textContent())!.replaceAll(',', ''))).toBe(totals.credits);
-    expect(await page.locator('svg rect.bar').count()).toBe(30);
-    expect(await page.getByText('Social, "EMEA"', { exact: true }).count()).toBe(1);
-    const keyCredits = (await page.locator('table').nth(1).locator('tbody td:last-child').allTextContents()).map(
+    expect(await ctx.page.locator('svg rect.bar').count()).toBe(30);
+    expect(await ctx.page.getByText('Social, "EMEA"', { exact: true }).count()).toBe(1);
+    const keyCredits = (await ctx.page.locator('table').nth(1).locator('tbody td:last-child').allTextContents()).map(
       (text) => Number(text.replaceAll(',', '')),
     );
     expect(keyCredits.length).toBe(2);
@@ -76,16 +45,13 @@ describe('a team statement in the browser', () => {
   });
 
   it('applies its stylesheet under the CSP, with nothing refused', async () => {
-    const collapse = await page
-      .locator('table')
-      .first()
-      .evaluate((table) => getComputedStyle(table).borderCollapse);
+    const collapse = await computedStyle(ctx.page.locator('table').first(), 'borderCollapse');
     expect(collapse).toBe('collapse');
     expect(refusals).toEqual([]);
   });
 
   it('prints to a non-trivial A4 PDF', async () => {
-    const pdf = await page.pdf({ format: 'A4', printBackground: true });
+    const pdf = await ctx.page.pdf({ format: 'A4', printBackground: true });
     expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(pdf.length).toBeGreaterThan(10_000);
     const text = pdf.toString('latin1');

@@ -1,13 +1,11 @@
 // Every admin CLI command, run as a real process against a listening gateway.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, gatewayOnRedis, SEED_BODY, uniqueTeam } from '../helpers/gateway.js';
+import { runAdminCli } from '../helpers/admin-cli.js';
+import { gatewayOnRedis, SEED_BODY, uniqueTeam } from '../helpers/gateway.js';
 
-const execute = promisify(execFile);
 const ctx = gatewayOnRedis();
 let url: string;
 
@@ -15,27 +13,7 @@ beforeAll(async () => {
   url = await ctx.gw.app.listen({ port: 0, host: '127.0.0.1' });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], env: Record<string, string> = { ADMIN_TOKEN }): Promise<Run> {
-  try {
-    const { stdout, stderr } = await execute(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/admin.ts', '--url', url, ...args],
-      {
-        env: { PATH: process.env.PATH ?? '', ...env },
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const cli = (args: string[], env?: Record<string, string>) => runAdminCli(url, args, env);
 
 const json = async (args: string[]) => {
   const run = await cli(['--json', ...args]);

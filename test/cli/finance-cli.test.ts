@@ -1,16 +1,14 @@
 // The admin CLI's finance commands, run as real processes against a listening gateway: the
 // budgets with their forecast columns, and a team's statement to stdout or a file (a bad month
 // refused in one line).
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, gatewayOnRedis, testClock, uniqueTeam } from '../helpers/gateway.js';
+import { runAdminCli } from '../helpers/admin-cli.js';
+import { gatewayOnRedis, testClock, uniqueTeam } from '../helpers/gateway.js';
 
-const execute = promisify(execFile);
 const clock = testClock('2026-11-02T10:00:00.000Z');
 const ctx = gatewayOnRedis({ clock });
 const team = uniqueTeam();
@@ -26,18 +24,7 @@ beforeAll(async () => {
   }
 });
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execute(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/admin.ts', '--url', url, ...args],
-      { env: { PATH: process.env.PATH ?? '', ADMIN_TOKEN } },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    return error as { code: number; stdout: string; stderr: string };
-  }
-}
+const cli = (args: string[]) => runAdminCli(url, args);
 
 describe('usage budgets', () => {
   it('lists each budget with its forecast, run-out day and over-budget flag', async () => {

@@ -1,11 +1,9 @@
 // `keys mint`, run as a real process against a listening gateway: the ephemeral key printed once
 // and usable at once, and the gateway's refusals printed as one line with exit code 1.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, gatewayOnRedis } from '../helpers/gateway.js';
+import { runAdminCli } from '../helpers/admin-cli.js';
+import { gatewayOnRedis } from '../helpers/gateway.js';
 
-const execute = promisify(execFile);
 const ctx = gatewayOnRedis();
 let url: string;
 
@@ -13,19 +11,7 @@ beforeAll(async () => {
   url = await ctx.gw.app.listen({ port: 0, host: '127.0.0.1' });
 });
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execute(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/admin.ts', '--url', url, ...args],
-      { env: { PATH: process.env.PATH ?? '', ADMIN_TOKEN } },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const cli = (args: string[]) => runAdminCli(url, args);
 
 describe('apiframe-gateway-admin keys mint', () => {
   it('mints an ephemeral key for a team key, printed once, that works at once', async () => {

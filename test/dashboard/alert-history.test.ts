@@ -1,17 +1,11 @@
 // The dashboard's alert history, in a real browser: a key that crosses its budget's thresholds
 // and overruns raises alerts, and the page lists the API's alerts, newest first, for the dates
 // and team shown.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedUsage } from '../../scripts/seed-usage.js';
-import { launchChromium } from '../helpers/browser.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { ADMIN_TOKEN, SEED_BODY, startGateway, testClock, type TestGateway } from '../helpers/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { shownRows } from '../helpers/dashboard-page.js';
+import { ADMIN_TOKEN, SEED_BODY, type TestGateway } from '../helpers/gateway.js';
+import { seededDashboard } from '../helpers/seeded-dashboard.js';
 
-interface Row {
-  dataset: Record<string, string>;
-  children: ArrayLike<{ textContent: string }>;
-}
 interface Alert {
   id: string;
   team: string;
@@ -25,15 +19,8 @@ const DAYS = Array.from({ length: 5 }, (_, i) => `2026-11-${String(16 + i).padSt
 const FROM = DAYS[0]!;
 const TODAY = DAYS.at(-1)!;
 
-let redis: RedisServer;
-let gw: TestGateway;
-let browser: Browser;
-let page: Page;
-let url: string;
-let usageKey: string;
-
 /** Runs a job on `key` to its end. */
-async function spend(key: string, prompt: string): Promise<void> {
+async function spend(gw: TestGateway, key: string, prompt: string): Promise<void> {
   const submitted = await gw.inject({
     method: 'POST',
     url: '/v2/images/generate',
@@ -44,11 +31,8 @@ async function spend(key: string, prompt: string): Promise<void> {
   expect((await gw.poll(key, submitted.json().jobId)).json().status).toBe('COMPLETED');
 }
 
-beforeAll(async () => {
-  redis = await startRedis();
-  const clock = testClock();
-  gw = await startGateway({ redisUrl: redis.url, clock });
-  ({ usageKey } = await seedUsage(gw.app, { adminToken: ADMIN_TOKEN, setTime: clock.set, days: DAYS }));
+/** A research key with a budget of 10 credits that crosses 50 % and 80 % of it and overruns. */
+async function crossThresholds(gw: TestGateway): Promise<void> {
   const created = await gw.inject({
     method: 'POST',
     url: '/admin/keys',
@@ -57,42 +41,17 @@ beforeAll(async () => {
   });
   const { key } = created.json();
   // 3 credits a job: the second crosses 50 %, the third 80 % and costs 4, an overrun.
-  await spend(key, 'a lab bench');
-  await spend(key, 'a lab bench');
-  await spend(key, 'a lab bench [sim:cost=4]');
-  url = await gw.app.listen({ port: 0, host: '127.0.0.1' });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  await page.goto(`${url}/dashboard/`);
-  await page.fill('#token', usageKey);
-  await page.click('#sign-in button[type=submit]');
-  await page.fill('#from', FROM);
-  await page.fill('#to', TODAY);
-  await page.click('#range button[type=submit]');
-  await page.waitForSelector(`body[data-loaded="${FROM}..${TODAY}"]`);
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await gw.close();
-  await redis.destroy();
-});
+  await spend(gw, key, 'a lab bench');
+  await spend(gw, key, 'a lab bench');
+  await spend(gw, key, 'a lab bench [sim:cost=4]');
+}
 
-const alerts = async (query: string): Promise<Alert[]> =>
-  (
-    await gw.inject({
-      method: 'GET',
-      url: `/admin/usage/alerts?${query}`,
-      headers: { authorization: `Bearer ${usageKey}` },
-    })
-  ).json().alerts;
+const ctx = seededDashboard({ days: DAYS, beforeOpen: crossThresholds, open: { from: FROM, to: TODAY } });
 
-const shownAlerts = () =>
-  page.$$eval('#alerts tbody tr', (trs) =>
-    (trs as unknown as Row[]).map((tr) => ({
-      id: tr.dataset.alert!,
-      cells: Array.from(tr.children).map((td) => td.textContent),
-    })),
-  );
+const alerts = async (query: string): Promise<Alert[]> => (await ctx.api(`/admin/usage/alerts?${query}`)).alerts;
+
+const shownAlerts = async () =>
+  (await shownRows(ctx.page, '#alerts tbody tr')).map((row) => ({ id: row.data.alert!, cells: row.cells }));
 
 describe('the alert history', () => {
   it('lists the alerts the API gives for the dates shown, newest first', async () => {
@@ -105,15 +64,15 @@ describe('the alert history', () => {
     expect(threshold.cells).toEqual(
       expect.arrayContaining(['research', 'key Lab notebook', '80 % of the budget', 'no alert target']),
     );
-    expect(await page.isVisible('#no-alerts')).toBe(false);
+    expect(await ctx.page.isVisible('#no-alerts')).toBe(false);
   });
 
   it('follows the team filter: another team’s page has none of them', async () => {
-    await page.selectOption('#team', 'marketing');
-    await page.waitForSelector(`body[data-loaded="${FROM}..${TODAY}?team=marketing"]`);
+    await ctx.page.selectOption('#team', 'marketing');
+    await ctx.page.waitForSelector(`body[data-loaded="${FROM}..${TODAY}?team=marketing"]`);
     const expected = await alerts(`from=${FROM}&to=${TODAY}&team=marketing`);
     expect((await shownAlerts()).map((row) => row.id)).toEqual(expected.map((alert) => alert.id));
     expect(expected.every((alert) => alert.team === 'marketing')).toBe(true);
-    if (expected.length === 0) expect(await page.isVisible('#no-alerts')).toBe(true);
+    if (expected.length === 0) expect(await ctx.page.isVisible('#no-alerts')).toBe(true);
   });
 });

@@ -1,40 +1,12 @@
 // The dashboard looks ahead, in a real browser: each team's forecast and the day its budget runs
 // out are the API's, the chart draws the forecast from today to the window's end as a dashed
 // line inside its band, and a team's statement opens from its row.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedUsage } from '../../scripts/seed-usage.js';
-import { launchChromium } from '../helpers/browser.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { ADMIN_TOKEN, startGateway, testClock, type TestGateway } from '../helpers/gateway.js';
+import { describe, expect, it } from 'vitest';
+import type { Forecast } from '../../src/domain/forecast.js';
+import { chartOf, shownTeamRows } from '../helpers/dashboard-page.js';
+import { ADMIN_TOKEN } from '../helpers/gateway.js';
+import { seededDashboard, showDates } from '../helpers/seeded-dashboard.js';
 
-// What the page functions below touch in the browser (this suite compiles without the DOM library).
-interface Dataset {
-  label: string;
-  data: (number | null)[];
-  borderDash?: number[];
-  fill?: unknown;
-  yAxisID?: string;
-}
-declare const document: { querySelector(selector: string): unknown };
-declare const window: { Chart: { getChart(canvas: unknown): { data: { labels: string[]; datasets: Dataset[] } } } };
-interface Row {
-  dataset: Record<string, string>;
-  querySelectorAll(
-    selector: string,
-  ): ArrayLike<{ dataset: Record<string, string>; firstChild: { textContent: string } }>;
-}
-interface Forecast {
-  window: string;
-  windowEndsOn: string;
-  status: string;
-  spent: number;
-  projected: number | null;
-  low: number | null;
-  high: number | null;
-  runsOutOn: string | null;
-  overBudget: boolean;
-}
 interface TeamView {
   id: string;
   name: string;
@@ -46,61 +18,11 @@ const FROM = DAYS[0]!;
 const TODAY = DAYS.at(-1)!;
 const MONTH_END = '2026-11-30';
 
-let redis: RedisServer;
-let gw: TestGateway;
-let browser: Browser;
-let page: Page;
-let url: string;
-let usageKey: string;
+const ctx = seededDashboard({ days: DAYS, open: { from: FROM, to: MONTH_END } });
 
-beforeAll(async () => {
-  redis = await startRedis();
-  const clock = testClock();
-  gw = await startGateway({ redisUrl: redis.url, clock });
-  ({ usageKey } = await seedUsage(gw.app, { adminToken: ADMIN_TOKEN, setTime: clock.set, days: DAYS }));
-  url = await gw.app.listen({ port: 0, host: '127.0.0.1' });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  await page.goto(`${url}/dashboard/`);
-  await page.fill('#token', usageKey);
-  await page.click('#sign-in button[type=submit]');
-  await page.fill('#from', FROM);
-  await page.fill('#to', MONTH_END);
-  await page.click('#range button[type=submit]');
-  await page.waitForSelector(`body[data-loaded="${FROM}..${MONTH_END}"]`);
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await gw.close();
-  await redis.destroy();
-});
-
-const budgets = async (): Promise<{ teams: TeamView[] }> =>
-  (
-    await gw.inject({ method: 'GET', url: '/admin/usage/budgets', headers: { authorization: `Bearer ${usageKey}` } })
-  ).json();
-
-const datasets = () =>
-  page.evaluate(() =>
-    window.Chart.getChart(document.querySelector('#spend-chart')).data.datasets.map((d) => ({
-      label: d.label,
-      data: d.data,
-      borderDash: d.borderDash,
-      fill: d.fill,
-      yAxisID: d.yAxisID,
-    })),
-  );
-
-/** The first line of each cell of each team row, as shown. */
-const shownTeams = () =>
-  page.$$eval('#teams tbody tr', (trs) =>
-    (trs as unknown as Row[]).map((tr) => ({
-      team: tr.dataset.team!,
-      ...Object.fromEntries(
-        Array.from(tr.querySelectorAll('td[data-column]')).map((td) => [td.dataset.column!, td.firstChild.textContent]),
-      ),
-    })),
-  ) as Promise<({ team: string } & Record<string, string>)[]>;
+const budgets = (): Promise<{ teams: TeamView[] }> => ctx.api('/admin/usage/budgets');
+const datasets = async () => (await chartOf(ctx.page)).datasets;
+const shownTeams = () => shownTeamRows(ctx.page);
 
 const days = Array.from({ length: 20 }, (_, i) => `2026-11-${String(11 + i).padStart(2, '0')}`);
 const at = (day: string) => days.indexOf(day);
@@ -108,7 +30,7 @@ const at = (day: string) => days.indexOf(day);
 /** The chart's forecast lines are the forecast's: from what is spent today to projected, low and high at the window's end. */
 function expectDrawn(
   drawn: Awaited<ReturnType<typeof datasets>>,
-  forecast: Omit<Forecast, 'status' | 'runsOutOn' | 'overBudget'>,
+  forecast: Omit<Forecast, 'method' | 'status' | 'runsOutOn' | 'overBudget'>,
 ) {
   const line = (label: string) => drawn.find((dataset) => dataset.label === label)!;
   const projected = line('Forecast');
@@ -164,37 +86,35 @@ describe('the forecast', () => {
       low: sum('low'),
       high: sum('high'),
     });
-    expect(await page.textContent('#forecast-note')).toContain(`Forecast to ${MONTH_END}`);
+    expect(await ctx.page.textContent('#forecast-note')).toContain(`Forecast to ${MONTH_END}`);
   });
 
   it('of one team when the page shows one, and none under a model filter (it counts every model)', async () => {
-    await page.selectOption('#team', 'marketing');
-    await page.waitForSelector(`body[data-loaded="${FROM}..${MONTH_END}?team=marketing"]`);
+    await ctx.page.selectOption('#team', 'marketing');
+    await ctx.page.waitForSelector(`body[data-loaded="${FROM}..${MONTH_END}?team=marketing"]`);
     const marketing = (await budgets()).teams.find((team) => team.id === 'marketing')!.forecast;
     expectDrawn(await datasets(), marketing);
 
-    await page.selectOption('#model', 'seedream-4');
-    await page.waitForSelector(`body[data-loaded="${FROM}..${MONTH_END}?team=marketing&model=seedream-4"]`);
+    await ctx.page.selectOption('#model', 'seedream-4');
+    await ctx.page.waitForSelector(`body[data-loaded="${FROM}..${MONTH_END}?team=marketing&model=seedream-4"]`);
     expect((await datasets()).map((dataset) => dataset.label)).toEqual(['marketing']);
-    expect(await page.textContent('#forecast-note')).toContain('clear the model and modality filters');
-    await page.selectOption('#model', '');
-    await page.selectOption('#team', '');
-    await page.waitForSelector(`body[data-loaded="${FROM}..${MONTH_END}"]`);
+    expect(await ctx.page.textContent('#forecast-note')).toContain('clear the model and modality filters');
+    await ctx.page.selectOption('#model', '');
+    await ctx.page.selectOption('#team', '');
+    await ctx.page.waitForSelector(`body[data-loaded="${FROM}..${MONTH_END}"]`);
   });
 
   it('is not drawn over a range that ends today', async () => {
-    await page.fill('#to', TODAY);
-    await page.click('#range button[type=submit]');
-    await page.waitForSelector(`body[data-loaded="${FROM}..${TODAY}"]`);
+    await showDates(ctx.page, FROM, TODAY);
     expect((await datasets()).map((dataset) => dataset.label)).toEqual(['design', 'marketing', 'research']);
-    expect(await page.textContent('#forecast-note')).toContain('Show dates after today');
+    expect(await ctx.page.textContent('#forecast-note')).toContain('Show dates after today');
   });
 });
 
 describe('a team heading past its budget', () => {
   it('is flagged over budget, with the day its budget runs out', async () => {
     const spent = (await budgets()).teams.find((team) => team.id === 'design')!.forecast.spent;
-    const patched = await gw.inject({
+    const patched = await ctx.gw.inject({
       method: 'PATCH',
       url: '/admin/teams/design',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
@@ -203,9 +123,9 @@ describe('a team heading past its budget', () => {
     expect(patched.statusCode).toBe(200);
     const { forecast } = (await budgets()).teams.find((team) => team.id === 'design')!;
     expect(forecast).toMatchObject({ overBudget: true, runsOutOn: expect.stringMatching(/^2026-11-2\d$/) });
-    await page.click('#range button[type=submit]');
-    await page.waitForSelector(`body[data-loaded="${FROM}..${TODAY}"]`);
-    const row = page.locator('#teams tr[data-team="design"]');
+    await ctx.page.click('#range button[type=submit]');
+    await ctx.page.waitForSelector(`body[data-loaded="${FROM}..${TODAY}"]`);
+    const row = ctx.page.locator('#teams tr[data-team="design"]');
     expect(await row.locator('td[data-column="forecast"]').getAttribute('class')).toContain('over');
     expect(await row.locator('td[data-column="forecast"] small').textContent()).toContain('over budget');
     expect((await shownTeams()).find((shown) => shown.team === 'design')!.runsOutOn).toBe(forecast.runsOutOn);
@@ -214,26 +134,26 @@ describe('a team heading past its budget', () => {
 
 describe('a team’s statement', () => {
   it('opens from its row, for this month', async () => {
-    const link = page.locator('#teams tr[data-team="marketing"] a.statement');
+    const link = ctx.page.locator('#teams tr[data-team="marketing"] a.statement');
     expect(await link.getAttribute('href')).toBe('/admin/usage/statements/marketing?month=2026-11');
-    const [popup] = await Promise.all([page.waitForEvent('popup'), link.click()]);
+    const [popup] = await Promise.all([ctx.page.waitForEvent('popup'), link.click()]);
     await popup.waitForLoadState();
     await expect.poll(() => popup.url()).toMatch(/^blob:/);
     const html = (
-      await gw.inject({
+      await ctx.gw.inject({
         method: 'GET',
         url: '/admin/usage/statements/marketing?month=2026-11',
-        headers: { authorization: `Bearer ${usageKey}` },
+        headers: { authorization: `Bearer ${ctx.usageKey}` },
       })
     ).body;
     const title = /<title>([^<]*)<\/title>/.exec(html)![1]!;
     await expect.poll(() => popup.title()).toBe(title.replaceAll('&amp;', '&'));
     expect(await popup.textContent('body')).toContain('Marketing');
     // A blob document keeps the dashboard's policy: the statement's stylesheet must still apply.
-    const styled = await popup.evaluate(
-      () =>
-        (document.querySelector('style') as { sheet: { cssRules: { length: number } } | null }).sheet?.cssRules.length,
-    );
+    const styled = await popup
+      .locator('style')
+      .first()
+      .evaluate((style) => style.sheet?.cssRules.length);
     expect(styled).toBeGreaterThan(0);
     await popup.close();
   });

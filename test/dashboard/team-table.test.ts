@@ -1,110 +1,40 @@
 // The dashboard at a glance, in a real browser: a row for every team (budgeted or not) whose
 // numbers are the API's, filters by team, model and modality that change every number shown,
 // and a usage:read key that sees its own team's row alone.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedUsage } from '../../scripts/seed-usage.js';
-import { launchChromium } from '../helpers/browser.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { ADMIN_TOKEN, startGateway, testClock, type TestGateway } from '../helpers/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { chartOf, computedStyle, shownTeamRows } from '../helpers/dashboard-page.js';
+import { seededDashboard } from '../helpers/seeded-dashboard.js';
 
 // What the page functions below touch in the browser (this suite compiles without the DOM library).
-interface ChartInstance {
-  data: { labels: string[]; datasets: { label: string; data: (number | null)[] }[] };
-}
-declare const document: {
-  querySelector(selector: string): unknown;
-  documentElement: { scrollWidth: number; clientWidth: number };
-};
-declare const window: { Chart: { getChart(canvas: unknown): ChartInstance } };
 declare const sessionStorage: { clear(): void };
-declare function getComputedStyle(element: unknown): { textAlign: string };
-interface Row {
-  dataset: Record<string, string>;
-  querySelectorAll(
-    selector: string,
-  ): ArrayLike<{ dataset: Record<string, string>; firstChild: { textContent: string } }>;
-}
 
-const PRICES = { 'seedream-4': 3, midjourney: 5 };
 const DAYS = Array.from({ length: 10 }, (_, i) => `2026-11-${String(11 + i).padStart(2, '0')}`);
 const FROM = DAYS[0]!;
 const TO = DAYS.at(-1)!;
 
-let redis: RedisServer;
-let gw: TestGateway;
-let browser: Browser;
-let page: Page;
-let url: string;
-let usageKey: string;
-let marketingUsageKey: string;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  const clock = testClock();
-  gw = await startGateway({
-    redisUrl: redis.url,
-    clock,
-    env: { PRICING: JSON.stringify(PRICES) },
-    simulator: { prices: PRICES },
-  });
-  ({ usageKey, marketingUsageKey } = await seedUsage(gw.app, {
-    adminToken: ADMIN_TOKEN,
-    setTime: clock.set,
-    days: DAYS,
-    models: ['seedream-4', 'midjourney'],
-  }));
-  url = await gw.app.listen({ port: 0, host: '127.0.0.1' });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await gw.close();
-  await redis.destroy();
-});
-
-const api = async (path: string, key = usageKey) =>
-  (await gw.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${key}` } })).json();
-
-async function signIn(key: string): Promise<void> {
-  await page.goto(`${url}/dashboard/`);
-  await page.fill('#token', key);
-  await page.click('#sign-in button[type=submit]');
-  await page.waitForSelector('#report:not([hidden])');
-  await page.fill('#from', FROM);
-  await page.fill('#to', TO);
-  await page.click('#range button[type=submit]');
-  await page.waitForSelector(`body[data-loaded="${FROM}..${TO}"]`);
-}
+const ctx = seededDashboard({ days: DAYS, prices: { 'seedream-4': 3, midjourney: 5 } });
 
 /** Chooses a filter and waits for the page to show what it asked for. */
 async function choose(filter: 'team' | 'model' | 'modality', value: string, loaded: string): Promise<void> {
-  await page.selectOption(`#${filter}`, value);
-  await page.waitForSelector(`body[data-loaded="${FROM}..${TO}${loaded}"]`);
+  await ctx.page.selectOption(`#${filter}`, value);
+  await ctx.page.waitForSelector(`body[data-loaded="${FROM}..${TO}${loaded}"]`);
 }
 
 /** Each row of the team table: its team and its cells' first lines, numbers parsed ('–' is null). */
-const shownTeams = () =>
-  page.$$eval('#teams tbody tr', (trs) =>
-    (trs as unknown as Row[]).map((tr) => {
-      const cells = Array.from(tr.querySelectorAll('td[data-column]')).map((td) => {
-        const text = td.firstChild.textContent;
-        return [td.dataset.column!, text === '–' ? null : Number(text.replace(/[, %]/g, ''))] as const;
-      });
-      return { team: tr.dataset.team!, ...Object.fromEntries(cells) } as Record<string, number | null> & {
-        team: string;
-      };
-    }),
-  );
+const shownTeams = async () =>
+  (await shownTeamRows(ctx.page)).map(({ team, ...columns }) => ({
+    team,
+    ...Object.fromEntries(
+      Object.entries(columns).map(([column, text]) => [
+        column,
+        text === '–' ? null : Number(text.replace(/[, %]/g, '')),
+      ]),
+    ),
+  })) as (Record<string, number | null> & { team: string })[];
 
-const shownTotal = async () => Number((await page.textContent('#total-credits'))!.replaceAll(',', ''));
+const shownTotal = async () => Number((await ctx.page.textContent('#total-credits'))!.replaceAll(',', ''));
 
-const chartBars = () =>
-  page.evaluate(() => {
-    const { data } = window.Chart.getChart(document.querySelector('#spend-chart'));
-    return data.datasets.map((dataset) => ({ label: dataset.label, data: dataset.data }));
-  });
+const chartBars = async () => (await chartOf(ctx.page)).datasets;
 
 interface UsageRow {
   team: string;
@@ -125,9 +55,9 @@ async function expectBarsOf(rows: UsageRow[]): Promise<void> {
 
 describe('the team table', () => {
   it('has a row for every team, budgeted or not, with the API’s numbers', async () => {
-    await signIn(usageKey);
-    const { rows } = await api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=team`);
-    const { teams } = await api('/admin/usage/budgets');
+    await ctx.openAs(ctx.usageKey, FROM, TO);
+    const { rows } = await ctx.api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=team`);
+    const { teams } = await ctx.api('/admin/usage/budgets');
     expect(teams.map((team: { id: string }) => team.id)).toEqual(
       expect.arrayContaining(['design', 'finance', 'marketing', 'research']),
     );
@@ -151,40 +81,38 @@ describe('the team table', () => {
   });
 
   it('right-aligns its numbers and formats them with thousands separators', async () => {
-    const aligned = await page.$$eval('#teams td[data-column]', (tds) =>
+    const aligned = await ctx.page.$$eval('#teams td[data-column]', (tds) =>
       (tds as unknown as { className: string }[]).every((td) => td.className.split(' ').includes('number')),
     );
     expect(aligned).toBe(true);
-    const textAlign = await page.$eval('#teams td[data-column="credits"]', (td) => getComputedStyle(td).textAlign);
+    const textAlign = await computedStyle(ctx.page.locator('#teams td[data-column="credits"]').first(), 'textAlign');
     expect(textAlign).toBe('right');
   });
 });
 
 describe('on a phone', () => {
   it('fits the screen: only the wide tables scroll sideways, inside their panels', async () => {
-    await page.setViewportSize({ width: 390, height: 800 });
-    const widths = () =>
-      page.evaluate(() => ({
-        page: document.documentElement.scrollWidth,
-        screen: document.documentElement.clientWidth,
-        table: (document.querySelector('#teams') as { scrollWidth: number }).scrollWidth,
-        frame: (document.querySelector('#teams') as { parentElement: { clientWidth: number } }).parentElement
-          .clientWidth,
-      }));
+    await ctx.page.setViewportSize({ width: 390, height: 800 });
+    const widths = async () => ({
+      ...(await ctx.page.locator('html').evaluate((html) => ({ page: html.scrollWidth, screen: html.clientWidth }))),
+      ...(await ctx.page
+        .locator('#teams')
+        .evaluate((table) => ({ table: table.scrollWidth, frame: table.parentElement.clientWidth }))),
+    });
     // The chart follows the new width on its next resize observation.
     await expect.poll(async () => (await widths()).page).toBeLessThanOrEqual(390);
     const { table, frame } = await widths();
-    await page.setViewportSize({ width: 1280, height: 1000 });
+    await ctx.page.setViewportSize({ width: 1280, height: 1000 });
     expect(table).toBeGreaterThan(frame);
   });
 });
 
 describe('the filters', () => {
   it('by model: the totals, the chart and the team table count that model alone', async () => {
-    const everything = await api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=day,team`);
+    const everything = await ctx.api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=day,team`);
     await choose('model', 'midjourney', '?model=midjourney');
-    const byDay = await api(`/admin/usage?from=${FROM}&to=${TO}&model=midjourney&groupBy=day,team`);
-    const byTeam = await api(`/admin/usage?from=${FROM}&to=${TO}&model=midjourney&groupBy=team`);
+    const byDay = await ctx.api(`/admin/usage?from=${FROM}&to=${TO}&model=midjourney&groupBy=day,team`);
+    const byTeam = await ctx.api(`/admin/usage?from=${FROM}&to=${TO}&model=midjourney&groupBy=team`);
     expect(byDay.totals.credits).toBeGreaterThan(0);
     expect(byDay.totals.credits).toBeLessThan(everything.totals.credits);
     expect(await shownTotal()).toBe(byDay.totals.credits);
@@ -201,31 +129,31 @@ describe('the filters', () => {
     expect((await shownTeams()).every((row) => row.credits === 0 && row.settlements === 0)).toBe(true);
     expect(await chartBars()).toEqual([]);
     await choose('modality', 'image', '?modality=image');
-    const image = await api(`/admin/usage?from=${FROM}&to=${TO}&modality=image&groupBy=team`);
+    const image = await ctx.api(`/admin/usage?from=${FROM}&to=${TO}&modality=image&groupBy=team`);
     expect(await shownTotal()).toBe(image.totals.credits);
   });
 
   it('by team: one row, the chart and the totals of that team', async () => {
     await choose('modality', '', '');
     await choose('team', 'design', '?team=design');
-    const byDay = await api(`/admin/usage?from=${FROM}&to=${TO}&team=design&groupBy=day,team`);
+    const byDay = await ctx.api(`/admin/usage?from=${FROM}&to=${TO}&team=design&groupBy=day,team`);
     expect(await shownTotal()).toBe(byDay.totals.credits);
     await expectBarsOf(byDay.rows);
     const shown = await shownTeams();
     expect(shown.map((row) => row.team)).toEqual(['design']);
     expect(shown[0]!.credits).toBe(byDay.totals.credits);
-    expect(await page.textContent('#budgets')).not.toContain('Marketing');
+    expect(await ctx.page.textContent('#budgets')).not.toContain('Marketing');
   });
 });
 
 describe('a usage:read key', () => {
   it('sees its own team’s row alone, without a team filter', async () => {
-    await page.evaluate(() => sessionStorage.clear());
-    await signIn(marketingUsageKey);
-    const { rows } = await api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=team`, marketingUsageKey);
+    await ctx.page.evaluate(() => sessionStorage.clear());
+    await ctx.openAs(ctx.marketingUsageKey, FROM, TO);
+    const { rows } = await ctx.api(`/admin/usage?from=${FROM}&to=${TO}&groupBy=team`, ctx.marketingUsageKey);
     const shown = await shownTeams();
     expect(shown.map((row) => row.team)).toEqual(['marketing']);
     expect(shown[0]!.credits).toBe(rows[0].credits);
-    expect(await page.isVisible('#team-filter')).toBe(false);
+    expect(await ctx.page.isVisible('#team-filter')).toBe(false);
   });
 });

@@ -3,26 +3,16 @@
 // 15th and 22nd of five past months are compared with what those months then spent. The figures
 // asserted here are the ones the README states.
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../scripts/seed-usage.js';
 import { forecastSpend } from '../../src/domain/forecast.js';
 
 const DAY_MS = 86_400_000;
 const START = Date.parse('2026-01-01T00:00:00Z');
 const END = Date.parse('2026-07-01T00:00:00Z');
 
-/** mulberry32: the same seed, the same history. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Credits per day: 100 growing by 0.5 a day, weekdays 1.2× and weekends 0.5×, with ±30 % noise. */
 function history(seed: number): Map<string, number> {
-  const random = seeded(seed);
+  const random = mulberry32(seed);
   const daily = new Map<string, number>();
   for (let at = START; at < END; at += DAY_MS) {
     const weekday = new Date(at).getUTCDay();

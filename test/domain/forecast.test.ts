@@ -1,7 +1,7 @@
 // The forecast of a window's end: pace, band, run-out day and the over-budget flag, for each kind
 // of window, and "not-enough-data" (never a NaN) when the history is too short.
 import { describe, expect, it } from 'vitest';
-import { dailyPace, forecastSpend, type Forecast } from '../../src/domain/forecast.js';
+import { dailyPace, forecastSpend, type Forecast, type ForecastInput } from '../../src/domain/forecast.js';
 
 // A Tuesday, at noon: the month has 20.5 days left, its ISO week 5.5.
 const NOW = Date.parse('2026-11-10T12:00:00.000Z');
@@ -17,6 +17,13 @@ function history(credits: number | number[], count = 28): Map<string, number> {
   );
 }
 
+/** The forecast of `spent` against `budget`, made at NOW after 10 credits a day unless told otherwise. */
+const forecastOf = ({
+  now = NOW,
+  daily = history(10),
+  ...input
+}: Pick<ForecastInput, 'budget' | 'spent'> & Partial<ForecastInput>) => forecastSpend({ now, daily, ...input });
+
 const finite = (forecast: Forecast) =>
   [forecast.spent, forecast.projected, forecast.low, forecast.high].every(
     (value) => value === null || Number.isFinite(value),
@@ -24,12 +31,7 @@ const finite = (forecast: Forecast) =>
 
 describe('forecastSpend', () => {
   it('projects spent + pace × days left, with the run-out day and the over-budget flag', () => {
-    const forecast = forecastSpend({
-      now: NOW,
-      budget: { credits: 250, period: 'month' },
-      spent: 95,
-      daily: history(10),
-    });
+    const forecast = forecastOf({ budget: { credits: 250, period: 'month' }, spent: 95 });
     expect(forecast).toEqual({
       window: '2026-11',
       windowEndsOn: '2026-11-30',
@@ -42,17 +44,17 @@ describe('forecastSpend', () => {
       runsOutOn: '2026-11-26',
       overBudget: true,
     });
-    const roomy = forecastSpend({ now: NOW, budget: { credits: 400, period: 'month' }, spent: 95, daily: history(10) });
+    const roomy = forecastOf({ budget: { credits: 400, period: 'month' }, spent: 95 });
     expect(roomy).toMatchObject({ projected: 300, runsOutOn: null, overBudget: false });
   });
 
   it('gives a band of ± 1.96 sd √(h + h²/n) around the projection, never below what is spent', () => {
     const daily = history([4, 16, 4, 16, 4, 16, 10, 1000]); // the eighth day is outside the pace
     expect(dailyPace(daily, NOW)).toEqual({ mean: 10, sd: 6, days: 7 });
-    const forecast = forecastSpend({ now: NOW, budget: null, spent: 95, daily });
+    const forecast = forecastOf({ budget: null, spent: 95, daily });
     expect(forecast).toMatchObject({ projected: 300, low: 194, high: 406, runsOutOn: null, overBudget: false });
     const evening = Date.parse('2026-11-10T18:00:00Z');
-    const late = forecastSpend({ now: evening, budget: { credits: 100, period: 'day' }, spent: 1, daily });
+    const late = forecastOf({ now: evening, budget: { credits: 100, period: 'day' }, spent: 1, daily });
     expect(late).toMatchObject({ projected: 4, low: 1, high: 9 });
   });
 
@@ -61,9 +63,9 @@ describe('forecastSpend', () => {
   });
 
   it('forecasts a day and an ISO week to their own ends', () => {
-    const day = forecastSpend({ now: NOW, budget: { credits: 50, period: 'day' }, spent: 20, daily: history(10) });
+    const day = forecastOf({ budget: { credits: 50, period: 'day' }, spent: 20 });
     expect(day).toMatchObject({ window: '2026-11-10', windowEndsOn: '2026-11-10', projected: 25, runsOutOn: null });
-    const week = forecastSpend({ now: NOW, budget: { credits: 60, period: 'week' }, spent: 15, daily: history(10) });
+    const week = forecastOf({ budget: { credits: 60, period: 'week' }, spent: 15 });
     expect(week).toMatchObject({
       window: '2026-W46',
       windowEndsOn: '2026-11-15',
@@ -74,12 +76,7 @@ describe('forecastSpend', () => {
   });
 
   it('looks to the month end for a total budget, which runs out whenever the pace reaches it', () => {
-    const total = forecastSpend({
-      now: NOW,
-      budget: { credits: 1000, period: 'total' },
-      spent: 900,
-      daily: history(10),
-    });
+    const total = forecastOf({ budget: { credits: 1000, period: 'total' }, spent: 900 });
     expect(total).toMatchObject({
       window: 'total',
       windowEndsOn: '2026-11-30',
@@ -87,17 +84,12 @@ describe('forecastSpend', () => {
       runsOutOn: '2026-11-20',
       overBudget: true,
     });
-    const far = forecastSpend({ now: NOW, budget: { credits: 1e9, period: 'total' }, spent: 0, daily: history(1) });
+    const far = forecastOf({ budget: { credits: 1e9, period: 'total' }, spent: 0, daily: history(1) });
     expect(far.runsOutOn).toBeNull();
   });
 
   it('says a budget already reached runs out today', () => {
-    const spentUp = forecastSpend({
-      now: NOW,
-      budget: { credits: 90, period: 'month' },
-      spent: 95,
-      daily: history(10),
-    });
+    const spentUp = forecastOf({ budget: { credits: 90, period: 'month' }, spent: 95 });
     expect(spentUp).toMatchObject({ runsOutOn: '2026-11-10', overBudget: true });
   });
 
@@ -113,7 +105,7 @@ describe('forecastSpend', () => {
       ]),
     ];
     for (const daily of sparse) {
-      const forecast = forecastSpend({ now: NOW, budget: { credits: 100, period: 'month' }, spent: 10, daily });
+      const forecast = forecastOf({ budget: { credits: 100, period: 'month' }, spent: 10, daily });
       expect(forecast).toMatchObject({
         status: 'not-enough-data',
         projected: null,
@@ -124,17 +116,12 @@ describe('forecastSpend', () => {
       });
       expect(finite(forecast)).toBe(true);
     }
-    const over = forecastSpend({ now: NOW, budget: { credits: 5, period: 'month' }, spent: 10, daily: new Map() });
+    const over = forecastOf({ budget: { credits: 5, period: 'month' }, spent: 10, daily: new Map() });
     expect(over).toMatchObject({ status: 'not-enough-data', overBudget: true });
   });
 
   it('projects what is spent when the days with data spent nothing', () => {
-    const forecast = forecastSpend({
-      now: NOW,
-      budget: { credits: 100, period: 'month' },
-      spent: 10,
-      daily: history(0, 3),
-    });
+    const forecast = forecastOf({ budget: { credits: 100, period: 'month' }, spent: 10, daily: history(0, 3) });
     expect(forecast).toMatchObject({ status: 'ok', projected: 10, low: 10, high: 10, runsOutOn: null });
     expect(finite(forecast)).toBe(true);
   });

@@ -4,7 +4,7 @@
 // point with an injected resolver; no traffic goes anywhere but loopback.
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,30 +13,17 @@ import { webhookSignature } from '../../src/services/webhooks.js';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { SEED_BODY, startGateway, UPSTREAM_KEY, type TestGateway } from '../helpers/gateway.js';
 import { expectApiframeJob } from '../helpers/job-shape.js';
-
-interface Received {
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
+import { type Receiver, startReceiver } from '../helpers/receiver.js';
 
 let redis: RedisServer;
 let gw: TestGateway;
-let receiver: Server;
+let receiver: Receiver;
 let receiverUrl: string;
-const received: Received[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
-  receiver = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body });
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks/apiframe`;
+  receiver = await startReceiver();
+  receiverUrl = `${receiver.url}/hooks/apiframe`;
   const port = await freePort();
   gw = await startGateway({
     redisUrl: redis.url,
@@ -91,8 +78,8 @@ describe('the webhook relay', () => {
     expect(gw.sim.requests.some((r) => r.method === 'GET' && r.url.includes(jobId))).toBe(false);
     expect((await gw.spend(key)).total).toBe(3);
 
-    await waitFor(() => received.length > 0, 'the relayed webhook');
-    const [delivery] = received;
+    await waitFor(() => receiver.received.length > 0, 'the relayed webhook');
+    const [delivery] = receiver.received;
     const expected = createHmac('sha256', createHash('sha256').update(key.key).digest())
       .update(delivery!.body)
       .digest('hex');
@@ -364,7 +351,11 @@ describe('a receiver that trickles its answer', () => {
 
       const { jobId } = (await gw.generate(otherTeam.key, { ...SEED_BODY, webhookUrl: receiverUrl })).json();
       // The other team's event arrives at once; the trickling receiver would hold the line for good.
-      await waitFor(() => received.some((delivery) => delivery.body.includes(jobId)), 'the other team’s relay', 5_000);
+      await waitFor(
+        () => receiver.received.some((delivery) => delivery.body.includes(jobId)),
+        'the other team’s relay',
+        5_000,
+      );
       expect(gaveUp).toBe(false);
       await waitFor(() => gaveUp, 'the slow delivery to be given up', 20_000);
     } finally {
