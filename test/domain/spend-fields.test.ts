@@ -14,7 +14,8 @@ describe('spend counters no budget check reads again', () => {
     const stale = ['key:k1:2026-11-23', 'team:2026-11-23', 'key:k1:2026-W47', 'team:2026-10'];
     const kept = ['key:k1:2026-11-24', 'team:2026-11-25', 'key:k1:2026-W48', 'team:2026-11'];
     for (const field of stale) expect(isStaleSpendField(field, NOW), field).toBe(true);
-    for (const field of [...kept, 'key:k1:total', 'team:total']) expect(isStaleSpendField(field, NOW), field).toBe(false);
+    for (const field of [...kept, 'key:k1:total', 'team:total'])
+      expect(isStaleSpendField(field, NOW), field).toBe(false);
   });
 
   it("drops an ephemeral key's counters a day after its longest life, dated by its UUIDv7", () => {
