@@ -9,7 +9,7 @@ import { emptyAggregateCell, type AggregateCell, type LedgerEntry, type LedgerKi
 import type { Reservation } from '../../domain/reservations.js';
 import type { Alert } from '../../domain/alerts.js';
 import type { AlertListener } from './alerts/contract.js';
-import { TeamAlerts, type MemoryQueue } from './alerts/memory.js';
+import { TeamAlerts, type MemoryQueue } from './alerts/team-alerts.js';
 import type { Movement } from './credits/contract.js';
 import type { Position } from './cursor.js';
 import { RequestWindows } from './request-limits/memory.js';

@@ -2,7 +2,8 @@
 // same alerts.
 import type { Alert } from '../../../domain/alerts.js';
 import { isOverQuota } from '../../../domain/request-limits.js';
-import { checkThresholds, overrunAlert, type TeamAlerts } from '../alerts/memory.js';
+import { checkThresholds, overrunAlert } from '../alerts/memory.js';
+import type { TeamAlerts } from '../alerts/team-alerts.js';
 import type { MemoryState, TeamLedger } from '../memory-state.js';
 import type { AttachRequest, Credits, ReserveRequest, Spend } from './contract.js';
 
