@@ -31,6 +31,10 @@ export interface AlertDelivery {
   attempts: number;
 }
 
+/** An alert's deliveries to these targets, each pending until an attempt's outcome is known. */
+export const pendingDeliveries = (targetIds: Iterable<string>): AlertDelivery[] =>
+  [...targetIds].map((targetId) => ({ targetId, state: 'pending', attempts: 0 }));
+
 export interface Alert {
   id: string;
   team: string;

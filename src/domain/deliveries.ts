@@ -16,4 +16,15 @@ export interface WebhookDelivery {
   alert?: { record: Alert; targetId: string };
 }
 
+/** An alert's delivery to one target: its body is made at each attempt, so none is stored. */
+export function alertDelivery(
+  id: string,
+  record: Alert,
+  target: { targetId: string; url: string; attempts: number },
+): WebhookDelivery {
+  const { targetId, url, attempts } = target;
+  const base = { id, team: record.team, jobId: '', keyId: record.keyId ?? '', event: 'budget.alert', body: '' };
+  return { ...base, url, attempts, alert: { record, targetId } };
+}
+
 export type DeliveryOutcome = { state: 'delivered' } | { state: 'failed' } | { state: 'retry'; at: number };

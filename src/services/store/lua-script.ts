@@ -49,7 +49,7 @@ export function luaScript<const K extends string, const A extends string, Reply,
     lua,
     async run(redis, input) {
       const command = (redis as unknown as Record<string, Command>)[name]!;
-      const reply = await command.call(redis, ...keys.map((key) => input[key]), ...argv.map((arg) => input[arg]));
+      const reply = await command.call(redis, ...argsOf(input));
       return decode(reply as Reply);
     },
     argsOf,

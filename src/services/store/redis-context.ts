@@ -132,6 +132,13 @@ export function teamKeys(team: string) {
 /** The team that uploaded the file at a URL: looked up without knowing the team. */
 export const uploadUrlKey = (urlDigest: string) => `gw:upload-url:${urlDigest}`;
 
+/** A stream entry's fields (`[name, value, name, value, …]` as XRANGE answers them) by name. */
+export function streamFields(list: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i < list.length; i += 2) fields[list[i]!] = list[i + 1]!;
+  return fields;
+}
+
 /** Ids of a zset index scored by createdAt, newest first, strictly after `after`. */
 export async function pageOfIndex(redis: Redis | Cluster, index: string, after: Position | undefined, limit: number) {
   // Redis orders ties by member, descending, as cursors do; members in the cursor's

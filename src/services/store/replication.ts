@@ -171,10 +171,11 @@ export async function runMoneyScript<K extends string, A extends string, Result>
 ): Promise<Result> {
   const replicas = await replication.required();
   if (replicas === 0) return script.run(redis, input);
-  const key = String(script.argsOf(input)[0]);
+  const args = script.argsOf(input);
+  const key = String(args[0]);
   await replication.assertEnough(key);
   const pipeline = redis.pipeline();
-  (pipeline as unknown as Record<string, (...args: unknown[]) => unknown>)[script.name]!(...script.argsOf(input));
+  (pipeline as unknown as Record<string, (...args: unknown[]) => unknown>)[script.name]!(...args);
   const [[scriptError, reply], [waitError, acknowledged]] = (await pipeline
     .wait(replicas, replication.timeoutMs)
     .exec()) as [[Error | null, unknown], [Error | null, unknown]];

@@ -2,10 +2,16 @@
 // the history in a team stream of the last ALERT_HISTORY_MAX alerts and, beside it, a team hash
 // of each delivery's state once an attempt has ended (none yet: pending); queued alert deliveries
 // in the team's outbox hash, their ids on the team's delivery queue.
-import { markersExpireAt, type Alert, type AlertDeliveryState, type AlertTarget } from '../../../domain/alerts.js';
+import {
+  markersExpireAt,
+  pendingDeliveries,
+  type Alert,
+  type AlertDeliveryState,
+  type AlertTarget,
+} from '../../../domain/alerts.js';
 import type { BudgetCheck } from '../../../domain/budgets.js';
-import type { DeliveryOutcome, WebhookDelivery } from '../../../domain/deliveries.js';
-import { teamKeys, type RedisContext } from '../redis-context.js';
+import { alertDelivery, type DeliveryOutcome, type WebhookDelivery } from '../../../domain/deliveries.js';
+import { streamFields, teamKeys, type RedisContext } from '../redis-context.js';
 import type { AlertRecords } from './contract.js';
 import { ALERT_DELIVERY_PREFIX, RECORD_ALERT_DELIVERY, type Raising } from './lua.js';
 
@@ -30,7 +36,7 @@ function alertOf(team: string, raised: RaisedAlert): Alert {
     ...fields,
     team,
     at: new Date(at).toISOString(),
-    deliveries: ids.map((targetId) => ({ targetId, state: 'pending', attempts: 0 })),
+    deliveries: pendingDeliveries(ids),
   };
 }
 
@@ -97,10 +103,7 @@ export async function claimedAlertDeliveries(
   return rows.flatMap((json, i): WebhookDelivery[] => {
     if (!json) return [];
     const entry = JSON.parse(json) as OutboxEntry;
-    const record = alertOf(team, entry.alert);
-    const { url, attempts, targetId } = entry;
-    const base = { id: ids[i]!, team, jobId: '', keyId: record.keyId ?? '', event: 'budget.alert', body: '' };
-    return [{ ...base, url, attempts, alert: { record, targetId } }];
+    return [alertDelivery(ids[i]!, alertOf(team, entry.alert), entry)];
   });
 }
 
@@ -130,8 +133,7 @@ export async function recordAlertDelivery(
 
 /** An alert as its history entry keeps it, each delivery pending until its state is known. */
 function alertEntry(team: string, id: string, list: string[]): Alert {
-  const f: Record<string, string> = {};
-  for (let i = 0; i < list.length; i += 2) f[list[i]!] = list[i + 1]!;
+  const f = streamFields(list);
   const number = (value: string | undefined) => (value ? Number(value) : null);
   return {
     id,
@@ -144,11 +146,7 @@ function alertEntry(team: string, id: string, list: string[]): Alert {
     limit: number(f.limit),
     credits: Number(f.credits),
     at: new Date(Number(f.at)).toISOString(),
-    deliveries: (f.targets ? f.targets.split(',') : []).map((targetId) => ({
-      targetId,
-      state: 'pending',
-      attempts: 0,
-    })),
+    deliveries: pendingDeliveries(f.targets ? f.targets.split(',') : []),
   };
 }
 

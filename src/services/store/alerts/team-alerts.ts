@@ -1,7 +1,7 @@
 // One team's budget alerts in the memory store: its targets, its history and the markers that
 // let each threshold fire once per window, raised into the shared delivery queue.
-import { markersExpireAt, type Alert, type AlertTarget } from '../../../domain/alerts.js';
-import type { WebhookDelivery } from '../../../domain/deliveries.js';
+import { markersExpireAt, pendingDeliveries, type Alert, type AlertTarget } from '../../../domain/alerts.js';
+import { alertDelivery, type WebhookDelivery } from '../../../domain/deliveries.js';
 import { ALERT_DELIVERY_PREFIX, ALERT_HISTORY_MAX } from './lua.js';
 
 /** The delivery queue as the memory store keeps it (shared by deliveries and alerts). */
@@ -36,19 +36,13 @@ export class TeamAlerts {
       id: `${now}-${++this.sequence}`,
       team: this.team,
       at: new Date(now).toISOString(),
-      deliveries: [...this.targets.keys()].map((targetId) => ({ targetId, state: 'pending', attempts: 0 })),
+      deliveries: pendingDeliveries(this.targets.keys()),
     };
     this.history.push(alert);
     if (this.history.length > ALERT_HISTORY_MAX) this.history.shift();
     for (const target of this.targets.values()) {
       const id = `${ALERT_DELIVERY_PREFIX}${alert.id}/${target.id}`;
-      const base = { id, team: this.team, jobId: '', keyId: alert.keyId ?? '', event: 'budget.alert', body: '' };
-      const delivery = {
-        ...base,
-        url: target.url,
-        attempts: 0,
-        alert: { record: structuredClone(alert), targetId: target.id },
-      };
+      const delivery = alertDelivery(id, structuredClone(alert), { targetId: target.id, url: target.url, attempts: 0 });
       this.queue.set(id, { delivery, dueAt: now });
     }
     return structuredClone(alert);

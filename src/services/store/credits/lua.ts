@@ -166,13 +166,18 @@ redis.call('ZADD', leasesZset, leaseUntil, reservationId)
 checkThresholds(keyId, credits)
 return {1, -1, count, resetMs, unpack(fired)}
 `,
-  decode: ([outcome, available, count, resetMs, ...alerts]: [number, number, number, number, ...string[]]) => {
+  decode: ([outcome, available, count, resetMs, ...alerts]: [
+    number,
+    number,
+    number,
+    number,
+    ...string[],
+  ]): Raising<ReserveResult> => {
     const counted = count > 0 ? { counted: { count, resetMs } } : {};
-    let result: Raising<ReserveResult> = { ok: false, available, ...counted, ...raising(alerts) };
-    if (outcome === 1) result = { ok: true, ...counted, ...raising(alerts) };
-    if (outcome === 2) result = { ok: false, overQuota: true, counted: { count, resetMs } };
-    if (outcome === 3) result = { ok: false, jobsUsedUp: true, ...counted };
-    return result;
+    if (outcome === 2) return { ok: false, overQuota: true, counted: { count, resetMs } };
+    if (outcome === 3) return { ok: false, jobsUsedUp: true, ...counted };
+    if (outcome === 1) return { ok: true, ...counted, ...raising(alerts) };
+    return { ok: false, available, ...counted, ...raising(alerts) };
   },
 });
 

@@ -4,7 +4,7 @@ import { windowOf, type BudgetCheck } from '../../../domain/budgets.js';
 import type { EphemeralCap } from '../../../domain/ephemeral-keys.js';
 import { emptyAggregateCell, type AggregateCell, type LedgerEntry, type LedgerKind } from '../../../domain/ledger.js';
 import type { ExpiredReservation } from '../../../domain/reservations.js';
-import { type LedgerOptions, teamKeys, type RedisContext } from '../redis-context.js';
+import { type LedgerOptions, streamFields, teamKeys, type RedisContext } from '../redis-context.js';
 import { countInputs } from '../request-limits/redis.js';
 import type { Credits, Movement, Spend } from './contract.js';
 import { alertInputs, announceAlerts, markInputs } from '../alerts/redis.js';
@@ -12,8 +12,7 @@ import { ATTACH } from './attach-lua.js';
 import { RELEASE, RESERVE, SETTLE } from './lua.js';
 
 function toLedgerEntry(team: string, id: string, fields: string[]): LedgerEntry {
-  const value: Record<string, string> = {};
-  for (let i = 0; i < fields.length; i += 2) value[fields[i]!] = fields[i + 1]!;
+  const value = streamFields(fields);
   return {
     id,
     ts: Number(value.ts),
