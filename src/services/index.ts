@@ -145,7 +145,6 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     ...keyAdministration(config, store, clock),
     audit: createAuditTrail(store),
     alerts: budgetAlerts(store, webhooks, { metrics, logger, clock }),
-    usage: createUsageReports(store),
     usageEvents: createUsageEvents(store),
     ...financeOutlook(store, clock),
     reconciliation: createUsageReconciliation(store, heldUpstream, pause),
@@ -205,8 +204,14 @@ function keyAdministration(config: Config, store: Store, clock: Clock) {
 }
 
 /** What finance reads ahead of time: budget forecasts and monthly team statements. */
+/** Usage reports, and what finance reads from them: forecasts and statements. */
 function financeOutlook(store: Store, clock: Clock) {
-  return { forecasts: createBudgetForecasts(store, clock), statements: createTeamStatements(store, clock) };
+  const usage = createUsageReports(store);
+  return {
+    usage,
+    forecasts: createBudgetForecasts(store, clock),
+    statements: createTeamStatements(store, usage, clock),
+  };
 }
 
 /** The client of Apiframe, logging each call with Apiframe's request id and noting it for the caller's answer. */

@@ -1,11 +1,11 @@
 // A team's statement for one calendar month: its totals by model, by key and by day, read from the
 // daily aggregates exactly as /admin/usage reads them (so the two always agree), and its budget
 // as set now with the share of it the month used when it is a monthly one.
-import { DAY_MS, dayOf, windowSpan, type Budget } from '../../domain/budgets.js';
+import { dayOf, windowSpan, type Budget } from '../../domain/budgets.js';
 import { errors } from '../../errors.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
-import { createUsageReports, emptyMetrics, type UsageMetrics, type UsageRow } from '../usage-report.js';
+import { daysBetween, emptyMetrics, type UsageMetrics, type UsageReports, type UsageRow } from '../usage-report.js';
 
 export interface TeamStatement {
   team: { id: string; name: string };
@@ -28,8 +28,7 @@ export interface TeamStatement {
 /** A statement is read from the top: the largest spenders first. */
 const largestFirst = (rows: UsageRow[]) => [...rows].sort((a, b) => b.credits - a.credits);
 
-export function createTeamStatements(store: Store, clock: Clock) {
-  const usage = createUsageReports(store);
+export function createTeamStatements(store: Store, usage: UsageReports, clock: Clock) {
   return {
     /** The statement of `team` for `month` (YYYY-MM); 404 when the team does not exist. */
     async statement(team: string, month: string): Promise<TeamStatement> {
@@ -37,13 +36,9 @@ export function createTeamStatements(store: Store, clock: Clock) {
       if (!view) throw new errors.TeamNotFound();
       const { start, end } = windowSpan('month', Date.parse(`${month}-01T00:00:00Z`));
       const period = { from: dayOf(start), to: dayOf(end - 1) };
-      const [byModel, byKey, byDay] = await Promise.all(
-        (['model', 'key', 'day'] as const).map((group) => usage.report({ ...period, team, groupBy: [group] })),
-      );
+      const [byModel, byKey, byDay] = await usage.reports({ ...period, team }, [['model'], ['key'], ['day']]);
       const spentOn = new Map(byDay!.rows.map(({ day, ...metrics }) => [day!, metrics]));
-      const days: TeamStatement['byDay'] = [];
-      for (let at = start; at < end; at += DAY_MS)
-        days.push({ ...(spentOn.get(dayOf(at)) ?? emptyMetrics()), day: dayOf(at) });
+      const days = daysBetween(period.from, period.to).map((day) => ({ ...(spentOn.get(day) ?? emptyMetrics()), day }));
       const totals = byModel!.totals;
       const monthly = view.budget?.period === 'month' ? view.budget.credits : null;
       return {
