@@ -10,9 +10,10 @@ import { PROJECT_ROOT } from '../project-root.js';
 import { STATEMENT_STYLE_SOURCE } from '../services/statements/statement-html.js';
 
 const CHART_DIR = join(dirname(createRequire(import.meta.url).resolve('chart.js')));
-const POLICY =
-  "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; " +
-  `style-src 'self' ${STATEMENT_STYLE_SOURCE}`;
+/** The policy of every finance page (the dashboard, a statement), but for where styles may come from. */
+export const FINANCE_PAGE_POLICY =
+  "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+const POLICY = `${FINANCE_PAGE_POLICY}; style-src 'self' ${STATEMENT_STYLE_SOURCE}`;
 
 export const dashboardRoutes: FastifyPluginAsync = async (app) => {
   app.addHook('onSend', async (_request, reply) => {

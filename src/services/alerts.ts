@@ -3,6 +3,7 @@
 // wake the delivery agent. Overruns are not audited: one per overrun job, they would grow the
 // global audit stream with traffic; the alert history, the ledger and the metric keep them.
 // A note lost to a crash costs the audit entry, never the alert or its deliveries.
+import { auditEntry } from './audited-change.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { AlertListener } from './store/alerts/contract.js';
@@ -23,8 +24,8 @@ export function createAlertNotice({ store, metrics, logger, kick }: AlertNoticeD
       if (alert.kind !== 'threshold') continue;
       const { deliveries: _deliveries, ...fired } = alert;
       const target = alert.keyId ? `key:${alert.keyId}` : `team:${alert.team}`;
-      const entry = { at: alert.at, actor: 'gateway', action: 'alert.fire', target, before: null, after: fired };
-      store.appendAudit({ ...entry, requestId }).catch((error: unknown) => {
+      const entry = auditEntry({ name: 'gateway', requestId }, 'alert.fire', target, null, fired, Date.parse(alert.at));
+      store.appendAudit(entry).catch((error: unknown) => {
         logger.warn(
           { err: error, alertId: alert.id, team: alert.team },
           'alert fired but not noted in the audit trail',

@@ -208,21 +208,23 @@ export function createWebhooks(deps: WebhookDeps) {
   const base = deps.publicBaseUrl?.replace(/\/$/, '');
   const worker = createDeliveryWorker(deps);
 
+  /** The SSRF guard's refusal of `url` as a 400 naming the body's `field`. */
+  async function refuseUnsafe(url: string, field: string): Promise<void> {
+    const check = await checkWebhookTarget(url, policy, deps.resolver);
+    if (!check.ok) throw invalidInput({ [field]: [check.reason] });
+  }
+
   return {
     relayUrl: (team: string) => `${base}/webhooks/apiframe/${encodeURIComponent(team)}`,
 
     /** Refuses a caller's webhookUrl that the gateway must not deliver to (a 400 at submit time). */
     async checkCallerUrl(url: string): Promise<void> {
       if (!base) throw new errors.WebhooksDisabled();
-      const check = await checkWebhookTarget(url, policy, deps.resolver);
-      if (!check.ok) throw invalidInput({ webhookUrl: [check.reason] });
+      await refuseUnsafe(url, 'webhookUrl');
     },
 
     /** Refuses an alert target the delivery agent must not connect to (the same guard, a 400). */
-    async checkAlertTarget(url: string): Promise<void> {
-      const check = await checkWebhookTarget(url, policy, deps.resolver);
-      if (!check.ok) throw invalidInput({ url: [check.reason] });
-    },
+    checkAlertTarget: (url: string) => refuseUnsafe(url, 'url'),
 
     /** True when `signature` is Apiframe's for this exact body. */
     verify(body: Buffer, signature: string | undefined): boolean {

@@ -7,11 +7,10 @@ import { TEAM_ID } from '../../schemas/admin.js';
 import { ErrorResponse, StringEnum, ValidationErrorResponse } from '../../schemas/common.js';
 import { statementCsv } from '../../services/statements/statement-csv.js';
 import { STATEMENT_STYLE_SOURCE, statementHtml } from '../../services/statements/statement-html.js';
+import { FINANCE_PAGE_POLICY } from '../dashboard.js';
 import { teamInReach } from './usage.js';
 
-const POLICY =
-  "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; " +
-  `style-src ${STATEMENT_STYLE_SOURCE}`;
+const POLICY = `${FINANCE_PAGE_POLICY}; style-src ${STATEMENT_STYLE_SOURCE}`;
 
 const StatementParams = Type.Object({ team: TEAM_ID });
 const StatementQuery = Type.Object({
