@@ -2,44 +2,25 @@
 // receiver gets them, a failing target retried and then recorded failed without ever blocking
 // spend, thresholds re-armed when the window turns over, and an overrun always alerting.
 import { createHash, createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, gatewayOnRedis, SEED_BODY, testClock, type CreatedKey } from '../helpers/gateway.js';
+import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import { waitUntil } from '../helpers/redis-node.js';
 
 const clock = testClock();
 const ctx = gatewayOnRedis({ clock, env: { WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' } });
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-interface Received {
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-const received: Received[] = [];
-let receiver: Server;
-let base: string;
+let receiver: Receiver;
 
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      received.push({ path: request.url ?? '', headers: request.headers, body });
-      response.writeHead(request.url?.startsWith('/failing') ? 500 : 204).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+  receiver = await startReceiver((path) => (path.startsWith('/failing') ? 500 : 204));
 });
 afterAll(() => {
   receiver.close();
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-async function waitFor(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (const until = Date.now() + 15_000; Date.now() < until; await sleep(20)) if (await check()) return;
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
   ctx.gw.inject({ method, url, headers: admin, ...(payload && { payload }) });
@@ -54,7 +35,10 @@ async function budgetedTeam(credits: number, alertThresholds: number[] | null, t
   expect(team.statusCode, team.body).toBe(200);
   const secrets: Record<string, { id: string; secret: string }> = {};
   for (const [path, format] of targets) {
-    const created = await call('POST', `/admin/teams/${key.team}/alert-targets`, { url: `${base}${path}`, format });
+    const created = await call('POST', `/admin/teams/${key.team}/alert-targets`, {
+      url: `${receiver.url}${path}`,
+      format,
+    });
     expect(created.statusCode, created.body).toBe(201);
     secrets[path] = created.json();
   }
@@ -69,7 +53,7 @@ const history = async (key: CreatedKey) =>
     credits: number;
     deliveries: { targetId: string; state: string; attempts: number }[];
   }[];
-const receivedAt = (path: string) => received.filter((entry) => entry.path === path);
+const receivedAt = (path: string) => receiver.received.filter((entry) => entry.path === path);
 
 describe('budget alerts delivered', () => {
   it('sends a Slack message that reads well and a webhook signed with the target’s secret', async () => {
@@ -83,9 +67,9 @@ describe('budget alerts delivered', () => {
       ],
     );
     expect((await ctx.gw.generate(key.key)).statusCode).toBe(202);
-    expect(received.filter((entry) => ['/slack', '/hook'].includes(entry.path))).toHaveLength(0);
+    expect(receiver.received.filter((entry) => ['/slack', '/hook'].includes(entry.path))).toHaveLength(0);
     expect((await ctx.gw.generate(key.key)).statusCode).toBe(202);
-    await waitFor(() => receivedAt('/slack').length + receivedAt('/hook').length === 2, 'both deliveries');
+    await waitUntil(async () => receivedAt('/slack').length + receivedAt('/hook').length === 2, 'both deliveries');
 
     const [slack] = receivedAt('/slack');
     expect(slack!.headers['x-webhook-signature']).toBeUndefined();
@@ -101,7 +85,7 @@ describe('budget alerts delivered', () => {
     const signature = `sha256=${createHmac('sha256', signingKey).update(hook!.body).digest('hex')}`;
     expect(hook!.headers['x-webhook-signature']).toBe(signature);
     expect(JSON.parse(hook!.body).alert).toMatchObject({ team: key.team, threshold: 50, spent: 6, limit: 10 });
-    await waitFor(
+    await waitUntil(
       async () => (await history(key))[0]!.deliveries.every((d) => d.state === 'delivered'),
       'the deliveries recorded delivered',
     );
@@ -111,15 +95,15 @@ describe('budget alerts delivered', () => {
     clock.set('2026-11-10T00:00:00.000Z');
     const { key, secrets } = await budgetedTeam(100, [1], [['/failing', 'webhook']]);
     expect((await ctx.gw.generate(key.key)).statusCode).toBe(202);
-    await waitFor(() => receivedAt('/failing').length === 1, 'the first attempt');
+    await waitUntil(async () => receivedAt('/failing').length === 1, 'the first attempt');
     for (let attempt = 2; attempt <= 6; attempt++) {
       expect((await ctx.gw.generate(key.key)).statusCode).toBe(202);
       clock.advance(2 * 3_600_000 + 1);
       ctx.gw.app.services.webhooks.kick();
-      await waitFor(() => receivedAt('/failing').length === attempt, `attempt ${attempt}`);
+      await waitUntil(async () => receivedAt('/failing').length === attempt, `attempt ${attempt}`);
     }
     const { id } = secrets['/failing']!;
-    await waitFor(
+    await waitUntil(
       async () => (await history(key))[0]!.deliveries[0]!.state === 'failed',
       'the delivery recorded failed',
     );
@@ -167,7 +151,7 @@ describe('budget alerts delivered', () => {
       const { entries } = (await call('GET', '/admin/audit?limit=50')).json();
       return (entries as { action: string; target: string }[]).filter((entry) => entry.action === 'alert.fire');
     };
-    await waitFor(
+    await waitUntil(
       async () => (await fired()).some((entry) => entry.target === `team:${key.team}`),
       'the threshold alert audited',
     );

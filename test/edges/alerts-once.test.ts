@@ -4,30 +4,21 @@
 // A quarter of the jobs then fail and are refunded, taking spend back under 80 %, and 100 more
 // submissions cross it again in the same window: the window's marker keeps it to one alert.
 import { createHash, createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, gatewaysSharingRedis, SEED_BODY, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { type Receiver, startReceiver } from '../helpers/receiver.js';
 
 const env = { WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' };
 const shared = gatewaysSharingRedis({ env });
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
 let third: TestGateway;
-let receiver: Server;
+let receiver: Receiver;
 let receiverUrl: string;
 
 beforeAll(async () => {
   third = await startGateway({ env, sim: shared.sim, redisUrl: shared.redis.url });
-  receiver = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body });
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/alerts`;
+  receiver = await startReceiver();
+  receiverUrl = `${receiver.url}/alerts`;
 }, 60_000);
 afterAll(async () => {
   await third.close();
@@ -69,6 +60,7 @@ describe('a threshold crossed by concurrent requests on three instances', () => 
     expect(again.filter((response) => response.statusCode === 202)).toHaveLength(100);
     expect((await first.spend(key)).month).toBe(2_550);
 
+    const { received } = receiver;
     const deadline = Date.now() + 30_000;
     while (received.length === 0 && Date.now() < deadline) await sleep(20);
     await sleep(1_500); // time for a second delivery, were there one

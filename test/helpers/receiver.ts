@@ -1,5 +1,5 @@
 // A local HTTP server standing for the far end of webhook and alert deliveries: it records every
-// request it receives and answers 204.
+// request it receives and answers 204, or whatever status `status` gives for the request's path.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 
 export interface ReceivedRequest {
@@ -16,14 +16,15 @@ export interface Receiver {
   close(): void;
 }
 
-export async function startReceiver(): Promise<Receiver> {
+export async function startReceiver(status: (path: string) => number = () => 204): Promise<Receiver> {
   const received: ReceivedRequest[] = [];
   const server = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk) => (body += chunk));
     request.on('end', () => {
-      received.push({ path: request.url ?? '', headers: request.headers, body });
-      response.writeHead(204).end();
+      const path = request.url ?? '';
+      received.push({ path, headers: request.headers, body });
+      response.writeHead(status(path)).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { onNode, waitUntil } from './redis-node.js';
+import { isRunning, onNode, stopped, waitUntil } from './redis-node.js';
 import { freePort } from './redis-server.js';
 
 const execute = promisify(execFile);
@@ -64,16 +64,6 @@ function spawnNode(port: number, dir: string, nodeTimeoutMs: number): ChildProce
     ],
     { stdio: 'ignore' },
   );
-}
-
-const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
-
-function stopped(child: ChildProcess): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (!isRunning(child)) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 const clusterOk = (port: number) => async () =>

@@ -1,5 +1,6 @@
-// Asking one Redis node (or sentinel) a question over a short-lived connection, and waiting for
-// a condition: what the Cluster and Sentinel helpers share.
+// Asking one Redis node (or sentinel) a question over a short-lived connection, waiting for a
+// condition, and stopping a node's process: what the Cluster and Sentinel helpers share.
+import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 
 /** Runs `ask` on a short-lived connection to the node on `port`, failing fast when it is down. */
@@ -28,4 +29,17 @@ export async function waitUntil(check: () => Promise<boolean>, what: string, tim
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Whether `child` was started and has neither exited nor been killed. */
+export const isRunning = (child: ChildProcess | undefined) =>
+  !!child && child.exitCode === null && child.signalCode === null;
+
+/** SIGKILLs `child` (a crash, as far as Redis can tell) and resolves once it has exited. */
+export function stopped(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!isRunning(child)) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
 }

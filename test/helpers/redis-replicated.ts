@@ -2,6 +2,7 @@
 // acknowledged money write is on a replica, and the controls to make replication fail: a node
 // killed, a replica frozen (it stays connected but acknowledges nothing) or cut off.
 import { Redis } from 'ioredis';
+import { waitUntil } from './redis-node.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 
 export interface ReplicatedRedis {
@@ -22,14 +23,6 @@ export interface ReplicatedRedis {
   /** Waits until every replica's link is up and it holds all the primary has written. */
   waitForSync(): Promise<void>;
   destroy(): Promise<void>;
-}
-
-async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** `INFO replication` as fields. */
@@ -75,11 +68,11 @@ export async function startReplicatedRedis(options: { replicas?: number; appendO
     breakReplication: (index) => command(replicas[index]!.url, 'REPLICAOF', 'NO', 'ONE'),
     async restoreReplication(index) {
       await command(replicas[index]!.url, 'REPLICAOF', '127.0.0.1', String(primary.port));
-      await waitUntil(() => inSync(replicas[index]!), `replica ${index} to catch up`);
+      await waitUntil(() => inSync(replicas[index]!), `replica ${index} to catch up`, 5_000);
     },
     async waitForSync() {
       for (const [index, replica] of replicas.entries()) {
-        await waitUntil(() => inSync(replica), `replica ${index} to catch up`);
+        await waitUntil(() => inSync(replica), `replica ${index} to catch up`, 5_000);
       }
     },
     async destroy() {

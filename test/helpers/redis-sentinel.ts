@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { startReplicatedRedis, type ReplicatedRedis } from './redis-replicated.js';
-import { onNode, waitUntil } from './redis-node.js';
+import { isRunning, onNode, stopped, waitUntil } from './redis-node.js';
 import { freePort, type RedisServer } from './redis-server.js';
 
 export const SENTINEL_MASTER = 'mymaster';
@@ -37,8 +37,6 @@ export interface RedisSentinelOptions {
   /** How long the primary may be unreachable before the sentinels call it down (1000 ms by default). */
   downAfterMs?: number;
 }
-
-const isRunning = (child: ChildProcess | undefined) => !!child && child.exitCode === null && child.signalCode === null;
 
 function sentinelConfig(port: number, primaryPort: number, downAfterMs: number): string {
   return [
@@ -70,11 +68,7 @@ async function sentinelProcesses(dir: string, primaryPort: number, downAfterMs: 
     },
     async kill(index: number): Promise<void> {
       const child = children[index];
-      if (!child || !isRunning(child)) return;
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-      });
+      if (child) await stopped(child);
     },
     /** What a running sentinel answers, trying each in turn. */
     async ask<T>(question: (client: Redis) => Promise<T>): Promise<T> {
