@@ -144,12 +144,22 @@ export async function settleEverything(gateway: TestGateway, load: RunningLoad, 
       open.every((reservations) => reservations.length === 0)
     );
   };
+  // What kept the accounts from settling, said when the wait runs out (the audit then fails).
+  let lastPass: unknown;
+  let lastReadError: unknown;
   for (;;) {
-    await gateway.app.services.backgroundSettlement.settleOnce().catch(() => undefined);
+    lastPass = await gateway.app.services.backgroundSettlement.settleOnce().catch((error: unknown) => error);
     // Just after a failover a read may still meet the old slot map (a MOVED in an auto-pipelined
     // batch is not followed): the dust has not settled yet, so look again.
-    const done = await settled().catch(() => false);
-    if (done || Date.now() > deadline) return;
+    const done = await settled().catch((error: unknown) => {
+      lastReadError = error;
+      return false;
+    });
+    if (done) return;
+    if (Date.now() > deadline) {
+      console.log('the accounts did not settle in time:', { lastPass, lastReadError });
+      return;
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
