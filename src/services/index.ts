@@ -158,7 +158,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     objects,
     start() {
       if ('start' in prices) prices.start();
-      jobs.backgroundSettlement.start();
+      jobs.start();
       objects.loraOutcomes.start();
       webhooks.start(WEBHOOK_POLL_MS);
     },

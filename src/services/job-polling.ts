@@ -6,11 +6,13 @@
 // arrive meanwhile get the last state seen at once. Only before there is a state (or when it is
 // older than STALE_MAX_AGE_MS) do they all wait for Apiframe.
 // A poll with a request quota is counted in its first read of the job, in the same store call.
+// A job this instance accepted but could not record yet (job-recording.ts) is recorded first.
 import { errors } from '../errors.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
 import type { GatewayAnswer } from './gateway-answer.js';
 import { acceptedJob } from './job-bodies.js';
+import type { JobRecording } from './job-recording.js';
 import type { JobRefresh } from './job-refresh.js';
 import type { Logger } from './logger.js';
 import { admitCounted, type RequestLimit } from './request-limits.js';
@@ -21,6 +23,7 @@ import type { UpstreamPause } from './upstream-pause.js';
 export interface JobPollingDeps {
   store: Store;
   refresher: Pick<JobRefresh, 'refresh' | 'refreshWithin'>;
+  recording: Pick<JobRecording, 'recordBeforePoll'>;
   pause: Pick<UpstreamPause, 'paused' | 'refuseWhilePaused'>;
   clock: Clock;
   /** How long one poller may hold the right to ask Apiframe about a job. */
@@ -83,7 +86,7 @@ async function refreshAsPoll(
 
 /** Polls of one job, which wait for another poller's fetch rather than ask Apiframe twice. */
 function createPoll(deps: JobPollingDeps) {
-  const { store, refresher, pause, clock } = deps;
+  const { store, refresher, recording, pause, clock } = deps;
   const pollsInFlight = new Map<string, { answer: Promise<GatewayAnswer>; lastState: Promise<GatewayAnswer> }>();
 
   /**
@@ -92,6 +95,7 @@ function createPoll(deps: JobPollingDeps) {
    * a poll that waits for a refresh get the last state at once, as polls on other instances do.
    */
   async function poll(caller: Caller, jobId: string, requestId: string, limit?: RequestLimit): Promise<GatewayAnswer> {
+    await recording.recordBeforePoll(caller.key.team, jobId);
     // An ephemeral key sees only the jobs it created: any other is unknown to it.
     if (caller.ephemeral && (await store.getJob(caller.key.team, jobId))?.ephemeralId !== caller.ephemeral.id) {
       throw new errors.JobNotFound();

@@ -46,7 +46,7 @@ export function createJobServices({
   const refresher = createJobRefresh({ store, upstream, settlement, pause, clock, logger });
   const pollLockMs = Math.min(config.UPSTREAM_TIMEOUT_MS, 5_000);
   const freshWaitMs = Math.min(config.UPSTREAM_TIMEOUT_MS, FRESH_STATE_WAIT_MS);
-  const polling = createJobPolling({ store, refresher, pause, clock, pollLockMs, freshWaitMs, logger });
+  const polling = createJobPolling({ store, refresher, recording, pause, clock, pollLockMs, freshWaitMs, logger });
   const reservationLeaseMs = config.reservationLeaseMs;
   const alertThresholds = config.alertThresholds;
   const reservation = createJobReservation({ store, clock, reservationLeaseMs, logger, metrics, alertThresholds });
@@ -80,6 +80,11 @@ export function createJobServices({
     reservation,
     listing: createJobListing(store, polling),
     backgroundSettlement,
+    /** Starts settling what nobody polls and retrying jobs the store could not record. */
+    start(): void {
+      backgroundSettlement.start();
+      recording.start();
+    },
     /** Waits for background refreshes, then tries once more to record accepted jobs. */
     async close(): Promise<void> {
       await refresher.close();
