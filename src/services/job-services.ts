@@ -63,6 +63,7 @@ export function createJobServices({
     settlement,
     recording,
     pause,
+    logger,
   });
   const backgroundSettlement = createBackgroundSettlement({
     store,

@@ -20,10 +20,12 @@ import type { JobOperation, ObjectReferences } from './job-operation.js';
 import type { JobRecording } from './job-recording.js';
 import type { JobReservation } from './job-reservation.js';
 import type { JobSettlement } from './job-settlement.js';
+import type { Logger } from './logger.js';
 import type { PriceSource } from './prices.js';
 import { admitOnItsOwn, type RequestLimit } from './request-limits.js';
 import type { CallerWebhook } from '../domain/jobs.js';
 import type { Store } from './store/store.js';
+import { createSubmissionSender } from './submission-replays.js';
 import type { UpstreamClient, UpstreamResponse } from './upstream.js';
 import { acceptedId, asCallerError, releaseReason, upstreamRefusal } from './upstream-errors.js';
 import type { UpstreamPause } from './upstream-pause.js';
@@ -45,6 +47,7 @@ export interface JobSubmissionDeps {
   settlement: Pick<JobSettlement, 'releaseQuietly'>;
   recording: Pick<JobRecording, 'recordAccepted'>;
   pause: Pick<UpstreamPause, 'heard' | 'refuseWhilePaused'>;
+  logger: Logger;
 }
 
 export interface SubmissionAnswer extends GatewayAnswer {
@@ -69,6 +72,7 @@ interface Submission {
 export function createJobSubmission(deps: JobSubmissionDeps) {
   const { store, upstream, prices, clock, webhooks, reservation, settlement, recording, pause } = deps;
   const idempotency = createIdempotency(store, { pendingTtlMs: deps.reservationLeaseMs });
+  const send = createSubmissionSender({ upstream, logger: deps.logger, maxQueueMs: deps.maxQueueMs });
 
   /** Runs `operation` for `caller` with a body its schema has already accepted, counted in `limit`. */
   async function submit<S extends TSchema>(
@@ -106,7 +110,8 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     const { reservationId, windows, budgets } = await reservation.reserve(caller, model, credits, requestId, limit);
     const lease = reservation.keepLeaseAlive(team, reservationId);
     try {
-      const sending = { maxQueueMs: deadlineAt - Date.now(), ...(upstreamKey && { idempotencyKey: upstreamKey }) };
+      // Without the caller's key, one of the gateway's own lets a lost answer be asked for again.
+      const sending = { maxQueueMs: deadlineAt - Date.now(), idempotencyKey: upstreamKey ?? `gw_${reservationId}` };
       const { response, jobId } = await forward(submission, sending, async (error) => {
         const release = { team, reservationId, day: windows[0]!, requestId, now: clock(), why: releaseReason(error) };
         await settlement.releaseQuietly(release, model);
@@ -126,13 +131,13 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
    */
   async function forward(
     { operation, upstreamBody, requestId }: Submission,
-    options: { maxQueueMs: number; idempotencyKey?: string },
+    options: { maxQueueMs: number; idempotencyKey: string },
     onFailure: (error: unknown) => Promise<void>,
   ): Promise<{ response: UpstreamResponse; jobId: string }> {
     try {
       const body = JSON.stringify(upstreamBody);
       const sending = { operation: operation.name, ...options };
-      const response = await upstream.submitJob(operation.path, body, requestId, sending);
+      const response = await send({ path: operation.path, body, requestId, options: sending });
       if (response.status !== 202 && response.status !== 200 && response.status !== 201) {
         pause.heard(response);
         throw upstreamRefusal(response);

@@ -45,7 +45,13 @@ export function releaseReason(error: unknown): string {
 
 /** The id Apiframe's answer names in `field` (a job's `jobId`, a LoRA's `id`); a 502 when it names none. */
 export function acceptedId(body: string, field: 'jobId' | 'id'): string {
-  const id = (parseJson(body) as Record<string, unknown> | undefined)?.[field];
-  if (typeof id !== 'string' || id.length === 0 || id.length > 128) throw new errors.UpstreamUnavailable();
+  const id = idIn(body, field);
+  if (id === undefined) throw new errors.UpstreamUnavailable();
   return id;
+}
+
+/** The id Apiframe's answer names in `field`, if it names one. */
+export function idIn(body: string, field: 'jobId' | 'id'): string | undefined {
+  const id = (parseJson(body) as Record<string, unknown> | undefined)?.[field];
+  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
 }

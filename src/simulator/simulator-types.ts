@@ -107,6 +107,8 @@ export interface SimulatorState {
   readonly jobs: Map<string, SimJob>;
   /** The id of the job each idempotency key created, so a repeated submission gets it back. */
   readonly idempotent: Map<string, string>;
+  /** The submissions being handled, by idempotency key: a replay waits for the first to end. */
+  readonly keysInFlight: Map<string, Promise<unknown>>;
   readonly webhooksSent: SentWebhook[];
   readonly uploads: Map<string, JsonObject>;
   readonly loras: Map<string, SimLora>;

@@ -21,12 +21,15 @@
 //   [sim:reset]       the submission's connection is reset (no job is created)
 //   [sim:garbage]     the job is created but the 202 body is malformed JSON
 //   [sim:slowbody=MS] the job is created, the 202 headers are sent, the body MS later
+//   [sim:lost]        the job is created, then the connection is reset before the 202 is sent
 //   [sim:pollfail=N]  the first N polls of the job answer 500
 //   [sim:fail] in a LoRA's name: its training ends FAILED and its 2 credits are refunded
 //   [sim:garbage], [sim:latency=MS] in a LoRA's name: created and charged, its 202 cut short or late
 //   [sim:then]        the directives after it apply not to this job but to every Midjourney or Suno
 //                     action on it (an upsample has no text of its own to carry them)
 // A job submitted with a webhookUrl gets its terminal event posted there, signed like Apiframe's.
+// A submission with an Idempotency-Key already used gets the job that key created, at once and
+// whatever its directives (one arriving while the first is handled waits for it).
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { registerAssetRoutes } from './asset-routes.js';
@@ -51,6 +54,7 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     jobDurationMs: options.jobDurationMs ?? 1_000,
     jobs: new Map(),
     idempotent: new Map(),
+    keysInFlight: new Map(),
     webhooksSent: [],
     uploads: new Map(),
     loras: new Map(),

@@ -24,36 +24,59 @@ export const OPERATIONS: readonly Operation[] = [
 export function registerSubmissionRoutes(app: FastifyInstance, state: SimulatorState): void {
   for (const operation of OPERATIONS) {
     app.post(operation.path, async (request, reply) => {
-      const body = parseObject(request.body as string);
-      if (!body) return sendError(reply, 400, { details: { $: ['Invalid JSON'] } });
-      const terms = operation.accept(body, state);
-      if ('status' in terms) return reply.code(terms.status).send(terms.body);
-      const text = directiveText(body);
-      const directives = `${ownDirectives(text)} ${terms.inheritedDirectives ?? ''}`;
-      const latencyMs = Number(directive(directives, 'latency') ?? 0);
-      if (latencyMs > 0) await sleep(latencyMs);
-      const status = directive(directives, 'status');
-      // Apiframe's 402 says what the job needed and what the account had.
-      if (status === '402') return sendError(reply, 402, { creditsRequired: terms.cost, creditsAvailable: 0 });
-      if (status) return sendError(reply, Number(status));
-      if (directive(directives, 'reset') !== undefined) {
-        request.raw.socket.destroy();
-        return reply.hijack();
-      }
-
       const idempotencyKey = request.headers['idempotency-key'];
-      const replayed =
-        typeof idempotencyKey === 'string' ? state.jobs.get(state.idempotent.get(idempotencyKey) ?? '') : undefined;
+      if (typeof idempotencyKey !== 'string') return submit(operation, state, request.body as string, reply);
+      await state.keysInFlight.get(idempotencyKey);
+      const replayed = state.jobs.get(state.idempotent.get(idempotencyKey) ?? '');
       if (replayed) {
         return reply.code(202).send({ jobId: replayed.id, status: statusOf(replayed, state.jobDurationMs).status });
       }
-
-      const job = addJob(state, body, terms, { directives, passedOn: passedOnDirectives(text), latencyMs });
-      if (typeof idempotencyKey === 'string') state.idempotent.set(idempotencyKey, job.id);
-      scheduleWebhook(state, job, body);
-      return sendAccepted(reply, directives, JSON.stringify({ jobId: job.id, status: 'QUEUED' }));
+      const handling = submit(operation, state, request.body as string, reply, idempotencyKey);
+      state.keysInFlight.set(
+        idempotencyKey,
+        handling.catch(() => undefined),
+      );
+      try {
+        return await handling;
+      } finally {
+        state.keysInFlight.delete(idempotencyKey);
+      }
     });
   }
+}
+
+/** Checks a submission, shapes it by its directives, and creates its job (under `idempotencyKey`, when given). */
+async function submit(
+  operation: Operation,
+  state: SimulatorState,
+  text: string,
+  reply: FastifyReply,
+  idempotencyKey?: string,
+) {
+  const body = parseObject(text);
+  if (!body) return sendError(reply, 400, { details: { $: ['Invalid JSON'] } });
+  const terms = operation.accept(body, state);
+  if ('status' in terms) return reply.code(terms.status).send(terms.body);
+  const bodyText = directiveText(body);
+  const directives = `${ownDirectives(bodyText)} ${terms.inheritedDirectives ?? ''}`;
+  const latencyMs = Number(directive(directives, 'latency') ?? 0);
+  if (latencyMs > 0) await sleep(latencyMs);
+  const status = directive(directives, 'status');
+  // Apiframe's 402 says what the job needed and what the account had.
+  if (status === '402') return sendError(reply, 402, { creditsRequired: terms.cost, creditsAvailable: 0 });
+  if (status) return sendError(reply, Number(status));
+  if (directive(directives, 'reset') !== undefined) return resetConnection(reply);
+
+  const job = addJob(state, body, terms, { directives, passedOn: passedOnDirectives(bodyText), latencyMs });
+  if (idempotencyKey !== undefined) state.idempotent.set(idempotencyKey, job.id);
+  scheduleWebhook(state, job, body);
+  if (directive(directives, 'lost') !== undefined) return resetConnection(reply);
+  return sendAccepted(reply, directives, JSON.stringify({ jobId: job.id, status: 'QUEUED' }));
+}
+
+function resetConnection(reply: FastifyReply) {
+  reply.request.raw.socket.destroy();
+  return reply.hijack();
 }
 
 /** The body as a JSON object, or undefined when it is not one. */

