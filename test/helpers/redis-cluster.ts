@@ -6,8 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { isRunning, onNode, stopped, waitUntil } from './redis-node.js';
-import { freePort } from './redis-server.js';
+import { isRunning, onNode, startOnFreePort, stopped, waitUntil } from './redis-node.js';
 
 const execute = promisify(execFile);
 
@@ -83,11 +82,13 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const replicas = options.replicas ?? 0;
   const nodeTimeoutMs = options.nodeTimeoutMs ?? 2000;
   const dir = mkdtempSync(join(tmpdir(), 'gw-cluster-'));
-  const ports: number[] = [];
-  for (let i = 0; i < 3 * (1 + replicas); i++) ports.push(await freePort());
-  const children = new Map(ports.map((port) => [port, spawnNode(port, dir, nodeTimeoutMs)]));
+  const children = new Map<number, ChildProcess>();
+  for (let i = 0; i < 3 * (1 + replicas); i++) {
+    const { port, child } = await startOnFreePort((port) => spawnNode(port, dir, nodeTimeoutMs), 'a cluster node');
+    children.set(port, child);
+  }
+  const ports = [...children.keys()];
   const ping = (port: number) => async () => (await onNode(port, (client) => client.ping())) === 'PONG';
-  for (const port of ports) await waitUntil(ping(port), `redis-server on ${port}`);
   await execute('redis-cli', [
     '--cluster',
     'create',

@@ -2,6 +2,7 @@
 // condition, and stopping a node's process: what the Cluster and Sentinel helpers share.
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
+import { freePort } from './redis-server.js';
 
 /** Runs `ask` on a short-lived connection to the node on `port`, failing fast when it is down. */
 export async function onNode<T>(port: number, ask: (client: Redis) => Promise<T>): Promise<T> {
@@ -42,4 +43,36 @@ export function stopped(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
+}
+
+/**
+ * Starts a Redis process on a free port and waits until it answers. The port can be taken between
+ * `freePort` and the process binding it (by another test's connection or server, or, for a cluster
+ * node, its bus port 10,000 above it, which may not even exist): a process that exits before
+ * answering is started again on another port.
+ */
+export async function startOnFreePort(
+  start: (port: number) => ChildProcess,
+  what: string,
+): Promise<{ port: number; child: ChildProcess }> {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const port = await freePort();
+    const child = start(port);
+    if (await answersOn(port, child, what)) return { port, child };
+  }
+  throw new Error(`${what} exited on each of 5 free ports`);
+}
+
+/** Waits until `child` answers on `port` (true), or exits first (false). */
+async function answersOn(port: number, child: ChildProcess, what: string, timeoutMs = 15_000): Promise<boolean> {
+  const itself = async () =>
+    (await onNode(port, (client) => client.info('server'))).includes(`process_id:${child.pid}\r`);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(child)) return false;
+    if (await itself().catch(() => false)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await stopped(child);
+  throw new Error(`timed out waiting for ${what} on ${port}`);
 }
