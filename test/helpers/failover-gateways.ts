@@ -33,10 +33,12 @@ export function failoverGateways<D extends { destroy(): Promise<void> }>(
       APIFRAME_API_KEY: UPSTREAM_KEY,
       APIFRAME_BASE_URL: context.sim.url,
       ...TIMEOUTS,
+      // Passes every second: a job whose check failed (Apiframe, here the busy test process, too
+      // slow) is checked again a second later, not five, when the audit waits for settlement.
+      RECONCILE_INTERVAL_MS: '1000',
     };
     context.admin = await startGateway({ sim: context.sim, env });
-    // Each process records on its own reconciler passes the accepted jobs the failover kept it from recording.
-    const processEnv = { ...env, RECONCILE_INTERVAL_MS: '1000', LOG_LEVEL: 'fatal' };
+    const processEnv = { ...env, LOG_LEVEL: 'fatal' };
     context.gateways = await Promise.all([startGatewayProcess(processEnv), startGatewayProcess(processEnv)]);
   }, 120_000);
   afterAll(async () => {

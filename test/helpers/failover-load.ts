@@ -157,7 +157,8 @@ export async function settleEverything(gateway: TestGateway, load: RunningLoad, 
     });
     if (done) return;
     if (Date.now() > deadline) {
-      console.log('the accounts did not settle in time:', { lastPass, lastReadError });
+      const failedChecks = gateway.logs.filter((line) => line.includes('reconciler could not check job')).length;
+      console.log('the accounts did not settle in time:', { lastPass, lastReadError, failedChecks });
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -304,7 +305,7 @@ async function throughFailure(
     refused: load.answers.filter((answer) => answer.status === 503).length,
   };
 
-  await settleEverything(admin, load, 15_000);
+  await settleEverything(admin, load, 30_000);
   const audit = await auditAccounts(admin, sim, budgeted, load);
   console.log(
     `${scenario.name}: ${load.answers.length} answers ${JSON.stringify(load.statuses)}; ${recovered}, ` +
