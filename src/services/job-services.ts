@@ -64,6 +64,7 @@ export function createJobServices({
     recording,
     pause,
     logger,
+    metrics,
   });
   const backgroundSettlement = createBackgroundSettlement({
     store,

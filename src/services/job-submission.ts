@@ -21,6 +21,7 @@ import type { JobRecording } from './job-recording.js';
 import type { JobReservation } from './job-reservation.js';
 import type { JobSettlement } from './job-settlement.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import type { PriceSource } from './prices.js';
 import { admitOnItsOwn, type RequestLimit } from './request-limits.js';
 import type { CallerWebhook } from '../domain/jobs.js';
@@ -48,6 +49,7 @@ export interface JobSubmissionDeps {
   recording: Pick<JobRecording, 'recordAccepted'>;
   pause: Pick<UpstreamPause, 'heard' | 'refuseWhilePaused'>;
   logger: Logger;
+  metrics: Pick<Metrics, 'submissionReplay'>;
 }
 
 export interface SubmissionAnswer extends GatewayAnswer {
@@ -70,9 +72,9 @@ interface Submission {
 }
 
 export function createJobSubmission(deps: JobSubmissionDeps) {
-  const { store, upstream, prices, clock, webhooks, reservation, settlement, recording, pause } = deps;
+  const { store, prices, clock, webhooks, reservation, settlement, recording, pause } = deps;
   const idempotency = createIdempotency(store, { pendingTtlMs: deps.reservationLeaseMs });
-  const send = createSubmissionSender({ upstream, logger: deps.logger, maxQueueMs: deps.maxQueueMs });
+  const send = createSubmissionSender(deps);
 
   /** Runs `operation` for `caller` with a body its schema has already accepted, counted in `limit`. */
   async function submit<S extends TSchema>(

@@ -158,6 +158,12 @@ function outboundMetrics(registers: Registers) {
     help: 'Redis commands that failed or timed out, and connection errors.',
     registers,
   });
+  const replays = new Counter({
+    name: `${PREFIX}submission_replays_total`,
+    help: 'Submissions whose answer was lost, sent again with their Idempotency-Key, by outcome (found: the job Apiframe made; failed: every replay failed too).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   const webhookDeliveries = new Counter({
     name: `${PREFIX}webhook_deliveries_total`,
     help: 'Webhook delivery attempts to callers, by outcome (delivered, retry, failed).',
@@ -172,6 +178,9 @@ function outboundMetrics(registers: Registers) {
     },
     storeError(): void {
       storeErrors.inc();
+    },
+    submissionReplay(outcome: 'found' | 'failed'): void {
+      replays.inc({ outcome });
     },
     webhookDelivery(outcome: 'delivered' | 'retry' | 'failed'): void {
       webhookDeliveries.inc({ outcome });

@@ -6,6 +6,7 @@
 // either way the caller gets the job it asked for and is billed for it. A submission that never
 // left (no connection came free) is not replayed: nothing ran upstream.
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import { idIn } from './upstream-errors.js';
 import { UpstreamFailure, type SubmitOptions, type UpstreamClient, type UpstreamResponse } from './upstream.js';
 
@@ -36,10 +37,11 @@ function answerLost(outcome: Outcome): boolean {
 export function createSubmissionSender(deps: {
   upstream: Pick<UpstreamClient, 'submitJob'>;
   logger: Logger;
+  metrics: Pick<Metrics, 'submissionReplay'>;
   /** How long a replay may wait for a free connection. */
   maxQueueMs: number;
 }) {
-  const { upstream, logger } = deps;
+  const { upstream, logger, metrics } = deps;
 
   async function attempt({ path, body, requestId }: SubmissionToSend, options: SubmitOptions): Promise<Outcome> {
     try {
@@ -65,10 +67,12 @@ export function createSubmissionSender(deps: {
         const replay = await attempt(submission, { ...submission.options, maxQueueMs: deps.maxQueueMs });
         if (namesJob(replay)) {
           logger.warn({ requestId, lost }, 'submission answered on a replay after its answer was lost');
+          metrics.submissionReplay('found');
           return replay.response;
         }
       }
       logger.error({ requestId, lost }, 'submission answer lost, and every replay failed');
+      metrics.submissionReplay('failed');
     }
     if ('failure' in first) throw first.failure;
     return first.response;

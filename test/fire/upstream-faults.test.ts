@@ -71,6 +71,10 @@ describe('upstream faults on submission', () => {
     expect((await gw.spend(key)).total).toBe(before);
     expect(await openReservations()).toEqual([]);
     expect(gw.logs.some((line) => line.includes('every replay failed'))).toBe(true);
+    const metrics = await gw.app.services.metrics.registry.metrics();
+    expect(metrics).toContain('apiframe_gateway_submission_replays_total{outcome="found"} 4');
+    // Failed: this one, and the reset connection above (no job was made, and each replay was reset too).
+    expect(metrics).toContain('apiframe_gateway_submission_replays_total{outcome="failed"} 2');
     faults.push('Apiframe silent through the replays');
   });
 });

@@ -61,6 +61,7 @@ export function startTestPipeline(pricing: Pricing): TestPipeline {
     recording: createJobRecording({ store, logger, metrics }),
     pause: createUpstreamPause(store),
     logger,
+    metrics: { submissionReplay: () => undefined },
   });
   return { store, sent, submissions };
 }
