@@ -13,7 +13,7 @@ export interface JobRecordingDeps {
   metrics: Pick<Metrics, 'credits'>;
 }
 
-/** Waits before retrying to record a job Apiframe accepted; then background settlement's passes retry it. */
+/** Waits before retrying to record a job Apiframe accepted; then the retry pass tries it every UNRECORDED_RETRY_MS. */
 const ATTACH_RETRY_DELAYS_MS = [50, 250, 1_000];
 /** How often jobs the store could not record are tried again. */
 export const UNRECORDED_RETRY_MS = 1_000;
@@ -76,13 +76,19 @@ export function createJobRecording(deps: JobRecordingDeps) {
 
   /** Records the accepted jobs the store refused before; each that still fails waits for the next pass. */
   async function recordUnrecorded(): Promise<void> {
-    const pending = [...unrecorded.values()].map((request) =>
-      recordAgain(request).catch((error: unknown) => {
-        const { requestId, jobId, team } = request;
-        logger.warn({ err: error, requestId, jobId, team }, 'accepted job still not recorded');
-      }),
+    const outcomes = await Promise.all(
+      [...unrecorded.values()].map((request) =>
+        recordAgain(request).then(
+          () => null,
+          (error: unknown) => ({ jobId: request.jobId, error }),
+        ),
+      ),
     );
-    await Promise.all(pending);
+    const failed = outcomes.filter((outcome) => outcome !== null);
+    if (failed.length === 0) return;
+    // One line a pass, however many jobs wait: an outage must not flood the log.
+    const jobIds = failed.slice(0, 10).map(({ jobId }) => jobId);
+    logger.warn({ err: failed[0]!.error, count: failed.length, jobIds }, 'accepted jobs still not recorded');
   }
 
   /**
