@@ -1,7 +1,7 @@
 // Ephemeral keys under contention, on one Redis shared by two gateway instances: concurrent
 // submissions never pass the ephemeral key's cap, its maxJobs, its parent's budget or its
 // team's, and the ledger adds up to the spend; the parent's revocation or rotation without
-// grace ends the ephemeral key on every instance within a second.
+// grace, or the key's own revocation by its minter, ends it on every instance within a second.
 import { describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, gatewaysSharingRedis, type CreatedKey, type TestGateway } from './helpers/gateway.js';
 
@@ -71,6 +71,34 @@ describe('the parent’s standing, on every instance', () => {
   const me = (gw: TestGateway, key: string) =>
     gw.inject({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': key } });
 
+  /** How long after the change the second instance refuses `key` (Infinity: not within a second). */
+  async function refusedOnSecondAfter(changedAt: number, key: string): Promise<number> {
+    while (Date.now() - changedAt < 1_000) {
+      if ((await me(ctx.second, key)).statusCode === 401) return Date.now() - changedAt;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return Infinity;
+  }
+
+  it('ends the ephemeral key within a second when its minter revokes it', async () => {
+    const parent = await ctx.first.createKey({ scopes: ['generate', 'keys:mint'] });
+    const minted = await ctx.first.inject({
+      method: 'POST',
+      url: '/v2/ephemeral-keys',
+      headers: { 'x-api-key': parent.key },
+      payload: { allowedOrigins: [ORIGIN], budget: { credits: 9 } },
+    });
+    const { key, id } = minted.json<{ key: string; id: string }>();
+    for (const gw of [ctx.first, ctx.second]) expect((await me(gw, key)).statusCode).toBe(200);
+    const url = `/v2/ephemeral-keys/${id}`;
+    const revoked = await ctx.first.inject({ method: 'DELETE', url, headers: { 'x-api-key': parent.key } });
+    expect(revoked.statusCode, revoked.body).toBe(204);
+    expect(await refusedOnSecondAfter(Date.now(), key)).toBeLessThan(1_000);
+    expect((await me(ctx.first, key)).statusCode).toBe(401);
+    expect((await ctx.second.generate(key)).statusCode).toBe(401);
+    expect((await me(ctx.first, parent.key)).statusCode, 'its minter goes on').toBe(200);
+  });
+
   it.each([
     ['revoked', (id: string) => ({ method: 'DELETE' as const, url: `/admin/keys/${id}` })],
     [
@@ -88,16 +116,7 @@ describe('the parent’s standing, on every instance', () => {
     for (const gw of [ctx.first, ctx.second]) expect((await me(gw, key)).statusCode).toBe(200);
     const changed = await ctx.first.inject({ ...change(parent.id), headers: admin });
     expect(changed.statusCode, changed.body).toBe(200);
-    const changedAt = Date.now();
-    let refusedAfter = Infinity;
-    while (Date.now() - changedAt < 1_000) {
-      if ((await me(ctx.second, key)).statusCode === 401) {
-        refusedAfter = Date.now() - changedAt;
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(refusedAfter).toBeLessThan(1_000);
+    expect(await refusedOnSecondAfter(Date.now(), key)).toBeLessThan(1_000);
     expect((await me(ctx.first, key)).statusCode).toBe(401);
     expect((await ctx.second.generate(key)).statusCode).toBe(401);
   });

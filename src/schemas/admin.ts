@@ -149,6 +149,11 @@ export const KeyPage = Type.Object({
 });
 
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+/** A team key and an ephemeral key it minted. */
+export const EphemeralKeyParams = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  ephemeralId: Type.String({ format: 'uuid' }),
+});
 export const TeamParams = Type.Object({ id: TEAM_ID });
 
 export const CreateTeamBody = Type.Object(

@@ -1,6 +1,7 @@
 // Minting ephemeral (browser) keys for a parent team key: checked against what the parent may
 // spend and use, saved once with its audit entry (never its secret), answered once with the
-// secret. The store keeps only the SHA-256 and drops the record at its expiry.
+// secret. The store keeps only the SHA-256 and drops the record at its expiry, or when the key is
+// revoked before it (by its minter or an admin: a session signed out).
 import { v7 as uuidV7 } from 'uuid';
 import { errors, invalidInput } from '../errors.js';
 import type { Budget } from '../domain/budgets.js';
@@ -87,8 +88,27 @@ export function createEphemeralKeys(store: Store, clock: Clock) {
     };
   }
 
+  /**
+   * Revokes the ephemeral key `id`, minted by `parentId` when given (its own minter revoking it);
+   * an unknown, expired or already revoked key, or another key's, is not found.
+   */
+  async function revoke(id: string, parentId: string | null, actor: Actor): Promise<void> {
+    const record = await store.getEphemeralKey(id);
+    if (!record || (parentId !== null && record.parentKeyId !== parentId)) throw new errors.KeyNotFound();
+    const audit = auditEntry(
+      actor,
+      'ephemeral-key.revoke',
+      `key:${record.parentKeyId}`,
+      publicView(record),
+      null,
+      clock(),
+    );
+    if (!(await store.revokeEphemeralKey(record, audit))) throw new errors.KeyNotFound();
+  }
+
   return {
     mint,
+    revoke,
 
     /** An admin's mint on behalf of the key `parentId`: it must exist and be active. */
     async mintFor(parentId: string, body: MintEphemeralKeyBody, actor: Actor): Promise<EphemeralKeyWithSecret> {

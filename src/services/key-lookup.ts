@@ -89,7 +89,9 @@ export function createKeyLookup({ store, clock, ttlMs = 60_000 }: KeyLookupOptio
     } else if (event.kind === 'team') {
       teams.delete(event.id);
     } else if (event.kind === 'key') {
-      for (const [hash, cached] of keysByHash) if (cached.value?.id === event.id) keysByHash.delete(hash);
+      for (const cache of [keysByHash, ephemeralByHash]) {
+        for (const [hash, cached] of cache) if (cached.value?.id === event.id) cache.delete(hash);
+      }
       keysById.delete(event.id);
       origins = null;
     }

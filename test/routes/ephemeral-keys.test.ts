@@ -259,3 +259,72 @@ describe('using an ephemeral key', () => {
     expect(lines.slice(1).every((line) => line.includes(parent.id))).toBe(true);
   });
 });
+
+/** Waits until `ask` is answered 401, failing after `ms`. */
+async function refusedWithin(ms: number, ask: () => Promise<{ statusCode: number }>): Promise<void> {
+  const deadline = Date.now() + ms;
+  while ((await ask()).statusCode !== 401) {
+    expect(Date.now(), 'refused in time').toBeLessThan(deadline);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('revoking an ephemeral key', () => {
+  const revoke = (id: string, headers: Record<string, string>) =>
+    ctx.gw.inject({ method: 'DELETE', url: `/v2/ephemeral-keys/${id}`, headers });
+
+  it('ends it at once for its minter, audited without the secret, its jobs still settled', async () => {
+    const parent = await minter();
+    const { key, id } = await mint(parent);
+    const submitted = await call('POST', '/v2/images/generate', key, SEED_BODY);
+    expect(submitted.statusCode, submitted.body).toBe(202);
+    const revoked = await revoke(id, { 'x-api-key': parent.key });
+    expect(revoked.statusCode, revoked.body).toBe(204);
+    expect(revoked.body).toBe('');
+    // Every instance, this one included, hears of it on the change channel within a second.
+    await refusedWithin(1_000, () => call('GET', '/v2/me', key));
+    expect((await call('POST', '/v2/images/generate', key, SEED_BODY)).statusCode).toBe(401);
+    const job = await ctx.gw.poll(parent.key, submitted.json().jobId);
+    expect(job.json()).toMatchObject({ status: 'COMPLETED' });
+    const audit = (await ctx.gw.inject({ method: 'GET', url: '/admin/audit?limit=5', headers: admin })).json();
+    const entry = audit.entries.find((e: { action: string }) => e.action === 'ephemeral-key.revoke');
+    expect(entry).toMatchObject({ actor: `key:${parent.id}`, target: `key:${parent.id}`, before: { id }, after: null });
+    expect(JSON.stringify(audit)).not.toContain(key);
+    expect((await revoke(id, { 'x-api-key': parent.key })).statusCode, 'a second revoke').toBe(404);
+  });
+
+  it('is not found for another minter, an unknown id or an expired key; 403 from the key itself; 400 for no uuid', async () => {
+    const parent = await minter();
+    const other = await minter({ team: parent.team });
+    const unscoped = await ctx.gw.createKey({ team: parent.team });
+    const { key, id } = await mint(parent, { ttlSeconds: 60 });
+    const before = await auditCount();
+    expect((await revoke(id, { 'x-api-key': other.key })).statusCode).toBe(404);
+    expect((await revoke(crypto.randomUUID(), { 'x-api-key': parent.key })).statusCode).toBe(404);
+    expect((await revoke(id, { 'x-api-key': key })).statusCode).toBe(403);
+    expect((await revoke('not-a-uuid', { 'x-api-key': parent.key })).statusCode).toBe(400);
+    expect((await revoke(id, { 'x-api-key': unscoped.key })).statusCode).toBe(403);
+    expect((await call('GET', '/v2/me', key)).statusCode, 'still working').toBe(200);
+    expect(await auditCount()).toBe(before);
+    // Redis drops the record at its expiry, by its own clock: past it, the id is unknown.
+    const expired = await mint(parent, { ttlSeconds: 60 });
+    const redis = new Redis(ctx.redis.url);
+    await redis.pexpire(`gw:{keys}:eph:${expired.id}`, 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    redis.disconnect();
+    expect((await revoke(expired.id, { 'x-api-key': parent.key })).statusCode).toBe(404);
+  });
+
+  it('lets an admin revoke one of a key’s, audited as the admin, and not another key’s', async () => {
+    const parent = await minter();
+    const other = await minter();
+    const { key, id } = await mint(parent);
+    const url = (keyId: string) => `/admin/keys/${keyId}/ephemeral-keys/${id}`;
+    expect((await ctx.gw.inject({ method: 'DELETE', url: url(other.id), headers: admin })).statusCode).toBe(404);
+    const revoked = await ctx.gw.inject({ method: 'DELETE', url: url(parent.id), headers: admin });
+    expect(revoked.statusCode, revoked.body).toBe(204);
+    await refusedWithin(1_000, () => call('GET', '/v2/me', key));
+    const audit = (await ctx.gw.inject({ method: 'GET', url: '/admin/audit?limit=5', headers: admin })).json();
+    expect(audit.entries[0]).toMatchObject({ actor: 'admin-token', action: 'ephemeral-key.revoke' });
+  });
+});

@@ -1,7 +1,9 @@
-// /admin/keys: the team-key lifecycle.
+// /admin/keys: the team-key lifecycle, and minting and revoking ephemeral keys on a key's behalf.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import {
   CreateKeyBody,
+  EphemeralKeyParams,
   IdParams,
   KeyPage,
   KeyView,
@@ -103,6 +105,24 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) =>
       reply.code(201).send(await ephemeralKeys.mintFor(request.params.id, request.body, request.actor)),
+  );
+
+  app.delete(
+    '/keys/:id/ephemeral-keys/:ephemeralId',
+    {
+      schema: {
+        tags,
+        summary: 'Revoke an ephemeral key of a team key',
+        description:
+          'What `DELETE /v2/ephemeral-keys/{id}` does for the key that minted it, done by an admin (audited as the admin).',
+        params: EphemeralKeyParams,
+        response: { 204: Type.Null({ description: 'Revoked.' }), ...denied, 404: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      await ephemeralKeys.revoke(request.params.ephemeralId, request.params.id, request.actor);
+      return reply.code(204).send(null);
+    },
   );
 
   app.delete(

@@ -1,7 +1,8 @@
 // The store's part of ephemeral keys on Redis, Redis Cluster and memory: their records (saved
-// with an audit entry, found by hash until their expiry, their origins known to preflights) and
-// their money (a cap and a count of jobs checked in the same reserve as the parent's and team's
-// budgets, moved with every release, settlement, refund and overrun, named in the ledger).
+// with an audit entry, found by hash or id until their expiry or revocation, their origins known
+// to preflights) and their money (a cap and a count of jobs checked in the same reserve as the
+// parent's and team's budgets, moved with every release, settlement, refund and overrun, named in
+// the ledger).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EphemeralKeyRecord } from '../../../src/domain/ephemeral-keys.js';
@@ -63,6 +64,23 @@ describe.each(STORE_KINDS)('ephemeral keys (%s)', (kind) => {
     expect(await store.allowedOrigins()).toContain(record.allowedOrigins[0]);
     const { entries } = await store.listAudit({ limit: 5 });
     expect(entries.find((entry) => entry.target === `key:${record.parentKeyId}`)?.action).toBe('ephemeral-key.mint');
+  });
+
+  it('reads a record by id, and revokes it once with its audit entry, announced', async () => {
+    const record = ephemeralRecord();
+    await store.saveEphemeralKey(record, audit(`key:${record.parentKeyId}`));
+    expect(await store.getEphemeralKey(record.id)).toEqual(record);
+    const heard: unknown[] = [];
+    store.onChange((event) => heard.push(event));
+    const revocation = { ...audit(`key:${record.parentKeyId}`), action: 'ephemeral-key.revoke' };
+    expect(await store.revokeEphemeralKey(record, revocation)).toBe(true);
+    expect(await store.getEphemeralKey(record.id)).toBeNull();
+    expect(await store.findEphemeralKeyByHash(record.hash)).toBeNull();
+    const { entries } = await store.listAudit({ limit: 5 });
+    expect(entries[0]).toMatchObject({ action: 'ephemeral-key.revoke', target: `key:${record.parentKeyId}` });
+    expect(await store.revokeEphemeralKey(record, revocation), 'a second time').toBe(false);
+    expect((await store.listAudit({ limit: 5 })).entries[0]!.id).toBe(entries[0]!.id);
+    await expect.poll(() => heard).toContainEqual({ kind: 'key', id: record.id });
   });
 
   it('forgets a record at its expiry', async () => {

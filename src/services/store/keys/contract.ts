@@ -65,6 +65,13 @@ export interface KeyRecords {
   saveEphemeralKey(record: EphemeralKeyRecord, audit: AuditEntry): Promise<void>;
   /** The unexpired ephemeral key whose secret hashes to `hash`. */
   findEphemeralKeyByHash(hash: string): Promise<EphemeralKeyRecord | null>;
+  /** The unexpired ephemeral key `id`. */
+  getEphemeralKey(id: string): Promise<EphemeralKeyRecord | null>;
+  /**
+   * Deletes an ephemeral key with its audit entry and announces it (a `key` change of its id), in
+   * one step; false when it was gone already (revoked or expired), nothing written.
+   */
+  revokeEphemeralKey(record: EphemeralKeyRecord, audit: AuditEntry): Promise<boolean>;
 }
 
 /** A change, or `resync` when notifications may have been missed (drop every cached copy). */

@@ -117,6 +117,21 @@ return 1
   decode: (): void => undefined,
 });
 
+/** Deletes an ephemeral key and its hash index, audited and announced; 0 when it was gone. */
+export const REVOKE_EPHEMERAL_KEY = luaScript({
+  name: 'gwRevokeEphemeralKey',
+  keys: ['ephemeralRecord', 'ephemeralHash', 'auditStream', 'changeCounter'],
+  argv: ['auditJson', 'changeChannel', 'changeEventJson'],
+  body: `${ANNOUNCE}
+if redis.call('DEL', ephemeralRecord) == 0 then return 0 end
+redis.call('DEL', ephemeralHash)
+redis.call('XADD', auditStream, '*', 'entry', auditJson)
+announce(changeCounter, changeChannel, changeEventJson)
+return 1
+`,
+  decode: saved,
+});
+
 /** The team's UUID: `candidate` when it had none yet, else the one it was given first. */
 export const TEAM_UUID = luaScript({
   name: 'gwTeamUuid',
@@ -140,4 +155,4 @@ redis.call('PUBLISH', changeChannel, '{"kind":"beat","seq":' .. (redis.call('GET
   decode: (): void => undefined,
 });
 
-export const KEY_SCRIPTS = [SAVE_KEY, SAVE_TEAM, SAVE_EPHEMERAL_KEY, TEAM_UUID, BEAT];
+export const KEY_SCRIPTS = [SAVE_KEY, SAVE_TEAM, SAVE_EPHEMERAL_KEY, REVOKE_EPHEMERAL_KEY, TEAM_UUID, BEAT];

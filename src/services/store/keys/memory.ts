@@ -27,13 +27,15 @@ export function createMemoryChanges(): ChangeNotifications & { announce(event: C
   };
 }
 
-/** Ephemeral keys' records, found by hash until their expiry; their origins join the known ones. */
+/** Ephemeral keys' records, found by hash or id until their expiry; their origins join the known ones. */
 function createMemoryEphemeralKeys(
   origins: Set<string>,
   appendAudit: (entry: Omit<StoredAuditEntry, 'id'>) => void,
   announce: (event: ChangeEvent) => void,
-): Pick<KeyRecords, 'saveEphemeralKey' | 'findEphemeralKeyByHash'> {
+): Pick<KeyRecords, 'saveEphemeralKey' | 'findEphemeralKeyByHash' | 'getEphemeralKey' | 'revokeEphemeralKey'> {
   const ephemeralByHash = new Map<string, EphemeralKeyRecord>();
+  const unexpired = (record: EphemeralKeyRecord | undefined) =>
+    record && Date.parse(record.expiresAt) > Date.now() ? structuredClone(record) : null;
   return {
     async saveEphemeralKey(record, entry) {
       ephemeralByHash.set(record.hash, structuredClone(record));
@@ -44,9 +46,21 @@ function createMemoryEphemeralKeys(
     },
 
     async findEphemeralKeyByHash(hash) {
-      const record = ephemeralByHash.get(hash);
-      if (record && Date.parse(record.expiresAt) <= Date.now()) ephemeralByHash.delete(hash);
-      return record && Date.parse(record.expiresAt) > Date.now() ? structuredClone(record) : null;
+      const found = unexpired(ephemeralByHash.get(hash));
+      if (!found) ephemeralByHash.delete(hash);
+      return found;
+    },
+
+    async getEphemeralKey(id) {
+      return unexpired([...ephemeralByHash.values()].find((record) => record.id === id));
+    },
+
+    async revokeEphemeralKey(record, entry) {
+      if (!unexpired(ephemeralByHash.get(record.hash))) return false;
+      ephemeralByHash.delete(record.hash);
+      appendAudit(entry);
+      announce({ kind: 'key', id: record.id });
+      return true;
     },
   };
 }

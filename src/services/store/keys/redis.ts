@@ -7,7 +7,7 @@ import type { EphemeralKeyRecord } from '../../../domain/ephemeral-keys.js';
 import type { AuditEntry, StoredAuditEntry, TeamKeyRecord, TeamRecord } from '../../../domain/keys.js';
 import { adminKeys, CHANGES_CHANNEL, pageOfIndex, type RedisContext } from '../redis-context.js';
 import type { KeyChange, KeyRecords, TeamChange } from './contract.js';
-import { SAVE_EPHEMERAL_KEY, SAVE_KEY, SAVE_TEAM, TEAM_UUID } from './lua.js';
+import { REVOKE_EPHEMERAL_KEY, SAVE_EPHEMERAL_KEY, SAVE_KEY, SAVE_TEAM, TEAM_UUID } from './lua.js';
 
 /** SAVE_KEY's inputs for a key change: the record, its indexes, its audit entry and its announcement. */
 function saveKeyInputs({ record, expectedVersion, retire, implicitTeam, audit }: KeyChange) {
@@ -128,6 +128,21 @@ export function createRedisKeyRecords({ redis, guarded }: RedisContext): KeyReco
         const id = await redis.get(adminKeys.ephemeralHash(hash));
         return id ? readJson<EphemeralKeyRecord>(adminKeys.ephemeralKey(id)) : null;
       }),
+
+    getEphemeralKey: (id) => guarded(() => readJson<EphemeralKeyRecord>(adminKeys.ephemeralKey(id))),
+
+    revokeEphemeralKey: (record, audit) =>
+      guarded(() =>
+        REVOKE_EPHEMERAL_KEY.run(redis, {
+          ephemeralRecord: adminKeys.ephemeralKey(record.id),
+          ephemeralHash: adminKeys.ephemeralHash(record.hash),
+          auditStream: adminKeys.audit,
+          changeCounter: adminKeys.changes,
+          auditJson: JSON.stringify(audit),
+          changeChannel: CHANGES_CHANNEL,
+          changeEventJson: JSON.stringify({ kind: 'key', id: record.id } satisfies ChangeEvent),
+        }),
+      ),
 
     listAudit: (r) =>
       guarded(async () => {
