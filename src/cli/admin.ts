@@ -8,7 +8,7 @@ import { registerBudgetsCommand } from './budgets.js';
 import { exportLedger } from './export.js';
 import { details, formatBudget, parseBudget, table, type Budget } from './format.js';
 import { registerAlertCommands } from './alerts.js';
-import { registerMintCommand } from './mint.js';
+import { registerMintCommand, registerRevokeEphemeralCommand } from './mint.js';
 import { registerPriceCommands } from './prices.js';
 import { registerStatementCommand } from './statements.js';
 
@@ -283,6 +283,7 @@ usage
   });
 
 registerMintCommand(keys, client, print);
+registerRevokeEphemeralCommand(keys, client, print);
 registerPriceCommands(program, client, print);
 registerBudgetsCommand(usage, client, print);
 registerStatementCommand(usage, client);

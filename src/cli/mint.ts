@@ -1,5 +1,6 @@
 // `keys mint`: an ephemeral browser key minted by the admin on behalf of a team key (its parent),
-// with a lifetime such as 15m, a cap in credits and the exact origins it may be used from.
+// with a lifetime such as 15m, a cap in credits and the exact origins it may be used from;
+// `keys revoke-ephemeral`: one revoked before its expiry.
 import { type Command, InvalidArgumentError } from 'commander';
 import type { AdminClient } from './admin-client.js';
 import { details } from './format.js';
@@ -63,5 +64,20 @@ export function registerMintCommand(
         },
       );
       print(minted, () => `${terms(minted)}\nEphemeral key (shown only now): ${minted.key}`);
+    });
+}
+
+export function registerRevokeEphemeralCommand(
+  keys: Command,
+  client: () => AdminClient,
+  print: (value: unknown, asText: () => string) => void,
+): void {
+  keys
+    .command('revoke-ephemeral <id>')
+    .description('revoke an ephemeral browser key before its expiry, on every gateway instance')
+    .requiredOption('--parent <keyId>', 'the team key it was minted for')
+    .action(async (id: string, options) => {
+      await client().delete(`/keys/${encodeURIComponent(options.parent)}/ephemeral-keys/${encodeURIComponent(id)}`);
+      print({ revoked: id }, () => `Ephemeral key ${id} revoked.`);
     });
 }

@@ -1,5 +1,6 @@
-// `keys mint`, run as a real process against a listening gateway: the ephemeral key printed once
-// and usable at once, and the gateway's refusals printed as one line with exit code 1.
+// `keys mint` and `keys revoke-ephemeral`, run as real processes against a listening gateway: the
+// ephemeral key printed once and usable at once, then revoked; the gateway's refusals printed as
+// one line with exit code 1.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runAdminCli } from '../helpers/admin-cli.js';
 import { gatewayOnRedis } from '../helpers/gateway.js';
@@ -42,5 +43,20 @@ describe('apiframe-gateway-admin keys mint', () => {
     const badTtl = await cli([...base, '--credits', '1', '--ttl', 'soon']);
     expect(badTtl.code).toBe(1);
     expect(badTtl.stderr).toContain('must be a duration');
+  });
+
+  it('revokes an ephemeral key, and says so when it is not the parent’s', async () => {
+    const parent = await ctx.gw.createKey();
+    const args = ['--parent', parent.id, '--credits', '9', '--origin', 'https://app.example.com'];
+    const minted = JSON.parse((await cli(['--json', 'keys', 'mint', ...args])).stdout);
+    const other = await ctx.gw.createKey();
+    const wrong = await cli(['keys', 'revoke-ephemeral', minted.id, '--parent', other.id]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('Key not found [HTTP 404]');
+    const run = await cli(['keys', 'revoke-ephemeral', minted.id, '--parent', parent.id]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`Ephemeral key ${minted.id} revoked.`);
+    const me = () => ctx.gw.inject({ method: 'GET', url: '/v2/me', headers: { 'x-api-key': minted.key } });
+    await expect.poll(async () => (await me()).statusCode).toBe(401);
   });
 });
