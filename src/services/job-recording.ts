@@ -18,46 +18,33 @@ const ATTACH_RETRY_DELAYS_MS = [50, 250, 1_000];
 /** How often jobs the store could not record are tried again. */
 export const UNRECORDED_RETRY_MS = 1_000;
 
-export function createJobRecording(deps: JobRecordingDeps) {
-  const { store, logger, metrics } = deps;
-  /** Jobs Apiframe accepted that the store could not record yet, by job id. */
+/** Counts what recording a job did to the credits: a duplicate's release, a lapsed reservation's retake. */
+function noteAttached(
+  { logger, metrics }: Omit<JobRecordingDeps, 'store'>,
+  request: AttachRequest,
+  attached: AttachResult,
+) {
+  const { team, model, credits, requestId, jobId } = request;
+  if (attached.state === 'duplicate') metrics.credits('released', team, model, attached.released);
+  if (attached.state !== 'retaken') return;
+  // Background settlement released the reservation: this instance outlived its lease (a stall?).
+  metrics.credits('reserved', team, model, credits - attached.overrun);
+  metrics.credits('overrun', team, model, attached.overrun);
+  logger.warn(
+    { requestId, jobId, team, model, overrun: attached.overrun },
+    'reservation lapsed before its job was recorded; its price was counted again',
+  );
+}
+
+/**
+ * The jobs this instance accepted that the store could not record yet: tried again every
+ * UNRECORDED_RETRY_MS, before a poll of one, and once more at shutdown. A poll and a retry pass
+ * share one attempt.
+ */
+function createUnrecordedJobs(deps: JobRecordingDeps) {
+  const { store, logger } = deps;
   const unrecorded = new Map<string, AttachRequest>();
-  /** Attempts to record an unrecorded job, by job id, so that a poll and a retry pass share one. */
   const attempts = new Map<string, Promise<void>>();
-
-  /** Records an accepted job, its reservation becoming the job's; kept for later passes when the store fails. */
-  async function recordAccepted(request: AttachRequest): Promise<void> {
-    for (const delay of [...ATTACH_RETRY_DELAYS_MS, null]) {
-      try {
-        noteAttached(request, await store.attachJob(request));
-        return;
-      } catch (error) {
-        if (delay === null) {
-          unrecorded.set(request.jobId, request);
-          const { requestId, jobId, team, keyId, reservationId } = request;
-          logger.error(
-            { err: error, requestId, jobId, team, keyId, reservationId },
-            'accepted job could not be recorded yet; retried on every reconciler pass',
-          );
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
-  }
-
-  function noteAttached(request: AttachRequest, attached: AttachResult): void {
-    const { team, model, credits, requestId, jobId } = request;
-    if (attached.state === 'duplicate') metrics.credits('released', team, model, attached.released);
-    if (attached.state !== 'retaken') return;
-    // Background settlement released the reservation: this instance outlived its lease (a stall?).
-    metrics.credits('reserved', team, model, credits - attached.overrun);
-    metrics.credits('overrun', team, model, attached.overrun);
-    logger.warn(
-      { requestId, jobId, team, model, overrun: attached.overrun },
-      'reservation lapsed before its job was recorded; its price was counted again',
-    );
-  }
 
   function recordAgain(request: AttachRequest): Promise<void> {
     let attempt = attempts.get(request.jobId);
@@ -65,7 +52,7 @@ export function createJobRecording(deps: JobRecordingDeps) {
       attempt = store
         .attachJob(request)
         .then((attached) => {
-          noteAttached(request, attached);
+          noteAttached(deps, request, attached);
           unrecorded.delete(request.jobId);
         })
         .finally(() => attempts.delete(request.jobId));
@@ -91,38 +78,65 @@ export function createJobRecording(deps: JobRecordingDeps) {
     logger.warn({ err: failed[0]!.error, count: failed.length, jobIds }, 'accepted jobs still not recorded');
   }
 
-  /**
-   * Records `team`'s job `jobId` now when this instance accepted it and could not record it yet,
-   * so that a poll finds it rather than answering "not found"; throws the store's error when the
-   * store still refuses.
-   */
-  async function recordBeforePoll(team: string, jobId: string): Promise<void> {
-    const request = unrecorded.get(jobId);
-    if (request?.team === team) await recordAgain(request);
-  }
-
   const retries = createBackgroundPass(recordUnrecorded, logger, 'recording accepted jobs failed');
 
-  /** Tries once more to record jobs; those still unrecorded are logged as lost. */
-  async function close(): Promise<void> {
-    await retries.stop();
-    if (unrecorded.size === 0) return;
-    await recordUnrecorded();
-    for (const { requestId, jobId, team, keyId, reservationId } of unrecorded.values()) {
-      logger.error(
-        { requestId, jobId, team, keyId, reservationId },
-        'accepted job lost at shutdown: reconciliation lists it as unrecorded',
-      );
+  return {
+    add: (request: AttachRequest) => unrecorded.set(request.jobId, request),
+    recordUnrecorded,
+
+    /**
+     * Records `team`'s job `jobId` now when this instance accepted it and could not record it yet,
+     * so that a poll finds it rather than answering "not found"; throws the store's error when the
+     * store still refuses.
+     */
+    async recordBeforePoll(team: string, jobId: string): Promise<void> {
+      const request = unrecorded.get(jobId);
+      if (request?.team === team) await recordAgain(request);
+    },
+
+    start: () => retries.start(UNRECORDED_RETRY_MS),
+
+    /** Tries once more to record jobs; those still unrecorded are logged as lost. */
+    async close(): Promise<void> {
+      await retries.stop();
+      if (unrecorded.size === 0) return;
+      await recordUnrecorded();
+      for (const { requestId, jobId, team, keyId, reservationId } of unrecorded.values()) {
+        logger.error(
+          { requestId, jobId, team, keyId, reservationId },
+          'accepted job lost at shutdown: reconciliation lists it as unrecorded',
+        );
+      }
+    },
+  };
+}
+
+export function createJobRecording(deps: JobRecordingDeps) {
+  const { store, logger } = deps;
+  const { add, ...unrecorded } = createUnrecordedJobs(deps);
+
+  /** Records an accepted job, its reservation becoming the job's; kept for later passes when the store fails. */
+  async function recordAccepted(request: AttachRequest): Promise<void> {
+    for (const delay of [...ATTACH_RETRY_DELAYS_MS, null]) {
+      try {
+        noteAttached(deps, request, await store.attachJob(request));
+        return;
+      } catch (error) {
+        if (delay === null) {
+          add(request);
+          const { requestId, jobId, team, keyId, reservationId } = request;
+          logger.error(
+            { err: error, requestId, jobId, team, keyId, reservationId },
+            'accepted job could not be recorded yet; tried again every second',
+          );
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
     }
   }
 
-  return {
-    recordAccepted,
-    recordUnrecorded,
-    recordBeforePoll,
-    start: () => retries.start(UNRECORDED_RETRY_MS),
-    close,
-  };
+  return { recordAccepted, ...unrecorded };
 }
 
 export type JobRecording = ReturnType<typeof createJobRecording>;

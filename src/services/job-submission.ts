@@ -26,7 +26,7 @@ import type { PriceSource } from './prices.js';
 import { admitOnItsOwn, type RequestLimit } from './request-limits.js';
 import type { CallerWebhook } from '../domain/jobs.js';
 import type { Store } from './store/store.js';
-import { createSubmissionSender } from './submission-replays.js';
+import { createSubmissionSender, type SubmissionSender } from './submission-replays.js';
 import type { UpstreamClient, UpstreamResponse } from './upstream.js';
 import { acceptedId, asCallerError, releaseReason, upstreamRefusal } from './upstream-errors.js';
 import type { UpstreamPause } from './upstream-pause.js';
@@ -114,7 +114,7 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     try {
       // Without the caller's key, one of the gateway's own lets a lost answer be asked for again.
       const sending = { maxQueueMs: deadlineAt - Date.now(), idempotencyKey: upstreamKey ?? `gw_${reservationId}` };
-      const { response, jobId } = await forward(submission, sending, async (error) => {
+      const { response, jobId } = await forward({ send, pause }, submission, sending, async (error) => {
         const release = { team, reservationId, day: windows[0]!, requestId, now: clock(), why: releaseReason(error) };
         await settlement.releaseQuietly(release, model);
       });
@@ -127,34 +127,35 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     }
   }
 
-  /**
-   * Sends a submission to Apiframe; on any refusal or failure, `onFailure` runs before the
-   * caller's error is thrown.
-   */
-  async function forward(
-    { operation, upstreamBody, requestId }: Submission,
-    options: { maxQueueMs: number; idempotencyKey: string },
-    onFailure: (error: unknown) => Promise<void>,
-  ): Promise<{ response: UpstreamResponse; jobId: string }> {
-    try {
-      const body = JSON.stringify(upstreamBody);
-      const sending = { operation: operation.name, ...options };
-      const response = await send({ path: operation.path, body, requestId, options: sending });
-      if (response.status !== 202 && response.status !== 200 && response.status !== 201) {
-        pause.heard(response);
-        throw upstreamRefusal(response);
-      }
-      return { response, jobId: acceptedId(response.body, 'jobId') };
-    } catch (error) {
-      await onFailure(error);
-      throw asCallerError(error);
-    }
-  }
-
   return { submit };
 }
 
 export type JobSubmission = ReturnType<typeof createJobSubmission>;
+
+/**
+ * Sends a submission to Apiframe; on any refusal or failure, `onFailure` runs before the
+ * caller's error is thrown.
+ */
+async function forward(
+  { send, pause }: { send: SubmissionSender; pause: Pick<UpstreamPause, 'heard'> },
+  { operation, upstreamBody, requestId }: Submission,
+  options: { maxQueueMs: number; idempotencyKey: string },
+  onFailure: (error: unknown) => Promise<void>,
+): Promise<{ response: UpstreamResponse; jobId: string }> {
+  try {
+    const body = JSON.stringify(upstreamBody);
+    const sending = { operation: operation.name, ...options };
+    const response = await send({ path: operation.path, body, requestId, options: sending });
+    if (response.status !== 202 && response.status !== 200 && response.status !== 201) {
+      pause.heard(response);
+      throw upstreamRefusal(response);
+    }
+    return { response, jobId: acceptedId(response.body, 'jobId') };
+  } catch (error) {
+    await onFailure(error);
+    throw asCallerError(error);
+  }
+}
 
 /** The ephemeral key a job is recorded for, when one submitted it. */
 const ephemeralOf = (caller: Caller) =>

@@ -78,3 +78,5 @@ export function createSubmissionSender(deps: {
     return first.response;
   };
 }
+
+export type SubmissionSender = ReturnType<typeof createSubmissionSender>;

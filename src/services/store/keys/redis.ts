@@ -63,49 +63,26 @@ function createRedisAuditAppend(redis: RedisContext['redis'], guarded: RedisCont
   };
 }
 
-export function createRedisKeyRecords({ redis, guarded }: RedisContext): KeyRecords {
-  async function readJson<T>(key: string): Promise<T | null> {
-    const json = await redis.get(key);
-    return json ? (JSON.parse(json) as T) : null;
-  }
+type RedisClient = RedisContext['redis'];
 
-  async function readAll<T>(keys: string[]): Promise<T[]> {
-    const rows = keys.length > 0 ? await redis.mget(keys) : [];
-    return rows.flatMap((json) => (json ? [JSON.parse(json) as T] : []));
-  }
+async function readJson<T>(redis: RedisClient, key: string): Promise<T | null> {
+  const json = await redis.get(key);
+  return json ? (JSON.parse(json) as T) : null;
+}
 
+async function readAll<T>(redis: RedisClient, keys: string[]): Promise<T[]> {
+  const rows = keys.length > 0 ? await redis.mget(keys) : [];
+  return rows.flatMap((json) => (json ? [JSON.parse(json) as T] : []));
+}
+
+/** Ephemeral keys: saved and revoked by scripts (audited, announced), read by hash or id until they expire. */
+function createRedisEphemeralKeys({ redis, guarded }: RedisContext) {
+  const announced = (id: string) => ({
+    changeChannel: CHANGES_CHANNEL,
+    changeEventJson: JSON.stringify({ kind: 'key', id } satisfies ChangeEvent),
+  });
   return {
-    saveKey: (change) => guarded(() => SAVE_KEY.run(redis, saveKeyInputs(change))),
-    ...createRedisAuditAppend(redis, guarded),
-
-    findKeyByHash: (hash) =>
-      guarded(async () => {
-        const id = await redis.get(adminKeys.hash(hash));
-        return id ? readJson<TeamKeyRecord>(adminKeys.key(id)) : null;
-      }),
-
-    getKey: (id) => guarded(() => readJson<TeamKeyRecord>(adminKeys.key(id))),
-
-    listKeys: (r) =>
-      guarded(async () => {
-        const index = r.team ? adminKeys.teamIndex(r.team) : adminKeys.index;
-        const { ids, hasMore } = await pageOfIndex(redis, index, r.after, r.limit);
-        return { keys: await readAll<TeamKeyRecord>(ids.map(adminKeys.key)), hasMore };
-      }),
-
-    saveTeam: (change) => guarded(() => SAVE_TEAM.run(redis, saveTeamInputs(change))),
-
-    getTeam: (id) => guarded(() => readJson<TeamRecord>(adminKeys.team(id))),
-
-    listTeams: () =>
-      guarded(async () => readAll<TeamRecord>((await redis.smembers(adminKeys.teams)).sort().map(adminKeys.team))),
-
-    teamUuid: (team) =>
-      guarded(() => TEAM_UUID.run(redis, { teamUuids: adminKeys.teamUuids, team, candidate: randomUUID() })),
-
-    allowedOrigins: () => guarded(() => redis.smembers(adminKeys.origins)),
-
-    saveEphemeralKey: (record, audit) =>
+    saveEphemeralKey: (record: EphemeralKeyRecord, audit: AuditEntry) =>
       guarded(() =>
         SAVE_EPHEMERAL_KEY.run(redis, {
           ephemeralRecord: adminKeys.ephemeralKey(record.id),
@@ -118,20 +95,19 @@ export function createRedisKeyRecords({ redis, guarded }: RedisContext): KeyReco
           expiresAtMs: Date.parse(record.expiresAt),
           originsCsv: record.allowedOrigins.join(','),
           auditJson: JSON.stringify(audit),
-          changeChannel: CHANGES_CHANNEL,
-          changeEventJson: JSON.stringify({ kind: 'key', id: record.id } satisfies ChangeEvent),
+          ...announced(record.id),
         }),
       ),
 
-    findEphemeralKeyByHash: (hash) =>
+    findEphemeralKeyByHash: (hash: string) =>
       guarded(async () => {
         const id = await redis.get(adminKeys.ephemeralHash(hash));
-        return id ? readJson<EphemeralKeyRecord>(adminKeys.ephemeralKey(id)) : null;
+        return id ? readJson<EphemeralKeyRecord>(redis, adminKeys.ephemeralKey(id)) : null;
       }),
 
-    getEphemeralKey: (id) => guarded(() => readJson<EphemeralKeyRecord>(adminKeys.ephemeralKey(id))),
+    getEphemeralKey: (id: string) => guarded(() => readJson<EphemeralKeyRecord>(redis, adminKeys.ephemeralKey(id))),
 
-    revokeEphemeralKey: (record, audit) =>
+    revokeEphemeralKey: (record: EphemeralKeyRecord, audit: AuditEntry) =>
       guarded(() =>
         REVOKE_EPHEMERAL_KEY.run(redis, {
           ephemeralRecord: adminKeys.ephemeralKey(record.id),
@@ -139,10 +115,47 @@ export function createRedisKeyRecords({ redis, guarded }: RedisContext): KeyReco
           auditStream: adminKeys.audit,
           changeCounter: adminKeys.changes,
           auditJson: JSON.stringify(audit),
-          changeChannel: CHANGES_CHANNEL,
-          changeEventJson: JSON.stringify({ kind: 'key', id: record.id } satisfies ChangeEvent),
+          ...announced(record.id),
         }),
       ),
+  };
+}
+
+export function createRedisKeyRecords(context: RedisContext): KeyRecords {
+  const { redis, guarded } = context;
+  return {
+    saveKey: (change) => guarded(() => SAVE_KEY.run(redis, saveKeyInputs(change))),
+    ...createRedisAuditAppend(redis, guarded),
+    ...createRedisEphemeralKeys(context),
+
+    findKeyByHash: (hash) =>
+      guarded(async () => {
+        const id = await redis.get(adminKeys.hash(hash));
+        return id ? readJson<TeamKeyRecord>(redis, adminKeys.key(id)) : null;
+      }),
+
+    getKey: (id) => guarded(() => readJson<TeamKeyRecord>(redis, adminKeys.key(id))),
+
+    listKeys: (r) =>
+      guarded(async () => {
+        const index = r.team ? adminKeys.teamIndex(r.team) : adminKeys.index;
+        const { ids, hasMore } = await pageOfIndex(redis, index, r.after, r.limit);
+        return { keys: await readAll<TeamKeyRecord>(redis, ids.map(adminKeys.key)), hasMore };
+      }),
+
+    saveTeam: (change) => guarded(() => SAVE_TEAM.run(redis, saveTeamInputs(change))),
+
+    getTeam: (id) => guarded(() => readJson<TeamRecord>(redis, adminKeys.team(id))),
+
+    listTeams: () =>
+      guarded(async () =>
+        readAll<TeamRecord>(redis, (await redis.smembers(adminKeys.teams)).sort().map(adminKeys.team)),
+      ),
+
+    teamUuid: (team) =>
+      guarded(() => TEAM_UUID.run(redis, { teamUuids: adminKeys.teamUuids, team, candidate: randomUUID() })),
+
+    allowedOrigins: () => guarded(() => redis.smembers(adminKeys.origins)),
 
     listAudit: (r) =>
       guarded(async () => {
