@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../../src/services/key-secrets.js';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
+import { monitorRedis } from '../helpers/redis-monitor.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import {
@@ -37,8 +38,7 @@ afterAll(async () => {
 /** Every command Redis runs (scripts' included) until `stop`, which waits for all run so far. */
 async function watchCommands() {
   const seen: string[][] = [];
-  const monitor = await new Redis(redis.url).monitor();
-  monitor.on('monitor', (_time: string, args: string[]) => seen.push(args));
+  const monitor = await monitorRedis(redis.url, ({ args }) => seen.push(args));
   const marker = `end-of-watch-${Date.now()}`;
   return {
     async stop() {
@@ -46,7 +46,7 @@ async function watchCommands() {
       await client.echo(marker);
       client.disconnect();
       while (!seen.some((args) => args.includes(marker))) await new Promise((resolve) => setTimeout(resolve, 5));
-      monitor.disconnect();
+      monitor.stop();
       return seen;
     },
   };

@@ -3,7 +3,6 @@
 // instances and refuse before anything is reserved; requests refused before they reach the
 // store are not counted.
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SEED_BODY,
@@ -12,6 +11,7 @@ import {
   type CreatedKey,
   type TestGateway,
 } from '../helpers/gateway.js';
+import { monitorRedis } from '../helpers/redis-monitor.js';
 
 const env = { RATE_LIMIT_GENERATE_PER_MINUTE: '10', RATE_LIMIT_READS_PER_MINUTE: '1000' };
 const shared = gatewaysSharingRedis({ env });
@@ -43,12 +43,10 @@ async function roundTripsPerRequest(count: number, send: () => Promise<unknown>)
 }
 
 async function countRoundTrips(count: number, send: () => Promise<unknown>): Promise<number> {
-  const client = new Redis(shared.redis.url);
-  const monitor = await client.monitor();
   let calls = 0;
   let lastAt = Date.now();
   let inTransaction = false;
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+  const monitor = await monitorRedis(shared.redis.url, ({ args, source }) => {
     if (source === 'lua' || isHeartbeat(args)) return;
     lastAt = Date.now();
     const command = args[0]?.toLowerCase();
@@ -63,8 +61,7 @@ async function countRoundTrips(count: number, send: () => Promise<unknown>): Pro
   calls = 0;
   for (let i = 0; i < count; i++) await send();
   await quiet();
-  monitor.disconnect();
-  client.disconnect();
+  monitor.stop();
   return calls / count;
 }
 
