@@ -113,7 +113,7 @@ export const ConfigSchema = Type.Object({
     minimum: 100,
     default: 30_000,
     description:
-      'Time a job submission may wait for a free connection to Apiframe (past it, it is answered 504 without being sent), and time Apiframe may take to send its headers, and each part of its body, before the caller gets 504.',
+      'Time a job submission may wait for a free connection to Apiframe (past it, it is answered 504 without being sent), and time Apiframe may take to send its headers, and each part of its body; past that the submission is replayed with its Idempotency-Key to find the job Apiframe may have made, and answered 504 only when no replay does.',
   }),
   UPSTREAM_CONNECTIONS: Type.Integer({
     minimum: 1,

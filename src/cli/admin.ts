@@ -8,7 +8,7 @@ import { registerBudgetsCommand } from './budgets.js';
 import { exportLedger } from './export.js';
 import { details, formatBudget, parseBudget, table, type Budget } from './format.js';
 import { registerAlertCommands } from './alerts.js';
-import { registerMintCommand, registerRevokeEphemeralCommand } from './mint.js';
+import { registerEphemeralKeyCommands } from './mint.js';
 import { registerPriceCommands } from './prices.js';
 import { registerStatementCommand } from './statements.js';
 
@@ -282,8 +282,7 @@ usage
     process.stderr.write(`Exported ${written} ledger entries to ${options.output}\n`);
   });
 
-registerMintCommand(keys, client, print);
-registerRevokeEphemeralCommand(keys, client, print);
+registerEphemeralKeyCommands(keys, client, print);
 registerPriceCommands(program, client, print);
 registerBudgetsCommand(usage, client, print);
 registerStatementCommand(usage, client);

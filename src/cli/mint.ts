@@ -38,7 +38,7 @@ const positive = (value: string) => {
 };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function registerMintCommand(
+function registerMintCommand(
   keys: Command,
   client: () => AdminClient,
   print: (value: unknown, asText: () => string) => void,
@@ -67,7 +67,7 @@ export function registerMintCommand(
     });
 }
 
-export function registerRevokeEphemeralCommand(
+function registerRevokeEphemeralCommand(
   keys: Command,
   client: () => AdminClient,
   print: (value: unknown, asText: () => string) => void,
@@ -80,4 +80,14 @@ export function registerRevokeEphemeralCommand(
       await client().delete(`/keys/${encodeURIComponent(options.parent)}/ephemeral-keys/${encodeURIComponent(id)}`);
       print({ revoked: id }, () => `Ephemeral key ${id} revoked.`);
     });
+}
+
+/** `keys mint` and `keys revoke-ephemeral`. */
+export function registerEphemeralKeyCommands(
+  keys: Command,
+  client: () => AdminClient,
+  print: (value: unknown, asText: () => string) => void,
+): void {
+  registerMintCommand(keys, client, print);
+  registerRevokeEphemeralCommand(keys, client, print);
 }

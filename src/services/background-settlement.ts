@@ -8,7 +8,6 @@ import { isStaleSpendField } from '../domain/spend-fields.js';
 import { createBackgroundPass } from './background-pass.js';
 import type { Clock } from './clock.js';
 import type { JobRecord } from '../domain/jobs.js';
-import type { JobRecording } from './job-recording.js';
 import type { JobRefresh } from './job-refresh.js';
 import type { JobSettlement } from './job-settlement.js';
 import type { Logger } from './logger.js';
@@ -18,7 +17,6 @@ export interface BackgroundSettlementDeps {
   store: Store;
   refresher: Pick<JobRefresh, 'fetchJob'>;
   settlement: JobSettlement;
-  recording: Pick<JobRecording, 'recordUnrecorded'>;
   clock: Clock;
   intervalMs: number;
   logger: Logger;
@@ -29,7 +27,7 @@ const MAX_RECHECK_MS = 10 * 60_000;
 const PRUNE_EVERY_MS = 60 * 60_000;
 
 export function createBackgroundSettlement(deps: BackgroundSettlementDeps) {
-  const { store, refresher, settlement, recording, clock, intervalMs, logger } = deps;
+  const { store, refresher, settlement, clock, intervalMs, logger } = deps;
   const holder = randomUUID();
   const prunedAt = new Map<string, number>();
 
@@ -65,7 +63,6 @@ export function createBackgroundSettlement(deps: BackgroundSettlementDeps) {
 
   /** One pass over every team; returns what it did. Safe to call while another instance runs. */
   async function settleOnce(): Promise<{ released: number; settled: number; skipped: boolean }> {
-    await recording.recordUnrecorded();
     if (!(await store.acquireLease('reconciler', holder, intervalMs * 3))) {
       return { released: 0, settled: 0, skipped: true };
     }

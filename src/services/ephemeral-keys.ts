@@ -89,12 +89,12 @@ export function createEphemeralKeys(store: Store, clock: Clock) {
   }
 
   /**
-   * Revokes the ephemeral key `id`, minted by `parentId` when given (its own minter revoking it);
-   * an unknown, expired or already revoked key, or another key's, is not found.
+   * Revokes the ephemeral key `id` that the key `parentId` minted; an unknown, expired or already
+   * revoked key, or another key's, is not found.
    */
-  async function revoke(id: string, parentId: string | null, actor: Actor): Promise<void> {
+  async function revoke(id: string, parentId: string, actor: Actor): Promise<void> {
     const record = await store.getEphemeralKey(id);
-    if (!record || (parentId !== null && record.parentKeyId !== parentId)) throw new errors.KeyNotFound();
+    if (!record || record.parentKeyId !== parentId) throw new errors.KeyNotFound();
     const audit = auditEntry(
       actor,
       'ephemeral-key.revoke',

@@ -149,7 +149,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
     ...financeOutlook(store, clock),
     reconciliation: createUsageReconciliation(store, heldUpstream, pause),
     webhooks,
-    webhookReceiver: createWebhookReceiver({ store, settlement: jobs.settlement, webhooks }),
+    webhookReceiver: createWebhookReceiver({ store, settlement: jobs.settlement, recording: jobs.recording, webhooks }),
     submissions: jobs.submissions,
     polling: jobs.polling,
     settlement: jobs.settlement,

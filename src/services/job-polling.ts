@@ -23,7 +23,7 @@ import type { UpstreamPause } from './upstream-pause.js';
 export interface JobPollingDeps {
   store: Store;
   refresher: Pick<JobRefresh, 'refresh' | 'refreshWithin'>;
-  recording: Pick<JobRecording, 'recordBeforePoll'>;
+  recording: Pick<JobRecording, 'recordIfUnrecorded'>;
   pause: Pick<UpstreamPause, 'paused' | 'refuseWhilePaused'>;
   clock: Clock;
   /** How long one poller may hold the right to ask Apiframe about a job. */
@@ -95,7 +95,7 @@ function createPoll(deps: JobPollingDeps) {
    * a poll that waits for a refresh get the last state at once, as polls on other instances do.
    */
   async function poll(caller: Caller, jobId: string, requestId: string, limit?: RequestLimit): Promise<GatewayAnswer> {
-    await recording.recordBeforePoll(caller.key.team, jobId);
+    await recording.recordIfUnrecorded(caller.key.team, jobId);
     // An ephemeral key sees only the jobs it created: any other is unknown to it.
     if (caller.ephemeral && (await store.getJob(caller.key.team, jobId))?.ephemeralId !== caller.ephemeral.id) {
       throw new errors.JobNotFound();

@@ -1,6 +1,7 @@
 // Recording the jobs Apiframe accepted. Apiframe runs an accepted job whatever happens here, so
 // the caller always gets its jobId: a store that keeps failing is retried briefly, then every
-// second in the background, before a poll of the job on this instance, and once more at shutdown.
+// second in the background, before the job is polled, acted on or reported by Apiframe's webhook
+// on this instance, and once more at shutdown.
 import { createBackgroundPass } from './background-pass.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -82,14 +83,13 @@ function createUnrecordedJobs(deps: JobRecordingDeps) {
 
   return {
     add: (request: AttachRequest) => unrecorded.set(request.jobId, request),
-    recordUnrecorded,
 
     /**
      * Records `team`'s job `jobId` now when this instance accepted it and could not record it yet,
-     * so that a poll finds it rather than answering "not found"; throws the store's error when the
-     * store still refuses.
+     * so that a poll, an action on it or Apiframe's webhook finds it rather than "not found";
+     * throws the store's error when the store still refuses.
      */
-    async recordBeforePoll(team: string, jobId: string): Promise<void> {
+    async recordIfUnrecorded(team: string, jobId: string): Promise<void> {
       const request = unrecorded.get(jobId);
       if (request?.team === team) await recordAgain(request);
     },

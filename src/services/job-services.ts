@@ -70,7 +70,6 @@ export function createJobServices({
     store,
     refresher,
     settlement,
-    recording,
     clock,
     intervalMs: config.RECONCILE_INTERVAL_MS,
     logger,
@@ -81,6 +80,7 @@ export function createJobServices({
     settlement,
     reservation,
     listing: createJobListing(store, polling),
+    recording,
     backgroundSettlement,
     /** Starts settling what nobody polls and retrying jobs the store could not record. */
     start(): void {

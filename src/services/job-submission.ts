@@ -4,7 +4,8 @@
 // (the jobs it works on must be the team's), its webhookUrl checked, and with an
 // Idempotency-Key run at most once. Running it reserves the price before anything is sent
 // upstream (job-reservation.ts), forwards the body with the gateway's own webhook URL in place
-// of the caller's, records the job Apiframe accepted (job-recording.ts), its reservation
+// of the caller's and an Idempotency-Key, replayed when its answer is lost
+// (submission-replays.ts), records the job Apiframe accepted (job-recording.ts), its reservation
 // becoming the job's, and answers with Apiframe's own answer. Any refusal or failure releases
 // the reservation. The key's request quota is counted in the reservation's own store call, or,
 // when the submission reads the store before (an Idempotency-Key, jobs or objects it names), in
@@ -46,7 +47,7 @@ export interface JobSubmissionDeps {
   webhooks: Pick<Webhooks, 'checkCallerUrl' | 'relayUrl'>;
   reservation: JobReservation;
   settlement: Pick<JobSettlement, 'releaseQuietly'>;
-  recording: Pick<JobRecording, 'recordAccepted'>;
+  recording: Pick<JobRecording, 'recordAccepted' | 'recordIfUnrecorded'>;
   pause: Pick<UpstreamPause, 'heard' | 'refuseWhilePaused'>;
   logger: Logger;
   metrics: Pick<Metrics, 'submissionReplay'>;
@@ -95,7 +96,7 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     const checksAHost = typeof (body as { webhookUrl?: unknown }).webhookUrl === 'string';
     const worksFirst = idempotencyKey !== undefined || checksAHost || namesAny(references);
     const reservedWith = await countBeforeReserving(store, caller, limit, worksFirst);
-    await checkReferences(store, caller, references);
+    await checkReferences(deps, caller, references);
     const { upstreamBody, webhook } = await relayedWebhook(webhooks, operation, caller, body);
     const submission = { operation, caller, upstreamBody, model, credits, webhook, requestId, limit: reservedWith };
     if (idempotencyKey === undefined) return { ...(await run(submission)), replayed: false };
@@ -108,12 +109,18 @@ export function createJobSubmission(deps: JobSubmissionDeps) {
     const { caller, model, credits, webhook, requestId, limit } = submission;
     const { team, id: keyId } = caller.key;
     pause.refuseWhilePaused();
-    const deadlineAt = Date.now() + deps.maxQueueMs;
+    const startedAt = Date.now();
+    const deadlineAt = startedAt + deps.maxQueueMs;
     const { reservationId, windows, budgets } = await reservation.reserve(caller, model, credits, requestId, limit);
     const lease = reservation.keepLeaseAlive(team, reservationId);
     try {
       // Without the caller's key, one of the gateway's own lets a lost answer be asked for again.
-      const sending = { maxQueueMs: deadlineAt - Date.now(), idempotencyKey: upstreamKey ?? `gw_${reservationId}` };
+      const sending = {
+        maxQueueMs: deadlineAt - Date.now(),
+        idempotencyKey: upstreamKey ?? `gw_${reservationId}`,
+        // The caller's Idempotency-Key is held for this long (createIdempotency's pendingTtlMs).
+        endBy: startedAt + deps.reservationLeaseMs,
+      };
       const { response, jobId } = await forward({ send, pause }, submission, sending, async (error) => {
         const release = { team, reservationId, day: windows[0]!, requestId, now: clock(), why: releaseReason(error) };
         await settlement.releaseQuietly(release, model);
@@ -139,13 +146,13 @@ export type JobSubmission = ReturnType<typeof createJobSubmission>;
 async function forward(
   { send, pause }: { send: SubmissionSender; pause: Pick<UpstreamPause, 'heard'> },
   { operation, upstreamBody, requestId }: Submission,
-  options: { maxQueueMs: number; idempotencyKey: string },
+  { endBy, ...options }: { maxQueueMs: number; idempotencyKey: string; endBy: number },
   onFailure: (error: unknown) => Promise<void>,
 ): Promise<{ response: UpstreamResponse; jobId: string }> {
   try {
     const body = JSON.stringify(upstreamBody);
     const sending = { operation: operation.name, ...options };
-    const response = await send({ path: operation.path, body, requestId, options: sending });
+    const response = await send({ path: operation.path, body, requestId, options: sending, endBy });
     if (response.status !== 202 && response.status !== 200 && response.status !== 201) {
       pause.heard(response);
       throw upstreamRefusal(response);
@@ -210,8 +217,13 @@ async function countBeforeReserving(
  * Refuses references to a job, upload or LoRA of another team, or none, as not found; an
  * ephemeral key sees only its own jobs.
  */
-async function checkReferences(store: Store, caller: Caller, { jobs, objects }: References): Promise<void> {
+async function checkReferences(
+  { store, recording }: Pick<JobSubmissionDeps, 'store' | 'recording'>,
+  caller: Caller,
+  { jobs, objects }: References,
+): Promise<void> {
   for (const jobId of jobs) {
+    await recording.recordIfUnrecorded(caller.key.team, jobId);
     const job = await store.getJob(caller.key.team, jobId);
     if (!job || (caller.ephemeral && job.ephemeralId !== caller.ephemeral.id)) throw new errors.JobNotFound();
   }

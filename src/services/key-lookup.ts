@@ -3,8 +3,9 @@
 // revocation takes effect everywhere within a second. While notifications cannot be trusted
 // (not subscribed, or silent), every lookup goes to the store; a lookup that a change overtook
 // keeps its answer out of the cache, since the answer may predate the change. An ephemeral key
-// is looked up the same way (its record never changes), and its parent by id on every request
-// from the same cache, so the parent's revocation, expiry or rotation ends it at once.
+// is looked up the same way (its record changes only by going: its revocation is announced like
+// a key's), and its parent by id on every request from the same cache, so the parent's
+// revocation, expiry or rotation ends it at once.
 import type { Clock } from './clock.js';
 import { ephemeralStatus, type EphemeralKeyRecord } from '../domain/ephemeral-keys.js';
 import { keyStatus, previousSecretValid, type TeamKeyRecord, type TeamRecord } from '../domain/keys.js';

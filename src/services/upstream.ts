@@ -20,14 +20,27 @@ export interface UpstreamResponse {
   apiframeRequestId?: string | undefined;
 }
 
+/** Node's and undici's codes for a connection that could not be made: nothing was sent. */
+const NEVER_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
 export class UpstreamFailure extends Error {
   override name = 'UpstreamFailure';
+  /** Whether the request may have reached Apiframe: not when it waited for a connection in vain, or none could be made. */
+  readonly mayHaveArrived: boolean;
   constructor(
     /** `busy`: no connection came free in time, and nothing was sent. */
     readonly kind: 'timeout' | 'unreachable' | 'busy',
     cause: unknown,
   ) {
     super(`upstream ${kind}`, { cause });
+    this.mayHaveArrived = kind !== 'busy' && !NEVER_CONNECTED.has((cause as { code?: unknown } | null)?.code as string);
   }
 }
 

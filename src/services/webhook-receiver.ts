@@ -3,6 +3,7 @@
 // own webhookUrl, if it asked for one.
 import { errors } from '../errors.js';
 import { jobFromWebhookEvent } from './job-bodies.js';
+import type { JobRecording } from './job-recording.js';
 import type { JobSettlement } from './job-settlement.js';
 import type { Store } from './store/store.js';
 import type { Webhooks } from './webhooks.js';
@@ -28,13 +29,19 @@ function parseEvent(text: string): WebhookEvent & { jobId: string; event: string
   return event as WebhookEvent & { jobId: string; event: string };
 }
 
-export function createWebhookReceiver(deps: { store: Store; settlement: JobSettlement; webhooks: Webhooks }) {
-  const { store, settlement, webhooks } = deps;
+export function createWebhookReceiver(deps: {
+  store: Store;
+  settlement: JobSettlement;
+  recording: Pick<JobRecording, 'recordIfUnrecorded'>;
+  webhooks: Webhooks;
+}) {
+  const { store, settlement, recording, webhooks } = deps;
   return {
     async receive({ team, raw, signature, requestId }: ReceivedEvent): Promise<void> {
       if (!webhooks.verify(raw, signature)) throw new errors.WebhookSignature();
       const text = raw.toString('utf8');
       const event = parseEvent(text);
+      await recording.recordIfUnrecorded(team, event.jobId);
       const job = await store.getJob(team, event.jobId);
       if (!job) throw new errors.JobNotFound();
       await settlement.settleIfTerminal(job, text, requestId, jobFromWebhookEvent(job, event));

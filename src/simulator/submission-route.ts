@@ -26,7 +26,10 @@ export function registerSubmissionRoutes(app: FastifyInstance, state: SimulatorS
     app.post(operation.path, async (request, reply) => {
       const idempotencyKey = request.headers['idempotency-key'];
       if (typeof idempotencyKey !== 'string') return submit(operation, state, request.body as string, reply);
-      await state.keysInFlight.get(idempotencyKey);
+      // Several repeats may wait on one first submission: each looks again once it ends.
+      for (let first = state.keysInFlight.get(idempotencyKey); first; first = state.keysInFlight.get(idempotencyKey)) {
+        await first;
+      }
       const replayed = state.jobs.get(state.idempotent.get(idempotencyKey) ?? '');
       if (replayed) {
         return reply.code(202).send({ jobId: replayed.id, status: statusOf(replayed, state.jobDurationMs).status });

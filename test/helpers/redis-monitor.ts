@@ -28,6 +28,7 @@ export async function monitorRedis(
   let buffered = '';
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
+    socket.once('close', () => reject(new Error(`MONITOR on ${url} closed before it began`)));
     socket.on('data', (chunk) => {
       buffered += chunk.toString('utf8');
       const lines = buffered.split('\r\n');

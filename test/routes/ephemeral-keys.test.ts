@@ -3,6 +3,7 @@
 // own jobs and /v2/me only, from its origins only, within its cap and maxJobs, to the second of
 // its expiry; its spend filed under its parent key with its own id for drill-down.
 import { Redis } from 'ioredis';
+import { hashKey } from '../../src/services/key-secrets.js';
 import { describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, type CreatedKey, gatewayOnRedis, SEED_BODY, testClock } from '../helpers/gateway.js';
 
@@ -290,6 +291,9 @@ describe('revoking an ephemeral key', () => {
     const entry = audit.entries.find((e: { action: string }) => e.action === 'ephemeral-key.revoke');
     expect(entry).toMatchObject({ actor: `key:${parent.id}`, target: `key:${parent.id}`, before: { id }, after: null });
     expect(JSON.stringify(audit)).not.toContain(key);
+    expect(JSON.stringify(audit)).not.toContain(hashKey(key));
+    expect(entry.before).not.toHaveProperty('hash');
+    expect(entry.before).not.toHaveProperty('parentHash');
     expect((await revoke(id, { 'x-api-key': parent.key })).statusCode, 'a second revoke').toBe(404);
   });
 

@@ -180,6 +180,8 @@ describe('upstream timeouts and outages', () => {
       const response = await down.generate(key.key);
       expect(response.statusCode).toBe(502);
       expect((await down.spend(key)).total).toBe(0);
+      // Refused connections sent nothing: there was no answer to lose, so no replay.
+      expect(await down.app.services.metrics.registry.metrics()).not.toContain('submission_replays_total{');
     } finally {
       await down.close();
     }
