@@ -79,6 +79,25 @@ describe('upstream faults on submission', () => {
   });
 });
 
+describe('a lost answer near the end of its Idempotency-Key hold', () => {
+  it('is not replayed when no replay could be answered within RESERVATION_LEASE_MS of the arrival', async () => {
+    // The shortest lease these timeouts allow (6 s + 0.1 s + 5 s): the first answer is lost at 6 s,
+    // and a replay then might not be answered before 11.1 s, when the key's hold would end.
+    const env = { UPSTREAM_TIMEOUT_MS: '6000', REDIS_TIMEOUT_MS: '100', RESERVATION_LEASE_MS: '11100' };
+    const late = await startGateway({ redisUrl: redis.url, sim: gw.sim, env });
+    try {
+      const lateKey = await late.createKey();
+      const sent = gw.sim.requests.length;
+      const response = await late.generate(lateKey.key, { ...SEED_BODY, prompt: 'a cat [sim:latency=7000]' });
+      expect(response.statusCode).toBe(504);
+      expect(gw.sim.requests.slice(sent).filter((request) => request.method === 'POST')).toHaveLength(1);
+      expect((await late.spend(lateKey)).total).toBe(0);
+    } finally {
+      await late.close();
+    }
+  }, 20_000);
+});
+
 describe('upstream faults on polls', () => {
   it('keeps a job pending while its polls fail, and settles it once Apiframe answers', async () => {
     const { jobId } = (await generate('a cat [sim:pollfail=2]')).json();
