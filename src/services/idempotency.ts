@@ -4,7 +4,7 @@
 // requests with one key wait for the first and share its answer. Failures are not kept, so a
 // retry after one runs again. Apiframe receives a key namespaced per team key, so two teams
 // that pick the same value never meet upstream.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { stringify } from 'safe-stable-stringify';
 import { errors } from '../errors.js';
 import { DAY_MS } from '../domain/budgets.js';
@@ -35,9 +35,10 @@ export function createIdempotency(store: Store, options: IdempotencyOptions) {
     ): Promise<GatewayAnswer & { replayed: boolean }> {
       const scope = { team: request.team, keyId: request.keyId, key: sha256(request.idempotencyKey) };
       const fingerprint = sha256(stringify(request.body) ?? '');
+      const holder = randomUUID();
       const deadline = Date.now() + options.pendingTtlMs;
       for (;;) {
-        const claim = await store.claimIdempotency(scope, fingerprint, options.pendingTtlMs);
+        const claim = await store.claimIdempotency(scope, fingerprint, options.pendingTtlMs, holder);
         if (claim.state === 'mismatch') throw new errors.IdempotencyMismatch();
         if (claim.state === 'done') return { status: claim.status, body: claim.body, replayed: true };
         if (claim.state === 'claimed') break;
@@ -48,12 +49,12 @@ export function createIdempotency(store: Store, options: IdempotencyOptions) {
       try {
         answer = await work(upstreamIdempotencyKey(request.keyId, request.idempotencyKey));
       } catch (error) {
-        await store.abandonIdempotency(scope).catch(() => undefined);
+        await store.abandonIdempotency(scope, holder).catch(() => undefined);
         throw error;
       }
       // The job exists whether or not its answer could be kept: a retry after the pending claim
       // expires runs again with the same upstream key, and Apiframe names the same job.
-      await store.completeIdempotency(scope, answer.status, answer.body, ttlMs).catch(() => undefined);
+      await store.completeIdempotency(scope, holder, answer.status, answer.body, ttlMs).catch(() => undefined);
       return { ...answer, replayed: false };
     },
   };

@@ -17,12 +17,26 @@ export type IdempotencyClaim =
 
 export interface IdempotencyRecords {
   /**
-   * Claims an idempotency key for a request with this body fingerprint (for `pendingTtlMs`),
-   * or says what became of the request that holds it.
+   * Claims an idempotency key for a request with this body fingerprint (for `pendingTtlMs`) on
+   * behalf of `holder` (the request's own id), or says what became of the request that holds it.
    */
-  claimIdempotency(scope: IdempotencyScope, fingerprint: string, pendingTtlMs: number): Promise<IdempotencyClaim>;
-  /** Keeps the answer to replay it to retries for `ttlMs`. */
-  completeIdempotency(scope: IdempotencyScope, status: number, body: string, ttlMs: number): Promise<void>;
-  /** Lets a retry run the request again (it failed without creating anything). */
-  abandonIdempotency(scope: IdempotencyScope): Promise<void>;
+  claimIdempotency(
+    scope: IdempotencyScope,
+    fingerprint: string,
+    pendingTtlMs: number,
+    holder: string,
+  ): Promise<IdempotencyClaim>;
+  /**
+   * Keeps the answer to replay it to retries for `ttlMs`, when `holder` still holds the key (its
+   * claim may have lapsed and another request taken the key over: that one's answer stands).
+   */
+  completeIdempotency(
+    scope: IdempotencyScope,
+    holder: string,
+    status: number,
+    body: string,
+    ttlMs: number,
+  ): Promise<void>;
+  /** Lets a retry run the request again (it failed without creating anything), when `holder` still holds the key. */
+  abandonIdempotency(scope: IdempotencyScope, holder: string): Promise<void>;
 }

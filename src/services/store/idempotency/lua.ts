@@ -1,4 +1,5 @@
-// Claiming an idempotency key, atomically with reading what became of an earlier claim.
+// Claiming an idempotency key, atomically with reading what became of an earlier claim; keeping
+// its answer or letting it go only while the claim is still the same request's.
 import { luaScript } from '../lua-script.js';
 import type { IdempotencyClaim } from './contract.js';
 
@@ -6,11 +7,11 @@ import type { IdempotencyClaim } from './contract.js';
 export const CLAIM_IDEMPOTENCY = luaScript({
   name: 'gwClaimIdempotency',
   keys: ['recordHash'],
-  argv: ['fingerprint', 'pendingTtlMs'],
+  argv: ['fingerprint', 'pendingTtlMs', 'holder'],
   body: `
 local record = redis.call('HMGET', recordHash, 'fingerprint', 'state', 'status', 'body')
 if not record[1] then
-  redis.call('HSET', recordHash, 'fingerprint', fingerprint, 'state', 'pending')
+  redis.call('HSET', recordHash, 'fingerprint', fingerprint, 'state', 'pending', 'holder', holder)
   redis.call('PEXPIRE', recordHash, pendingTtlMs)
   return {'claimed'}
 end
@@ -24,4 +25,30 @@ return {'pending'}
       : { state: state as 'claimed' | 'pending' | 'mismatch' },
 });
 
-export const IDEMPOTENCY_SCRIPTS = [CLAIM_IDEMPOTENCY];
+/** Keeps the answer for `ttlMs` while `holder` holds the record; 0 when another does, or none. */
+export const COMPLETE_IDEMPOTENCY = luaScript({
+  name: 'gwCompleteIdempotency',
+  keys: ['recordHash'],
+  argv: ['holder', 'status', 'body', 'ttlMs'],
+  body: `
+if redis.call('HGET', recordHash, 'holder') ~= holder then return 0 end
+redis.call('HSET', recordHash, 'state', 'done', 'status', status, 'body', body)
+redis.call('PEXPIRE', recordHash, ttlMs)
+return 1
+`,
+  decode: (): void => undefined,
+});
+
+/** Drops the record while `holder` holds it. */
+export const ABANDON_IDEMPOTENCY = luaScript({
+  name: 'gwAbandonIdempotency',
+  keys: ['recordHash'],
+  argv: ['holder'],
+  body: `
+if redis.call('HGET', recordHash, 'holder') ~= holder then return 0 end
+return redis.call('DEL', recordHash)
+`,
+  decode: (): void => undefined,
+});
+
+export const IDEMPOTENCY_SCRIPTS = [CLAIM_IDEMPOTENCY, COMPLETE_IDEMPOTENCY, ABANDON_IDEMPOTENCY];
