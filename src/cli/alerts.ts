@@ -2,7 +2,7 @@
 // history, through the admin API.
 import type { Command } from 'commander';
 import type { AdminClient } from './admin-client.js';
-import { details, table } from './format.js';
+import { details, table, type Print } from './format.js';
 
 interface AlertView {
   id: string;
@@ -25,8 +25,6 @@ function parseThresholds(text: string): number[] | null {
     throw new Error(`thresholds must look like 50,80,100 (or none, default), not "${text}"`);
   return text.split(',').map(Number);
 }
-
-type Print = (value: unknown, asText: () => string) => void;
 
 function registerTargetCommands(alerts: Command, client: () => AdminClient, print: Print): void {
   const path = (team: string) => `/teams/${encodeURIComponent(team)}/alert-targets`;

@@ -2,7 +2,7 @@
 // the window's end (projection, band, the day the budget runs out at the pace, over budget or not).
 import type { Command } from 'commander';
 import type { AdminClient } from './admin-client.js';
-import { formatBudget, table, type Budget } from './format.js';
+import { formatBudget, table, type Budget, type Print } from './format.js';
 
 interface Forecast {
   window: string;
@@ -55,11 +55,7 @@ function row(kind: string, view: Budgeted): unknown[] {
   ];
 }
 
-export function registerBudgetsCommand(
-  usage: Command,
-  client: () => AdminClient,
-  print: (value: unknown, asText: () => string) => void,
-): void {
+export function registerBudgetsCommand(usage: Command, client: () => AdminClient, print: Print): void {
   usage
     .command('budgets')
     .description("budgets, spend and the forecast of each window's end, for every team and budgeted key")

@@ -1,6 +1,9 @@
 // How the admin CLI prints: readable tables by default, the API's JSON with --json.
 import Table from 'cli-table3';
 
+/** Prints `value` as JSON with --json, else as `asText()` gives it. */
+export type Print = (value: unknown, asText: () => string) => void;
+
 export interface Budget {
   credits: number;
   period: string;

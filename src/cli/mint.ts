@@ -3,7 +3,7 @@
 // `keys revoke-ephemeral`: one revoked before its expiry.
 import { type Command, InvalidArgumentError } from 'commander';
 import type { AdminClient } from './admin-client.js';
-import { details } from './format.js';
+import { details, type Print } from './format.js';
 
 interface EphemeralKeyView {
   key: string;
@@ -38,11 +38,7 @@ const positive = (value: string) => {
 };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-function registerMintCommand(
-  keys: Command,
-  client: () => AdminClient,
-  print: (value: unknown, asText: () => string) => void,
-): void {
+function registerMintCommand(keys: Command, client: () => AdminClient, print: Print): void {
   keys
     .command('mint')
     .description('mint an ephemeral browser key for a team key (the gateway checks it against the key’s budget)')
@@ -67,11 +63,7 @@ function registerMintCommand(
     });
 }
 
-function registerRevokeEphemeralCommand(
-  keys: Command,
-  client: () => AdminClient,
-  print: (value: unknown, asText: () => string) => void,
-): void {
+function registerRevokeEphemeralCommand(keys: Command, client: () => AdminClient, print: Print): void {
   keys
     .command('revoke-ephemeral <id>')
     .description('revoke an ephemeral browser key before its expiry, on every gateway instance')
@@ -83,11 +75,7 @@ function registerRevokeEphemeralCommand(
 }
 
 /** `keys mint` and `keys revoke-ephemeral`. */
-export function registerEphemeralKeyCommands(
-  keys: Command,
-  client: () => AdminClient,
-  print: (value: unknown, asText: () => string) => void,
-): void {
+export function registerEphemeralKeyCommands(keys: Command, client: () => AdminClient, print: Print): void {
   registerMintCommand(keys, client, print);
   registerRevokeEphemeralCommand(keys, client, print);
 }

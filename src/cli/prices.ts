@@ -2,7 +2,7 @@
 // rule comes from and what a request naming no length or count reserves.
 import type { Command } from 'commander';
 import type { AdminClient } from './admin-client.js';
-import { table } from './format.js';
+import { table, type Print } from './format.js';
 
 interface PriceView {
   name: string;
@@ -26,11 +26,7 @@ const ceilings = (rule: NonNullable<PriceView['rule']>) =>
     rule.maxMegapixels !== undefined && `maxMegapixels ${rule.maxMegapixels}`,
   ].filter(Boolean);
 
-export function registerPriceCommands(
-  program: Command,
-  client: () => AdminClient,
-  print: (value: unknown, asText: () => string) => void,
-): void {
+export function registerPriceCommands(program: Command, client: () => AdminClient, print: Print): void {
   const prices = program.command('prices').description('the price rules in force');
   prices
     .command('list')

@@ -203,7 +203,6 @@ function keyAdministration(config: Config, store: Store, clock: Clock) {
   };
 }
 
-/** What finance reads ahead of time: budget forecasts and monthly team statements. */
 /** Usage reports, and what finance reads from them: forecasts and statements. */
 function financeOutlook(store: Store, clock: Clock) {
   const usage = createUsageReports(store);

@@ -39,8 +39,8 @@ function noteAttached(
 
 /**
  * The jobs this instance accepted that the store could not record yet: tried again every
- * UNRECORDED_RETRY_MS, before a poll of one, and once more at shutdown. A poll and a retry pass
- * share one attempt.
+ * UNRECORDED_RETRY_MS, before one is polled, acted on or reported by Apiframe's webhook, and once
+ * more at shutdown. Such a request and a retry pass share one attempt.
  */
 function createUnrecordedJobs(deps: JobRecordingDeps) {
   const { store, logger } = deps;
@@ -113,7 +113,7 @@ function createUnrecordedJobs(deps: JobRecordingDeps) {
 
 export function createJobRecording(deps: JobRecordingDeps) {
   const { store, logger } = deps;
-  const { add, ...unrecorded } = createUnrecordedJobs(deps);
+  const { add, ...waiting } = createUnrecordedJobs(deps);
 
   /** Records an accepted job, its reservation becoming the job's; kept for later passes when the store fails. */
   async function recordAccepted(request: AttachRequest): Promise<void> {
@@ -136,7 +136,7 @@ export function createJobRecording(deps: JobRecordingDeps) {
     }
   }
 
-  return { recordAccepted, ...unrecorded };
+  return { recordAccepted, ...waiting };
 }
 
 export type JobRecording = ReturnType<typeof createJobRecording>;

@@ -9,6 +9,9 @@ import { adminKeys, CHANGES_CHANNEL, pageOfIndex, type RedisContext } from '../r
 import type { KeyChange, KeyRecords, TeamChange } from './contract.js';
 import { REVOKE_EPHEMERAL_KEY, SAVE_EPHEMERAL_KEY, SAVE_KEY, SAVE_TEAM, TEAM_UUID } from './lua.js';
 
+/** A save script's arguments that announce `event` to every instance. */
+const announced = (event: ChangeEvent) => ({ changeChannel: CHANGES_CHANNEL, changeEventJson: JSON.stringify(event) });
+
 /** SAVE_KEY's inputs for a key change: the record, its indexes, its audit entry and its announcement. */
 function saveKeyInputs({ record, expectedVersion, retire, implicitTeam, audit }: KeyChange) {
   return {
@@ -32,8 +35,7 @@ function saveKeyInputs({ record, expectedVersion, retire, implicitTeam, audit }:
     auditJson: JSON.stringify(audit),
     implicitTeamJson: implicitTeam ? JSON.stringify(implicitTeam.record) : '',
     implicitTeamAuditJson: implicitTeam ? JSON.stringify(implicitTeam.audit) : '',
-    changeChannel: CHANGES_CHANNEL,
-    changeEventJson: JSON.stringify({ kind: 'key', id: record.id } satisfies ChangeEvent),
+    ...announced({ kind: 'key', id: record.id }),
   };
 }
 
@@ -48,8 +50,7 @@ function saveTeamInputs({ record, expectedVersion, audit }: TeamChange) {
     recordJson: JSON.stringify(record),
     teamId: record.id,
     auditJson: JSON.stringify(audit),
-    changeChannel: CHANGES_CHANNEL,
-    changeEventJson: JSON.stringify({ kind: 'team', id: record.id } satisfies ChangeEvent),
+    ...announced({ kind: 'team', id: record.id }),
   };
 }
 
@@ -77,10 +78,6 @@ async function readAll<T>(redis: RedisClient, keys: string[]): Promise<T[]> {
 
 /** Ephemeral keys: saved and revoked by scripts (audited, announced), read by hash or id until they expire. */
 function createRedisEphemeralKeys({ redis, guarded }: RedisContext) {
-  const announced = (id: string) => ({
-    changeChannel: CHANGES_CHANNEL,
-    changeEventJson: JSON.stringify({ kind: 'key', id } satisfies ChangeEvent),
-  });
   return {
     saveEphemeralKey: (record: EphemeralKeyRecord, audit: AuditEntry) =>
       guarded(() =>
@@ -95,7 +92,7 @@ function createRedisEphemeralKeys({ redis, guarded }: RedisContext) {
           expiresAtMs: Date.parse(record.expiresAt),
           originsCsv: record.allowedOrigins.join(','),
           auditJson: JSON.stringify(audit),
-          ...announced(record.id),
+          ...announced({ kind: 'key', id: record.id }),
         }),
       ),
 
@@ -115,7 +112,7 @@ function createRedisEphemeralKeys({ redis, guarded }: RedisContext) {
           auditStream: adminKeys.audit,
           changeCounter: adminKeys.changes,
           auditJson: JSON.stringify(audit),
-          ...announced(record.id),
+          ...announced({ kind: 'key', id: record.id }),
         }),
       ),
   };
