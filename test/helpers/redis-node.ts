@@ -64,15 +64,14 @@ export async function startOnFreePort(
 }
 
 /** Waits until `child` answers on `port` (true), or exits first (false). */
-async function answersOn(port: number, child: ChildProcess, what: string, timeoutMs = 15_000): Promise<boolean> {
+async function answersOn(port: number, child: ChildProcess, what: string): Promise<boolean> {
   const itself = async () =>
     (await onNode(port, (client) => client.info('server'))).includes(`process_id:${child.pid}\r`);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isRunning(child)) return false;
-    if (await itself().catch(() => false)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  try {
+    await waitUntil(async () => !isRunning(child) || (await itself()), `${what} on ${port}`);
+  } catch (error) {
+    await stopped(child);
+    throw error;
   }
-  await stopped(child);
-  throw new Error(`timed out waiting for ${what} on ${port}`);
+  return isRunning(child);
 }
